@@ -1,0 +1,7 @@
+"""keras-evidential: calibrated uncertainty for Keras classifiers with EDL."""
+
+from keras_evidential import callbacks
+from keras_evidential import dirichlet
+from keras_evidential import layers
+from keras_evidential import losses
+from keras_evidential.version import __version__

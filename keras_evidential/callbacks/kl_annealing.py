@@ -1,0 +1,77 @@
+"""KLAnnealing: the epoch schedule of EDL's KL coefficient."""
+
+import keras
+from keras import ops
+
+from keras_evidential.callbacks.compiled_losses import find_edl_losses
+from keras_evidential.callbacks.compiled_losses import refresh_compiled_steps
+from keras_evidential.losses.edl_loss import validate_kl_weight
+
+
+def annealed_kl_weight(epochs_of_edl, increment, max_weight):
+    """`lambda_t = min(max_weight, t * increment)`, and 0 before EDL starts."""
+    return min(max_weight, max(0, epochs_of_edl) * increment)
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class KLAnnealing(keras.callbacks.Callback):
+    """Anneals the KL coefficient of `EDLLoss` once per epoch.
+
+    Formula:
+    ```
+    kl_weight_t = min(max_weight, t * increment)
+    ```
+
+    where `t` is the zero-based number of epochs trained with the EDL loss:
+    the epoch index, or, with `TwoStageFit`, the epochs since the switch. The
+    value is written into the loss's `kl_weight` variable at the start of each
+    epoch (so it changes the compiled step, also with `jit_compile=True`) and
+    logged as `logs["kl_weight"]`, visible in `History` and TensorBoard.
+
+    Args:
+        increment: Float >= 0, the per-epoch increase (TEDL's lambda; the
+            original EDL code uses 0.1, i.e. full weight after 10 epochs).
+            Defaults to `0.1`.
+        max_weight: Float >= 0, the ceiling. Defaults to `1.0`.
+        verbose: Integer. 0: quiet, 1: print the value every epoch.
+
+    Example:
+
+    >>> model.compile(optimizer="adam", loss=keras_evidential.losses.EDLLoss())
+    >>> model.fit(x, y, epochs=20,
+    ...           callbacks=[keras_evidential.callbacks.KLAnnealing(0.1)])
+
+    Reference:
+    - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
+    - [Li, Shen, Charles, 2022](https://arxiv.org/abs/2209.05522)
+    """
+
+    def __init__(self, increment=0.1, max_weight=1.0, verbose=0):
+        super().__init__()
+        validate_kl_weight(increment, "increment")
+        validate_kl_weight(max_weight, "max_weight")
+        self.increment = float(increment)
+        self.max_weight = float(max_weight)
+        self.verbose = verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for loss in find_edl_losses(self.model, "KLAnnealing"):
+            weight = annealed_kl_weight(
+                epoch - loss.first_edl_epoch, self.increment, self.max_weight
+            )
+            loss.kl_weight.assign(weight)
+        refresh_compiled_steps(self.model)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: KLAnnealing setting kl_weight to {weight}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            loss = find_edl_losses(self.model, "KLAnnealing")[0]
+            logs["kl_weight"] = float(ops.convert_to_numpy(loss.kl_weight))
+
+    def get_config(self):
+        return {
+            "increment": self.increment,
+            "max_weight": self.max_weight,
+            "verbose": self.verbose,
+        }

@@ -1,0 +1,38 @@
+"""Evidence functions: map logits to non-negative evidence.
+
+Each is a pure function on tensors; the layers in `keras_evidential.layers`
+wrap them, and `EDLLoss(from_logits=True)` calls them through those layers.
+"""
+
+from keras import ops
+
+
+def relu_evidence(logits):
+    """`max(z, 0)`: the original EDL choice (Sensoy et al., 2018).
+
+    Its gradient is zero for negative logits, so output units can die.
+    """
+    return ops.relu(logits)
+
+
+def softplus_evidence(logits):
+    """`log(1 + exp(z))`: smooth and positive everywhere."""
+    return ops.softplus(logits)
+
+
+def exp_evidence(logits, clip_value=10.0):
+    """`exp(clip(z, -clip_value, clip_value))`.
+
+    Unclamped `exp` overflows float32 at z ~ 88 (and float16 at z ~ 11), so the
+    logits are clipped first.
+    """
+    return ops.exp(ops.clip(logits, -clip_value, clip_value))
+
+
+def elu_evidence(logits, offset=1.0):
+    """`ELU(z) + offset`, TEDL's choice (Li et al., 2022).
+
+    ELU's range is (-1, inf) and its gradient never vanishes, so no output unit
+    can die. With the default `offset=1` the evidence lies in (0, inf).
+    """
+    return ops.elu(logits) + ops.cast(offset, logits.dtype)

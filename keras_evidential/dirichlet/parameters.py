@@ -1,0 +1,62 @@
+"""Dirichlet parameters and the quantities of subjective logic built on them.
+
+Notation (Sensoy et al., 2018): K classes, evidence e >= 0, concentration
+alpha = e + 1, Dirichlet strength S = sum_k alpha_k. Every function reduces over
+the last axis and keeps the leading (batch) axes.
+"""
+
+from keras import ops
+
+
+def alpha_from_evidence(evidence):
+    """Dirichlet concentration `alpha = evidence + 1`."""
+    return evidence + ops.cast(1.0, evidence.dtype)
+
+
+def num_classes(alpha):
+    """K, the size of the last axis, as a float of `alpha`'s dtype."""
+    return ops.cast(ops.shape(alpha)[-1], alpha.dtype)
+
+
+def strength(alpha, keepdims=False):
+    """Dirichlet strength `S = sum_k alpha_k`."""
+    return ops.sum(alpha, axis=-1, keepdims=keepdims)
+
+
+def expected_probability(alpha):
+    """Mean of Dir(alpha): `p_bar = alpha / S`."""
+    return alpha / strength(alpha, keepdims=True)
+
+
+def belief(alpha):
+    """Belief masses `b_k = (alpha_k - 1) / S`; they sum to `1 - vacuity`."""
+    return (alpha - ops.cast(1.0, alpha.dtype)) / strength(alpha, keepdims=True)
+
+
+def vacuity(alpha):
+    """Uncertainty mass `u = K / S`, in (0, 1]."""
+    return num_classes(alpha) / strength(alpha)
+
+
+def add_unknown_class(alpha):
+    """m-EDL's extension from K to K + 1 classes (Nagahama, 2023).
+
+    Extending the vacuity `b_u = K / S` as a belief `(alpha_u - 1) / S` gives
+    `alpha_u = K + 1`, appended as the last class. The mean of the result is
+    `p_hat`: `p_hat_k = alpha_k / S+`, `p_hat_u = (K + 1) / S+`, summing to 1.
+    Since `p_hat_u = (K + 1) / S+` it equals the vacuity of the extended
+    Dirichlet, so `vacuity` applies to both forms.
+    """
+    k = num_classes(alpha)
+    alpha_u = ops.ones_like(alpha[..., :1]) * (k + ops.cast(1.0, alpha.dtype))
+    return ops.concatenate([alpha, alpha_u], axis=-1)
+
+
+def known_class_probability(p_hat):
+    """Map m-EDL's K + 1 probabilities back to EDL's K-class expectation.
+
+    `p_bar_k = p_hat_k / (1 - p_hat_u)`; e.g. `p_hat = (0.5, 0.3, 0.2)` gives
+    `p_bar = (0.625, 0.375)`.
+    """
+    p_known = p_hat[..., :-1]
+    return p_known / ops.sum(p_known, axis=-1, keepdims=True)

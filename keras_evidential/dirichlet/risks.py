@@ -1,0 +1,41 @@
+"""The Bayes risks of EDL (Sensoy et al., 2018, eqs. 3-5), per sample.
+
+Each takes one-hot targets `y` and concentrations `alpha` of the same shape and
+returns the risk summed over the last axis.
+"""
+
+from keras import ops
+
+from keras_evidential.dirichlet import special
+from keras_evidential.dirichlet.parameters import strength
+
+
+def sum_of_squares_risk(y, alpha):
+    """`sum_j (y_j - p_j)^2 + p_j (1 - p_j) / (S + 1)`, with `p = alpha / S`.
+
+    The risk both m-EDL and TEDL use ("MSE").
+    """
+    s = strength(alpha, keepdims=True)
+    p = alpha / s
+    error = ops.square(y - p)
+    variance = p * (1.0 - p) / (s + 1.0)
+    return ops.sum(error + variance, axis=-1)
+
+
+def log_risk(y, alpha):
+    """Type-II maximum likelihood: `sum_j y_j (log S - log alpha_j)`."""
+    s = strength(alpha, keepdims=True)
+    return ops.sum(y * (ops.log(s) - ops.log(alpha)), axis=-1)
+
+
+def digamma_risk(y, alpha):
+    """Expected cross-entropy: `sum_j y_j (digamma(S) - digamma(alpha_j))`."""
+    s = strength(alpha, keepdims=True)
+    return ops.sum(y * (special.digamma(s) - special.digamma(alpha)), axis=-1)
+
+
+RISKS = {
+    "mse": sum_of_squares_risk,
+    "log": log_risk,
+    "digamma": digamma_risk,
+}

@@ -1,0 +1,76 @@
+"""DirichletOutput: the last layer of an evidential classifier."""
+
+import keras
+
+from keras_evidential.dirichlet import alpha_from_evidence
+from keras_evidential.layers import evidence as evidence_lib
+
+
+def _full_precision_dtype(dtype):
+    """The dtype to compute alpha in: the variable dtype of a mixed policy.
+
+    `S = sum(alpha)` overflows float16 (max 65504) for ordinary logits, so, as
+    Keras recommends for a model's last activation, alpha stays in float32.
+    """
+    if dtype is not None:
+        return dtype
+    policy = keras.config.dtype_policy()
+    if policy.compute_dtype != policy.variable_dtype:
+        return policy.variable_dtype
+    return None
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class DirichletOutput(keras.layers.Layer):
+    """Turns logits into Dirichlet concentration parameters.
+
+    Formula:
+    ```
+    alpha = evidence(z) + 1
+    ```
+
+    Put it after the last `Dense(K)` layer; the model then outputs `alpha`, the
+    input that `EDLLoss` (with `from_logits=False`), the metrics and the export
+    helpers expect. Under a mixed-precision policy it computes in float32
+    (the policy's variable dtype) unless `dtype` is given, because the
+    Dirichlet strength overflows float16.
+
+    Args:
+        evidence: The evidence function: `"relu"` (default, the original EDL),
+            `"softplus"`, `"exp"` (clipped), `"elu"` (TEDL), or an `Evidence`
+            layer such as `EvidenceELU(offset=1.0)`.
+        **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
+
+    Example:
+
+    >>> model = keras.Sequential([
+    ...     keras.Input((784,)),
+    ...     keras.layers.Dense(32, activation="relu"),
+    ...     keras.layers.Dense(10),
+    ...     keras_evidential.layers.DirichletOutput(evidence="relu"),
+    ... ])
+    >>> alpha = model(np.zeros((2, 784)))  # shape (2, 10), alpha >= 1
+
+    Reference:
+    - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
+    """
+
+    def __init__(self, evidence="relu", **kwargs):
+        kwargs["dtype"] = _full_precision_dtype(kwargs.get("dtype"))
+        super().__init__(**kwargs)
+        self.evidence = evidence_lib.get(evidence, dtype=self.dtype_policy)
+        self.supports_masking = True
+        self.built = True
+
+    def call(self, inputs):
+        return alpha_from_evidence(self.evidence(inputs))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {"evidence": keras.saving.serialize_keras_object(self.evidence)}
+        )
+        return config

@@ -1,0 +1,203 @@
+"""Evidence layers: logits in, non-negative evidence out."""
+
+import keras
+
+from keras_evidential.dirichlet import evidence as evidence_fns
+
+
+class Evidence(keras.layers.Layer):
+    """Base class of the evidence layers: an elementwise map `z -> e >= 0`.
+
+    Subclasses implement `call`; shapes are unchanged.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        # Explicit, so that a layer built with a DTypePolicy object (as
+        # `DirichletOutput` and `EDLLoss` do) still serializes.
+        return super().get_config()
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class EvidenceReLU(Evidence):
+    """ReLU evidence, the original EDL choice.
+
+    Formula:
+    ```
+    e = max(z, 0)
+    ```
+
+    Its gradient is zero for negative logits, so an output unit whose logits
+    all turn negative stops learning ("dying ReLU"); see `EvidenceELU`.
+
+    Example:
+
+    >>> layer = keras_evidential.layers.EvidenceReLU()
+    >>> layer(np.array([[-1.0, 2.0]]))  # -> [[0., 2.]]
+
+    Reference:
+    - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
+    """
+
+    def call(self, inputs):
+        return evidence_fns.relu_evidence(inputs)
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class EvidenceSoftplus(Evidence):
+    """Softplus evidence.
+
+    Formula:
+    ```
+    e = log(1 + exp(z))
+    ```
+
+    Example:
+
+    >>> layer = keras_evidential.layers.EvidenceSoftplus()
+    >>> layer(np.array([[0.0]]))  # -> [[0.6931]]
+
+    Reference:
+    - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
+    """
+
+    def call(self, inputs):
+        return evidence_fns.softplus_evidence(inputs)
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class EvidenceExp(Evidence):
+    """Exponential evidence on clipped logits.
+
+    Formula:
+    ```
+    e = exp(clip(z, -clip_value, clip_value))
+    ```
+
+    Args:
+        clip_value: Positive float. Logits are clipped to
+            `[-clip_value, clip_value]` before `exp`, because `exp` overflows
+            float32 at z ~ 88 and float16 at z ~ 11. Defaults to `10.0`.
+        **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
+
+    Example:
+
+    >>> layer = keras_evidential.layers.EvidenceExp(clip_value=10.0)
+    >>> layer(np.array([[0.0, 100.0]]))  # -> [[1., 22026.465]]
+
+    Reference:
+    - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
+    """
+
+    def __init__(self, clip_value=10.0, **kwargs):
+        super().__init__(**kwargs)
+        if not clip_value > 0:
+            raise ValueError(
+                "`clip_value` must be a positive number. "
+                f"Received: clip_value={clip_value}"
+            )
+        self.clip_value = float(clip_value)
+
+    def call(self, inputs):
+        return evidence_fns.exp_evidence(inputs, self.clip_value)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"clip_value": self.clip_value})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class EvidenceELU(Evidence):
+    """ELU evidence with an offset, TEDL's choice.
+
+    Formula:
+    ```
+    e = elu(z) + offset = (z if z > 0 else exp(z) - 1) + offset
+    ```
+
+    ELU's range is (-1, inf) and its gradient is positive everywhere, so unlike
+    ReLU evidence no output unit can die. The default `offset=1` makes the
+    evidence strictly positive, `e > 0`, the smallest offset that keeps it
+    non-negative for every logit (TEDL writes the evidence as ELU shifted into
+    the positive range; the offset is a parameter so that other shifts can be
+    compared).
+
+    Args:
+        offset: Float >= 1. Added to `elu(z)`. Defaults to `1.0`.
+        **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
+
+    Example:
+
+    >>> layer = keras_evidential.layers.EvidenceELU()
+    >>> layer(np.array([[-50.0, 0.0, 2.0]]))  # -> [[~0., 1., 3.]]
+
+    Reference:
+    - [Li, Shen, Charles, 2022](https://arxiv.org/abs/2209.05522)
+    """
+
+    def __init__(self, offset=1.0, **kwargs):
+        super().__init__(**kwargs)
+        if not offset >= 1.0:
+            raise ValueError(
+                "`offset` must be >= 1 so that the evidence elu(z) + offset "
+                f"is non-negative. Received: offset={offset}"
+            )
+        self.offset = float(offset)
+
+    def call(self, inputs):
+        return evidence_fns.elu_evidence(inputs, self.offset)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"offset": self.offset})
+        return config
+
+
+EVIDENCE_LAYERS = {
+    "relu": EvidenceReLU,
+    "softplus": EvidenceSoftplus,
+    "exp": EvidenceExp,
+    "elu": EvidenceELU,
+}
+
+
+def get(identifier, dtype=None):
+    """Returns a new evidence layer from a short name, a config or a layer.
+
+    Args:
+        identifier: One of `"relu"`, `"softplus"`, `"exp"`, `"elu"`, an
+            `Evidence` layer instance, or a serialized layer config.
+        dtype: Optional dtype policy for the returned layer. A layer instance
+            is cloned with this dtype so that it computes in the caller's
+            precision instead of casting to its own.
+    """
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        if key not in EVIDENCE_LAYERS:
+            raise ValueError(
+                "Unknown evidence function. Expected one of "
+                f"{sorted(EVIDENCE_LAYERS)} or an Evidence layer. "
+                f"Received: evidence={identifier!r}"
+            )
+        return EVIDENCE_LAYERS[key](dtype=dtype)
+    if isinstance(identifier, dict):
+        identifier = keras.saving.deserialize_keras_object(identifier)
+    if isinstance(identifier, Evidence):
+        if dtype is None:
+            return identifier
+        config = identifier.get_config()
+        config["dtype"] = dtype
+        return identifier.__class__.from_config(config)
+    raise ValueError(
+        "Expected `evidence` to be a name among "
+        f"{sorted(EVIDENCE_LAYERS)} or an Evidence layer. "
+        f"Received: evidence={identifier!r}"
+    )

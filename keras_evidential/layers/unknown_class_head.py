@@ -1,0 +1,51 @@
+"""UnknownClassHead: m-EDL's explicit unknown class."""
+
+import keras
+
+from keras_evidential.dirichlet import add_unknown_class
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class UnknownClassHead(keras.layers.Layer):
+    """Appends m-EDL's unknown class u to a K-class Dirichlet.
+
+    Formula:
+    ```
+    alpha+ = (alpha_1, ..., alpha_K, K + 1)
+    ```
+
+    The vacuity of the K-class Dirichlet, `K / S`, read as the belief in an
+    extra class u gives `alpha_u = K + 1`. The mean of `alpha+` assigns K + 1
+    probabilities that sum to 1, and `argmax` predicts "unknown" (index K)
+    without any uncertainty threshold. Train with `EDLLoss`, labelling
+    samples of unknown classes with index K.
+
+    Input shape: `(..., K)` concentrations (the output of `DirichletOutput`).
+    Output shape: `(..., K + 1)`.
+
+    Example:
+
+    >>> head = keras_evidential.layers.UnknownClassHead()
+    >>> head(np.array([[1.0, 1.0]]))  # -> [[1., 1., 3.]]
+
+    Reference:
+    - [Nagahama, 2023](https://doi.org/10.1038/s41598-023-42063-8)
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        if input_shape[-1] is None:
+            raise ValueError(
+                "UnknownClassHead needs a known number of classes in the last "
+                f"axis of its input. Received: input_shape={input_shape}"
+            )
+        self.built = True
+
+    def call(self, inputs):
+        return add_unknown_class(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (input_shape[-1] + 1,)

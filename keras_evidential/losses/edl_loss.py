@@ -1,0 +1,184 @@
+"""EDLLoss: the evidential loss, with TEDL's cross-entropy stage."""
+
+import math
+
+import keras
+from keras import ops
+
+from keras_evidential.dirichlet import RISKS
+from keras_evidential.dirichlet import alpha_from_evidence
+from keras_evidential.dirichlet import misleading_evidence_kl
+from keras_evidential.layers import evidence as evidence_lib
+from keras_evidential.losses.targets import one_hot_targets
+
+CROSS_ENTROPY_STAGE = 1
+EDL_STAGE = 2
+
+
+def edl_loss(y_true, alpha, risk="mse", kl_weight=0.0):
+    """Per-sample EDL loss: a Bayes risk plus the weighted KL regulariser.
+
+    Formula:
+    ```
+    loss_i = risk(y_i, alpha_i) + kl_weight * KL(Dir(alpha_tilde_i) || Dir(1))
+    alpha_tilde = y + (1 - y) * alpha
+    ```
+
+    Args:
+        y_true: Integer labels of shape `alpha.shape[:-1]` or one-hot labels
+            of shape `alpha.shape`.
+        alpha: Dirichlet concentrations, shape `(..., K)`, every entry >= 1.
+        risk: `"mse"` (sum of squares, the papers' choice), `"log"` or
+            `"digamma"`.
+        kl_weight: The KL coefficient (a float or a scalar tensor).
+
+    Returns:
+        The loss per sample, shape `alpha.shape[:-1]`.
+    """
+    y = one_hot_targets(y_true, alpha)
+    return RISKS[risk](y, alpha) + kl_weight * misleading_evidence_kl(y, alpha)
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class EDLLoss(keras.losses.Loss):
+    """Evidential deep learning loss for classifiers that output a Dirichlet.
+
+    Formula:
+    ```
+    loss = mean_i [risk(y_i, alpha_i) + kl_weight * KL(Dir(alpha_tilde_i) || Dir(1))]
+    ```
+
+    The model outputs Dirichlet concentrations `alpha` (its last layer is
+    `DirichletOutput`, optionally followed by `UnknownClassHead`), or raw
+    logits with `from_logits=True`, in which case the loss applies `evidence`
+    itself. The number of classes K is the prediction's last dimension, so a
+    model with `UnknownClassHead` (K + 1 outputs) treats label K as the
+    unknown class, as in m-EDL.
+
+    `kl_weight` is held in a non-trainable `keras.Variable`, so callbacks such
+    as `KLAnnealing` change it inside the compiled training step (graph mode
+    and XLA). With `from_logits=True` the loss also has a `stage` variable:
+    stage 1 is softmax cross-entropy on the logits (TEDL's first stage),
+    stage 2 the EDL loss; `TwoStageFit` switches it during `fit`.
+
+    Args:
+        risk: The Bayes risk: `"mse"` (sum of squares; default, the risk of
+            both m-EDL and TEDL), `"log"` (type-II maximum likelihood) or
+            `"digamma"` (expected cross-entropy).
+        kl_weight: Float >= 0, the initial KL coefficient. `KLAnnealing`
+            overwrites it every epoch. Defaults to `0.0`, the annealing
+            schedule's first value.
+        from_logits: Whether `y_pred` holds logits rather than `alpha`.
+            Defaults to `False`.
+        evidence: With `from_logits=True`, the evidence function that maps
+            logits to evidence: `"relu"` (default), `"softplus"`, `"exp"`,
+            `"elu"` or an `Evidence` layer such as `EvidenceELU()`.
+        stage: `2` (default) computes the EDL loss; `1` computes softmax
+            cross-entropy on the logits and needs `from_logits=True`.
+        reduction: Type of reduction to apply to the loss. Defaults to
+            `"sum_over_batch_size"` (the batch mean).
+        name: Optional name for the loss instance.
+        dtype: The dtype of the loss's computations. Defaults to
+            `keras.backend.floatx()` (float32 also under mixed precision).
+
+    Example:
+
+    >>> model = keras.Sequential([
+    ...     keras.Input((784,)),
+    ...     keras.layers.Dense(32, activation="relu"),
+    ...     keras.layers.Dense(10),
+    ...     keras_evidential.layers.DirichletOutput(evidence="relu"),
+    ...     keras_evidential.layers.UnknownClassHead(),
+    ... ])
+    >>> model.compile(optimizer="adam",
+    ...               loss=keras_evidential.losses.EDLLoss(kl_weight=0.1))
+
+    Reference:
+    - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
+    - [Nagahama, 2023](https://doi.org/10.1038/s41598-023-42063-8)
+    - [Li, Shen, Charles, 2022](https://arxiv.org/abs/2209.05522)
+    """
+
+    def __init__(
+        self,
+        risk="mse",
+        kl_weight=0.0,
+        from_logits=False,
+        evidence="relu",
+        stage=EDL_STAGE,
+        reduction="sum_over_batch_size",
+        name="edl_loss",
+        dtype=None,
+    ):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        if risk not in RISKS:
+            raise ValueError(
+                f"`risk` must be one of {sorted(RISKS)}. Received: risk={risk!r}"
+            )
+        validate_kl_weight(kl_weight)
+        if stage not in (CROSS_ENTROPY_STAGE, EDL_STAGE):
+            raise ValueError(
+                "`stage` must be 1 (cross-entropy) or 2 (EDL). "
+                f"Received: stage={stage!r}"
+            )
+        if stage == CROSS_ENTROPY_STAGE and not from_logits:
+            raise ValueError(
+                "The cross-entropy stage needs the logits: pass "
+                f"from_logits=True. Received: stage={stage}, "
+                f"from_logits={from_logits}"
+            )
+        self.risk = risk
+        self.from_logits = bool(from_logits)
+        self.evidence = evidence_lib.get(evidence, dtype=self.dtype)
+        self.kl_weight = keras.Variable(
+            float(kl_weight), dtype=self.dtype, trainable=False, name="kl_weight"
+        )
+        self.stage = keras.Variable(
+            int(stage), dtype="int32", trainable=False, name="stage"
+        )
+        # Set by `TwoStageFit`: the epoch at which KL annealing starts.
+        self.first_edl_epoch = 0
+
+    def call(self, y_true, y_pred):
+        if not self.from_logits:
+            return edl_loss(y_true, y_pred, self.risk, self.kl_weight)
+        y = one_hot_targets(y_true, y_pred)
+
+        def cross_entropy():
+            return keras.losses.categorical_crossentropy(
+                y, y_pred, from_logits=True
+            )
+
+        def evidential():
+            alpha = alpha_from_evidence(self.evidence(y_pred))
+            return edl_loss(y, alpha, self.risk, self.kl_weight)
+
+        return ops.cond(
+            ops.equal(self.stage, CROSS_ENTROPY_STAGE), cross_entropy, evidential
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "risk": self.risk,
+                "kl_weight": float(ops.convert_to_numpy(self.kl_weight)),
+                "from_logits": self.from_logits,
+                "evidence": keras.saving.serialize_keras_object(self.evidence),
+                "stage": int(ops.convert_to_numpy(self.stage)),
+            }
+        )
+        return config
+
+
+def validate_kl_weight(kl_weight, argument="kl_weight"):
+    """Raises a ValueError unless `kl_weight` is a finite float >= 0."""
+    try:
+        value = float(kl_weight)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(
+            f"`{argument}` must be a finite number >= 0. "
+            f"Received: {argument}={kl_weight!r}"
+        )
