@@ -69,6 +69,10 @@ class KLAnnealing(keras.callbacks.Callback):
             loss = find_edl_losses(self.model, "KLAnnealing")[0]
             logs["kl_weight"] = float(ops.convert_to_numpy(loss.kl_weight))
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
     def get_config(self):
         return {
             "increment": self.increment,

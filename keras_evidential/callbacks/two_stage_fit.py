@@ -90,5 +90,9 @@ class TwoStageFit(keras.callbacks.Callback):
         if logs is not None:
             logs["stage"] = int(ops.convert_to_numpy(self._losses()[0].stage))
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
     def get_config(self):
         return {"switch_epoch": self.switch_epoch, "verbose": self.verbose}

@@ -19,3 +19,9 @@ from keras_evidential.dirichlet.risks import RISKS
 from keras_evidential.dirichlet.risks import digamma_risk
 from keras_evidential.dirichlet.risks import log_risk
 from keras_evidential.dirichlet.risks import sum_of_squares_risk
+from keras_evidential.dirichlet.uncertainty import differential_entropy
+from keras_evidential.dirichlet.uncertainty import dissonance
+from keras_evidential.dirichlet.uncertainty import expected_entropy
+from keras_evidential.dirichlet.uncertainty import expected_pairwise_kl
+from keras_evidential.dirichlet.uncertainty import mutual_information
+from keras_evidential.dirichlet.uncertainty import total_entropy

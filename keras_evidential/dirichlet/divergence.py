@@ -1,5 +1,7 @@
 """KL regulariser of EDL: shrink the evidence that supports wrong classes."""
 
+import math
+
 from keras import ops
 
 from keras_evidential.dirichlet import special
@@ -12,23 +14,57 @@ def misleading_alpha(y, alpha):
     return y + (1.0 - y) * alpha
 
 
+# Above this argument `_x_digamma_minus_lgamma` uses its asymptotic series,
+# whose first omitted term, 1 / (210 x^7), is below 1e-8 there.
+_ASYMPTOTIC_THRESHOLD = 8.0
+
+
+def _x_digamma_minus_lgamma(x):
+    """`h(x) = x digamma(x) - lgamma(x) - x`, accurate in float32 for x >= 1.
+
+    `x digamma(x)` and `lgamma(x)` both grow like `x log x` (1.8e9 at x = 1e8)
+    while `h` grows like `log(x) / 2`, so the direct difference loses every
+    digit in float32. Beyond `_ASYMPTOTIC_THRESHOLD` the Stirling series of
+    both terms is subtracted analytically:
+    `h(x) = log(x) / 2 - (1 + log(2 pi)) / 2 - 1 / (6x) + 1 / (90x^3)
+    - 1 / (210x^5) + O(x^-7)`.
+    Each branch gets its argument clamped to its own range so that neither
+    `ops.where` branch, nor its gradient, sees a value it cannot handle.
+    """
+    threshold = ops.cast(_ASYMPTOTIC_THRESHOLD, x.dtype)
+    small = ops.minimum(x, threshold)
+    direct = small * special.digamma(small) - special.lgamma(small) - small
+    large = ops.maximum(x, threshold)
+    inv = 1.0 / large
+    inv2 = ops.square(inv)
+    series = (
+        0.5 * ops.log(large)
+        - 0.5 * (1.0 + math.log(2.0 * math.pi))
+        + inv * (-1.0 / 6.0 + inv2 * (1.0 / 90.0 - inv2 / 210.0))
+    )
+    return ops.where(x < threshold, direct, series)
+
+
 def kl_to_uniform(alpha):
     """`KL(Dir(alpha) || Dir(1, ..., 1))`, reduced over the last axis.
 
     `lgamma(S) - lgamma(K) - sum_j lgamma(alpha_j)
     + sum_j (alpha_j - 1) (digamma(alpha_j) - digamma(S))`.
+
+    With `h(x) = x digamma(x) - lgamma(x) - x` and `sum_j alpha_j = S` this is
+    `sum_j [h(alpha_j) - digamma(alpha_j)] - h(S) + K digamma(S) - lgamma(K)`,
+    the form computed here: the terms of size `alpha log(alpha)`, which cancel
+    exactly, are removed analytically, so float32 stays accurate (about 1e-5
+    relative) up to alpha ~ 1e8 instead of losing all digits past ~1e4.
     """
-    s = strength(alpha, keepdims=True)
+    s = strength(alpha)
     k = num_classes(alpha)
-    log_normalizers = (
-        special.lgamma(s[..., 0])
+    return (
+        ops.sum(_x_digamma_minus_lgamma(alpha) - special.digamma(alpha), axis=-1)
+        - _x_digamma_minus_lgamma(s)
+        + k * special.digamma(s)
         - special.lgamma(k)
-        - ops.sum(special.lgamma(alpha), axis=-1)
     )
-    moments = ops.sum(
-        (alpha - 1.0) * (special.digamma(alpha) - special.digamma(s)), axis=-1
-    )
-    return log_normalizers + moments
 
 
 def misleading_evidence_kl(y, alpha):

@@ -10,6 +10,7 @@ from keras_evidential.dirichlet import alpha_from_evidence
 from keras_evidential.dirichlet import misleading_evidence_kl
 from keras_evidential.layers import evidence as evidence_lib
 from keras_evidential.losses.targets import one_hot_targets
+from keras_evidential.losses.validation import check_concentrations
 
 CROSS_ENTROPY_STAGE = 1
 EDL_STAGE = 2
@@ -141,6 +142,7 @@ class EDLLoss(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         if not self.from_logits:
+            check_concentrations(y_pred)
             return edl_loss(y_true, y_pred, self.risk, self.kl_weight)
         y = one_hot_targets(y_true, y_pred)
 

@@ -1,0 +1,241 @@
+"""Training step time: EDLLoss (every risk, with KL) vs CategoricalCrossentropy.
+
+Two networks: the m-EDL paper's MLP (784 -> 32 -> 32 -> K, batch 64) and a
+wider one (784 -> 512 -> 512 -> K, batch 1024), each compiled in graph mode
+(`jit_compile=False`) and with XLA (`jit_compile=True`). Every variant is the
+same network (same initial weights) and the same batches, run through Keras's
+own compiled train function (what `fit` calls every step, minus callbacks);
+blocks of steps of all variants alternate round after round in this one
+process, and the result is the median time per step and the EDL / CE ratio.
+
+Run: `python benchmarks/bench_train_step.py` (about 4 minutes on 2 cores),
+or `--smoke` for a seconds-long end-to-end check.
+"""
+
+import sys
+
+import numpy as np
+
+import common
+
+VARIANTS = {
+    # name: (head, loss factory arguments)
+    "ce": ("softmax", None),
+    "edl_mse_kl": ("edl", {"risk": "mse", "kl_weight": 0.1}),
+    "edl_log_kl": ("edl", {"risk": "log", "kl_weight": 0.1}),
+    "edl_digamma_kl": ("edl", {"risk": "digamma", "kl_weight": 0.1}),
+    "medl_mse_kl": ("medl", {"risk": "mse", "kl_weight": 0.1}),
+}
+
+NETWORKS = {
+    "mlp_32x32_b64": {"hidden": (32, 32), "batch_size": 64},
+    "wide_512x512_b1024": {"hidden": (512, 512), "batch_size": 1024},
+}
+
+MODES = {"graph": False, "xla": True}
+
+
+def make_loss(spec):
+    import keras
+
+    from keras_evidential.losses import EDLLoss
+
+    if spec is None:
+        return keras.losses.CategoricalCrossentropy()
+    return EDLLoss(**spec)
+
+
+def one_hot(labels, width):
+    return np.eye(width, dtype="float32")[labels]
+
+
+def compiled_step(x, y, hidden, batch_size, head, loss_spec, jit_compile):
+    """A compiled model and a function that runs `n` train steps and syncs."""
+    import keras
+    import tensorflow as tf
+
+    model = common.build_network(hidden, head)
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=make_loss(loss_spec),
+        jit_compile=jit_compile,
+    )
+    width = 11 if head == "medl" else 10
+    dataset = (
+        tf.data.Dataset.from_tensor_slices((x, one_hot(y, width)))
+        .batch(batch_size, drop_remainder=True)
+        .repeat()
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    iterator = iter(dataset)
+    model.make_train_function()
+    train_function = model.train_function
+
+    def run(steps):
+        start = common.timer()
+        for _ in range(steps):
+            logs = train_function(iterator)
+        float(logs["loss"])
+        return common.timer() - start
+
+    return model, run
+
+
+def bench_group(
+    x, y, network, mode, variants, rounds, block_seconds, warmup_steps
+):
+    hidden, batch_size = network["hidden"], network["batch_size"]
+    runners = {}
+    for name in variants:
+        head, loss_spec = VARIANTS[name]
+        _, run = compiled_step(
+            x, y, hidden, batch_size, head, loss_spec, MODES[mode]
+        )
+        run(warmup_steps)
+        runners[name] = run
+    # One block size for all variants, chosen so that a CE block lasts
+    # about `block_seconds`.
+    probe = min(runners["ce"](max(1, warmup_steps // 2)) for _ in range(3))
+    step_s = probe / max(1, warmup_steps // 2)
+    steps = max(1, int(round(block_seconds / step_s)))
+    blocks = {name: (lambda run=run: run(steps)) for name, run in runners.items()}
+    times, loads = common.interleave(
+        blocks, rounds, log_every=max(1, rounds // 4)
+    )
+    result = {
+        "steps_per_block": steps,
+        "rounds": rounds,
+        "load": common.load_summary(loads),
+        "loads_per_round": loads,
+        "variants": {},
+    }
+    for name in variants:
+        entry = common.per_unit_stats(times[name], steps)
+        if name != "ce":
+            entry["vs_ce"] = common.ratios(times[name], times["ce"])
+        entry["block_seconds"] = [round(t, 5) for t in times[name]]
+        result["variants"][name] = entry
+    return result
+
+
+def markdown(info, results, source, target):
+    rows = []
+    for key, group in results.items():
+        network, mode = key.split("/")
+        ce = group["variants"]["ce"]["median_ms"]
+        for name, entry in group["variants"].items():
+            if name == "ce":
+                continue
+            r = entry["vs_ce"]
+            ok = "yes" if r["median_paired_ratio"] <= target else "NO"
+            rows.append(
+                [
+                    network,
+                    mode,
+                    name,
+                    f"{entry['median_ms']:.3f}",
+                    f"{ce:.3f}",
+                    f"{r['median_paired_ratio']:.3f} "
+                    f"[{r['paired_ratio_p25']:.3f}, {r['paired_ratio_p75']:.3f}]",
+                    f"{r['ratio_of_medians']:.3f}",
+                    ok if mode == "graph" else "-",
+                    f"{group['load']['median']} ({group['load']['min']}-"
+                    f"{group['load']['max']})",
+                ]
+            )
+    table = common.markdown_table(
+        [
+            "network",
+            "mode",
+            "EDL variant",
+            "EDL ms/step",
+            "CE ms/step",
+            "EDL/CE paired [IQR]",
+            "EDL/CE of medians",
+            f"<= {target} (graph)",
+            "load 1-min median (range)",
+        ],
+        rows,
+    )
+    return "\n\n".join(
+        [
+            "# Training step time: EDLLoss vs CategoricalCrossentropy",
+            common.machine_markdown(info),
+            f"Data: {source} (x in [0, 1], one-hot labels). Optimizer Adam(1e-3). "
+            "`*_kl` = with the KL term (kl_weight 0.1). Median time per step over "
+            "interleaved blocks; the paired ratio is the median over rounds of "
+            "(EDL block / CE block of the same round), the less load-sensitive "
+            "figure. graph = `jit_compile=False`, xla = `jit_compile=True` (what "
+            "Keras's default `jit_compile=\"auto\"` picks on TensorFlow).",
+            table,
+        ]
+    )
+
+
+def main(argv=None):
+    def add(parser):
+        parser.add_argument("--rounds", type=int, default=0)
+        parser.add_argument(
+            "--networks", nargs="+", default=list(NETWORKS), choices=list(NETWORKS)
+        )
+        parser.add_argument(
+            "--modes", nargs="+", default=list(MODES), choices=list(MODES)
+        )
+        parser.add_argument(
+            "--variants",
+            nargs="+",
+            default=list(VARIANTS),
+            choices=list(VARIANTS),
+            help="which losses to compare (ce is always included)",
+        )
+        parser.add_argument("--name", default="train_step")
+
+    args = common.parse_args(__doc__.splitlines()[0], add, argv)
+    limit = 4096 if args.smoke else None
+    x, y, _, _, source = common.load_mnist(args.data_dir, limit=limit)
+    info = common.machine_info()
+    print(f"data: {source}; load {info['load_average_1_5_15']}", flush=True)
+    variants = ["ce"] + [v for v in args.variants if v != "ce"]
+    if args.smoke:
+        variants = variants[:3]
+    networks = args.networks[:1] if args.smoke else args.networks
+    results = {}
+    for network_name in networks:
+        network = NETWORKS[network_name]
+        if args.smoke:
+            network = {"hidden": (8,), "batch_size": 64}
+        wide = network["batch_size"] >= 512
+        rounds = args.rounds or (2 if args.smoke else (20 if wide else 40))
+        block_seconds = 0.01 if args.smoke else (0.4 if wide else 0.12)
+        warmup = 2 if args.smoke else (10 if wide else 50)
+        for mode in args.modes:
+            key = f"{network_name}/{mode}"
+            print(f"{key}: compiling and warming up", flush=True)
+            results[key] = bench_group(
+                x, y, network, mode, variants, rounds, block_seconds, warmup
+            )
+            for name, entry in results[key]["variants"].items():
+                ratio = entry.get("vs_ce", {}).get("median_paired_ratio", 1.0)
+                print(
+                    f"  {name:16s} {entry['median_ms']:9.3f} ms/step  "
+                    f"EDL/CE {ratio:.3f}",
+                    flush=True,
+                )
+    target = 1.05
+    payload = {
+        "benchmark": "train_step",
+        "smoke": args.smoke,
+        "data": source,
+        "target_ratio_graph": target,
+        "machine": info,
+        "load_average_end": common.load_average(),
+        "results": results,
+    }
+    common.write_results(
+        args.out, args.name, payload, markdown(info, results, source, target)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

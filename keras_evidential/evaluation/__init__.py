@@ -1,0 +1,18 @@
+"""Evaluating the uncertainty of evidential classifiers: NumPy curves and
+figures, an all-in-one report with CSV and PNG output, and a callback."""
+
+from keras_evidential.evaluation.callback import UncertaintyMonitor
+from keras_evidential.evaluation.curves import DEFAULT_THRESHOLDS
+from keras_evidential.evaluation.curves import accuracy_vs_threshold
+from keras_evidential.evaluation.curves import auc_vs_threshold
+from keras_evidential.evaluation.curves import label_indices
+from keras_evidential.evaluation.curves import predicted_labels
+from keras_evidential.evaluation.curves import uncertainty_distribution
+from keras_evidential.evaluation.curves import uncertainty_measures
+from keras_evidential.evaluation.curves import uncertainty_metrics
+from keras_evidential.evaluation.plots import plot_accuracy_vs_threshold
+from keras_evidential.evaluation.plots import plot_auc_vs_threshold
+from keras_evidential.evaluation.plots import plot_uncertainty_distribution
+from keras_evidential.evaluation.report import UncertaintyReport
+from keras_evidential.evaluation.report import evaluate_uncertainty
+from keras_evidential.evaluation.report import write_csv

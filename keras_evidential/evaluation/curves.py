@@ -1,0 +1,334 @@
+"""NumPy-in, NumPy-out evaluation of evidential predictions.
+
+Every function takes `alpha` (the model output, shape `(N, K)` or, with
+`unknown_head=True`, `(N, K + 1)`) and integer labels of shape `(N,)` in
+`[0, K]`, K marking unknown samples (one-hot labels also work, see
+`keras_evidential.metrics.labels`). They compute with the same `keras.ops`
+functions and metric classes as `keras_evidential.metrics`, so a figure here
+equals the metric's value over the same data; where a ratio has no samples
+(e.g. unknown recall without unknown samples) they return NaN instead of the
+metric's 0.
+"""
+
+import numpy as np
+from keras import ops
+
+from keras_evidential import dirichlet
+from keras_evidential.metrics.auc import MisclassificationAUROC
+from keras_evidential.metrics.auc import ThresholdedAUC
+from keras_evidential.metrics.auc import UnknownClassAUROC
+from keras_evidential.metrics.calibration import ExpectedCalibrationError
+from keras_evidential.metrics.labels import class_labels
+from keras_evidential.metrics.labels import known_alpha
+from keras_evidential.metrics.labels import num_known_classes
+from keras_evidential.metrics.labels import predict_labels
+from keras_evidential.metrics.labels import validate_threshold
+from keras_evidential.metrics.open_set import KnownClassAccuracy
+from keras_evidential.metrics.open_set import RejectionRate
+from keras_evidential.metrics.open_set import SelectiveAccuracy
+from keras_evidential.metrics.open_set import UnknownClassPrecision
+from keras_evidential.metrics.open_set import UnknownClassRecall
+from keras_evidential.metrics.open_set import open_set_counts
+from keras_evidential.metrics.scores import uncertainty_score
+
+# Vacuity thresholds 0, 0.05, ..., 1 (m-EDL's code uses steps of 0.1).
+DEFAULT_THRESHOLDS = np.round(np.linspace(0.0, 1.0, 21), 10)
+
+# Buckets of `keras.metrics.AUC` for reports: finer than its default 200, so
+# that scores crowded near 0 (vacuities of a confident model) still spread
+# over many buckets.
+REPORT_AUC_BUCKETS = 2000
+
+_RATIO_METRICS = {
+    "known_accuracy": KnownClassAccuracy,
+    "selective_accuracy": SelectiveAccuracy,
+    "rejection_rate": RejectionRate,
+    "unknown_recall": UnknownClassRecall,
+    "unknown_precision": UnknownClassPrecision,
+}
+
+
+def _tensors(alpha, labels, unknown_head):
+    alpha = np.asarray(alpha, dtype="float32")
+    if alpha.ndim != 2:
+        raise ValueError(
+            "Expected `alpha` of shape (num_samples, num_classes). "
+            f"Received: alpha.shape={alpha.shape}"
+        )
+    alpha = ops.convert_to_tensor(alpha)
+    labels = class_labels(np.asarray(labels), alpha, unknown_head)
+    return alpha, labels
+
+
+def _ratio(counts, metric_class):
+    denominator = float(counts[metric_class.denominator])
+    if denominator == 0:
+        return float("nan")
+    return float(counts[metric_class.numerator]) / denominator
+
+
+def _counts(alpha, labels, unknown_head, threshold):
+    predictions = predict_labels(alpha, unknown_head, threshold)
+    counts = open_set_counts(
+        labels, predictions, num_known_classes(alpha, unknown_head)
+    )
+    return {key: float(ops.convert_to_numpy(value)) for key, value in counts.items()}
+
+
+def _auc(metric, targets, alpha, labels, covered=None):
+    """The metric's AUC over `alpha`, or NaN if its samples lack a class.
+
+    `targets` and `covered` restate, in NumPy, the binary labels and the
+    samples the metric scores, only to detect that case.
+    """
+    if covered is not None:
+        targets = targets[covered]
+    if not (targets.any() and (~targets).any()):
+        return float("nan")
+    metric.update_state(labels, alpha)
+    return float(ops.convert_to_numpy(metric.result()))
+
+
+def label_indices(alpha, labels, unknown_head=False):
+    """Integer labels in `[0, K]` (K = unknown) from integer or one-hot ones."""
+    return ops.convert_to_numpy(_tensors(alpha, labels, unknown_head)[1])
+
+
+def predicted_labels(alpha, unknown_head=False, threshold=None):
+    """Predictions in `[0, K]`, K = "unknown" (see `metrics.labels`)."""
+    alpha = ops.convert_to_tensor(np.asarray(alpha, dtype="float32"))
+    threshold = validate_threshold(threshold)
+    return ops.convert_to_numpy(predict_labels(alpha, unknown_head, threshold))
+
+
+def uncertainty_measures(alpha, unknown_head=False):
+    """Per-sample uncertainty measures, as NumPy arrays of shape `(N,)`.
+
+    Keys: `strength` (S of the known classes), `vacuity`, `dissonance`,
+    `total_entropy`, `expected_entropy`, `mutual_information`, `epkl`,
+    `differential_entropy`, `confidence` (`max_k p_bar_k`), and, with
+    `unknown_head=True`, `unknown_probability` (m-EDL's `p_hat_u`).
+    """
+    alpha = ops.convert_to_tensor(np.asarray(alpha, dtype="float32"))
+    known = known_alpha(alpha, unknown_head)
+    measures = {
+        "strength": dirichlet.strength(known),
+        "vacuity": dirichlet.vacuity(known),
+        "dissonance": dirichlet.dissonance(known),
+        "total_entropy": dirichlet.total_entropy(known),
+        "expected_entropy": dirichlet.expected_entropy(known),
+        "mutual_information": dirichlet.mutual_information(known),
+        "epkl": dirichlet.expected_pairwise_kl(known),
+        "differential_entropy": dirichlet.differential_entropy(known),
+        "confidence": ops.max(dirichlet.expected_probability(known), axis=-1),
+    }
+    if unknown_head:
+        measures["unknown_probability"] = dirichlet.vacuity(alpha)
+    return {key: ops.convert_to_numpy(value) for key, value in measures.items()}
+
+
+def accuracy_vs_threshold(alpha, labels, thresholds=None, unknown_head=False):
+    """Open-set accuracies as functions of the vacuity threshold.
+
+    At threshold `t` a sample whose vacuity exceeds `t` is predicted
+    "unknown" (m-EDL models use their known-class `p_bar`, Fig. 3b of
+    Nagahama, 2023).
+
+    Args:
+        alpha: Model outputs, `(N, K)` or `(N, K + 1)`.
+        labels: Integer labels `(N,)`, K = unknown.
+        thresholds: Increasing vacuity thresholds. Defaults to
+            `DEFAULT_THRESHOLDS` (0 to 1 by 0.05).
+        unknown_head: Whether `alpha` comes from `UnknownClassHead`.
+
+    Returns:
+        A dict of arrays, one value per threshold: `threshold`; `coverage`
+        (share kept); `rejection_rate`; `selective_accuracy` (accuracy of the
+        kept samples, m-EDL's Fig. 3 EDL curve); `known_accuracy` (known
+        samples kept and right, per known sample); `unknown_recall` and
+        `unknown_precision` of the "unknown" predictions.
+        `known_accuracy`, `coverage` and `rejection_rate` are monotone in
+        the threshold, `unknown_recall` too (decreasing); the other two
+        depend on how well vacuity ranks errors.
+    """
+    alpha, labels = _tensors(alpha, labels, unknown_head)
+    thresholds = DEFAULT_THRESHOLDS if thresholds is None else thresholds
+    thresholds = np.asarray([validate_threshold(t) for t in thresholds], float)
+    curve = {name: [] for name in ("coverage", *_RATIO_METRICS)}
+    for threshold in thresholds:
+        counts = _counts(alpha, labels, unknown_head, threshold)
+        curve["coverage"].append(counts["accepted"] / max(counts["total"], 1.0))
+        for name, metric_class in _RATIO_METRICS.items():
+            curve[name].append(_ratio(counts, metric_class))
+    return {"threshold": thresholds, **{k: np.asarray(v) for k, v in curve.items()}}
+
+
+def auc_vs_threshold(
+    alpha,
+    labels,
+    thresholds=None,
+    unknown_head=False,
+    positive_class=1,
+    num_thresholds=REPORT_AUC_BUCKETS,
+):
+    """TEDL's ROC AUC on the samples with vacuity `<= t`, for each `t`.
+
+    Binary tasks only (K = 2). Unknown samples are left out.
+
+    Args:
+        alpha: Model outputs, `(N, 2)` or `(N, 3)` with `unknown_head=True`.
+        labels: Integer labels in {0, 1} (2 = unknown, left out).
+        thresholds: Increasing vacuity thresholds. Defaults to
+            `DEFAULT_THRESHOLDS`.
+        unknown_head: Whether `alpha` comes from `UnknownClassHead`.
+        positive_class: The class whose `p_bar` ranks the samples.
+        num_thresholds: Buckets of the underlying `keras.metrics.AUC`.
+
+    Returns:
+        A dict of arrays: `threshold`, `auc` (NaN where the kept samples lack
+        a class), `kept` (number of samples) and `coverage` (their share of
+        the known samples).
+    """
+    alpha, labels = _tensors(alpha, labels, unknown_head)
+    thresholds = DEFAULT_THRESHOLDS if thresholds is None else thresholds
+    thresholds = np.asarray([validate_threshold(t) for t in thresholds], float)
+    vacuity = ops.convert_to_numpy(dirichlet.vacuity(known_alpha(alpha, unknown_head)))
+    label_array = ops.convert_to_numpy(labels)
+    known = label_array < 2
+    targets = label_array == positive_class
+    aucs, kept = [], []
+    for threshold in thresholds:
+        metric = ThresholdedAUC(
+            threshold=threshold,
+            positive_class=positive_class,
+            unknown_head=unknown_head,
+            num_thresholds=num_thresholds,
+        )
+        covered = known & (vacuity <= np.asarray(threshold, vacuity.dtype))
+        aucs.append(_auc(metric, targets, alpha, labels, covered))
+        kept.append(int(covered.sum()))
+    kept = np.asarray(kept)
+    return {
+        "threshold": thresholds,
+        "auc": np.asarray(aucs),
+        "kept": kept,
+        "coverage": kept / max(int(known.sum()), 1),
+    }
+
+
+def uncertainty_distribution(
+    alpha, labels, bins=20, unknown_head=False, score="vacuity"
+):
+    """Histogram of an uncertainty score, split by outcome (TEDL's Fig. 4).
+
+    Groups: known samples predicted right and wrong (threshold-free
+    prediction: EDL `argmax`, m-EDL `argmax` over K + 1, so a known sample
+    taken as "unknown" counts as wrong), and unknown samples.
+
+    Args:
+        alpha: Model outputs, `(N, K)` or `(N, K + 1)`.
+        labels: Integer labels `(N,)`, K = unknown.
+        bins: Number of equal-width bins on [0, 1].
+        unknown_head: Whether `alpha` comes from `UnknownClassHead`.
+        score: A name of `keras_evidential.metrics.UNCERTAINTY_SCORES`.
+
+    Returns:
+        A dict of arrays: `bin_left`, `bin_right` (`bins` values each), and
+        the counts `correct`, `misclassified` and `unknown` per bin.
+    """
+    alpha, labels = _tensors(alpha, labels, unknown_head)
+    k = num_known_classes(alpha, unknown_head)
+    values = ops.convert_to_numpy(
+        uncertainty_score(known_alpha(alpha, unknown_head), score)
+    )
+    predictions = ops.convert_to_numpy(predict_labels(alpha, unknown_head))
+    label_array = ops.convert_to_numpy(labels)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    known = label_array < k
+    groups = {
+        "correct": known & (predictions == label_array),
+        "misclassified": known & (predictions != label_array),
+        "unknown": ~known,
+    }
+    histogram = {
+        name: np.histogram(np.clip(values[mask], 0.0, 1.0), bins=edges)[0]
+        for name, mask in groups.items()
+    }
+    return {"bin_left": edges[:-1], "bin_right": edges[1:], **histogram}
+
+
+def uncertainty_metrics(
+    alpha,
+    labels,
+    unknown_head=False,
+    threshold=None,
+    num_bins=15,
+    num_thresholds=REPORT_AUC_BUCKETS,
+):
+    """Scalar figures of an evidential classifier on labelled data.
+
+    Args:
+        alpha: Model outputs, `(N, K)` or `(N, K + 1)`.
+        labels: Integer labels `(N,)`, K = unknown.
+        unknown_head: Whether `alpha` comes from `UnknownClassHead`.
+        threshold: None (threshold-free predictions: EDL `argmax`, m-EDL
+            `argmax` over K + 1) or a vacuity threshold for the open-set
+            figures.
+        num_bins: Bins of the expected calibration error.
+        num_thresholds: Buckets of `keras.metrics.AUC`.
+
+    Returns:
+        A dict of floats (NaN where undefined): `known_accuracy`,
+        `selective_accuracy`, `rejection_rate`, `unknown_recall`,
+        `unknown_precision` (at `threshold`), `ece`,
+        `misclassification_auroc` and `unknown_auroc` (of the vacuity),
+        `roc_auc` (binary tasks only), and `mean_<measure>` for every
+        measure of `uncertainty_measures` over all samples.
+    """
+    alpha, labels = _tensors(alpha, labels, unknown_head)
+    threshold = validate_threshold(threshold)
+    k = num_known_classes(alpha, unknown_head)
+    counts = _counts(alpha, labels, unknown_head, threshold)
+    figures = {
+        name: _ratio(counts, metric_class)
+        for name, metric_class in _RATIO_METRICS.items()
+    }
+    label_array = ops.convert_to_numpy(labels)
+    known = label_array < k
+    if known.any():
+        ece = ExpectedCalibrationError(num_bins=num_bins, unknown_head=unknown_head)
+        ece.update_state(labels, alpha)
+        figures["ece"] = float(ops.convert_to_numpy(ece.result()))
+    else:
+        figures["ece"] = float("nan")
+    argmax = ops.convert_to_numpy(
+        predict_labels(known_alpha(alpha, unknown_head), unknown_head=False)
+    )
+    figures["misclassification_auroc"] = _auc(
+        MisclassificationAUROC(
+            unknown_head=unknown_head, num_thresholds=num_thresholds
+        ),
+        argmax != label_array,
+        alpha,
+        labels,
+        known,
+    )
+    figures["unknown_auroc"] = _auc(
+        UnknownClassAUROC(unknown_head=unknown_head, num_thresholds=num_thresholds),
+        ~known,
+        alpha,
+        labels,
+    )
+    if k == 2:
+        figures["roc_auc"] = _auc(
+            ThresholdedAUC(unknown_head=unknown_head, num_thresholds=num_thresholds),
+            label_array == 1,
+            alpha,
+            labels,
+            known,
+        )
+    for name, values in uncertainty_measures(
+        ops.convert_to_numpy(alpha), unknown_head
+    ).items():
+        figures[f"mean_{name}"] = float(np.mean(values))
+    return figures

@@ -1,0 +1,224 @@
+"""One call from a model (or its `alpha`) and labelled data to every figure,
+curve and plot of `keras_evidential.evaluation`."""
+
+import csv
+import dataclasses
+import os
+
+import numpy as np
+
+from keras_evidential.evaluation import curves as curves_lib
+from keras_evidential.evaluation import plots
+from keras_evidential.layers.unknown_class_head import UnknownClassHead
+from keras_evidential.metrics.labels import num_known_classes
+
+
+@dataclasses.dataclass
+class UncertaintyReport:
+    """The figures and curves of an evidential classifier on labelled data.
+
+    Attributes:
+        metrics: `uncertainty_metrics` at the report's threshold (scalars).
+        threshold_free: `uncertainty_metrics` without a threshold (EDL
+            `argmax`, m-EDL `argmax` over K + 1), the reference lines.
+        accuracy_curve: `accuracy_vs_threshold`.
+        auc_curve: `auc_vs_threshold` for binary tasks, else None.
+        distribution: `uncertainty_distribution` of the vacuity.
+        measures: `uncertainty_measures`, per sample, with `label` and
+            `prediction` (threshold-free).
+        unknown_head: Whether the outputs were m-EDL's K + 1.
+    """
+
+    metrics: dict
+    threshold_free: dict
+    accuracy_curve: dict
+    auc_curve: dict
+    distribution: dict
+    measures: dict
+    unknown_head: bool
+
+    def save(self, directory, plot=True, prefix=""):
+        """Writes the report as CSV files and, with `plot=True`, PNG plots.
+
+        Files (each name preceded by `prefix`): `metrics.csv` (columns
+        `metric, value, threshold_free_value`), `accuracy_vs_threshold.csv`,
+        `auc_vs_threshold.csv` (binary tasks), `uncertainty_distribution.csv`,
+        `measures.csv` (one row per sample), and the plots
+        `accuracy_vs_threshold.png`, `auc_vs_threshold.png` (binary tasks)
+        and `uncertainty_distribution.png`.
+
+        Args:
+            directory: Output folder, created if missing.
+            plot: Whether to write the PNG plots (needs matplotlib).
+            prefix: Optional prefix of every file name.
+
+        Returns:
+            The list of paths written.
+        """
+        os.makedirs(directory, exist_ok=True)
+
+        def path(name):
+            return os.path.join(directory, prefix + name)
+
+        written = [path("metrics.csv")]
+        with open(written[0], "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["metric", "value", "threshold_free_value"])
+            for name, value in self.metrics.items():
+                writer.writerow([name, value, self.threshold_free.get(name, "")])
+        tables = {
+            "accuracy_vs_threshold.csv": self.accuracy_curve,
+            "auc_vs_threshold.csv": self.auc_curve,
+            "uncertainty_distribution.csv": self.distribution,
+            "measures.csv": self.measures,
+        }
+        for name, table in tables.items():
+            if table is not None:
+                written.append(write_csv(path(name), table))
+        if plot:
+            known_lines = {
+                "threshold-free accuracy for k": self.threshold_free[
+                    "known_accuracy"
+                ]
+            }
+            unknown_lines = (
+                {
+                    "threshold-free recall of u": self.threshold_free[
+                        "unknown_recall"
+                    ]
+                }
+                if self.unknown_head
+                else None
+            )
+            plots.plot_accuracy_vs_threshold(
+                self.accuracy_curve,
+                reference_lines=known_lines,
+                unknown_reference_lines=unknown_lines,
+                path=path("accuracy_vs_threshold.png"),
+            )
+            written.append(path("accuracy_vs_threshold.png"))
+            if self.auc_curve is not None:
+                plots.plot_auc_vs_threshold(
+                    self.auc_curve, path=path("auc_vs_threshold.png")
+                )
+                written.append(path("auc_vs_threshold.png"))
+            plots.plot_uncertainty_distribution(
+                self.distribution, path=path("uncertainty_distribution.png")
+            )
+            written.append(path("uncertainty_distribution.png"))
+        return written
+
+
+def write_csv(path, table):
+    """Writes a dict of equal-length 1-D arrays as a CSV with a header row."""
+    names = list(table)
+    columns = [np.asarray(table[name]).reshape(-1) for name in names]
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(names)
+        writer.writerows(zip(*(column.tolist() for column in columns)))
+    return path
+
+
+def ends_with_unknown_head(model):
+    """Whether a model's last layer is `UnknownClassHead` (m-EDL outputs)."""
+    layers = getattr(model, "layers", None)
+    return bool(layers) and isinstance(layers[-1], UnknownClassHead)
+
+
+def evaluate_uncertainty(
+    model_or_alpha,
+    x=None,
+    y=None,
+    unknown_head=None,
+    threshold=None,
+    thresholds=None,
+    bins=20,
+    num_bins=15,
+    num_thresholds=curves_lib.REPORT_AUC_BUCKETS,
+    batch_size=256,
+    output_dir=None,
+):
+    """Evaluates an evidential classifier's uncertainty on labelled data.
+
+    Args:
+        model_or_alpha: A Keras model that outputs `alpha` (it is run on `x`),
+            or an array of `alpha`, shape `(N, K)` or `(N, K + 1)`.
+        x: Inputs of the model; unused with an array.
+        y: Integer labels `(N,)` in `[0, K]`, K marking unknown samples (or
+            one-hot labels).
+        unknown_head: Whether the outputs have m-EDL's unknown class as their
+            last column. Defaults to None: True for a model whose last layer
+            is `UnknownClassHead`, False otherwise.
+        threshold: Vacuity threshold of the scalar open-set figures in
+            `metrics`. None (default) means threshold-free predictions.
+        thresholds: Thresholds of the curves. Defaults to 0 to 1 by 0.05.
+        bins: Bins of the uncertainty histogram.
+        num_bins: Bins of the expected calibration error.
+        num_thresholds: Buckets of `keras.metrics.AUC` for the AUROCs.
+        batch_size: Batch size of `model.predict`.
+        output_dir: If given, `report.save(output_dir)` is called.
+
+    Returns:
+        An `UncertaintyReport`.
+
+    Example:
+
+    >>> report = keras_evidential.evaluation.evaluate_uncertainty(
+    ...     model, x_test, y_test, output_dir="results/edl")
+    >>> report.metrics["misclassification_auroc"]
+    """
+    if y is None:
+        raise ValueError("`y` (the labels) is required. Received: y=None")
+    if hasattr(model_or_alpha, "predict"):
+        if x is None:
+            raise ValueError(
+                "With a model, `x` (its inputs) is required. Received: x=None"
+            )
+        if unknown_head is None:
+            unknown_head = ends_with_unknown_head(model_or_alpha)
+        alpha = np.asarray(
+            model_or_alpha.predict(x, batch_size=batch_size, verbose=0)
+        )
+    else:
+        alpha = np.asarray(model_or_alpha)
+    unknown_head = bool(unknown_head)
+    labels = np.asarray(y)
+    common = {"unknown_head": unknown_head, "num_bins": num_bins,
+              "num_thresholds": num_thresholds}
+    binary = num_known_classes(alpha, unknown_head) == 2
+    measures = curves_lib.uncertainty_measures(alpha, unknown_head)
+    threshold_free = curves_lib.uncertainty_metrics(alpha, labels, **common)
+    report = UncertaintyReport(
+        metrics=(
+            threshold_free
+            if threshold is None
+            else curves_lib.uncertainty_metrics(
+                alpha, labels, threshold=threshold, **common
+            )
+        ),
+        threshold_free=threshold_free,
+        accuracy_curve=curves_lib.accuracy_vs_threshold(
+            alpha, labels, thresholds, unknown_head
+        ),
+        auc_curve=(
+            curves_lib.auc_vs_threshold(
+                alpha, labels, thresholds, unknown_head,
+                num_thresholds=num_thresholds,
+            )
+            if binary
+            else None
+        ),
+        distribution=curves_lib.uncertainty_distribution(
+            alpha, labels, bins, unknown_head
+        ),
+        measures={
+            "label": curves_lib.label_indices(alpha, labels, unknown_head),
+            "prediction": curves_lib.predicted_labels(alpha, unknown_head),
+            **measures,
+        },
+        unknown_head=unknown_head,
+    )
+    if output_dir is not None:
+        report.save(output_dir)
+    return report

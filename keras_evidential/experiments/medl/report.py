@@ -1,0 +1,324 @@
+"""Tables (Markdown) and figures (PNG) of the m-EDL grid, from `trials.csv`.
+
+Everything here is recomputed from the CSV alone, so a partly finished grid
+can be reported at any time.
+"""
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+
+from keras_evidential.experiments.medl import scoring
+from keras_evidential.experiments.medl.experiment import RATES
+
+NAMES = {
+    "none": "none",
+    "emnist": "EMNIST",
+    "fashion": "Fashion",
+    "cifar": "CIFAR-10 gray",
+}
+# The threshold grid of the reference code (0.1 ... 1.0) for EDL averages;
+# at 0 nothing is accepted.
+AVERAGE_THRESHOLDS = tuple(round(0.1 * i, 1) for i in range(1, 11))
+
+
+def read_rows(csv_path):
+    rows = []
+    with open(csv_path, newline="") as f:
+        for row in csv.DictReader(f):
+            for key, value in row.items():
+                if key in ("model", "train_u", "test_u"):
+                    continue
+                row[key] = float(value) if value not in ("", None) else math.nan
+            rows.append(row)
+    return rows
+
+
+def select(rows, **where):
+    out = []
+    for row in rows:
+        if all(
+            (abs(row[k] - v) < 1e-9) if isinstance(v, float) else row[k] == v
+            for k, v in where.items()
+        ):
+            out.append(row)
+    return out
+
+
+def edl_average(row, name):
+    values = [row[scoring.curve_column(name, t)] for t in AVERAGE_THRESHOLDS]
+    values = [v for v in values if not math.isnan(v)]
+    return float(np.mean(values)) if values else math.nan
+
+
+def stats(values):
+    values = np.array([v for v in values if not math.isnan(v)], dtype=float)
+    if not len(values):
+        return math.nan, math.nan, 0
+    std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return float(values.mean()), std, len(values)
+
+
+def fmt(values, percent=True):
+    mean, std, n = stats(values)
+    if not n:
+        return "n/a"
+    scale = 100.0 if percent else 1.0
+    return f"{scale * mean:.2f} ± {scale * std:.2f}"
+
+
+def cell(rows, model, train_u, train_rate, test_u, test_rate):
+    """m-EDL (or variant) rows of a cell and the matching EDL rows."""
+    trained = select(
+        rows,
+        model=model,
+        train_u=train_u,
+        train_rate=float(train_rate),
+        test_u=test_u,
+        test_rate=float(test_rate),
+    )
+    edl = select(
+        rows, model="edl", train_u="none", test_u=test_u, test_rate=float(test_rate)
+    )
+    return trained, edl
+
+
+HEADER = (
+    "| train u | train rate | test u | test rate | seeds (m-EDL/EDL) "
+    "| m-EDL acc k | m-EDL acc u | EDL acc k, no rejection "
+    "| EDL acc k (ref., avg t) | EDL acc u recall (avg t) "
+    "| EDL acc u precision (ref., avg t) |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|\n"
+)
+
+
+def comparison_line(rows, model, train_u, train_rate, test_u, test_rate):
+    trained, edl = cell(rows, model, train_u, train_rate, test_u, test_rate)
+    return (
+        f"| {NAMES[train_u]} | {100 * train_rate:.0f} % | {NAMES[test_u]} "
+        f"| {100 * test_rate:.0f} % | {len(trained)}/{len(edl)} "
+        f"| {fmt([r['acc_k'] for r in trained])} "
+        f"| {fmt([r['acc_u'] for r in trained]) if test_u != 'none' else '–'} "
+        f"| {fmt([r['acc_k'] for r in edl])} "
+        f"| {fmt([edl_average(r, 'acc_k_ref') for r in edl])} "
+        f"| {fmt([edl_average(r, 'acc_u') for r in edl]) if test_u != 'none' else '–'} "
+        f"| {fmt([edl_average(r, 'acc_u_prec') for r in edl]) if test_u != 'none' else '–'} |\n"
+    )
+
+
+def tables_markdown(rows):
+    """All the studies' tables as one Markdown document."""
+    out = ["# m-EDL grid: mean ± std over seeds (accuracies in %)\n\n"]
+    out.append(
+        "m-EDL: threshold-free argmax over K + 1 classes; acc k = true-k "
+        "samples classified right, acc u = true-u samples predicted u. EDL: "
+        "trained on MNIST only; 'no rejection' = threshold 1; '(ref., avg t)' "
+        "= the reference code's accuracy over accepted samples (k) or "
+        "precision of rejection (u), averaged over thresholds "
+        f"{AVERAGE_THRESHOLDS[0]}–{AVERAGE_THRESHOLDS[-1]} (step 0.1); 'recall' "
+        "= share of true-u samples rejected, same average.\n\n"
+    )
+    out.append("## Q1: no u anywhere\n\n" + HEADER)
+    out.append(comparison_line(rows, "medl", "none", 0.0, "none", 0.0))
+    for title, train_u, test_u in (
+        ("Q2 case 1: m-EDL trained with EMNIST, tested with Fashion", "emnist", "fashion"),
+        ("Q2 case 2: m-EDL trained with Fashion, tested with EMNIST", "fashion", "emnist"),
+        ("Q4: Fashion in train and test", "fashion", "fashion"),
+        ("Q4: EMNIST in train and test", "emnist", "emnist"),
+    ):
+        out.append(f"\n## {title}\n\n" + HEADER)
+        for train_rate in RATES:
+            for test_rate in RATES:
+                out.append(
+                    comparison_line(rows, "medl", train_u, train_rate, test_u, test_rate)
+                )
+    out.append("\n## Q3: no u in training (train rate 0 %)\n\n" + HEADER)
+    for test_u in ("fashion", "emnist"):
+        for test_rate in RATES:
+            out.append(comparison_line(rows, "medl", "none", 0.0, test_u, test_rate))
+    out.append(table6_markdown(rows))
+    return "".join(out)
+
+
+TABLE6_CASES = (
+    ("Case 1", "emnist", "fashion"),
+    ("Case 2", "fashion", "emnist"),
+    ("Case 3", "cifar", "emnist"),
+)
+
+
+def table6_values(rows, model, train_u, test_u, train_rate=None, test_rate=None):
+    """acc_u per seed, averaged over the selected rate cells of a case."""
+    per_seed = {}
+    for row in select(rows, model=model, train_u=train_u, test_u=test_u):
+        if train_rate is not None and abs(row["train_rate"] - train_rate) > 1e-9:
+            continue
+        if test_rate is not None and abs(row["test_rate"] - test_rate) > 1e-9:
+            continue
+        per_seed.setdefault(row["seed"], []).append(row["acc_u"])
+    return [float(np.mean(v)) for v in per_seed.values()]
+
+
+def table6_markdown(rows):
+    out = [
+        "\n## Table 6: m-EDL accuracy for u (%), by case\n\n"
+        "Case 1: train EMNIST / test Fashion; Case 2: train Fashion / test "
+        "EMNIST; Case 3: train CIFAR-10 gray / test EMNIST. 'all cells' = per "
+        "seed, the mean over the 3 x 3 train x test rates, then mean ± std over "
+        "seeds. 'learned alpha_u' = `LearnedUnknownClassHead` (beyond the paper).\n\n"
+        "| case | train rate | test rate | m-EDL acc u | learned alpha_u acc u "
+        "| m-EDL acc k | learned alpha_u acc k |\n|---|---|---|---|---|---|---|\n"
+    ]
+    for name, train_u, test_u in TABLE6_CASES:
+        cells = [(None, None)] + [(a, b) for a in RATES for b in RATES]
+        for train_rate, test_rate in cells:
+            label = (
+                ("all cells", "all cells")
+                if train_rate is None
+                else (f"{100 * train_rate:.0f} %", f"{100 * test_rate:.0f} %")
+            )
+            values = {}
+            for model in ("medl", "medl-learned"):
+                values[model] = table6_values(
+                    rows, model, train_u, test_u, train_rate, test_rate
+                )
+                picked = [
+                    r
+                    for r in select(rows, model=model, train_u=train_u, test_u=test_u)
+                    if (train_rate is None or abs(r["train_rate"] - train_rate) < 1e-9)
+                    and (test_rate is None or abs(r["test_rate"] - test_rate) < 1e-9)
+                ]
+                values[model + "_k"] = [r["acc_k"] for r in picked]
+            out.append(
+                f"| {name} | {label[0]} | {label[1]} | {fmt(values['medl'])} "
+                f"| {fmt(values['medl-learned'])} | {fmt(values['medl_k'])} "
+                f"| {fmt(values['medl-learned_k'])} |\n"
+            )
+    return "".join(out)
+
+
+def _curve(rows, name):
+    values = np.array(
+        [[r[scoring.curve_column(name, t)] for t in scoring.THRESHOLDS] for r in rows],
+        dtype=float,
+    )
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmean(values, 0), np.nanstd(values, 0)
+
+
+def plot_condition(rows, path, title, train_u, train_rate, test_u, test_rates):
+    """Accuracy vs threshold for EDL, m-EDL's threshold-free accuracy as lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [("k", "acc_k_ref", "acc_k")]
+    if test_u != "none":
+        panels.append(("u", "acc_u_prec", "acc_u"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.8, len(test_rates)))
+    thresholds = np.array(scoring.THRESHOLDS)
+    for ax, (cls, edl_name, medl_name) in zip(axes[0], panels):
+        for color, test_rate in zip(colors, test_rates):
+            trained, edl = cell(rows, "medl", train_u, train_rate, test_u, test_rate)
+            label = f"test u {100 * test_rate:.0f} %" if test_u != "none" else ""
+            if edl:
+                mean, std = _curve(edl, edl_name)
+                ax.plot(thresholds, mean, color=color, lw=1, label=f"EDL {label}")
+                ax.fill_between(thresholds, mean - std, mean + std, color=color, alpha=0.15)
+            if trained:
+                mean, std, _ = stats([r[medl_name] for r in trained])
+                ax.axhline(mean, color=color, lw=2.5, ls="--", label=f"m-EDL {label}")
+                ax.axhspan(mean - std, mean + std, color=color, alpha=0.1)
+        ax.set_xlabel("uncertainty threshold (EDL)")
+        ax.set_ylabel(f"accuracy for {cls}")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_table6(rows, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    width = 0.38
+    for offset, model, label in ((-width / 2, "medl", "m-EDL"), (width / 2, "medl-learned", "learned alpha_u")):
+        means, stds = [], []
+        for _, train_u, test_u in TABLE6_CASES:
+            mean, std, _ = stats(table6_values(rows, model, train_u, test_u))
+            means.append(mean)
+            stds.append(std)
+        ax.bar(np.arange(3) + offset, means, width, yerr=stds, label=label, capsize=3)
+    ax.set_xticks(range(3), [f"{n}\n{NAMES[a]} → {NAMES[b]}" for n, a, b in TABLE6_CASES])
+    ax.set_ylabel("accuracy for u (mean over rate cells)")
+    ax.set_ylim(0, 1)
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def figures(rows, out_dir):
+    """Writes every figure; returns their paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+
+    def plot(name, *args):
+        path = out_dir / name
+        plot_condition(rows, path, *args)
+        written.append(path)
+
+    plot("q1.png", "Q1: no u in train or test (MNIST only)", "none", 0.0, "none", (0.0,))
+    for train_u, test_u, tag in (
+        ("emnist", "fashion", "q2_case1"),
+        ("fashion", "emnist", "q2_case2"),
+        ("fashion", "fashion", "q4_fashion"),
+        ("emnist", "emnist", "q4_emnist"),
+    ):
+        for train_rate in RATES:
+            plot(
+                f"{tag}_train{int(100 * train_rate)}.png",
+                f"m-EDL trained with {NAMES[train_u]} {100 * train_rate:.0f} %, "
+                f"tested with {NAMES[test_u]}",
+                train_u,
+                train_rate,
+                test_u,
+                RATES,
+            )
+    for test_u in ("fashion", "emnist"):
+        plot(
+            f"q3_{test_u}.png",
+            f"Q3: no u in training, tested with {NAMES[test_u]}",
+            "none",
+            0.0,
+            test_u,
+            RATES,
+        )
+    path = out_dir / "table6.png"
+    plot_table6(rows, path)
+    written.append(path)
+    return written
+
+
+def write_report(csv_path, out_dir):
+    """Regenerates `tables.md` and the figures from the CSV."""
+    rows = read_rows(csv_path)
+    out_dir = Path(out_dir)
+    (out_dir / "tables.md").write_text(tables_markdown(rows))
+    return [out_dir / "tables.md"] + figures(rows, out_dir / "figures")

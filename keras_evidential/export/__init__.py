@@ -1,0 +1,9 @@
+"""Deploying evidential models: TF Serving SavedModels and ONNX."""
+
+from keras_evidential.export.onnx import export_onnx
+from keras_evidential.export.serving import OUTPUT_NAMES
+from keras_evidential.export.serving import SIGNATURE_NAME
+from keras_evidential.export.serving import evidential_outputs
+from keras_evidential.export.serving import export_saved_model
+from keras_evidential.export.serving import resolve_model_kind
+from keras_evidential.export.serving import serving_function

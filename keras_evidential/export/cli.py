@@ -1,0 +1,106 @@
+"""`python -m keras_evidential export`: a trained model to TF Serving."""
+
+import argparse
+import sys
+
+DESCRIPTION = """\
+Export a trained evidential model (.keras) as a SavedModel for TF Serving,
+written to BASE_DIR/VERSION with a `serving_default` signature whose outputs
+are probabilities, uncertainty, alpha, class_index and class_label.
+
+The model kind is detected: an output layer UnknownClassHead means m-EDL
+(K + 1 classes, the last one unknown), DirichletOutput means K-class EDL, and
+a model compiled with EDLLoss(from_logits=True) outputs logits (TEDL), to
+which the loss's evidence function is applied. Override with --output,
+--evidence and --unknown-class. Arguments can be read from a file: @args.txt.
+"""
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m keras_evidential export",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        fromfile_prefix_chars="@",
+    )
+    parser.add_argument("model", help="the trained model, a .keras file")
+    parser.add_argument("base_dir", help="the model's base directory")
+    parser.add_argument(
+        "--version",
+        type=int,
+        default=1,
+        help="version subdirectory, a positive integer (default: 1)",
+    )
+    parser.add_argument(
+        "--class-names",
+        nargs="+",
+        metavar="NAME",
+        help="names of the K known classes in output order (default: 0..K-1)",
+    )
+    parser.add_argument(
+        "--unknown-label",
+        default="unknown",
+        help="label of the unknown class (default: unknown)",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        help="K-class models: answer the unknown class where the "
+        "uncertainty exceeds this value in (0, 1)",
+    )
+    parser.add_argument(
+        "--output",
+        choices=("alpha", "logits"),
+        help="what the model outputs (default: detected)",
+    )
+    parser.add_argument(
+        "--evidence",
+        choices=("relu", "softplus", "exp", "elu"),
+        help="logits models: the evidence function (default: the compiled "
+        "EDLLoss's)",
+    )
+    parser.add_argument(
+        "--unknown-class",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="whether the last output is m-EDL's unknown class "
+        "(default: detected from UnknownClassHead)",
+    )
+    parser.add_argument(
+        "--onnx",
+        metavar="FILE",
+        help="also write an ONNX file with the same outputs (needs tf2onnx)",
+    )
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+
+    import keras
+
+    import keras_evidential  # noqa: F401  (registers the custom objects)
+    from keras_evidential.export.onnx import export_onnx
+    from keras_evidential.export.serving import export_saved_model
+
+    model = keras.saving.load_model(args.model)
+    options = dict(
+        class_names=args.class_names,
+        output=args.output,
+        evidence=args.evidence,
+        unknown_class=args.unknown_class,
+        threshold=args.threshold,
+        unknown_label=args.unknown_label,
+    )
+    try:
+        path = export_saved_model(
+            model, args.base_dir, version=args.version, **options
+        )
+        print(f"SavedModel for TF Serving written to {path}")
+        if args.onnx:
+            export_onnx(model, args.onnx, **options)
+            print(f"ONNX model written to {args.onnx}")
+    except (ValueError, ImportError) as error:
+        parser.error(str(error))
+    return 0

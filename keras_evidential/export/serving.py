@@ -1,0 +1,375 @@
+"""Exporting an evidential classifier for TF Serving.
+
+The exported `serving_default` signature answers every request with the
+Dirichlet behind the prediction, not only the class: probabilities,
+uncertainty (vacuity), alpha, the class index and the class label.
+"""
+
+import os
+
+import keras
+from keras import ops
+
+from keras_evidential import dirichlet
+from keras_evidential.layers import DirichletOutput
+from keras_evidential.layers import UnknownClassHead
+from keras_evidential.layers import get_evidence
+from keras_evidential.losses import EDLLoss
+
+SIGNATURE_NAME = "serving_default"
+OUTPUT_NAMES = (
+    "probabilities",
+    "uncertainty",
+    "alpha",
+    "class_index",
+    "class_label",
+)
+OUTPUTS = ("alpha", "logits")
+DEFAULT_UNKNOWN_LABEL = "unknown"
+
+
+def evidential_outputs(alpha, unknown_class=False, threshold=None):
+    """The numeric serving outputs of a batch of Dirichlets.
+
+    Formula:
+    ```
+    probabilities = alpha / S            # K, or K + 1 with the unknown class
+    uncertainty   = K / S_known          # vacuity of the K known classes
+    class_index   = argmax(probabilities), or K where uncertainty > threshold
+    ```
+
+    With m-EDL's unknown class (`unknown_class=True`, `alpha` of width K + 1
+    whose last entry is `alpha_u = K + 1`), the probabilities are m-EDL's
+    `p_hat` over K + 1 classes, `class_index` is K when the unknown class wins,
+    and `uncertainty` is still the vacuity `K / S` of the K known classes, so
+    that it means the same for EDL and m-EDL models (the unknown class's
+    probability `(K + 1) / S+` is `probabilities[:, K]`).
+
+    Args:
+        alpha: Dirichlet concentrations, shape `(batch, K)`, or
+            `(batch, K + 1)` with `unknown_class=True`.
+        unknown_class: Whether the last entry of `alpha` is m-EDL's unknown
+            class.
+        threshold: Optional float in (0, 1), K-class models only: rows whose
+            uncertainty exceeds it are predicted as the unknown class, index K.
+
+    Returns:
+        A dict with `probabilities`, `uncertainty` (shape `(batch,)`),
+        `alpha` and `class_index` (int64, shape `(batch,)`).
+    """
+    probabilities = dirichlet.expected_probability(alpha)
+    known_alpha = alpha[..., :-1] if unknown_class else alpha
+    uncertainty = dirichlet.vacuity(known_alpha)
+    class_index = ops.cast(ops.argmax(probabilities, axis=-1), "int64")
+    if threshold is not None:
+        unknown_index = ops.cast(ops.shape(known_alpha)[-1], "int64")
+        class_index = ops.where(
+            ops.greater(uncertainty, threshold), unknown_index, class_index
+        )
+    return {
+        "probabilities": probabilities,
+        "uncertainty": uncertainty,
+        "alpha": alpha,
+        "class_index": class_index,
+    }
+
+
+def _output_layer(model):
+    for layer in reversed(model.layers):
+        try:
+            if layer.output is model.outputs[0]:
+                return layer
+        except (AttributeError, ValueError):
+            continue
+    return None
+
+
+def _compiled_edl_loss(model):
+    losses = [
+        loss
+        for loss in keras.tree.flatten(getattr(model, "loss", None))
+        if isinstance(loss, EDLLoss)
+    ]
+    return losses[0] if losses else None
+
+
+def resolve_model_kind(model, output=None, evidence=None, unknown_class=None):
+    """Reads what a model outputs: alpha (with or without u) or logits.
+
+    Auto-detection (`output=None`, `unknown_class=None`): a model whose output
+    layer is `UnknownClassHead` is an m-EDL model (alpha over K + 1 classes);
+    one whose output layer is `DirichletOutput` outputs K-class alpha;
+    otherwise the compiled `EDLLoss` decides: `from_logits=True` means the
+    model outputs logits (a TEDL model) and the serving head applies that
+    loss's evidence function, `from_logits=False` means alpha.
+
+    Args:
+        model: A built single-output Keras model.
+        output: `None` (detect), `"alpha"` or `"logits"`.
+        evidence: For `output="logits"`: the evidence function (a name such
+            as `"elu"` or an `Evidence` layer). Defaults to the evidence of
+            the compiled `EDLLoss(from_logits=True)`.
+        unknown_class: Whether the model's last output is m-EDL's unknown
+            class. `None` detects `UnknownClassHead` as the output layer.
+
+    Returns:
+        A tuple `(to_alpha, unknown_class, num_known_classes)`, where
+        `to_alpha` maps the model's output to Dirichlet concentrations.
+    """
+    if not isinstance(model, keras.Model) or not model.built:
+        raise ValueError(
+            f"Expected a built Keras model. Received: model={model!r}"
+        )
+    if len(model.outputs) != 1:
+        raise ValueError(
+            "Only single-output models can be exported. Received: a model "
+            f"with {len(model.outputs)} outputs"
+        )
+    if output is not None and output not in OUTPUTS:
+        raise ValueError(
+            f"`output` must be None (detect), 'alpha' or 'logits'. "
+            f"Received: output={output!r}"
+        )
+    layer = _output_layer(model)
+    loss = _compiled_edl_loss(model)
+    if output is None:
+        if isinstance(layer, (UnknownClassHead, DirichletOutput)):
+            output = "alpha"
+        elif loss is not None:
+            output = "logits" if loss.from_logits else "alpha"
+        else:
+            raise ValueError(
+                "Cannot tell whether the model outputs alpha or logits: its "
+                "output layer is neither DirichletOutput nor UnknownClassHead "
+                "and it is not compiled with EDLLoss. Pass output='alpha' or "
+                f"output='logits' (with evidence=...). Received: output "
+                f"layer {getattr(layer, 'name', None)!r}"
+            )
+    if unknown_class is None:
+        unknown_class = isinstance(layer, UnknownClassHead)
+    width = model.outputs[0].shape[-1]
+    if width is None or width < 2 + int(unknown_class):
+        raise ValueError(
+            "The model's output must hold a known number of classes >= 2. "
+            f"Received: output shape {tuple(model.outputs[0].shape)}, "
+            f"unknown_class={unknown_class}"
+        )
+
+    if output == "alpha":
+        if evidence is not None:
+            raise ValueError(
+                "`evidence` applies to logits models only; this model "
+                f"outputs alpha. Received: output='alpha', evidence={evidence!r}"
+            )
+        evidence_layer = None
+    else:
+        if unknown_class:
+            raise ValueError(
+                "m-EDL's unknown class is appended to alpha by "
+                "UnknownClassHead, which a logits model does not have. "
+                "Received: output='logits', unknown_class=True"
+            )
+        if evidence is None:
+            if loss is None or not loss.from_logits:
+                raise ValueError(
+                    "A logits model needs an evidence function: compile it "
+                    "with EDLLoss(from_logits=True, evidence=...) or pass "
+                    "evidence=... Received: "
+                    f"model.loss={getattr(model, 'loss', None)!r}"
+                )
+            evidence = loss.evidence
+        evidence_layer = get_evidence(evidence)
+
+    def to_alpha(y):
+        # Keep S = sum(alpha) in float32 under a mixed-precision policy.
+        if keras.backend.standardize_dtype(y.dtype) in ("float16", "bfloat16"):
+            y = ops.cast(y, "float32")
+        if evidence_layer is None:
+            return y
+        return dirichlet.alpha_from_evidence(evidence_layer(y))
+
+    return to_alpha, bool(unknown_class), width - int(unknown_class)
+
+
+def _labels(class_names, num_known, unknown_label):
+    if class_names is None:
+        class_names = [str(k) for k in range(num_known)]
+    class_names = [str(name) for name in class_names]
+    if len(class_names) != num_known:
+        raise ValueError(
+            f"`class_names` must name the model's {num_known} known classes. "
+            f"Received: class_names={class_names} ({len(class_names)} names)"
+        )
+    if len(set(class_names)) != num_known:
+        raise ValueError(
+            f"`class_names` must be unique. Received: class_names={class_names}"
+        )
+    if unknown_label in class_names:
+        raise ValueError(
+            "`unknown_label` must differ from every class name. "
+            f"Received: unknown_label={unknown_label!r}"
+        )
+    return class_names + [str(unknown_label)]
+
+
+def _input_signature(model):
+    import tensorflow as tf
+
+    return [
+        tf.TensorSpec(
+            (None,) + tuple(tensor.shape[1:]),
+            keras.backend.standardize_dtype(tensor.dtype),
+            name=tensor.name,
+        )
+        for tensor in model.inputs
+    ]
+
+
+def serving_function(
+    model,
+    class_names=None,
+    output=None,
+    evidence=None,
+    unknown_class=None,
+    threshold=None,
+    unknown_label=DEFAULT_UNKNOWN_LABEL,
+):
+    """The serving function of an evidential model and its input signature.
+
+    The function takes the model's inputs (one positional argument per
+    `model.inputs`, named after them) and returns the dict of
+    `OUTPUT_NAMES`. It runs on the TensorFlow backend (the class labels are
+    TensorFlow string tensors).
+
+    Args:
+        model: A built single-output Keras model: an EDL model ending in
+            `DirichletOutput`, an m-EDL model ending in `UnknownClassHead`,
+            or a logits model compiled with `EDLLoss(from_logits=True)`.
+        class_names: The names of the K known classes, in output order.
+            Defaults to `"0"`, ..., `"K-1"`.
+        output, evidence, unknown_class: see `resolve_model_kind`.
+        threshold: Optional float in (0, 1), K-class models only: a
+            prediction whose uncertainty exceeds it is answered with the
+            unknown class (index K, label `unknown_label`).
+        unknown_label: The label of the unknown class. Defaults to
+            `"unknown"`.
+
+    Returns:
+        A tuple `(fn, input_signature)` with a list of `tf.TensorSpec`.
+    """
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            "Serving exports need the TensorFlow backend. Received: "
+            f"keras.backend.backend()={keras.backend.backend()!r}"
+        )
+    to_alpha, unknown_class, num_known = resolve_model_kind(
+        model, output=output, evidence=evidence, unknown_class=unknown_class
+    )
+    labels = _labels(class_names, num_known, unknown_label)
+    if threshold is not None:
+        if unknown_class:
+            raise ValueError(
+                "An m-EDL model predicts the unknown class itself and takes "
+                f"no uncertainty threshold. Received: threshold={threshold}"
+            )
+        if not 0.0 < float(threshold) < 1.0:
+            raise ValueError(
+                "`threshold` must lie in (0, 1), the range of the vacuity. "
+                f"Received: threshold={threshold}"
+            )
+        threshold = float(threshold)
+    input_signature = _input_signature(model)
+
+    def serve(*inputs):
+        import tensorflow as tf
+
+        if len(inputs) == 1:
+            inputs = inputs[0]
+        else:
+            inputs = keras.tree.pack_sequence_as(model.input, list(inputs))
+        alpha = to_alpha(model(inputs, training=False))
+        outputs = evidential_outputs(alpha, unknown_class, threshold)
+        # Created inside the traced function so that it is a graph constant
+        # (tf2onnx turns a captured outer tensor into a model input).
+        outputs["class_label"] = tf.gather(
+            tf.constant(labels), outputs["class_index"]
+        )
+        return outputs
+
+    return serve, input_signature
+
+
+def export_saved_model(
+    model,
+    base_dir,
+    version=1,
+    class_names=None,
+    output=None,
+    evidence=None,
+    unknown_class=None,
+    threshold=None,
+    unknown_label=DEFAULT_UNKNOWN_LABEL,
+    verbose=False,
+):
+    """Exports an evidential model as a SavedModel for TF Serving.
+
+    Writes `<base_dir>/<version>/`, the layout TF Serving watches, with one
+    signature, `serving_default` (method `tensorflow/serving/predict`):
+
+    - inputs: the model's inputs, named after them (a text model that takes
+      raw strings takes `DT_STRING`);
+    - outputs, all of batch size on dimension 0 (so that TF Serving's REST
+      row format works):
+        - `probabilities`: float32 `(batch, K)`, or `(batch, K + 1)` for m-EDL;
+        - `uncertainty`: float32 `(batch,)`, the vacuity `K / S`;
+        - `alpha`: float32, the Dirichlet concentrations;
+        - `class_index`: int64 `(batch,)`, K for the unknown class;
+        - `class_label`: string `(batch,)`, from `class_names` or
+          `unknown_label`.
+
+    The model kind is detected (see `resolve_model_kind`) or stated with
+    `output`, `evidence` and `unknown_class`.
+
+    Args:
+        model: The trained model (see `serving_function`).
+        base_dir: The model's base directory in TF Serving.
+        version: Positive integer, the version subdirectory. It must not
+            exist yet. Defaults to `1`.
+        class_names, output, evidence, unknown_class, threshold,
+        unknown_label: see `serving_function`.
+        verbose: Whether to print the exported endpoint.
+
+    Returns:
+        The path of the version directory.
+
+    Example:
+
+    >>> path = keras_evidential.export.export_saved_model(
+    ...     model, "/models/digits", version=1,
+    ...     class_names=[str(d) for d in range(10)], threshold=0.5)
+    """
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(
+            f"`version` must be a positive integer. Received: version={version!r}"
+        )
+    path = os.path.join(os.fspath(base_dir), str(version))
+    if os.path.exists(path):
+        raise ValueError(
+            "The version directory exists already; TF Serving expects a new "
+            f"version number for a new model. Received: version={version} "
+            f"({path})"
+        )
+    fn, input_signature = serving_function(
+        model,
+        class_names=class_names,
+        output=output,
+        evidence=evidence,
+        unknown_class=unknown_class,
+        threshold=threshold,
+        unknown_label=unknown_label,
+    )
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(SIGNATURE_NAME, fn, input_signature=input_signature)
+    archive.write_out(path, verbose=verbose)
+    return path

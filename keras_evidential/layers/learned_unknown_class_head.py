@@ -1,0 +1,86 @@
+"""LearnedUnknownClassHead: m-EDL's unknown class with learned extra evidence."""
+
+import keras
+from keras import ops
+
+from keras_evidential.dirichlet import add_unknown_class
+from keras_evidential.layers import evidence as evidence_lib
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class LearnedUnknownClassHead(keras.layers.Layer):
+    """m-EDL's unknown class u whose concentration the network can raise.
+
+    Formula:
+    ```
+    alpha+ = (alpha_1, ..., alpha_K, K + 1 + e_u),   e_u = evidence(z_u) >= 0
+    ```
+
+    `UnknownClassHead` fixes `alpha_u = K + 1`, so the network can only
+    predict u by withholding evidence from every known class. This variant
+    (not in the m-EDL paper) adds evidence for u from one more logit `z_u`,
+    so that training samples labelled u can also push `alpha_u` up
+    directly. With `e_u = 0` it is exactly `UnknownClassHead`; the
+    vacuity-based floor `K + 1` keeps m-EDL's reading of u as the
+    uncertainty mass.
+
+    Input: a list `[alpha, z_u]`: concentrations `(..., K)` (the output of
+    `DirichletOutput`) and the unknown-class logit `(..., 1)`.
+    Output shape: `(..., K + 1)`.
+
+    Args:
+        evidence: The evidence function of `z_u`: `"relu"` (default, as the
+            rest of an m-EDL model), `"softplus"`, `"exp"`, `"elu"` or an
+            `Evidence` layer.
+        **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
+
+    Example:
+
+    >>> head = keras_evidential.layers.LearnedUnknownClassHead()
+    >>> head([np.array([[1.0, 1.0]]), np.array([[2.0]])])  # -> [[1., 1., 5.]]
+
+    Reference:
+    - [Nagahama, 2023](https://doi.org/10.1038/s41598-023-40649-w) (the
+      fixed `alpha_u = K + 1` this layer extends)
+    """
+
+    def __init__(self, evidence="relu", **kwargs):
+        super().__init__(**kwargs)
+        self.evidence = evidence_lib.get(evidence, dtype=self.dtype_policy)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2:
+            raise ValueError(
+                "LearnedUnknownClassHead takes a list [alpha, z_u]. "
+                f"Received: input_shape={input_shape}"
+            )
+        alpha_shape, logit_shape = input_shape
+        if alpha_shape[-1] is None or logit_shape[-1] != 1:
+            raise ValueError(
+                "Expected alpha of shape (..., K) with a known K and z_u of "
+                f"shape (..., 1). Received: input_shape={input_shape}"
+            )
+        self.built = True
+
+    def call(self, inputs):
+        alpha, logit = inputs
+        alpha_plus = add_unknown_class(alpha)
+        return ops.concatenate(
+            [alpha_plus[..., :-1], alpha_plus[..., -1:] + self.evidence(logit)],
+            axis=-1,
+        )
+
+    def compute_output_shape(self, input_shape):
+        alpha_shape = input_shape[0]
+        return tuple(alpha_shape[:-1]) + (alpha_shape[-1] + 1,)
+
+    def compute_mask(self, inputs, mask=None):
+        return None if mask is None else mask[0]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {"evidence": keras.saving.serialize_keras_object(self.evidence)}
+        )
+        return config

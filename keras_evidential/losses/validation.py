@@ -1,0 +1,109 @@
+"""Value checks on labels and concentrations that fail loudly on every backend.
+
+Shape errors are raised while tracing. Value errors (a label out of range, an
+`alpha` below 1 or not finite) can only be seen when the step runs, and an
+out-of-range label would otherwise be silently one-hot encoded as all zeros.
+How the check fails depends on where the step runs:
+
+- Eagerly (direct calls, `run_eagerly=True`, the PyTorch backend): a
+  `ValueError` at once.
+- In a TensorFlow graph (`model.fit` on TensorFlow without XLA, the default on
+  CPU): a `tf.errors.InvalidArgumentError` at the first bad batch.
+- Under JAX `jit` (every `model.fit` on JAX): a host callback raises the
+  `ValueError`, surfacing as a `JaxRuntimeError` whose text contains it.
+- Under TensorFlow XLA (`jit_compile=True`, the default on GPU/TPU): XLA drops
+  assert ops, so the value checks do not run; shape checks still do.
+
+Each message names the argument and the received minimum and maximum.
+"""
+
+import functools
+
+import keras
+import numpy as np
+from keras import ops
+
+
+def check_labels(labels, num_classes):
+    """Checks that integer labels are class indices in `[0, num_classes)`."""
+    labels = ops.convert_to_tensor(labels)
+    ok = ops.logical_and(
+        ops.all(labels >= 0), ops.all(labels < num_classes)
+    )
+    _check(
+        ok,
+        f"Integer labels must be class indices in [0, {num_classes}) for a "
+        f"prediction with {num_classes} outputs (with `UnknownClassHead`, "
+        f"index {num_classes - 1} is the unknown class).",
+        "y_true",
+        ops.min(labels),
+        ops.max(labels),
+    )
+
+
+def check_concentrations(alpha, argument="y_pred"):
+    """Checks that Dirichlet concentrations are finite and >= 1."""
+    alpha = ops.convert_to_tensor(alpha)
+    _check(
+        ops.all(ops.isfinite(alpha)),
+        f"`{argument}` must hold finite Dirichlet concentrations; it "
+        "contains NaN or inf.",
+        argument,
+        ops.min(alpha),
+        ops.max(alpha),
+    )
+    _check(
+        ops.all(alpha >= 1.0),
+        f"`{argument}` must hold Dirichlet concentrations alpha >= 1 (the "
+        "output of `DirichletOutput`); for raw logits pass "
+        "`from_logits=True`.",
+        argument,
+        ops.min(alpha),
+        ops.max(alpha),
+    )
+
+
+def _message(message, argument, minimum, maximum):
+    return f"{message} Received: {argument} with min={minimum}, max={maximum}"
+
+
+def _raise_unless(ok, message, argument, minimum, maximum):
+    if not bool(np.asarray(ok)):
+        raise ValueError(
+            _message(message, argument, np.asarray(minimum), np.asarray(maximum))
+        )
+
+
+def _check(ok, message, argument, minimum, maximum):
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        if not tf.executing_eagerly():
+            # XLA ignores this op (see the module docstring).
+            tf.debugging.Assert(
+                ok,
+                [f"{message} Received: {argument} with min=", minimum,
+                 "max=", maximum],
+            )
+            return
+    elif backend == "jax":
+        import jax
+
+        if any(isinstance(t, jax.core.Tracer) for t in (ok, minimum, maximum)):
+            jax.debug.callback(
+                functools.partial(
+                    _raise_unless, message=message, argument=argument
+                ),
+                ok,
+                minimum=minimum,
+                maximum=maximum,
+            )
+            return
+    _raise_unless(
+        ops.convert_to_numpy(ok),
+        message,
+        argument,
+        ops.convert_to_numpy(minimum),
+        ops.convert_to_numpy(maximum),
+    )

@@ -1,0 +1,137 @@
+"""Expected calibration error of the expected probability `p_bar`."""
+
+import keras
+from keras import ops
+
+from keras_evidential import dirichlet
+from keras_evidential.metrics.labels import class_labels
+from keras_evidential.metrics.labels import known_alpha
+from keras_evidential.metrics.labels import num_known_classes
+
+
+def calibration_bins(confidence, correct, num_bins, sample_weight=None):
+    """Per-bin weighted sums of a reliability diagram.
+
+    Bin `i` holds the confidences in `(i / num_bins, (i + 1) / num_bins]`
+    (the first bin also holds 0).
+
+    Args:
+        confidence: Predicted probabilities of the predicted class, in [0, 1].
+        correct: Whether each prediction is right (bool or 0/1).
+        num_bins: Number of equal-width bins.
+        sample_weight: Optional weights of `confidence`'s shape.
+
+    Returns:
+        `(count, confidence_sum, correct_sum)`, each of shape `(num_bins,)`.
+    """
+    confidence = ops.cast(ops.reshape(confidence, (-1,)), "float32")
+    correct = ops.cast(ops.reshape(correct, (-1,)), "float32")
+    if sample_weight is None:
+        weight = ops.ones_like(confidence)
+    else:
+        weight = ops.cast(ops.reshape(sample_weight, (-1,)), "float32")
+    index = ops.cast(ops.ceil(confidence * num_bins), "int32") - 1
+    index = ops.clip(index, 0, num_bins - 1)
+    one_hot = ops.one_hot(index, num_bins, dtype="float32") * weight[:, None]
+    return (
+        ops.sum(one_hot, axis=0),
+        ops.matmul(confidence, one_hot),
+        ops.matmul(correct, one_hot),
+    )
+
+
+def expected_calibration_error_from_bins(count, confidence_sum, correct_sum):
+    """`sum_b |correct_sum_b - confidence_sum_b| / sum_b count_b`.
+
+    Equal to `sum_b (n_b / N) |accuracy_b - confidence_b|`; 0 for no samples.
+    """
+    return ops.divide_no_nan(
+        ops.sum(ops.abs(correct_sum - confidence_sum)), ops.sum(count)
+    )
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class ExpectedCalibrationError(keras.metrics.Metric):
+    """Expected calibration error (ECE) of the expected probability `p_bar`.
+
+    Formula:
+    ```
+    ECE = sum_b (n_b / N) |accuracy_b - mean confidence_b|
+    confidence_i = max_k p_bar_ik,  p_bar = alpha / S over the K known classes
+    ```
+
+    Samples are binned by confidence into `num_bins` equal-width bins
+    `(i / B, (i + 1) / B]`. Only samples of known classes take part (an
+    unknown sample has no right class in `p_bar`). For an m-EDL model `p_bar`
+    is `known_class_probability(p_hat)`, the mean of its known-class
+    Dirichlet. Lower is better; 0 is perfectly calibrated.
+
+    Args:
+        num_bins: Integer >= 1, the number of bins. Defaults to 15.
+        unknown_head: Whether `y_pred` comes from `UnknownClassHead`.
+            Defaults to `False`.
+        name: Optional name of the metric.
+        dtype: Optional dtype of the metric's result.
+
+    Labels: integer `y_true` in `[0, K]` (K = unknown, left out) or one-hot;
+    `y_pred` is `alpha`.
+
+    Example:
+
+    >>> model.compile(optimizer="adam", loss=EDLLoss(), metrics=[
+    ...     keras_evidential.metrics.ExpectedCalibrationError(num_bins=15)])
+
+    Reference:
+    - [Guo et al., 2017](https://arxiv.org/abs/1706.04599)
+    """
+
+    def __init__(self, num_bins=15, unknown_head=False, name="ece", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        if isinstance(num_bins, bool) or not isinstance(num_bins, int) or (
+            num_bins < 1
+        ):
+            raise ValueError(
+                "`num_bins` must be an integer >= 1. "
+                f"Received: num_bins={num_bins!r}"
+            )
+        self.num_bins = num_bins
+        self.unknown_head = bool(unknown_head)
+        self._direction = "down"
+        self.bin_counts = self.add_variable(
+            shape=(num_bins,), initializer="zeros", dtype=self.dtype, name="bin_counts"
+        )
+        self.bin_confidence = self.add_variable(
+            shape=(num_bins,), initializer="zeros", dtype=self.dtype, name="bin_confidence"
+        )
+        self.bin_correct = self.add_variable(
+            shape=(num_bins,), initializer="zeros", dtype=self.dtype, name="bin_correct"
+        )
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = ops.convert_to_tensor(y_pred)
+        k = num_known_classes(y_pred, self.unknown_head)
+        labels = class_labels(y_true, y_pred, self.unknown_head)
+        p_bar = dirichlet.expected_probability(known_alpha(y_pred, self.unknown_head))
+        known = ops.cast(labels < k, "float32")
+        if sample_weight is not None:
+            sample_weight = ops.cast(sample_weight, "float32")
+            if len(sample_weight.shape) > len(known.shape):
+                sample_weight = ops.squeeze(sample_weight, axis=-1)
+            known = known * sample_weight
+        correct = ops.cast(ops.argmax(p_bar, axis=-1), "int32") == labels
+        count, confidence, hits = calibration_bins(
+            ops.max(p_bar, axis=-1), correct, self.num_bins, known
+        )
+        self.bin_counts.assign_add(ops.cast(count, self.dtype))
+        self.bin_confidence.assign_add(ops.cast(confidence, self.dtype))
+        self.bin_correct.assign_add(ops.cast(hits, self.dtype))
+
+    def result(self):
+        return expected_calibration_error_from_bins(
+            self.bin_counts, self.bin_confidence, self.bin_correct
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_bins": self.num_bins, "unknown_head": self.unknown_head})
+        return config

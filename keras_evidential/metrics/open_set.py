@@ -1,0 +1,288 @@
+"""Accuracy for known classes and for the unknown class, with or without an
+uncertainty threshold (m-EDL's measures, Nagahama 2023).
+
+Every metric here is a ratio of two weighted counts of `open_set_counts`,
+accumulated over batches. See `keras_evidential.metrics.labels` for the
+label and prediction convention (label K = unknown).
+"""
+
+import keras
+from keras import ops
+
+from keras_evidential.metrics.labels import class_labels
+from keras_evidential.metrics.labels import num_known_classes
+from keras_evidential.metrics.labels import predict_labels
+from keras_evidential.metrics.labels import validate_threshold
+
+
+def open_set_counts(labels, predictions, num_known, sample_weight=None):
+    """Weighted counts behind the open-set metrics.
+
+    Args:
+        labels: Integer labels in `[0, K]`, K = unknown.
+        predictions: Integer predictions in `[0, K]`, K = "unknown".
+        num_known: K.
+        sample_weight: Optional weights of `labels`' shape (or with a
+            trailing axis of 1). Defaults to 1.
+
+    Returns:
+        A dict of scalars: `total`; `known` and `unknown`, the true known and
+        unknown samples; `accepted` and `rejected`, those predicted as a known
+        class and as "unknown"; `known_correct`, known samples predicted as
+        their own class; `unknown_correct`, unknown samples predicted
+        "unknown".
+    """
+    if sample_weight is None:
+        weight = ops.ones(ops.shape(labels), dtype="float32")
+    else:
+        weight = ops.cast(sample_weight, "float32")
+        if len(weight.shape) > len(labels.shape):
+            weight = ops.squeeze(weight, axis=-1)
+        weight = ops.broadcast_to(weight, ops.shape(labels))
+
+    def count(mask):
+        return ops.sum(ops.where(mask, weight, ops.zeros_like(weight)))
+
+    known = labels < num_known
+    rejected = predictions >= num_known
+    unknown = ops.logical_not(known)
+    return {
+        "total": ops.sum(weight),
+        "known": count(known),
+        "unknown": count(unknown),
+        "accepted": count(ops.logical_not(rejected)),
+        "rejected": count(rejected),
+        "known_correct": count(ops.logical_and(known, predictions == labels)),
+        "unknown_correct": count(ops.logical_and(unknown, rejected)),
+    }
+
+
+class OpenSetRate(keras.metrics.Metric):
+    """Base class: `numerator / denominator` of two `open_set_counts`.
+
+    Subclasses name the two counts in `numerator` and `denominator`. The
+    result is 0 while the denominator is 0.
+    """
+
+    numerator = None
+    denominator = None
+
+    def __init__(self, unknown_head=False, threshold=None, name=None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.unknown_head = bool(unknown_head)
+        self.threshold = validate_threshold(threshold)
+        self._direction = "up"
+        self.hits = self.add_variable(
+            shape=(), initializer="zeros", dtype=self.dtype, name="hits"
+        )
+        self.count = self.add_variable(
+            shape=(), initializer="zeros", dtype=self.dtype, name="count"
+        )
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = ops.convert_to_tensor(y_pred)
+        labels = class_labels(y_true, y_pred, self.unknown_head)
+        predictions = predict_labels(y_pred, self.unknown_head, self.threshold)
+        counts = open_set_counts(
+            labels,
+            predictions,
+            num_known_classes(y_pred, self.unknown_head),
+            sample_weight,
+        )
+        self.hits.assign_add(ops.cast(counts[self.numerator], self.dtype))
+        self.count.assign_add(ops.cast(counts[self.denominator], self.dtype))
+
+    def result(self):
+        return ops.divide_no_nan(self.hits, self.count)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {"unknown_head": self.unknown_head, "threshold": self.threshold}
+        )
+        return config
+
+
+_COMMON_ARGS = """
+    Args:
+        unknown_head: Whether `y_pred` comes from `UnknownClassHead`: K + 1
+            columns, the last one m-EDL's unknown class u. Defaults to
+            `False` (K columns, an EDL model).
+        threshold: None (default) or a vacuity threshold in (0, 1]. With
+            None, m-EDL predicts `argmax` over K + 1 classes and EDL never
+            predicts "unknown". With a threshold, a sample whose vacuity
+            `K / S` exceeds it is predicted "unknown" (m-EDL models use the
+            vacuity of their K known classes, i.e. their `p_bar`).
+        name: Optional name of the metric.
+        dtype: Optional dtype of the metric's result.
+
+    Labels: integer `y_true` in `[0, K]` where K marks a sample of an unknown
+    class (with K or K + 1 outputs alike), or one-hot rows of `y_pred`'s width
+    (an all-zero row is unknown). `y_pred` is the model's `alpha`.
+"""
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class KnownClassAccuracy(OpenSetRate):
+    __doc__ = (
+        """m-EDL's accuracy for k: known samples predicted as their class.
+
+    Formula:
+    ```
+    known_accuracy = #{y < K and pred = y} / #{y < K}
+    ```
+
+    Predicting "unknown" for a known sample counts as wrong; unknown samples
+    are left out. Without unknown samples or a threshold this is the
+    ordinary accuracy.
+    """
+        + _COMMON_ARGS
+        + """
+    Example:
+
+    >>> model.compile(optimizer="adam", loss=EDLLoss(kl_weight=0.1), metrics=[
+    ...     keras_evidential.metrics.KnownClassAccuracy(unknown_head=True)])
+
+    Reference:
+    - [Nagahama, 2023](https://doi.org/10.1038/s41598-023-42063-8)
+    """
+    )
+
+    numerator = "known_correct"
+    denominator = "known"
+
+    def __init__(self, unknown_head=False, threshold=None, name="known_accuracy",
+                 dtype=None):
+        super().__init__(unknown_head, threshold, name=name, dtype=dtype)
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class UnknownClassRecall(OpenSetRate):
+    __doc__ = (
+        """m-EDL's accuracy for u: unknown samples predicted "unknown".
+
+    Formula:
+    ```
+    unknown_recall = #{y = K and pred = K} / #{y = K}
+    ```
+
+    The recall of the unknown class. (m-EDL's reference code reports, for
+    EDL, the precision of rejection instead: see `UnknownClassPrecision`.)
+    """
+        + _COMMON_ARGS
+        + """
+    Example:
+
+    >>> metric = keras_evidential.metrics.UnknownClassRecall(threshold=0.5)
+    >>> metric.update_state([0, 2], [[9.0, 1.0], [1.0, 1.0]])
+    >>> float(metric.result())  # the unknown sample has vacuity 1 > 0.5
+    1.0
+
+    Reference:
+    - [Nagahama, 2023](https://doi.org/10.1038/s41598-023-42063-8)
+    """
+    )
+
+    numerator = "unknown_correct"
+    denominator = "unknown"
+
+    def __init__(self, unknown_head=False, threshold=None, name="unknown_recall",
+                 dtype=None):
+        super().__init__(unknown_head, threshold, name=name, dtype=dtype)
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class UnknownClassPrecision(OpenSetRate):
+    __doc__ = (
+        """Precision of "unknown" predictions: how many are truly unknown.
+
+    Formula:
+    ```
+    unknown_precision = #{y = K and pred = K} / #{pred = K}
+    ```
+
+    What m-EDL's reference code reports as EDL's accuracy for u at a
+    threshold (the accuracy on the rejected samples).
+    """
+        + _COMMON_ARGS
+        + """
+    Example:
+
+    >>> metric = keras_evidential.metrics.UnknownClassPrecision(threshold=0.5)
+
+    Reference:
+    - [Nagahama, 2023](https://doi.org/10.1038/s41598-023-42063-8)
+    """
+    )
+
+    numerator = "unknown_correct"
+    denominator = "rejected"
+
+    def __init__(self, unknown_head=False, threshold=None,
+                 name="unknown_precision", dtype=None):
+        super().__init__(unknown_head, threshold, name=name, dtype=dtype)
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class SelectiveAccuracy(OpenSetRate):
+    __doc__ = (
+        """Accuracy on the samples kept: EDL's accuracy at a threshold.
+
+    Formula:
+    ```
+    selective_accuracy = #{pred < K and pred = y} / #{pred < K}
+    ```
+
+    The accuracy of the predictions the model commits to (vacuity `<= t`);
+    a kept sample of an unknown class counts as wrong. This is the EDL curve
+    of m-EDL's Fig. 3 and of Sensoy et al.'s accuracy-vs-uncertainty plots:
+    it rises as the threshold falls when uncertainty is informative.
+    """
+        + _COMMON_ARGS
+        + """
+    Example:
+
+    >>> metric = keras_evidential.metrics.SelectiveAccuracy(threshold=0.3)
+
+    Reference:
+    - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
+    - [Nagahama, 2023](https://doi.org/10.1038/s41598-023-42063-8)
+    """
+    )
+
+    numerator = "known_correct"
+    denominator = "accepted"
+
+    def __init__(self, unknown_head=False, threshold=None,
+                 name="selective_accuracy", dtype=None):
+        super().__init__(unknown_head, threshold, name=name, dtype=dtype)
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class RejectionRate(OpenSetRate):
+    __doc__ = (
+        """Share of samples predicted "unknown" (rejected).
+
+    Formula:
+    ```
+    rejection_rate = #{pred = K} / #{all}
+    ```
+    """
+        + _COMMON_ARGS
+        + """
+    Example:
+
+    >>> metric = keras_evidential.metrics.RejectionRate(threshold=0.3)
+
+    Reference:
+    - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
+    """
+    )
+
+    numerator = "rejected"
+    denominator = "total"
+
+    def __init__(self, unknown_head=False, threshold=None,
+                 name="rejection_rate", dtype=None):
+        super().__init__(unknown_head, threshold, name=name, dtype=dtype)
+        self._direction = "down"

@@ -1,0 +1,511 @@
+"""SavedModel export for TF Serving: signature contract and parity with Keras.
+
+The exported outputs are checked against a NumPy reference computed from the
+Keras model's raw output (alpha or logits) with the formulas of REFERENCE.md.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_evidential as ke
+from keras_evidential.export import cli
+from keras_evidential.export import export_saved_model
+from keras_evidential.export import resolve_model_kind
+
+KNOWN = 5
+DIGIT_NAMES = ["zero", "one", "two", "three", "four"]
+TEXT_NAMES = ["negative", "positive"]
+ELU_OFFSET = 1.5
+
+
+# --- models (also used by test_onnx.py and test_serving_grpc.py) -------------
+
+
+def digits():
+    """sklearn's 8x8 digits: digits 0-4 are known, 5-9 are unknown (label 5)."""
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16.0).astype("float32")
+    y = np.minimum(y, KNOWN)
+    return (x[:1400], y[:1400]), (x[1400:], y[1400:])
+
+
+def _digits_body(units):
+    inputs = keras.Input((64,), name="pixels")
+    hidden = keras.layers.Dense(32, activation="relu")(inputs)
+    return inputs, keras.layers.Dense(units)(hidden)
+
+
+def train_edl():
+    """K-class EDL on the known digits."""
+    keras.utils.set_random_seed(1)
+    (x, y), _ = digits()
+    inputs, logits = _digits_body(KNOWN)
+    model = keras.Model(inputs, ke.layers.DirichletOutput("relu")(logits))
+    model.compile("adam", ke.losses.EDLLoss(kl_weight=0.1))
+    model.fit(x[y < KNOWN], y[y < KNOWN], epochs=3, batch_size=64, verbose=0)
+    return model
+
+
+def train_medl():
+    """m-EDL: digits 5-9 trained as the unknown class (index K)."""
+    keras.utils.set_random_seed(2)
+    (x, y), _ = digits()
+    inputs, logits = _digits_body(KNOWN)
+    alpha = ke.layers.DirichletOutput("relu")(logits)
+    model = keras.Model(inputs, ke.layers.UnknownClassHead()(alpha))
+    model.compile("adam", ke.losses.EDLLoss(kl_weight=0.1))
+    model.fit(x, y, epochs=3, batch_size=64, verbose=0)
+    return model
+
+
+def train_tedl():
+    """TEDL: a logits model, cross-entropy then EDL with ELU evidence."""
+    keras.utils.set_random_seed(3)
+    (x, y), _ = digits()
+    inputs, logits = _digits_body(KNOWN)
+    model = keras.Model(inputs, logits)
+    loss = ke.losses.EDLLoss(
+        from_logits=True,
+        evidence=ke.layers.EvidenceELU(offset=ELU_OFFSET),
+        stage=1,
+    )
+    model.compile("adam", loss)
+    model.fit(
+        x[y < KNOWN],
+        y[y < KNOWN],
+        epochs=3,
+        batch_size=64,
+        verbose=0,
+        callbacks=[ke.callbacks.TwoStageFit(1), ke.callbacks.KLAnnealing(0.5)],
+    )
+    return model
+
+
+POSITIVE = ["good", "great", "love", "excellent", "happy"]
+NEGATIVE = ["bad", "awful", "hate", "terrible", "sad"]
+NEUTRAL = ["the", "movie", "was", "plot", "actors", "really", "quite", "a"]
+
+
+def sentences(n, seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    texts = []
+    for label in labels:
+        words = list(rng.choice(NEUTRAL, rng.integers(3, 6)))
+        words += list(rng.choice(POSITIVE if label else NEGATIVE, 2))
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+    return np.array(texts), labels
+
+
+def text_inputs():
+    texts, _ = sentences(6, seed=9)
+    # Out-of-vocabulary words, an empty string and mixed case.
+    extra = ["zebra quantum", "", "GOOD movie but Bad acting"]
+    return np.concatenate([texts, np.array(extra)])
+
+
+def train_text():
+    """A TEDL text model that takes raw strings."""
+    keras.utils.set_random_seed(4)
+    texts, labels = sentences(256, seed=5)
+    inputs = keras.Input((), dtype="string", name="text")
+    vectorize = keras.layers.TextVectorization(
+        output_sequence_length=8, vocabulary=POSITIVE + NEGATIVE + NEUTRAL
+    )
+    hidden = keras.layers.Embedding(len(POSITIVE + NEGATIVE + NEUTRAL) + 2, 8)(
+        vectorize(inputs)
+    )
+    hidden = keras.layers.GlobalAveragePooling1D()(hidden)
+    model = keras.Model(inputs, keras.layers.Dense(2)(hidden))
+    model.compile(
+        "adam",
+        ke.losses.EDLLoss(
+            from_logits=True,
+            evidence=ke.layers.EvidenceELU(offset=ELU_OFFSET),
+            kl_weight=0.1,
+        ),
+    )
+    dataset = tf.data.Dataset.from_tensor_slices((texts, labels)).batch(32)
+    model.fit(dataset, epochs=3, verbose=0)
+    return model
+
+
+def raw_output(model, x):
+    """The Keras model's own output (alpha or logits) as float64."""
+    return np.asarray(model(tf.constant(x), training=False), np.float64)
+
+
+# --- the independent reference ------------------------------------------------
+
+
+def reference_outputs(
+    raw, logits, class_names, threshold=None, unknown_label="unknown"
+):
+    """The serving outputs from the model's raw output, written from the paper.
+
+    `raw` is alpha, or logits (with ELU + ELU_OFFSET evidence) for `logits`.
+    With len(raw[0]) == K + 1 the last column is m-EDL's unknown class.
+    """
+    raw = np.asarray(raw, np.float64)
+    if logits:
+        alpha = np.where(raw > 0, raw, np.expm1(raw)) + ELU_OFFSET + 1.0
+    else:
+        alpha = raw
+    k = len(class_names)
+    probabilities = alpha / alpha.sum(-1, keepdims=True)
+    uncertainty = k / alpha[:, :k].sum(-1)
+    index = probabilities.argmax(-1)
+    if threshold is not None:
+        index = np.where(uncertainty > threshold, k, index)
+    labels = np.array(list(class_names) + [unknown_label])[index]
+    return {
+        "probabilities": probabilities,
+        "uncertainty": uncertainty,
+        "alpha": alpha,
+        "class_index": index,
+        "class_label": labels,
+    }
+
+
+def middle_threshold(model, x, logits, k):
+    """A threshold between two central uncertainties, so rows fall both ways."""
+    u = reference_outputs(raw_output(model, x), logits, ["c"] * k)
+    u = np.sort(u["uncertainty"])
+    return float((u[len(u) // 2 - 1] + u[len(u) // 2]) / 2)
+
+
+def assert_matches(outputs, expected, atol=1e-6):
+    assert set(outputs) == set(expected)
+    for name in ("probabilities", "uncertainty", "alpha"):
+        np.testing.assert_allclose(
+            np.asarray(outputs[name], np.float64),
+            expected[name],
+            rtol=atol,
+            atol=atol,
+            err_msg=name,
+        )
+    np.testing.assert_array_equal(outputs["class_index"], expected["class_index"])
+    labels = [
+        label.decode() if isinstance(label, bytes) else label
+        for label in np.asarray(outputs["class_label"]).tolist()
+    ]
+    assert labels == expected["class_label"].tolist()
+
+
+# --- fixtures -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """Four trained models, each exported once: name -> a dict of facts."""
+    base = tmp_path_factory.mktemp("serving")
+    _, (x_test, _) = digits()
+    x_test = x_test[:64]
+    cases = {}
+
+    edl = train_edl()
+    threshold = middle_threshold(edl, x_test, False, KNOWN)
+    cases["edl"] = dict(
+        model=edl, x=x_test, input="pixels", logits=False,
+        options=dict(class_names=DIGIT_NAMES, threshold=threshold),
+    )
+    cases["medl"] = dict(
+        model=train_medl(), x=x_test, input="pixels", logits=False,
+        options=dict(class_names=DIGIT_NAMES, unknown_label="other"),
+    )
+    cases["tedl"] = dict(
+        model=train_tedl(), x=x_test, input="pixels", logits=True,
+        options=dict(),
+    )
+    text = train_text()
+    x_text = text_inputs()
+    cases["text"] = dict(
+        model=text, x=x_text, input="text", logits=True,
+        options=dict(
+            class_names=TEXT_NAMES,
+            threshold=middle_threshold(text, x_text, True, 2),
+        ),
+    )
+    for name, case in cases.items():
+        case["path"] = export_saved_model(
+            case["model"], base / name, version=1, **case["options"]
+        )
+        names = case["options"].get("class_names") or [
+            str(k) for k in range(KNOWN)
+        ]
+        case["expected"] = reference_outputs(
+            raw_output(case["model"], case["x"]),
+            case["logits"],
+            names,
+            case["options"].get("threshold"),
+            case["options"].get("unknown_label", "unknown"),
+        )
+    return cases
+
+
+def saved_model_cli(*args):
+    executable = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    if not os.path.exists(executable):
+        executable = shutil.which("saved_model_cli")
+    if executable is None:
+        pytest.skip("saved_model_cli (installed with TensorFlow) not found")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run(
+        [executable, *args], capture_output=True, text=True, env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def load_signature(path):
+    return tf.saved_model.load(path).signatures["serving_default"]
+
+
+def call_signature(signature, input_name, x):
+    outputs = signature(**{input_name: tf.constant(x)})
+    return {name: tensor.numpy() for name, tensor in outputs.items()}
+
+
+# --- tests --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["edl", "medl", "tedl", "text"])
+def test_saved_model_cli_shows_the_serving_signature(exported, name):
+    case = exported[name]
+    assert os.path.basename(case["path"]) == "1"
+    assert os.path.exists(os.path.join(case["path"], "saved_model.pb"))
+    shown = saved_model_cli("show", "--all", "--dir", case["path"])
+    block = shown.split("signature_def['serving_default']:")[1]
+    block = block.split("signature_def[")[0]
+    assert "Method name is: tensorflow/serving/predict" in block
+
+    tensors = dict(
+        (key, (dtype, shape))
+        for key, dtype, shape in re.findall(
+            r"(\w+\['\w+'\]) tensor_info:\s+dtype: (\w+)\s+shape: (\S+(?: \S+)?)",
+            block,
+        )
+    )
+    width = KNOWN + 1 if name == "medl" else (2 if name == "text" else KNOWN)
+    if name == "text":
+        expected_input = {"inputs['text']": ("DT_STRING", "(-1)")}
+    else:
+        expected_input = {"inputs['pixels']": ("DT_FLOAT", "(-1, 64)")}
+    assert tensors == {
+        **expected_input,
+        "outputs['probabilities']": ("DT_FLOAT", f"(-1, {width})"),
+        "outputs['uncertainty']": ("DT_FLOAT", "(-1)"),
+        "outputs['alpha']": ("DT_FLOAT", f"(-1, {width})"),
+        "outputs['class_index']": ("DT_INT64", "(-1)"),
+        "outputs['class_label']": ("DT_STRING", "(-1)"),
+    }
+
+
+@pytest.mark.parametrize("name", ["edl", "text"])
+def test_saved_model_cli_run_matches_keras(exported, name, tmp_path):
+    case = exported[name]
+    if name == "text":
+        feed = ["--input_exprs", f"text={case['x'].tolist()!r}"]
+    else:
+        np.save(tmp_path / "x.npy", case["x"])
+        feed = ["--inputs", f"pixels={tmp_path / 'x.npy'}"]
+    saved_model_cli(
+        "run", "--dir", case["path"], "--tag_set", "serve",
+        "--signature_def", "serving_default", *feed,
+        "--outdir", str(tmp_path / "out"),
+    )
+    outputs = {
+        file[:-4]: np.load(tmp_path / "out" / file, allow_pickle=True)
+        for file in os.listdir(tmp_path / "out")
+    }
+    assert_matches(outputs, case["expected"])
+
+
+@pytest.mark.parametrize("name", ["edl", "medl", "tedl", "text"])
+def test_signature_outputs_match_keras(exported, name):
+    case = exported[name]
+    signature = load_signature(case["path"])
+    outputs = call_signature(signature, case["input"], case["x"])
+    assert_matches(outputs, case["expected"])
+    assert {value.shape[0] for value in outputs.values()} == {len(case["x"])}
+
+
+def test_threshold_and_unknown_class_answer_unknown(exported):
+    # Both the K-class threshold and m-EDL's own class u produce "unknown"
+    # rows in the reference, and the exported model answers them the same.
+    edl = exported["edl"]["expected"]
+    assert 0 < np.sum(edl["class_label"] == "unknown") < len(edl["class_label"])
+    assert set(edl["class_index"][edl["class_label"] == "unknown"]) == {KNOWN}
+    medl = exported["medl"]
+    outputs = call_signature(load_signature(medl["path"]), "pixels", medl["x"])
+    predicted_u = outputs["class_index"] == KNOWN
+    assert 0 < predicted_u.sum() < len(predicted_u)
+    assert set(outputs["class_label"][predicted_u].tolist()) == {b"other"}
+    np.testing.assert_allclose(outputs["alpha"][:, KNOWN], KNOWN + 1)
+    np.testing.assert_allclose(outputs["probabilities"].sum(-1), 1.0, rtol=1e-6)
+
+
+def rest_predict(signature, body):
+    """TF Serving's REST predict API (row and column formats) on a signature.
+
+    Follows https://www.tensorflow.org/tfx/serving/api_rest: `instances`
+    (row format) answers `predictions`, one object of named outputs per row,
+    which requires every output to share dimension 0; `inputs` (column
+    format) answers `outputs`, an object of named output tensors.
+    """
+    request = json.loads(body)
+    names = list(signature.structured_input_signature[1])
+
+    def tensor(values, name):
+        spec = signature.structured_input_signature[1][name]
+        return tf.constant(np.array(values), dtype=spec.dtype)
+
+    def jsonable(value):
+        if isinstance(value, bytes):
+            return value.decode("utf-8")
+        if isinstance(value, list):
+            return [jsonable(item) for item in value]
+        return value
+
+    if "instances" in request:
+        rows = request["instances"]
+        if len(names) == 1 and not isinstance(rows[0], dict):
+            rows = [{names[0]: row} for row in rows]
+        feeds = {n: tensor([row[n] for row in rows], n) for n in names}
+        outputs = {k: v.numpy() for k, v in signature(**feeds).items()}
+        if len({value.shape[0] for value in outputs.values()}) != 1:
+            raise ValueError("row format needs outputs sharing dimension 0")
+        predictions = [
+            {k: jsonable(v[i].tolist()) for k, v in outputs.items()}
+            for i in range(len(rows))
+        ]
+        return json.dumps({"predictions": predictions})
+    inputs = request["inputs"]
+    if not isinstance(inputs, dict):
+        inputs = {names[0]: inputs}
+    outputs = signature(**{n: tensor(inputs[n], n) for n in names})
+    return json.dumps(
+        {"outputs": {k: jsonable(v.numpy().tolist()) for k, v in outputs.items()}}
+    )
+
+
+@pytest.mark.parametrize("name", ["medl", "text"])
+def test_rest_row_and_column_formats(exported, name):
+    case = exported[name]
+    signature = load_signature(case["path"])
+    expected = case["expected"]
+    x = case["x"][:3].tolist()
+    width = expected["alpha"].shape[1]
+
+    row = json.loads(rest_predict(signature, json.dumps({"instances": x})))
+    assert list(row) == ["predictions"] and len(row["predictions"]) == 3
+    for i, prediction in enumerate(row["predictions"]):
+        assert sorted(prediction) == sorted(ke.export.OUTPUT_NAMES)
+        assert len(prediction["probabilities"]) == width
+        assert len(prediction["alpha"]) == width
+        assert isinstance(prediction["uncertainty"], float)
+        assert prediction["uncertainty"] == pytest.approx(
+            expected["uncertainty"][i], abs=1e-6
+        )
+        assert prediction["class_index"] == expected["class_index"][i]
+        assert prediction["class_label"] == expected["class_label"][i]
+
+    body = {"inputs": {case["input"]: x}}
+    column = json.loads(rest_predict(signature, json.dumps(body)))
+    assert list(column) == ["outputs"]
+    outputs = column["outputs"]
+    assert np.shape(outputs["probabilities"]) == (3, width)
+    assert np.shape(outputs["uncertainty"]) == (3,)
+    assert outputs["class_label"] == expected["class_label"][:3].tolist()
+    np.testing.assert_allclose(
+        outputs["probabilities"], expected["probabilities"][:3], atol=1e-6
+    )
+
+
+def test_model_kind_is_detected(exported):
+    kinds = {
+        name: resolve_model_kind(case["model"])[1:]
+        for name, case in exported.items()
+    }
+    assert kinds == {
+        "edl": (False, KNOWN),
+        "medl": (True, KNOWN),
+        "tedl": (False, KNOWN),
+        "text": (False, 2),
+    }
+
+
+def test_logits_model_without_compiled_loss_needs_evidence(tmp_path):
+    inputs, logits = _digits_body(3)
+    model = keras.Model(inputs, logits)
+    with pytest.raises(ValueError, match="output='alpha' or"):
+        export_saved_model(model, tmp_path)
+    with pytest.raises(ValueError, match="needs an evidence function"):
+        export_saved_model(model, tmp_path, output="logits")
+    path = export_saved_model(
+        model, tmp_path, output="logits",
+        evidence=ke.layers.EvidenceELU(offset=ELU_OFFSET),
+    )
+    x = digits()[1][0][:8]
+    outputs = call_signature(load_signature(path), "pixels", x)
+    expected = reference_outputs(
+        raw_output(model, x), True, ["0", "1", "2"]
+    )
+    assert_matches(outputs, expected)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(class_names=["a", "b"]), "class_names"),
+        (dict(class_names=["a"] * KNOWN), "unique"),
+        (dict(class_names=DIGIT_NAMES, unknown_label="zero"), "unknown_label"),
+        (dict(threshold=1.5), "threshold"),
+        (dict(output="probabilities"), "output"),
+        (dict(evidence="elu"), "evidence"),
+        (dict(output="logits", unknown_class=True), "unknown_class"),
+        (dict(version=0), "version"),
+    ],
+)
+def test_invalid_options_are_rejected(exported, tmp_path, options, message):
+    with pytest.raises(ValueError, match=message):
+        export_saved_model(exported["edl"]["model"], tmp_path, **options)
+
+
+def test_medl_takes_no_threshold_and_versions_are_not_overwritten(exported):
+    case = exported["medl"]
+    with pytest.raises(ValueError, match="threshold"):
+        export_saved_model(case["model"], "unused", threshold=0.5)
+    base = os.path.dirname(case["path"])
+    with pytest.raises(ValueError, match="version"):
+        export_saved_model(case["model"], base, version=1)
+
+
+def test_cli_exports_a_saved_keras_model(exported, tmp_path):
+    case = exported["edl"]
+    model_path = tmp_path / "edl.keras"
+    case["model"].save(model_path)
+    threshold = case["options"]["threshold"]
+    argv = [
+        str(model_path), str(tmp_path / "served"), "--version", "3",
+        "--class-names", *DIGIT_NAMES, "--threshold", repr(threshold),
+    ]
+    assert cli.main(argv) == 0
+    path = tmp_path / "served" / "3"
+    outputs = call_signature(load_signature(str(path)), "pixels", case["x"])
+    assert_matches(outputs, case["expected"])
+    with pytest.raises(SystemExit):
+        cli.main(argv)  # the version exists already

@@ -1,0 +1,340 @@
+"""Numerical robustness: property-based tests against a float64 reference.
+
+Over logits in [-1e4, 1e4], concentrations alpha in [1, 1e8] and K in
+{2, 3, 10, 100}, for every evidence function and risk, with and without the
+m-EDL unknown class: the loss and its gradient are finite, and the float32
+loss matches the float64 NumPy/SciPy reference (tests/reference.py) within
+
+    |loss - reference| <= ATOL + RTOL * |reference|,   RTOL = ATOL = 1e-5
+
+(measured worst case: 3.4e-4 absolute at K = 100, where the KL term is
+~1e3, i.e. 3e-7 relative). The references are evaluated on the same
+float32-rounded inputs, so the tolerance measures the float32 computation,
+not the rounding of its inputs. Backend-neutral: runs under any
+KERAS_BACKEND.
+"""
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from keras import ops
+from scipy import special
+
+import keras_evidential as ke
+from keras_evidential import dirichlet
+from tests import reference
+
+RTOL = 1e-5
+ATOL = 1e-5
+SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)
+
+num_classes = st.sampled_from([2, 3, 10, 100])
+evidences = st.sampled_from(sorted(reference.EVIDENCE))
+risks = st.sampled_from(sorted(reference.RISKS))
+kl_weights = st.sampled_from([0.0, 0.1, 1.0])
+
+
+def _grad(fn, x):
+    """Value and gradient of the scalar `fn(x)` on the active backend."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            value = fn(x)
+        return value, tape.gradient(value, x)
+    if backend == "jax":
+        import jax
+
+        return jax.value_and_grad(fn)(x)
+    if backend == "torch":
+        import torch
+
+        x = torch.tensor(x, requires_grad=True)
+        value = fn(x)
+        value.backward()
+        return value, x.grad
+    pytest.skip(f"no gradients on backend {backend}")
+
+
+def _assert_close(actual, expected):
+    actual = np.asarray(ops.convert_to_numpy(actual), dtype=np.float64)
+    np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL)
+
+
+def _assert_finite(*tensors):
+    for tensor in tensors:
+        value = np.asarray(ops.convert_to_numpy(tensor))
+        assert np.all(np.isfinite(value)), value
+
+
+@st.composite
+def alpha_batches(draw, low=1.0, high=1e8):
+    """float32 concentrations, log-uniform in [low, high], with exact 1s."""
+    k = draw(num_classes)
+    n = draw(st.integers(1, 4))
+    log_alpha = draw(
+        hnp.arrays(
+            np.float64,
+            (n, k),
+            elements=st.floats(np.log(low), np.log(high)),
+        )
+    )
+    alpha = np.exp(log_alpha)
+    # Exactly 1 (no evidence) is the boundary the KL's alpha_tilde always hits.
+    ones = draw(hnp.arrays(np.bool_, (n, k)))
+    alpha = np.where(ones, 1.0, alpha)
+    alpha = np.clip(alpha.astype(np.float32), low, high)
+    labels = draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, k - 1)))
+    return alpha, labels
+
+
+@st.composite
+def logit_batches(draw):
+    k = draw(num_classes)
+    n = draw(st.integers(1, 4))
+    logits = draw(
+        hnp.arrays(
+            np.float32,
+            (n, k),
+            elements=st.floats(-1e4, 1e4, width=32),
+        )
+    )
+    labels = draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, k - 1)))
+    return logits, labels
+
+
+def _with_unknown_class(alpha, labels, unknown, unknown_labels):
+    """Appends alpha_u = K + 1 and relabels some samples as class u."""
+    if not unknown:
+        return alpha, labels
+    k = alpha.shape[-1]
+    alpha = np.concatenate([alpha, np.full_like(alpha[:, :1], k + 1)], axis=-1)
+    labels = np.where(unknown_labels[: len(labels)], k, labels)
+    return alpha, labels
+
+
+@SETTINGS
+@given(
+    batch=alpha_batches(),
+    risk=risks,
+    kl_weight=kl_weights,
+    unknown=st.booleans(),
+    unknown_labels=hnp.arrays(np.bool_, (4,)),
+)
+def test_loss_on_alpha_matches_float64_reference(
+    batch, risk, kl_weight, unknown, unknown_labels
+):
+    alpha, labels = batch
+    alpha, labels = _with_unknown_class(alpha, labels, unknown, unknown_labels)
+    loss = ke.losses.EDLLoss(risk=risk, kl_weight=kl_weight)
+    value, grad = _grad(lambda a: loss(labels, a), alpha)
+    expected = reference.edl_loss(
+        reference.one_hot(labels, alpha.shape[-1]),
+        alpha.astype(np.float64),
+        risk,
+        kl_weight,
+    )
+    _assert_close(value, expected)
+    _assert_finite(grad)
+
+
+@SETTINGS
+@given(batch=alpha_batches())
+def test_kl_and_its_gradient_match_scipy(batch):
+    alpha, _ = batch
+    alpha64 = alpha.astype(np.float64)
+    value, grad = _grad(lambda a: ops.sum(dirichlet.kl_to_uniform(a)), alpha)
+    _assert_close(value, reference.kl_to_uniform(alpha64).sum())
+    # dKL/dalpha_j = (alpha_j - 1) psi'(alpha_j) - (S - K) psi'(S).
+    k = alpha.shape[-1]
+    s = alpha64.sum(-1, keepdims=True)
+    expected = (alpha64 - 1) * special.polygamma(1, alpha64) - (
+        s - k
+    ) * special.polygamma(1, s)
+    # Both terms are ~1 and cancel to ~1/alpha: float32 leaves ~1e-6 absolute.
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(grad), expected, rtol=1e-4, atol=1e-5
+    )
+
+
+def test_kl_is_accurate_where_lgamma_cancels():
+    """At alpha = 1e8 the textbook formula's lgamma terms are ~1.7e9."""
+    alpha = np.array([[1e8, 1e8, 1.0], [1e4, 3e7, 2.0]], np.float32)
+    expected = reference.kl_to_uniform(alpha.astype(np.float64))
+    _assert_close(dirichlet.kl_to_uniform(alpha), expected)
+
+
+@SETTINGS
+@given(
+    batch=logit_batches(),
+    evidence=evidences,
+    risk=risks,
+    kl_weight=kl_weights,
+    unknown=st.booleans(),
+    unknown_labels=hnp.arrays(np.bool_, (4,)),
+)
+def test_model_head_on_extreme_logits_matches_reference(
+    batch, evidence, risk, kl_weight, unknown, unknown_labels
+):
+    """DirichletOutput (+ UnknownClassHead) and EDLLoss, through the logits."""
+    logits, labels = batch
+    head = ke.layers.DirichletOutput(evidence=evidence)
+    unknown_head = ke.layers.UnknownClassHead()
+    loss = ke.losses.EDLLoss(risk=risk, kl_weight=kl_weight)
+    alpha64 = reference.EVIDENCE[evidence](logits.astype(np.float64)) + 1.0
+    alpha64, labels = _with_unknown_class(alpha64, labels, unknown, unknown_labels)
+
+    def forward(z):
+        alpha = head(z)
+        if unknown:
+            alpha = unknown_head(alpha)
+        return loss(labels, alpha)
+
+    value, grad = _grad(forward, logits)
+    expected = reference.edl_loss(
+        reference.one_hot(labels, alpha64.shape[-1]), alpha64, risk, kl_weight
+    )
+    _assert_close(value, expected)
+    _assert_finite(grad)
+
+
+@SETTINGS
+@given(
+    batch=logit_batches(),
+    evidence=evidences,
+    risk=risks,
+    stage=st.sampled_from([1, 2]),
+)
+def test_both_stages_finite_on_extreme_logits(batch, evidence, risk, stage):
+    """Neither the active nor the inactive stage may poison the gradient."""
+    logits, labels = batch
+    loss = ke.losses.EDLLoss(
+        risk=risk, kl_weight=1.0, from_logits=True, evidence=evidence, stage=stage
+    )
+    value, grad = _grad(lambda z: loss(labels, z), logits)
+    y = reference.one_hot(labels, logits.shape[-1])
+    z64 = logits.astype(np.float64)
+    if stage == 1:
+        expected = reference.softmax_cross_entropy(y, z64)
+    else:
+        alpha64 = reference.EVIDENCE[evidence](z64) + 1.0
+        expected = reference.edl_loss(y, alpha64, risk, 1.0)
+    # Cross-entropy of a 1e4 logit gap is ~1e4: float32 gives 1e-3 absolute.
+    _assert_close(value / max(1.0, abs(expected)), expected / max(1.0, abs(expected)))
+    _assert_finite(grad)
+
+
+# Relu evidence of two logits of 3e38 overflows S to inf, and the log risk
+# `log S - log alpha_y` to inf - inf = NaN, while softmax cross-entropy of the
+# same logits is log(2).
+OVERFLOWING_LOGITS = np.array([[3e38, 3e38, 0.0]], np.float32)
+
+
+def test_stage_one_gradient_ignores_a_nan_edl_branch():
+    labels = np.array([0])
+    edl = ke.losses.EDLLoss(risk="log", from_logits=True, stage=2)
+    assert not np.isfinite(ops.convert_to_numpy(edl(labels, OVERFLOWING_LOGITS)))
+    cross_entropy = ke.losses.EDLLoss(risk="log", from_logits=True, stage=1)
+    value, grad = _grad(lambda z: cross_entropy(labels, z), OVERFLOWING_LOGITS)
+    np.testing.assert_allclose(ops.convert_to_numpy(value), np.log(2.0), rtol=1e-6)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(grad), [[-0.5, 0.5, 0.0]], atol=1e-6
+    )
+
+
+def test_compiled_stage_one_step_ignores_a_nan_edl_branch():
+    """The same inside `fit`'s compiled step, where both branches are traced."""
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(3, use_bias=False, kernel_initializer="identity"),
+        ]
+    )
+    loss = ke.losses.EDLLoss(risk="log", from_logits=True, stage=1)
+    model.compile(optimizer=keras.optimizers.SGD(1e-40), loss=loss)
+    history = model.fit(OVERFLOWING_LOGITS, np.array([0]), epochs=1, verbose=0)
+    np.testing.assert_allclose(history.history["loss"], [np.log(2.0)], rtol=1e-6)
+    _assert_finite(*model.weights)
+
+
+MIXED_POLICIES = ["mixed_float16", "mixed_bfloat16"]
+
+
+@pytest.fixture(params=MIXED_POLICIES)
+def mixed_policy(request):
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(request.param)
+    yield request.param
+    keras.config.set_dtype_policy(previous)
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(
+    batch=logit_batches(),
+    evidence=evidences,
+    risk=risks,
+    unknown=st.booleans(),
+)
+def test_mixed_precision_loss_is_float32_and_matches_reference(
+    mixed_policy, batch, evidence, risk, unknown
+):
+    logits, labels = batch
+    compute_dtype = keras.config.dtype_policy().compute_dtype
+    # What a Dense layer under the policy hands to the head.
+    low = ops.cast(logits, compute_dtype)
+    low64 = np.asarray(ops.convert_to_numpy(ops.cast(low, "float32")), np.float64)
+    head = ke.layers.DirichletOutput(evidence=evidence)
+    unknown_head = ke.layers.UnknownClassHead()
+    loss = ke.losses.EDLLoss(risk=risk, kl_weight=1.0)
+    alpha = head(low)
+    if unknown:
+        alpha = unknown_head(alpha)
+    assert keras.backend.standardize_dtype(alpha.dtype) == "float32"
+    value = loss(labels, alpha)
+    assert keras.backend.standardize_dtype(value.dtype) == "float32"
+    alpha64 = reference.EVIDENCE[evidence](low64) + 1.0
+    if unknown:
+        alpha64, labels = _with_unknown_class(
+            alpha64, labels, True, np.zeros(4, bool)
+        )
+    expected = reference.edl_loss(
+        reference.one_hot(labels, alpha64.shape[-1]), alpha64, risk, 1.0
+    )
+    _assert_close(value, expected)
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_mixed_precision_training_step_is_finite(mixed_policy, from_logits):
+    rng = np.random.default_rng(0)
+    x = (rng.normal(size=(64, 8)) * 1e3).astype("float32")
+    y = rng.integers(0, 4, size=64)
+    outputs = [keras.layers.Dense(3)]
+    if from_logits:
+        loss = ke.losses.EDLLoss(
+            from_logits=True, evidence="elu", kl_weight=1.0, stage=1
+        )
+    else:
+        outputs += [ke.layers.DirichletOutput("softplus"), ke.layers.UnknownClassHead()]
+        loss = ke.losses.EDLLoss(kl_weight=1.0)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16)] + outputs)
+    model.compile(optimizer="adam", loss=loss)
+    if from_logits:
+        y = y % 3
+    history = model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    if from_logits:
+        loss.stage.assign(2)
+        if keras.backend.backend() == "jax":
+            model.make_train_function(force=True)
+        history.history["loss"] += model.fit(
+            x, y, epochs=1, batch_size=16, verbose=0
+        ).history["loss"]
+    assert np.all(np.isfinite(history.history["loss"]))
+    for weight in model.weights:
+        assert np.all(np.isfinite(ops.convert_to_numpy(weight)))
