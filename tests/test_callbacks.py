@@ -46,13 +46,15 @@ def test_kl_annealing_changes_the_compiled_loss_exactly(jit_compile):
     assert expected[0] != pytest.approx(expected[2])
 
 
-def test_two_stage_fit_losses_stages_and_optimizer_continuity():
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_two_stage_fit_losses_stages_and_optimizer_continuity(jit_compile):
     x, labels = data()
     y = reference.one_hot(labels, K)
     model = logits_model()
     model.compile(
         optimizer=keras.optimizers.Adam(1e-2),
         loss=ke.losses.EDLLoss(from_logits=True, evidence=ke.layers.EvidenceELU()),
+        jit_compile=jit_compile,
     )
 
     class Record(keras.callbacks.Callback):

@@ -55,12 +55,16 @@ class KLAnnealing(keras.callbacks.Callback):
         self.verbose = verbose
 
     def on_epoch_begin(self, epoch, logs=None):
+        changed = False
         for loss in find_edl_losses(self.model, "KLAnnealing"):
             weight = annealed_kl_weight(
                 epoch - loss.first_edl_epoch, self.increment, self.max_weight
             )
+            current = ops.convert_to_numpy(loss.kl_weight)
+            changed |= bool(current != current.dtype.type(weight))
             loss.kl_weight.assign(weight)
-        refresh_compiled_steps(self.model)
+        if changed:
+            refresh_compiled_steps(self.model)
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: KLAnnealing setting kl_weight to {weight}.")
 
