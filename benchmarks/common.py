@@ -324,6 +324,29 @@ def build_network(hidden, head, num_classes=10, seed=0):
     return keras.Sequential(layers)
 
 
+def cycling_batches(x, y, batch_size, max_batches=64):
+    """An endless iterator over up to `max_batches` fixed batches of tensors.
+
+    Keras's compiled train function takes any iterator of batches; a plain
+    Python one over ready tensors avoids `tf.data` iterators, whose background
+    threads compete for the CPU during timing (and whose destruction, with
+    prefetching, can hang in TF 2.21).
+    """
+    import itertools
+
+    import tensorflow as tf
+
+    n = min(max_batches, len(x) // batch_size)
+    batches = [
+        (
+            tf.constant(x[i * batch_size : (i + 1) * batch_size]),
+            tf.constant(y[i * batch_size : (i + 1) * batch_size]),
+        )
+        for i in range(n)
+    ]
+    return itertools.cycle(batches)
+
+
 def write_results(out_dir, name, payload, markdown):
     """Writes `<out>/<name>.json` and `<out>/<name>.md`; returns both paths."""
     out_dir = Path(out_dir)
@@ -385,3 +408,7 @@ def block_summary(wall, cpu, units_per_block, reference=None):
     entry["block_wall_s"] = [round(t, 5) for t in wall]
     entry["block_cpu_s"] = [round(t, 5) for t in cpu]
     return entry
+
+
+def process_time():
+    return time.process_time()

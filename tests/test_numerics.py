@@ -14,6 +14,8 @@ not the rounding of its inputs. Backend-neutral: runs under any
 KERAS_BACKEND.
 """
 
+import contextlib
+
 import keras
 import numpy as np
 import pytest
@@ -267,14 +269,17 @@ def test_compiled_stage_one_step_ignores_a_nan_edl_branch():
 MIXED_POLICIES = ["mixed_float16", "mixed_bfloat16"]
 
 
-@pytest.fixture(params=MIXED_POLICIES)
-def mixed_policy(request):
+@contextlib.contextmanager
+def dtype_policy(name):
     previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(request.param)
-    yield request.param
-    keras.config.set_dtype_policy(previous)
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
+@pytest.mark.parametrize("policy", MIXED_POLICIES)
 @settings(max_examples=15, deadline=None, derandomize=True)
 @given(
     batch=logit_batches(),
@@ -283,8 +288,13 @@ def mixed_policy(request):
     unknown=st.booleans(),
 )
 def test_mixed_precision_loss_is_float32_and_matches_reference(
-    mixed_policy, batch, evidence, risk, unknown
+    policy, batch, evidence, risk, unknown
 ):
+    with dtype_policy(policy):
+        _check_mixed_precision_head(batch, evidence, risk, unknown)
+
+
+def _check_mixed_precision_head(batch, evidence, risk, unknown):
     logits, labels = batch
     compute_dtype = keras.config.dtype_policy().compute_dtype
     # What a Dense layer under the policy hands to the head.
@@ -310,8 +320,15 @@ def test_mixed_precision_loss_is_float32_and_matches_reference(
     _assert_close(value, expected)
 
 
-@pytest.mark.parametrize("from_logits", [False, True])
-def test_mixed_precision_training_step_is_finite(mixed_policy, from_logits):
+@pytest.mark.parametrize(
+    "policy, from_logits", [("mixed_float16", False), ("mixed_bfloat16", True)]
+)
+def test_mixed_precision_training_is_finite(policy, from_logits):
+    with dtype_policy(policy):
+        _check_mixed_precision_training(from_logits)
+
+
+def _check_mixed_precision_training(from_logits):
     rng = np.random.default_rng(0)
     x = (rng.normal(size=(64, 8)) * 1e3).astype("float32")
     y = rng.integers(0, 4, size=64)

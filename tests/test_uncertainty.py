@@ -27,13 +27,15 @@ def test_total_entropy_matches_scipy():
     alpha = _alphas()
     p_bar = alpha / alpha.sum(-1, keepdims=True)
     expected = stats.entropy(p_bar, axis=-1)
-    np.testing.assert_allclose(_np(dirichlet.total_entropy(alpha)), expected,
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        _np(dirichlet.total_entropy(alpha)), expected, rtol=1e-10
+    )
 
 
 def test_total_entropy_of_flat_dirichlet_is_log_k():
-    np.testing.assert_allclose(_np(dirichlet.total_entropy(np.ones((1, 7)))),
-                               [np.log(7)], rtol=1e-12)
+    np.testing.assert_allclose(
+        _np(dirichlet.total_entropy(np.ones((1, 7)))), [np.log(7)], rtol=1e-12
+    )
 
 
 def test_expected_entropy_matches_monte_carlo():
@@ -49,10 +51,12 @@ def test_expected_entropy_matches_monte_carlo():
 def test_expected_entropy_matches_digamma_formula():
     alpha = _alphas(2)
     s = alpha.sum(-1, keepdims=True)
-    expected = -(alpha / s * (special.digamma(alpha + 1)
-                              - special.digamma(s + 1))).sum(-1)
-    np.testing.assert_allclose(_np(dirichlet.expected_entropy(alpha)), expected,
-                               rtol=1e-10)
+    expected = -(alpha / s * (special.digamma(alpha + 1) - special.digamma(s + 1))).sum(
+        -1
+    )
+    np.testing.assert_allclose(
+        _np(dirichlet.expected_entropy(alpha)), expected, rtol=1e-10
+    )
 
 
 def test_mutual_information_is_total_minus_expected_and_nonnegative():
@@ -60,15 +64,18 @@ def test_mutual_information_is_total_minus_expected_and_nonnegative():
     p_bar = alpha / alpha.sum(-1, keepdims=True)
     s = alpha.sum(-1, keepdims=True)
     total = stats.entropy(p_bar, axis=-1)
-    expected_h = -(p_bar * (special.digamma(alpha + 1)
-                            - special.digamma(s + 1))).sum(-1)
+    expected_h = -(p_bar * (special.digamma(alpha + 1) - special.digamma(s + 1))).sum(
+        -1
+    )
     value = _np(dirichlet.mutual_information(alpha))
     np.testing.assert_allclose(value, total - expected_h, rtol=1e-9, atol=1e-12)
     assert (value >= -1e-12).all()
     # A flat Dirichlet of K classes: MI = log K - (psi(K + 1) - psi(2)).
     np.testing.assert_allclose(
         _np(dirichlet.mutual_information(np.ones((1, 4)))),
-        [np.log(4) - (special.digamma(5) - special.digamma(2))], rtol=1e-12)
+        [np.log(4) - (special.digamma(5) - special.digamma(2))],
+        rtol=1e-12,
+    )
 
 
 def test_epkl_matches_its_definition_as_expected_kl():
@@ -79,8 +86,9 @@ def test_epkl_matches_its_definition_as_expected_kl():
     e_p_log_p = alpha / s * (special.digamma(alpha + 1) - special.digamma(s + 1))
     e_log_q = special.digamma(alpha) - special.digamma(s)
     expected = (e_p_log_p - alpha / s * e_log_q).sum(-1)
-    np.testing.assert_allclose(_np(dirichlet.expected_pairwise_kl(alpha)),
-                               expected, rtol=1e-9)
+    np.testing.assert_allclose(
+        _np(dirichlet.expected_pairwise_kl(alpha)), expected, rtol=1e-9
+    )
 
 
 def test_epkl_monte_carlo():
@@ -90,17 +98,20 @@ def test_epkl_monte_carlo():
     q = rng.dirichlet(alpha, size=400_000)
     monte_carlo = (p * (np.log(p) - np.log(q))).sum(-1).mean()
     assert _np(dirichlet.expected_pairwise_kl(alpha[None]))[0] == pytest.approx(
-        monte_carlo, rel=2e-2)
+        monte_carlo, rel=2e-2
+    )
 
 
 def test_differential_entropy_matches_scipy():
     alpha = _alphas(6, n=16)
     expected = [stats.dirichlet(a).entropy() for a in alpha]
-    np.testing.assert_allclose(_np(dirichlet.differential_entropy(alpha)),
-                               expected, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        _np(dirichlet.differential_entropy(alpha)), expected, rtol=1e-9, atol=1e-9
+    )
     # Uniform on the 2-simplex: log of its area 1 / (K - 1)! = 1/2.
     assert _np(dirichlet.differential_entropy(np.ones((1, 3))))[0] == (
-        pytest.approx(np.log(0.5)))
+        pytest.approx(np.log(0.5))
+    )
 
 
 def _dissonance_reference(b):
@@ -148,13 +159,15 @@ def test_dissonance_matches_loop_reference():
     alpha[11, 2] = 1.0
     b = (alpha - 1) / alpha.sum(-1, keepdims=True)
     expected = [_dissonance_reference(row) for row in b]
-    np.testing.assert_allclose(_np(dirichlet.dissonance(alpha)), expected,
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        _np(dirichlet.dissonance(alpha)), expected, rtol=1e-10, atol=1e-12
+    )
 
 
 def test_dissonance_gradient_finite_where_beliefs_vanish():
-    alpha = tf.Variable(np.array([[1.0, 1.0, 1.0], [5.0, 1.0, 1.0],
-                                  [3.0, 3.0, 1.0]], dtype="float32"))
+    alpha = tf.Variable(
+        np.array([[1.0, 1.0, 1.0], [5.0, 1.0, 1.0], [3.0, 3.0, 1.0]], dtype="float32")
+    )
     with tf.GradientTape() as tape:
         value = tf.reduce_sum(dirichlet.dissonance(alpha))
     gradient = tape.gradient(value, alpha).numpy()
@@ -164,9 +177,14 @@ def test_dissonance_gradient_finite_where_beliefs_vanish():
 
 def test_measures_keep_batch_axes():
     alpha = _alphas(8, n=6, k=3).reshape(2, 3, 3)
-    for fn in (dirichlet.total_entropy, dirichlet.expected_entropy,
-               dirichlet.mutual_information, dirichlet.expected_pairwise_kl,
-               dirichlet.differential_entropy, dirichlet.dissonance):
+    for fn in (
+        dirichlet.total_entropy,
+        dirichlet.expected_entropy,
+        dirichlet.mutual_information,
+        dirichlet.expected_pairwise_kl,
+        dirichlet.differential_entropy,
+        dirichlet.dissonance,
+    ):
         assert tuple(fn(alpha).shape) == (2, 3)
 
 
@@ -178,12 +196,12 @@ def test_unknown_class_mapping_hand_worked():
     np.testing.assert_allclose(alpha_plus, [[7.5, 4.5, 3.0]])
     p_hat = _np(dirichlet.expected_probability(alpha_plus))
     np.testing.assert_allclose(p_hat, [[0.5, 0.3, 0.2]], rtol=1e-12)
-    np.testing.assert_allclose(_np(dirichlet.vacuity(alpha_plus)), [0.2],
-                               rtol=1e-12)
+    np.testing.assert_allclose(_np(dirichlet.vacuity(alpha_plus)), [0.2], rtol=1e-12)
     p_bar = _np(dirichlet.known_class_probability(p_hat))
     np.testing.assert_allclose(p_bar, [[0.625, 0.375]], rtol=1e-12)
-    np.testing.assert_allclose(p_bar, _np(dirichlet.expected_probability(alpha)),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        p_bar, _np(dirichlet.expected_probability(alpha)), rtol=1e-12
+    )
 
 
 def test_unknown_probability_equals_vacuity_rank():

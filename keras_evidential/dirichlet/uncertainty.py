@@ -106,9 +106,7 @@ def dissonance(alpha):
     b = belief(alpha)
     b_j = b[..., None, :]
     b_k = b[..., :, None]
-    balance = ops.cast(1.0, b.dtype) - _divide_or_zero(
-        ops.abs(b_j - b_k), b_j + b_k
-    )
+    balance = ops.cast(1.0, b.dtype) - _divide_or_zero(ops.abs(b_j - b_k), b_j + b_k)
     balance = ops.where(b_j + b_k > 0, balance, ops.zeros_like(balance))
     k = ops.shape(b)[-1]
     off_diagonal = ops.cast(1.0, b.dtype) - ops.eye(k, dtype=b.dtype)

@@ -72,9 +72,7 @@ class UncertaintyMonitor(keras.callbacks.Callback):
                 f"Received: validation_data={type(validation_data).__name__}"
             ) from None
         if isinstance(freq, bool) or not isinstance(freq, int) or freq < 1:
-            raise ValueError(
-                f"`freq` must be an integer >= 1. Received: freq={freq!r}"
-            )
+            raise ValueError(f"`freq` must be an integer >= 1. Received: freq={freq!r}")
         if log_dir is not None and importlib.util.find_spec("tensorboard") is None:
             raise ImportError(
                 "Writing histograms with `log_dir` needs the `tensorboard` "
@@ -130,9 +128,7 @@ class UncertaintyMonitor(keras.callbacks.Callback):
         with self._writer.as_default(step=epoch):
             for name, mask in groups.items():
                 if mask.any():
-                    tf.summary.histogram(
-                        f"{self.prefix}vacuity/{name}", vacuity[mask]
-                    )
+                    tf.summary.histogram(f"{self.prefix}vacuity/{name}", vacuity[mask])
             for name, value in figures.items():
                 tf.summary.scalar(name, value)
         self._writer.flush()

@@ -37,7 +37,10 @@ def _finish(figure, path):
 
 
 def plot_accuracy_vs_threshold(
-    curves, reference_lines=None, unknown_reference_lines=None, path=None,
+    curves,
+    reference_lines=None,
+    unknown_reference_lines=None,
+    path=None,
     title=None,
 ):
     """Accuracy against the vacuity threshold, m-EDL's Fig. 3 style.
@@ -69,27 +72,48 @@ def plot_accuracy_vs_threshold(
     for index, (label, curve) in enumerate(curves.items()):
         color = f"C{index}"
         prefix = f"{label}: " if label else ""
-        axes[0].plot(curve["threshold"], curve["selective_accuracy"], color=color,
-                     marker="o", markersize=3,
-                     label=f"{prefix}accuracy of kept samples")
-        axes[0].plot(curve["threshold"], curve["known_accuracy"], color=color,
-                     linestyle="--", label=f"{prefix}accuracy for k")
+        axes[0].plot(
+            curve["threshold"],
+            curve["selective_accuracy"],
+            color=color,
+            marker="o",
+            markersize=3,
+            label=f"{prefix}accuracy of kept samples",
+        )
+        axes[0].plot(
+            curve["threshold"],
+            curve["known_accuracy"],
+            color=color,
+            linestyle="--",
+            label=f"{prefix}accuracy for k",
+        )
         if with_unknown:
-            axes[1].plot(curve["threshold"], curve["unknown_recall"], color=color,
-                         marker="o", markersize=3,
-                         label=f"{prefix}recall of u (accuracy for u)")
-            axes[1].plot(curve["threshold"], curve["unknown_precision"],
-                         color=color, linestyle="--",
-                         label=f"{prefix}precision of u")
+            axes[1].plot(
+                curve["threshold"],
+                curve["unknown_recall"],
+                color=color,
+                marker="o",
+                markersize=3,
+                label=f"{prefix}recall of u (accuracy for u)",
+            )
+            axes[1].plot(
+                curve["threshold"],
+                curve["unknown_precision"],
+                color=color,
+                linestyle="--",
+                label=f"{prefix}precision of u",
+            )
     for offset, (label, value) in enumerate((reference_lines or {}).items()):
-        axes[0].axhline(value, color=f"C{len(curves) + offset}", linewidth=2.5,
-                        label=label)
+        axes[0].axhline(
+            value, color=f"C{len(curves) + offset}", linewidth=2.5, label=label
+        )
     if with_unknown:
         for offset, (label, value) in enumerate(
             (unknown_reference_lines or {}).items()
         ):
-            axes[1].axhline(value, color=f"C{len(curves) + offset}",
-                            linewidth=2.5, label=label)
+            axes[1].axhline(
+                value, color=f"C{len(curves) + offset}", linewidth=2.5, label=label
+            )
     axes[0].set_title("known classes")
     if with_unknown:
         axes[1].set_title("unknown class u")
@@ -125,10 +149,17 @@ def plot_auc_vs_threshold(curves, path=None, title=None):
     coverage_ax = ax.twinx()
     for index, (label, curve) in enumerate(curves.items()):
         color = f"C{index}"
-        ax.plot(curve["threshold"], curve["auc"], color=color, marker="o",
-                markersize=3, label=label or "ROC AUC")
-        coverage_ax.plot(curve["threshold"], curve["coverage"], color=color,
-                         linestyle=":", alpha=0.7)
+        ax.plot(
+            curve["threshold"],
+            curve["auc"],
+            color=color,
+            marker="o",
+            markersize=3,
+            label=label or "ROC AUC",
+        )
+        coverage_ax.plot(
+            curve["threshold"], curve["coverage"], color=color, linestyle=":", alpha=0.7
+        )
     ax.set_xlabel("uncertainty (vacuity) threshold")
     ax.set_ylabel("ROC AUC of samples with vacuity <= threshold")
     coverage_ax.set_ylabel("share of samples kept (dotted)")
@@ -141,8 +172,9 @@ def plot_auc_vs_threshold(curves, path=None, title=None):
     return _finish(figure, path)
 
 
-def plot_uncertainty_distribution(distributions, path=None, title=None,
-                                  xlabel="vacuity"):
+def plot_uncertainty_distribution(
+    distributions, path=None, title=None, xlabel="vacuity"
+):
     """Histograms of uncertainty by outcome (TEDL Fig. 4), one panel each.
 
     Args:
@@ -168,8 +200,13 @@ def plot_uncertainty_distribution(distributions, path=None, title=None,
             if counts.sum() == 0:
                 continue
             ax.stairs(counts, edges, color=color, fill=True, alpha=0.35)
-            ax.stairs(counts, edges, color=color, linewidth=1.5,
-                      label=f"{group} ({int(counts.sum())})")
+            ax.stairs(
+                counts,
+                edges,
+                color=color,
+                linewidth=1.5,
+                label=f"{group} ({int(counts.sum())})",
+            )
         ax.set_xlabel(xlabel)
         ax.set_xlim(0, 1)
         ax.grid(alpha=0.3)

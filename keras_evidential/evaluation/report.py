@@ -77,16 +77,10 @@ class UncertaintyReport:
                 written.append(write_csv(path(name), table))
         if plot:
             known_lines = {
-                "threshold-free accuracy for k": self.threshold_free[
-                    "known_accuracy"
-                ]
+                "threshold-free accuracy for k": self.threshold_free["known_accuracy"]
             }
             unknown_lines = (
-                {
-                    "threshold-free recall of u": self.threshold_free[
-                        "unknown_recall"
-                    ]
-                }
+                {"threshold-free recall of u": self.threshold_free["unknown_recall"]}
                 if self.unknown_head
                 else None
             )
@@ -177,15 +171,16 @@ def evaluate_uncertainty(
             )
         if unknown_head is None:
             unknown_head = ends_with_unknown_head(model_or_alpha)
-        alpha = np.asarray(
-            model_or_alpha.predict(x, batch_size=batch_size, verbose=0)
-        )
+        alpha = np.asarray(model_or_alpha.predict(x, batch_size=batch_size, verbose=0))
     else:
         alpha = np.asarray(model_or_alpha)
     unknown_head = bool(unknown_head)
     labels = np.asarray(y)
-    common = {"unknown_head": unknown_head, "num_bins": num_bins,
-              "num_thresholds": num_thresholds}
+    common = {
+        "unknown_head": unknown_head,
+        "num_bins": num_bins,
+        "num_thresholds": num_thresholds,
+    }
     binary = num_known_classes(alpha, unknown_head) == 2
     measures = curves_lib.uncertainty_measures(alpha, unknown_head)
     threshold_free = curves_lib.uncertainty_metrics(alpha, labels, **common)
@@ -203,7 +198,10 @@ def evaluate_uncertainty(
         ),
         auc_curve=(
             curves_lib.auc_vs_threshold(
-                alpha, labels, thresholds, unknown_head,
+                alpha,
+                labels,
+                thresholds,
+                unknown_head,
                 num_thresholds=num_thresholds,
             )
             if binary

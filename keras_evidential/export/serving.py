@@ -55,12 +55,17 @@ def evidential_outputs(alpha, unknown_class=False, threshold=None):
 
     Returns:
         A dict with `probabilities`, `uncertainty` (shape `(batch,)`),
-        `alpha` and `class_index` (int64, shape `(batch,)`).
+        `alpha` and `class_index` (int64, shape `(batch,)`): TensorFlow
+        tensors, as the serving graph needs.
     """
+    import tensorflow as tf
+
     probabilities = dirichlet.expected_probability(alpha)
     known_alpha = alpha[..., :-1] if unknown_class else alpha
     uncertainty = dirichlet.vacuity(known_alpha)
-    class_index = ops.cast(ops.argmax(probabilities, axis=-1), "int64")
+    # Not `ops.argmax`: its fix for negative zeros (a Bitcast) has no ONNX
+    # equivalent, and probabilities are positive.
+    class_index = tf.argmax(probabilities, axis=-1, output_type="int64")
     if threshold is not None:
         unknown_index = ops.cast(ops.shape(known_alpha)[-1], "int64")
         class_index = ops.where(

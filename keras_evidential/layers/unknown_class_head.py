@@ -3,6 +3,7 @@
 import keras
 
 from keras_evidential.dirichlet import add_unknown_class
+from keras_evidential.layers.dirichlet_output import _full_precision_dtype
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -33,10 +34,18 @@ class UnknownClassHead(keras.layers.Layer):
     """
 
     def __init__(self, **kwargs):
+        # Like `DirichletOutput`: casting alpha back to float16 would overflow
+        # the strength and undo the float32 head under mixed precision.
+        kwargs["dtype"] = _full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
         self.supports_masking = True
 
     def build(self, input_shape):
+        if len(input_shape) < 2:
+            raise ValueError(
+                "UnknownClassHead needs inputs of shape (batch, ..., K). "
+                f"Received: input_shape={input_shape}"
+            )
         if input_shape[-1] is None:
             raise ValueError(
                 "UnknownClassHead needs a known number of classes in the last "

@@ -87,8 +87,10 @@ class ExpectedCalibrationError(keras.metrics.Metric):
 
     def __init__(self, num_bins=15, unknown_head=False, name="ece", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        if isinstance(num_bins, bool) or not isinstance(num_bins, int) or (
-            num_bins < 1
+        if (
+            isinstance(num_bins, bool)
+            or not isinstance(num_bins, int)
+            or (num_bins < 1)
         ):
             raise ValueError(
                 "`num_bins` must be an integer >= 1. "
@@ -101,7 +103,10 @@ class ExpectedCalibrationError(keras.metrics.Metric):
             shape=(num_bins,), initializer="zeros", dtype=self.dtype, name="bin_counts"
         )
         self.bin_confidence = self.add_variable(
-            shape=(num_bins,), initializer="zeros", dtype=self.dtype, name="bin_confidence"
+            shape=(num_bins,),
+            initializer="zeros",
+            dtype=self.dtype,
+            name="bin_confidence",
         )
         self.bin_correct = self.add_variable(
             shape=(num_bins,), initializer="zeros", dtype=self.dtype, name="bin_correct"

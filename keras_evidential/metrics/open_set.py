@@ -97,9 +97,7 @@ class OpenSetRate(keras.metrics.Metric):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {"unknown_head": self.unknown_head, "threshold": self.threshold}
-        )
+        config.update({"unknown_head": self.unknown_head, "threshold": self.threshold})
         return config
 
 
@@ -151,8 +149,9 @@ class KnownClassAccuracy(OpenSetRate):
     numerator = "known_correct"
     denominator = "known"
 
-    def __init__(self, unknown_head=False, threshold=None, name="known_accuracy",
-                 dtype=None):
+    def __init__(
+        self, unknown_head=False, threshold=None, name="known_accuracy", dtype=None
+    ):
         super().__init__(unknown_head, threshold, name=name, dtype=dtype)
 
 
@@ -186,8 +185,9 @@ class UnknownClassRecall(OpenSetRate):
     numerator = "unknown_correct"
     denominator = "unknown"
 
-    def __init__(self, unknown_head=False, threshold=None, name="unknown_recall",
-                 dtype=None):
+    def __init__(
+        self, unknown_head=False, threshold=None, name="unknown_recall", dtype=None
+    ):
         super().__init__(unknown_head, threshold, name=name, dtype=dtype)
 
 
@@ -218,8 +218,9 @@ class UnknownClassPrecision(OpenSetRate):
     numerator = "unknown_correct"
     denominator = "rejected"
 
-    def __init__(self, unknown_head=False, threshold=None,
-                 name="unknown_precision", dtype=None):
+    def __init__(
+        self, unknown_head=False, threshold=None, name="unknown_precision", dtype=None
+    ):
         super().__init__(unknown_head, threshold, name=name, dtype=dtype)
 
 
@@ -253,8 +254,9 @@ class SelectiveAccuracy(OpenSetRate):
     numerator = "known_correct"
     denominator = "accepted"
 
-    def __init__(self, unknown_head=False, threshold=None,
-                 name="selective_accuracy", dtype=None):
+    def __init__(
+        self, unknown_head=False, threshold=None, name="selective_accuracy", dtype=None
+    ):
         super().__init__(unknown_head, threshold, name=name, dtype=dtype)
 
 
@@ -282,7 +284,8 @@ class RejectionRate(OpenSetRate):
     numerator = "rejected"
     denominator = "total"
 
-    def __init__(self, unknown_head=False, threshold=None,
-                 name="rejection_rate", dtype=None):
+    def __init__(
+        self, unknown_head=False, threshold=None, name="rejection_rate", dtype=None
+    ):
         super().__init__(unknown_head, threshold, name=name, dtype=dtype)
         self._direction = "down"

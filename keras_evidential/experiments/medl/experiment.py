@@ -53,7 +53,11 @@ STUDIES = {
         ("medl-learned", u, r) for u in ("emnist", "fashion", "cifar") for r in RATES
     ),
 }
-STUDY_ORDER = ("table6", "q1", "q4", "q3", "q2", "beyond")
+# Every training of Q1-Q4 and Table 6 (EDL is always trained on MNIST alone).
+STUDIES["paper"] = (("edl", "none", 0.0), ("medl", "none", 0.0)) + STUDIES["table6"]
+# Seed-major inside a study: a run cut short has every condition with about
+# the same number of seeds.
+STUDY_ORDER = ("paper", "beyond")
 
 KEY = ("model", "train_u", "train_rate", "seed")
 COLUMNS = (
@@ -172,10 +176,21 @@ def mixed_set(bank, side, unknown, rate, size, seed):
 
 
 def trainings(studies, seeds):
-    """Trainings in run order: study by study, seed-major inside a study."""
+    """Trainings in run order: study by study, seed-major inside a study.
+
+    A study may be written `name:n` to take only its first `n` seeds at that
+    point of the order (e.g. `paper:5 beyond:2 paper beyond`).
+    """
     order, seen = [], set()
-    for study in studies:
-        for seed in seeds:
+    seeds = list(seeds)
+    for spec in studies:
+        study, _, count = spec.partition(":")
+        if study not in STUDIES:
+            raise ValueError(
+                f"Unknown study. Expected one of {sorted(STUDIES)}, optionally "
+                f"with ':n_seeds'. Received: {spec!r}"
+            )
+        for seed in seeds[: int(count)] if count else seeds:
             for head, u, rate in STUDIES[study]:
                 key = (head, u, float(rate), int(seed))
                 if key not in seen:

@@ -241,7 +241,7 @@ def fit_towers(
                 continue
             final_val[s] = val_loss[s]
             wait[s] += 1
-            if best[s] is None or val_loss[s] - protocol.min_delta < best[s]:
+            if best[s] is None or val_loss[s] + protocol.min_delta < best[s]:
                 best[s], wait[s] = val_loss[s], 0
             elif wait[s] >= protocol.patience and epoch > 0:
                 stopped[s] = epoch
