@@ -297,3 +297,19 @@ def test_uncertainty_monitor_validates_arguments():
         evaluation.UncertaintyMonitor(np.zeros((3, 2, 2)))
     with pytest.raises(ValueError, match="Received: freq=0"):
         evaluation.UncertaintyMonitor((np.zeros(2), np.zeros(2)), freq=0)
+
+
+def test_logits_models_need_their_evidence_function():
+    rng = np.random.default_rng(14)
+    logits = rng.normal(scale=3.0, size=(200, 2)).astype("float32")
+    labels = rng.integers(0, 2, 200)
+    with pytest.raises(ValueError, match="evidence='elu'"):
+        evaluation.uncertainty_metrics(logits, labels)
+    # ELU evidence with offset 1: alpha = elu(z) + 2.
+    elu = np.where(logits > 0, logits, np.expm1(logits))
+    alpha = evaluation.alpha_from_outputs(logits, evidence="elu")
+    np.testing.assert_allclose(alpha, elu + 2.0, rtol=1e-6)
+    from_logits = evaluation.evaluate_uncertainty(logits, y=labels, evidence="elu")
+    from_alpha = evaluation.evaluate_uncertainty(elu + 2.0, y=labels)
+    for name, value in from_alpha.metrics.items():
+        assert from_logits.metrics[name] == pytest.approx(value, rel=1e-5), name

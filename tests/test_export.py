@@ -286,7 +286,13 @@ def call_signature(signature, input_name, x):
 # --- tests --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["edl", "medl", "tedl", "text"])
+def signature_width(name):
+    return {"medl": KNOWN + 1, "text": 2}.get(name, KNOWN)
+
+
+# One subprocess each (TensorFlow starts every time); "tedl" has the same
+# signature as "edl", which test_signature_outputs_match_keras checks.
+@pytest.mark.parametrize("name", ["edl", "medl", "text"])
 def test_saved_model_cli_shows_the_serving_signature(exported, name):
     case = exported[name]
     assert os.path.basename(case["path"]) == "1"
@@ -303,7 +309,7 @@ def test_saved_model_cli_shows_the_serving_signature(exported, name):
             block,
         )
     )
-    width = KNOWN + 1 if name == "medl" else (2 if name == "text" else KNOWN)
+    width = signature_width(name)
     if name == "text":
         expected_input = {"inputs['text']": ("DT_STRING", "(-1)")}
     else:
@@ -342,6 +348,18 @@ def test_saved_model_cli_run_matches_keras(exported, name, tmp_path):
 def test_signature_outputs_match_keras(exported, name):
     case = exported[name]
     signature = load_signature(case["path"])
+    specs = {
+        key: (spec.dtype.name, tuple(spec.shape))
+        for key, spec in signature.structured_outputs.items()
+    }
+    width = signature_width(name)
+    assert specs == {
+        "probabilities": ("float32", (None, width)),
+        "uncertainty": ("float32", (None,)),
+        "alpha": ("float32", (None, width)),
+        "class_index": ("int64", (None,)),
+        "class_label": ("string", (None,)),
+    }
     outputs = call_signature(signature, case["input"], case["x"])
     assert_matches(outputs, case["expected"])
     assert {value.shape[0] for value in outputs.values()} == {len(case["x"])}
@@ -513,3 +531,34 @@ def test_cli_exports_a_saved_keras_model(exported, tmp_path):
     assert_matches(outputs, case["expected"])
     with pytest.raises(SystemExit):
         cli.main(argv)  # the version exists already
+
+
+def test_multi_input_text_model_keeps_its_input_names(tmp_path):
+    """A sentence-pair model with two raw-string inputs (TEDL's task)."""
+    keras.utils.set_random_seed(6)
+    vocabulary = POSITIVE + NEGATIVE + NEUTRAL
+    vectorize = keras.layers.TextVectorization(
+        output_sequence_length=6, vocabulary=vocabulary
+    )
+    embed = keras.layers.Embedding(len(vocabulary) + 2, 4)
+    pool = keras.layers.GlobalAveragePooling1D()
+    a = keras.Input((), dtype="string", name="sentence_a")
+    b = keras.Input((), dtype="string", name="sentence_b")
+    towers = [pool(embed(vectorize(text))) for text in (a, b)]
+    logits = keras.layers.Dense(2)(keras.layers.Concatenate()(towers))
+    alpha = ke.layers.DirichletOutput(evidence="softplus")(logits)
+    model = keras.Model({"sentence_a": a, "sentence_b": b}, alpha)
+
+    path = export_saved_model(model, tmp_path, class_names=TEXT_NAMES)
+    signature = load_signature(path)
+    specs = signature.structured_input_signature[1]
+    assert sorted(specs) == ["sentence_a", "sentence_b"]
+    assert {spec.dtype.name for spec in specs.values()} == {"string"}
+    first, second = sentences(5, seed=11)[0], sentences(5, seed=12)[0]
+    outputs = signature(
+        sentence_a=tf.constant(first), sentence_b=tf.constant(second)
+    )
+    alpha = model({"sentence_a": tf.constant(first),
+                   "sentence_b": tf.constant(second)})
+    expected = reference_outputs(np.asarray(alpha), False, TEXT_NAMES)
+    assert_matches({k: v.numpy() for k, v in outputs.items()}, expected)

@@ -187,8 +187,10 @@ def main(argv):
 
     for name, report in (("EDL", edl_report), ("m-EDL", medl_report)):
         no_evidence = report.measures["vacuity"][y_test < 10] >= 1.0
-        print(f"{name}: share of test digits without evidence "
-              f"{no_evidence.mean():.4f}")
+        print(
+            f"{name}: share of test digits without evidence "
+            f"{no_evidence.mean():.4f}"
+        )
         print(
             f"{name}: "
             + ", ".join(

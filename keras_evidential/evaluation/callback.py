@@ -40,6 +40,9 @@ class UncertaintyMonitor(keras.callbacks.Callback):
         prefix: Prefix of the names in `logs`. Defaults to `"val_"`.
         batch_size: Batch size of `model.predict`. Defaults to 256.
         freq: Evaluate every `freq` epochs. Defaults to 1.
+        evidence: None (default) if the model outputs `alpha`; for a model
+            that outputs logits (`EDLLoss(from_logits=True)`, TEDL), its
+            evidence function, e.g. `"elu"`.
 
     Example:
 
@@ -62,6 +65,7 @@ class UncertaintyMonitor(keras.callbacks.Callback):
         prefix="val_",
         batch_size=256,
         freq=1,
+        evidence=None,
     ):
         super().__init__()
         try:
@@ -87,6 +91,7 @@ class UncertaintyMonitor(keras.callbacks.Callback):
         self.prefix = prefix
         self.batch_size = batch_size
         self.freq = freq
+        self.evidence = evidence
         self._writer = None
 
     def on_epoch_end(self, epoch, logs=None):
@@ -95,8 +100,9 @@ class UncertaintyMonitor(keras.callbacks.Callback):
         unknown_head = self.unknown_head
         if unknown_head is None:
             unknown_head = ends_with_unknown_head(self.model)
-        alpha = np.asarray(
-            self.model.predict(self.x, batch_size=self.batch_size, verbose=0)
+        alpha = curves.alpha_from_outputs(
+            self.model.predict(self.x, batch_size=self.batch_size, verbose=0),
+            self.evidence,
         )
         figures = {
             self.prefix + name: value

@@ -14,6 +14,7 @@ import numpy as np
 from keras import ops
 
 from keras_evidential import dirichlet
+from keras_evidential.layers import get_evidence
 from keras_evidential.metrics.auc import MisclassificationAUROC
 from keras_evidential.metrics.auc import ThresholdedAUC
 from keras_evidential.metrics.auc import UnknownClassAUROC
@@ -48,12 +49,37 @@ _RATIO_METRICS = {
 }
 
 
+def alpha_from_outputs(outputs, evidence=None):
+    """Dirichlet `alpha` from model outputs, as a float32 NumPy array.
+
+    Args:
+        outputs: The model's outputs.
+        evidence: None if the outputs already are `alpha` (a model ending in
+            `DirichletOutput`); for a model that outputs logits (trained with
+            `EDLLoss(from_logits=True)`, e.g. TEDL), the evidence function of
+            its loss: a name such as `"elu"` or an `Evidence` layer.
+    """
+    outputs = np.asarray(outputs, dtype="float32")
+    if evidence is None:
+        return outputs
+    logits = ops.convert_to_tensor(outputs)
+    alpha = dirichlet.alpha_from_evidence(get_evidence(evidence)(logits))
+    return ops.convert_to_numpy(alpha)
+
+
 def _tensors(alpha, labels, unknown_head):
     alpha = np.asarray(alpha, dtype="float32")
     if alpha.ndim != 2:
         raise ValueError(
             "Expected `alpha` of shape (num_samples, num_classes). "
             f"Received: alpha.shape={alpha.shape}"
+        )
+    if alpha.size and not alpha.min() >= 1.0 - 1e-5:
+        raise ValueError(
+            "Expected Dirichlet concentrations alpha >= 1 (the output of "
+            "DirichletOutput). For a model that outputs logits, pass its "
+            "evidence function (e.g. evidence='elu'). "
+            f"Received: min(alpha)={alpha.min()}"
         )
     alpha = ops.convert_to_tensor(alpha)
     labels = class_labels(np.asarray(labels), alpha, unknown_head)

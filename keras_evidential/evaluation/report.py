@@ -132,6 +132,7 @@ def evaluate_uncertainty(
     num_thresholds=curves_lib.REPORT_AUC_BUCKETS,
     batch_size=256,
     output_dir=None,
+    evidence=None,
 ):
     """Evaluates an evidential classifier's uncertainty on labelled data.
 
@@ -152,6 +153,9 @@ def evaluate_uncertainty(
         num_thresholds: Buckets of `keras.metrics.AUC` for the AUROCs.
         batch_size: Batch size of `model.predict`.
         output_dir: If given, `report.save(output_dir)` is called.
+        evidence: None (default) if the outputs are `alpha`; for a model
+            that outputs logits (`EDLLoss(from_logits=True)`, TEDL), its
+            evidence function, e.g. `"elu"`.
 
     Returns:
         An `UncertaintyReport`.
@@ -171,9 +175,10 @@ def evaluate_uncertainty(
             )
         if unknown_head is None:
             unknown_head = ends_with_unknown_head(model_or_alpha)
-        alpha = np.asarray(model_or_alpha.predict(x, batch_size=batch_size, verbose=0))
+        outputs = model_or_alpha.predict(x, batch_size=batch_size, verbose=0)
     else:
-        alpha = np.asarray(model_or_alpha)
+        outputs = model_or_alpha
+    alpha = curves_lib.alpha_from_outputs(outputs, evidence)
     unknown_head = bool(unknown_head)
     labels = np.asarray(y)
     common = {

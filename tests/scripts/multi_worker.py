@@ -34,6 +34,16 @@ import numpy as np  # noqa: E402
 import keras_evidential as ke  # noqa: E402
 
 
+class MultiWorkerSequential(keras.Sequential):
+    """Works around Keras 3.15 reducing each step's logs across workers with
+    `strategy.reduce("MEAN", value, axis=0)`, which fails for scalars: the
+    logs are returned with shape (1,) and come back as scalars."""
+
+    def train_step(self, data):
+        logs = super().train_step(data)
+        return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+
+
 def synthetic_data():
     """Three Gaussian known classes and a far-away cluster labelled u = 3."""
     rng = np.random.default_rng(0)
@@ -54,27 +64,33 @@ def main():
     dataset = (
         tf.data.Dataset.from_tensor_slices((x, y)).batch(64).with_options(options)
     )
+    # Keras 3.15's `fit` reduces the first (x, y) batch with
+    # `strategy.reduce`, which MultiWorkerMirroredStrategy cannot do for a
+    # nested structure (keras-team/keras#20585). A model constructed outside
+    # the scope skips that step; its variables are still created, mirrored,
+    # inside the scope by `build`.
+    model = MultiWorkerSequential(
+        [
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(3),
+            ke.layers.DirichletOutput("relu"),
+            ke.layers.UnknownClassHead(),
+        ]
+    )
     with strategy.scope():
-        model = keras.Sequential(
-            [
-                keras.Input((2,)),
-                keras.layers.Dense(16, activation="relu"),
-                keras.layers.Dense(3),
-                ke.layers.DirichletOutput("relu"),
-                ke.layers.UnknownClassHead(),
-            ]
-        )
+        model.build((None, 2))
         model.compile(
             optimizer=keras.optimizers.Adam(1e-2),
             loss=ke.losses.EDLLoss(kl_weight=0.0),
         )
-    history = model.fit(
-        dataset,
-        epochs=8,
-        verbose=0,
-        callbacks=[ke.callbacks.KLAnnealing(increment=0.1)],
-    )
-    predictions = np.argmax(model.predict(x, verbose=0), axis=-1)
+        model.optimizer.build(model.trainable_variables)
+        history = model.fit(
+            dataset,
+            epochs=8,
+            verbose=0,
+            callbacks=[ke.callbacks.KLAnnealing(increment=0.1)],
+        )
+    predictions = np.argmax(keras.ops.convert_to_numpy(model(x)), axis=-1)
     np.savez(
         os.path.join(out_dir, f"worker{task_index}.npz"),
         losses=np.array(history.history["loss"]),

@@ -64,11 +64,13 @@ class Run:
 
 
 def load_runs(csv_path):
-    groups = defaultdict(list)
+    groups = defaultdict(lambda: defaultdict(list))
     with open(csv_path, newline="") as f:
         for row in csv.DictReader(f):
-            groups[tuple(row[k] for k in RUN_FIELDS if k != "evidence")].append(row)
-    return [Run(rows) for rows in groups.values()]
+            key = tuple(row[k] for k in RUN_FIELDS if k != "evidence")
+            groups[key][row["finished_at"]].append(row)
+    # Two concurrent commands may both finish the same run: keep the first.
+    return [Run(next(iter(attempts.values()))) for attempts in groups.values()]
 
 
 def _mean_std(values):
@@ -222,6 +224,7 @@ def _band(ax, runs, name, label, color=None, style="-"):
     x = np.arange(1, length + 1)
     (line,) = ax.plot(x, mean, style, color=color, label=f"{label} (n={len(runs)})")
     ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+    ax.xaxis.get_major_locator().set_params(integer=True)
 
 
 def _default_lambda(groups):
@@ -235,6 +238,11 @@ def write_figures(runs, out):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    with plt.rc_context({"figure.constrained_layout.use": True}):
+        return _write_figures(plt, runs, out)
+
+
+def _write_figures(plt, runs, out):
     written = []
     index = _index(runs)
     settings = sorted(index)
@@ -254,7 +262,6 @@ def write_figures(runs, out):
         ax.set_xlabel("epoch")
         ax.set_ylabel("ROC AUC")
         ax.legend(fontsize=8)
-    fig.tight_layout()
     written.append(_save(fig, out / "fig2_auc_per_epoch.png"))
 
     for setting in settings:
@@ -297,7 +304,6 @@ def _lambda_figures(plt, groups, lams, methods, out, tag, suffix):
         ax_zero.set_xlabel("epoch")
         ax_zero.set_ylim(-0.05, 1.05)
         ax.legend(fontsize=7)
-    fig.tight_layout()
     written.append(_save(fig, out / f"fig5_lambda_auc_{tag}{suffix}.png"))
 
     # Figs. 3 and 6: AUC vs uncertainty threshold, a line per epoch.
@@ -328,7 +334,6 @@ def _lambda_figures(plt, groups, lams, methods, out, tag, suffix):
             ax.set_xlabel("uncertainty threshold")
             ax.set_ylabel("ROC AUC (u ≤ threshold)")
             ax.legend(fontsize=7)
-    fig.tight_layout()
     written.append(_save(fig, out / f"fig3_6_auc_vs_threshold_{tag}{suffix}.png"))
 
     # Figs. 4 and 7: the distribution of uncertainty per epoch.

@@ -159,6 +159,21 @@ def append_rows(path, rows):
         os.fsync(f.fileno())
 
 
+def write_log(out, argv, started, trained, planned):
+    """Appends the command, the machine and the wall time to `<out>/runs.log`."""
+    import tensorflow as tf
+
+    line = (
+        f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(started))} "
+        f"python -m keras_evidential tedl {' '.join(argv if argv is not None else sys.argv[1:])}"
+        f" | {platform.node()}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, {platform.system()}, TF {tf.__version__}"
+        f" | {trained} of {planned} runs trained, wall {time.time() - started:.0f} s\n"
+    )
+    with open(Path(out) / "runs.log", "a") as f:
+        f.write(line)
+
+
 class Corpus:
     """One task at one training size, vectorised once for all of its runs."""
 
@@ -301,11 +316,15 @@ def main(argv=None):
             f"machine {platform.node()} ({os.cpu_count()} cores), results in {out}",
             flush=True,
         )
+        started = time.time()
+        trained = 0
         for i, (size, method, lam, seed) in enumerate(runs, 1):
             if size not in corpora:
                 corpora = {size: Corpus(args, size)}
             corpus = corpora[size]
             key = run_key(args.task, corpus.train_size, method, lam, seed, config)
+            # Another command may share the CSV: look again before each run.
+            done |= {row_key(r) for r in read_rows(csv_path)}
             if key in done:
                 print(f"[{i}/{len(runs)}] skip (done): {key[:5]}", flush=True)
                 continue
@@ -321,10 +340,12 @@ def main(argv=None):
             rows = train_one(args, corpus, method, lam, seed, log=log)
             append_rows(csv_path, rows)
             done.add(key)
+            trained += 1
             print(
                 f"    done in {rows[-1]['run_s']:.0f} s, final AUC {rows[-1]['auc']:.4f}",
                 flush=True,
             )
+        write_log(out, argv, started, trained, len(runs))
     if not args.no_report:
         from keras_evidential.experiments.tedl.report import write_report
 

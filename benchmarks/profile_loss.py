@@ -1,0 +1,180 @@
+"""Where the EDL loss's time goes: op counts and the loss + gradient alone.
+
+For each loss (the same variants as `bench_train_step.py`) this traces the
+loss and its gradient with respect to the last layer's output (the part of a
+train step that differs between EDL and CE), and reports
+
+- the number of ops in the traced graph, by type (graph mode runs every op
+  through TensorFlow's executor, which costs a few microseconds each, so on a
+  small network the op count, not the arithmetic, decides the step time);
+- the time of that function alone, in graph mode and with XLA, interleaved
+  with the CE version, per batch size.
+
+Run: `python benchmarks/profile_loss.py` (about a minute), `--smoke`.
+"""
+
+import collections
+import sys
+
+import numpy as np
+
+import common
+from bench_train_step import VARIANTS
+from bench_train_step import make_loss
+
+
+def loss_and_gradient(head, loss_spec, jit_compile):
+    """A tf.function: last Dense output z -> (loss, d loss / d z)."""
+    import keras
+    import tensorflow as tf
+
+    from keras_evidential.layers import DirichletOutput
+    from keras_evidential.layers import UnknownClassHead
+
+    if head == "softmax":
+        layers = [keras.layers.Activation("softmax")]
+    else:
+        layers = [DirichletOutput(evidence="relu")]
+        if head == "medl":
+            layers.append(UnknownClassHead())
+    loss = make_loss(loss_spec)
+
+    @tf.function(jit_compile=jit_compile)
+    def fn(y, z):
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            out = z
+            for layer in layers:
+                out = layer(out)
+            value = loss(y, out)
+        return value, tape.gradient(value, z)
+
+    return fn
+
+
+def op_counts(fn, y, z):
+    graph = fn.get_concrete_function(y, z).graph
+    counts = collections.Counter(op.type for op in graph.get_operations())
+    ignored = {"Placeholder", "NoOp", "Identity", "Const"}
+    return sum(n for t, n in counts.items() if t not in ignored), dict(counts)
+
+
+def main(argv=None):
+    def add(parser):
+        parser.add_argument("--rounds", type=int, default=0)
+        parser.add_argument("--name", default="profile_loss")
+
+    args = common.parse_args(__doc__.splitlines()[0], add, argv)
+    import tensorflow as tf
+
+    info = common.machine_info()
+    rng = np.random.default_rng(0)
+    batch_sizes = (64,) if args.smoke else (64, 1024)
+    rounds = args.rounds or (2 if args.smoke else 30)
+    results = {"op_counts": {}, "timing": {}}
+    for batch_size in batch_sizes:
+        labels = rng.integers(0, 10, batch_size)
+        z = tf.constant(rng.normal(0, 3, (batch_size, 10)).astype("float32"))
+        for mode, jit in (("graph", False), ("xla", True)):
+            fns = {}
+            for name, (head, spec) in VARIANTS.items():
+                width = 11 if head == "medl" else 10
+                y = tf.constant(np.eye(width, dtype="float32")[labels])
+                fn = loss_and_gradient(head, spec, jit)
+                if batch_size == batch_sizes[0] and mode == "graph":
+                    total, by_type = op_counts(fn, y, z)
+                    results["op_counts"][name] = {"total": total, "by_type": by_type}
+                fn(y, z)
+
+                def call(n=0, fn=fn, y=y):
+                    for _ in range(n):
+                        value, grad = fn(y, z)
+                    grad.numpy()
+
+                fns[name] = call
+            start = common.timer()
+            fns["ce"](20)
+            per_call = (common.timer() - start) / 20
+            n = max(1, int(round((0.002 if args.smoke else 0.05) / per_call)))
+            blocks = {name: (lambda c=c: c(n)) for name, c in fns.items()}
+            wall, cpu, loads = common.interleave(blocks, rounds)
+            reference = (wall["ce"], cpu["ce"], n)
+            key = f"batch_{batch_size}/{mode}"
+            results["timing"][key] = {
+                name: common.block_summary(
+                    wall[name], cpu[name], n, None if name == "ce" else reference
+                )
+                for name in fns
+            }
+            results["timing"][key]["load"] = common.load_summary(loads)
+            print(
+                key
+                + ": "
+                + ", ".join(
+                    f"{name} {results['timing'][key][name]['cpu']['median_ms'] * 1e3:.0f} us"
+                    for name in fns
+                ),
+                flush=True,
+            )
+    payload = {
+        "benchmark": "profile_loss",
+        "smoke": args.smoke,
+        "machine": info,
+        "results": results,
+    }
+    op_rows = [
+        [
+            name,
+            entry["total"],
+            ", ".join(
+                f"{t} {n}"
+                for t, n in sorted(entry["by_type"].items(), key=lambda kv: -kv[1])[:8]
+                if t not in ("Placeholder", "NoOp", "Identity", "Const")
+            ),
+        ]
+        for name, entry in results["op_counts"].items()
+    ]
+    time_rows = []
+    for key, group in results["timing"].items():
+        for name, entry in group.items():
+            if name in ("ce", "load"):
+                continue
+            time_rows.append(
+                [
+                    key,
+                    name,
+                    f"{entry['cpu']['median_ms'] * 1e3:.0f} / "
+                    f"{group['ce']['cpu']['median_ms'] * 1e3:.0f}",
+                    f"{(entry['cpu']['median_ms'] - group['ce']['cpu']['median_ms']) * 1e3:.0f}",
+                    f"{entry['ratio_cpu']['median_paired_ratio']:.2f}",
+                    group["load"]["median"],
+                ]
+            )
+    md = "\n\n".join(
+        [
+            "# Profile: the loss and its gradient alone",
+            common.machine_markdown(info),
+            "Ops in the traced graph of loss + gradient w.r.t. the last layer's "
+            "output (batch 64, graph mode; Placeholder, Const, Identity and NoOp "
+            "not counted), and the CPU time of that function, interleaved with the "
+            "CE version (softmax + `CategoricalCrossentropy`).",
+            common.markdown_table(["loss", "ops", "most frequent op types"], op_rows),
+            common.markdown_table(
+                [
+                    "batch/mode",
+                    "loss",
+                    "CPU us per call, loss / CE",
+                    "extra us",
+                    "ratio",
+                    "load",
+                ],
+                time_rows,
+            ),
+        ]
+    )
+    common.write_results(args.out, args.name, payload, md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
