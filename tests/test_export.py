@@ -17,6 +17,7 @@ import pytest
 import tensorflow as tf
 
 import keras_evidential as ke
+from keras_evidential.export import OUTPUT_NAMES
 from keras_evidential.export import cli
 from keras_evidential.export import export_saved_model
 from keras_evidential.export import resolve_model_kind
@@ -222,21 +223,33 @@ def exported(tmp_path_factory):
     edl = train_edl()
     threshold = middle_threshold(edl, x_test, False, KNOWN)
     cases["edl"] = dict(
-        model=edl, x=x_test, input="pixels", logits=False,
+        model=edl,
+        x=x_test,
+        input="pixels",
+        logits=False,
         options=dict(class_names=DIGIT_NAMES, threshold=threshold),
     )
     cases["medl"] = dict(
-        model=train_medl(), x=x_test, input="pixels", logits=False,
+        model=train_medl(),
+        x=x_test,
+        input="pixels",
+        logits=False,
         options=dict(class_names=DIGIT_NAMES, unknown_label="other"),
     )
     cases["tedl"] = dict(
-        model=train_tedl(), x=x_test, input="pixels", logits=True,
+        model=train_tedl(),
+        x=x_test,
+        input="pixels",
+        logits=True,
         options=dict(),
     )
     text = train_text()
     x_text = text_inputs()
     cases["text"] = dict(
-        model=text, x=x_text, input="text", logits=True,
+        model=text,
+        x=x_text,
+        input="text",
+        logits=True,
         options=dict(
             class_names=TEXT_NAMES,
             threshold=middle_threshold(text, x_text, True, 2),
@@ -246,9 +259,7 @@ def exported(tmp_path_factory):
         case["path"] = export_saved_model(
             case["model"], base / name, version=1, **case["options"]
         )
-        names = case["options"].get("class_names") or [
-            str(k) for k in range(KNOWN)
-        ]
+        names = case["options"].get("class_names") or [str(k) for k in range(KNOWN)]
         case["expected"] = reference_outputs(
             raw_output(case["model"], case["x"]),
             case["logits"],
@@ -267,7 +278,10 @@ def saved_model_cli(*args):
         pytest.skip("saved_model_cli (installed with TensorFlow) not found")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run(
-        [executable, *args], capture_output=True, text=True, env=env,
+        [executable, *args],
+        capture_output=True,
+        text=True,
+        env=env,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -333,9 +347,16 @@ def test_saved_model_cli_run_matches_keras(exported, name, tmp_path):
         np.save(tmp_path / "x.npy", case["x"])
         feed = ["--inputs", f"pixels={tmp_path / 'x.npy'}"]
     saved_model_cli(
-        "run", "--dir", case["path"], "--tag_set", "serve",
-        "--signature_def", "serving_default", *feed,
-        "--outdir", str(tmp_path / "out"),
+        "run",
+        "--dir",
+        case["path"],
+        "--tag_set",
+        "serve",
+        "--signature_def",
+        "serving_default",
+        *feed,
+        "--outdir",
+        str(tmp_path / "out"),
     )
     outputs = {
         file[:-4]: np.load(tmp_path / "out" / file, allow_pickle=True)
@@ -411,7 +432,7 @@ def rest_predict(signature, body):
         if len({value.shape[0] for value in outputs.values()}) != 1:
             raise ValueError("row format needs outputs sharing dimension 0")
         predictions = [
-            {k: jsonable(v[i:i + 1].tolist()[0]) for k, v in outputs.items()}
+            {k: jsonable(v[i : i + 1].tolist()[0]) for k, v in outputs.items()}
             for i in range(len(rows))
         ]
         return json.dumps({"predictions": predictions})
@@ -435,7 +456,7 @@ def test_rest_row_and_column_formats(exported, name):
     row = json.loads(rest_predict(signature, json.dumps({"instances": x})))
     assert list(row) == ["predictions"] and len(row["predictions"]) == 3
     for i, prediction in enumerate(row["predictions"]):
-        assert sorted(prediction) == sorted(ke.export.OUTPUT_NAMES)
+        assert sorted(prediction) == sorted(OUTPUT_NAMES)
         assert len(prediction["probabilities"]) == width
         assert len(prediction["alpha"]) == width
         assert isinstance(prediction["uncertainty"], float)
@@ -459,8 +480,7 @@ def test_rest_row_and_column_formats(exported, name):
 
 def test_model_kind_is_detected(exported):
     kinds = {
-        name: resolve_model_kind(case["model"])[1:]
-        for name, case in exported.items()
+        name: resolve_model_kind(case["model"])[1:] for name, case in exported.items()
     }
     assert kinds == {
         "edl": (False, KNOWN),
@@ -468,6 +488,24 @@ def test_model_kind_is_detected(exported):
         "tedl": (False, KNOWN),
         "text": (False, 2),
     }
+
+
+def test_learned_unknown_class_head_is_detected_as_medl(tmp_path):
+    from keras_evidential.layers.learned_unknown_class_head import (
+        LearnedUnknownClassHead,
+    )
+
+    keras.utils.set_random_seed(8)
+    inputs, logits = _digits_body(3)
+    z_u = keras.layers.Dense(1)(inputs)
+    alpha = ke.layers.DirichletOutput("softplus")(logits)
+    model = keras.Model(inputs, LearnedUnknownClassHead()([alpha, z_u]))
+    assert resolve_model_kind(model)[1:] == (True, 3)
+    path = export_saved_model(model, tmp_path, class_names=["a", "b", "c"])
+    x = digits()[1][0][:16]
+    outputs = call_signature(load_signature(path), "pixels", x)
+    expected = reference_outputs(raw_output(model, x), False, ["a", "b", "c"])
+    assert_matches(outputs, expected)
 
 
 def test_logits_model_without_compiled_loss_needs_evidence(tmp_path):
@@ -478,14 +516,14 @@ def test_logits_model_without_compiled_loss_needs_evidence(tmp_path):
     with pytest.raises(ValueError, match="needs an evidence function"):
         export_saved_model(model, tmp_path, output="logits")
     path = export_saved_model(
-        model, tmp_path, output="logits",
+        model,
+        tmp_path,
+        output="logits",
         evidence=ke.layers.EvidenceELU(offset=ELU_OFFSET),
     )
     x = digits()[1][0][:8]
     outputs = call_signature(load_signature(path), "pixels", x)
-    expected = reference_outputs(
-        raw_output(model, x), True, ["0", "1", "2"]
-    )
+    expected = reference_outputs(raw_output(model, x), True, ["0", "1", "2"])
     assert_matches(outputs, expected)
 
 
@@ -507,6 +545,12 @@ def test_invalid_options_are_rejected(exported, tmp_path, options, message):
         export_saved_model(exported["edl"]["model"], tmp_path, **options)
 
 
+def test_models_without_keras_input_are_rejected(tmp_path):
+    unbuilt = keras.Sequential([keras.layers.Dense(3), ke.layers.DirichletOutput()])
+    with pytest.raises(ValueError, match="keras.Input"):
+        export_saved_model(unbuilt, tmp_path)
+
+
 def test_medl_takes_no_threshold_and_versions_are_not_overwritten(exported):
     case = exported["medl"]
     with pytest.raises(ValueError, match="threshold"):
@@ -522,8 +566,14 @@ def test_cli_exports_a_saved_keras_model(exported, tmp_path):
     case["model"].save(model_path)
     threshold = case["options"]["threshold"]
     argv = [
-        str(model_path), str(tmp_path / "served"), "--version", "3",
-        "--class-names", *DIGIT_NAMES, "--threshold", repr(threshold),
+        str(model_path),
+        str(tmp_path / "served"),
+        "--version",
+        "3",
+        "--class-names",
+        *DIGIT_NAMES,
+        "--threshold",
+        repr(threshold),
     ]
     assert cli.main(argv) == 0
     path = tmp_path / "served" / "3"
@@ -555,10 +605,7 @@ def test_multi_input_text_model_keeps_its_input_names(tmp_path):
     assert sorted(specs) == ["sentence_a", "sentence_b"]
     assert {spec.dtype.name for spec in specs.values()} == {"string"}
     first, second = sentences(5, seed=11)[0], sentences(5, seed=12)[0]
-    outputs = signature(
-        sentence_a=tf.constant(first), sentence_b=tf.constant(second)
-    )
-    alpha = model({"sentence_a": tf.constant(first),
-                   "sentence_b": tf.constant(second)})
+    outputs = signature(sentence_a=tf.constant(first), sentence_b=tf.constant(second))
+    alpha = model({"sentence_a": tf.constant(first), "sentence_b": tf.constant(second)})
     expected = reference_outputs(np.asarray(alpha), False, TEXT_NAMES)
     assert_matches({k: v.numpy() for k, v in outputs.items()}, expected)

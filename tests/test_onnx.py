@@ -1,6 +1,5 @@
 """ONNX export (optional extra): named outputs, parity with Keras on digits."""
 
-import numpy as np
 import pytest
 
 from keras_evidential.export import OUTPUT_NAMES
@@ -42,9 +41,7 @@ def test_onnx_matches_keras(name, tmp_path):
         assert (tmp_path / "served" / "1" / "saved_model.pb").exists()
     else:
         export_onnx(model, path, **options)
-    session = ort.InferenceSession(
-        str(path), providers=["CPUExecutionProvider"]
-    )
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     assert [i.name for i in session.get_inputs()] == ["pixels"]
     assert sorted(o.name for o in session.get_outputs()) == sorted(OUTPUT_NAMES)
 

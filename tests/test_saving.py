@@ -10,9 +10,17 @@ import pytest
 
 import keras_evidential as ke
 from keras_evidential import metrics as ke_metrics
+from keras_evidential import models as ke_models
+from keras_evidential.export import cli
+from keras_evidential.layers.learned_unknown_class_head import (
+    LearnedUnknownClassHead,
+)
 from tests import reference
 from tests.test_export import KNOWN
+from tests.test_export import assert_matches
 from tests.test_export import digits
+from tests.test_export import reference_outputs
+from tests.test_export import sentences
 from tests.test_export import train_medl
 
 
@@ -35,6 +43,10 @@ def test_every_layer_round_trips_with_its_arguments(tmp_path):
     )(logits)
     outputs = {layer.name: layer(logits) for layer in evidence_layers}
     outputs["alpha_plus"] = ke.layers.UnknownClassHead(name="unknown")(alpha)
+    z_u = keras.layers.Dense(1, name="z_u")(inputs)
+    outputs["learned"] = LearnedUnknownClassHead(
+        evidence=ke.layers.EvidenceExp(clip_value=1.0), name="learned"
+    )([alpha, z_u])
     model = keras.Model(inputs, outputs)
 
     loaded = round_trip(model, tmp_path)
@@ -47,7 +59,9 @@ def test_every_layer_round_trips_with_its_arguments(tmp_path):
     # Large logits, so that a lost clip value or offset shows.
     x = np.random.default_rng(0).normal(0, 3, (16, 6)).astype("float32")
     z = np.asarray(model.get_layer("logits")(x), np.float64)
-    result = {k: np.asarray(v, np.float64) for k, v in loaded.predict(x, verbose=0).items()}
+    result = {
+        k: np.asarray(v, np.float64) for k, v in loaded.predict(x, verbose=0).items()
+    }
     np.testing.assert_allclose(result["relu"], np.maximum(z, 0), atol=1e-5)
     np.testing.assert_allclose(result["softplus"], np.logaddexp(0, z), rtol=1e-5)
     np.testing.assert_allclose(result["exp"], np.exp(np.clip(z, -2, 2)), rtol=1e-5)
@@ -59,16 +73,26 @@ def test_every_layer_round_trips_with_its_arguments(tmp_path):
         np.concatenate([alpha_ref, np.full((16, 1), 4.0)], axis=1),
         rtol=1e-5,
     )
+    z_u = np.asarray(model.get_layer("z_u")(x), np.float64)
+    np.testing.assert_allclose(
+        result["learned"],
+        np.concatenate([alpha_ref, 4.0 + np.exp(np.clip(z_u, -1, 1))], axis=1),
+        rtol=1e-5,
+    )
 
 
 LOSSES = [
     ke.losses.EDLLoss(),
     ke.losses.EDLLoss(risk="log", kl_weight=0.3, name="log_loss"),
-    ke.losses.EDLLoss(risk="digamma", kl_weight=1.0, from_logits=True,
-                      evidence=ke.layers.EvidenceELU(offset=2.0), stage=1),
+    ke.losses.EDLLoss(
+        risk="digamma",
+        kl_weight=1.0,
+        from_logits=True,
+        evidence=ke.layers.EvidenceELU(offset=2.0),
+        stage=1,
+    ),
     ke.losses.EDLLoss(from_logits=True, evidence="softplus", kl_weight=0.2),
-    ke.losses.EDLLoss(from_logits=True,
-                      evidence=ke.layers.EvidenceExp(clip_value=4.0)),
+    ke.losses.EDLLoss(from_logits=True, evidence=ke.layers.EvidenceExp(clip_value=4.0)),
 ]
 
 
@@ -98,7 +122,7 @@ def test_loss_round_trips_with_its_variables(loss):
                 clip = evidence["clip_value"]
                 alpha = np.exp(np.clip(z, -clip, clip)) + 1
             else:
-                name = config["evidence"]["class_name"][len("Evidence"):]
+                name = config["evidence"]["class_name"][len("Evidence") :]
                 alpha = reference.EVIDENCE[name.lower()](z) + 1
         expected = reference.edl_loss(
             onehot, alpha, config["risk"], config["kl_weight"]
@@ -161,9 +185,7 @@ def metric_instances():
             unknown_head=True, threshold=0.6, name="selective"
         ),
         ke_metrics.RejectionRate(unknown_head=True, threshold=0.6, name="rejected"),
-        ke_metrics.ExpectedCalibrationError(
-            num_bins=7, unknown_head=True, name="ece"
-        ),
+        ke_metrics.ExpectedCalibrationError(num_bins=7, unknown_head=True, name="ece"),
         ke_metrics.UnknownClassAUROC(
             score="vacuity", unknown_head=True, num_thresholds=50, name="u_auroc"
         ),
@@ -270,3 +292,60 @@ def test_tedl_model_round_trips_mid_training(tmp_path):
     )
     for a, b in zip(model.get_weights(), loaded.get_weights()):
         np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
+
+
+def test_two_tower_text_model_round_trips_and_serves_raw_strings(tmp_path):
+    """The package's sentence-pair TEDL model: .keras, then the CLI export."""
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(9)
+    first, labels = sentences(64, seed=13)
+    second, _ = sentences(64, seed=14)
+    vectorizer = ke_models.make_vectorizer(
+        np.concatenate([first, second]), max_tokens=40, sequence_length=8
+    )
+    tokens = ke_models.build_two_tower_model(
+        vectorizer.vocabulary_size(),
+        sequence_length=8,
+        embedding_dim=8,
+        head_dim=8,
+        hidden_dim=16,
+        dropout=0.0,
+    )
+    model = ke_models.build_text_pair_model(vectorizer, tokens)
+    model.compile(
+        "adam",
+        ke.losses.EDLLoss(
+            from_logits=True, evidence=ke.layers.EvidenceELU(), kl_weight=0.1
+        ),
+    )
+    pairs = {"sentence_a": tf.constant(first), "sentence_b": tf.constant(second)}
+    model.fit(pairs, labels, epochs=1, batch_size=32, verbose=0)
+
+    loaded = round_trip(model, tmp_path, "pairs.keras")
+    for name in ("token_encoder", "interaction"):
+        twin = loaded.get_layer(tokens.name).get_layer(name)
+        original = tokens.get_layer(name)
+        assert type(twin) is type(original)
+        assert twin.get_config() == original.get_config()
+    logits = np.asarray(model(pairs))
+    np.testing.assert_array_equal(np.asarray(loaded(pairs)), logits)
+    assert loaded.evaluate(pairs, labels, verbose=0) == pytest.approx(
+        model.evaluate(pairs, labels, verbose=0), rel=1e-6
+    )
+
+    # TEDL's evidence comes from the EDLLoss compiled into the file.
+    argv = [str(tmp_path / "pairs.keras"), str(tmp_path / "served")]
+    assert cli.main(argv + ["--class-names", "different", "paraphrase"]) == 0
+    signature = tf.saved_model.load(str(tmp_path / "served" / "1")).signatures[
+        "serving_default"
+    ]
+    assert sorted(signature.structured_input_signature[1]) == [
+        "sentence_a",
+        "sentence_b",
+    ]
+    outputs = {k: v.numpy() for k, v in signature(**pairs).items()}
+    z = logits.astype(np.float64)
+    alpha = np.where(z > 0, z, np.expm1(z)) + 2.0  # ELU + 1, plus 1
+    expected = reference_outputs(alpha, False, ["different", "paraphrase"])
+    assert_matches(outputs, expected)

@@ -63,9 +63,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         response.model_spec.version.value = self.version
         wanted = request.output_filter or outputs
         for key in wanted:
-            response.outputs[key].CopyFrom(
-                tf.make_tensor_proto(outputs[key].numpy())
-            )
+            response.outputs[key].CopyFrom(tf.make_tensor_proto(outputs[key].numpy()))
         return response
 
 
@@ -128,9 +126,7 @@ def test_grpc_predict_medl_picks_latest_version_and_filters(served):
     x = digits()[1][0][:32]
     response, outputs = predict(stubs["digits"], "digits", "pixels", x)
     assert response.model_spec.version.value == 2
-    expected = reference_outputs(
-        raw_output(models["digits"], x), False, DIGIT_NAMES
-    )
+    expected = reference_outputs(raw_output(models["digits"], x), False, DIGIT_NAMES)
     assert_matches(outputs, expected)
 
     _, filtered = predict(

@@ -20,6 +20,16 @@ def test_roc_auc_hand_worked_example():
     assert np.isnan(metrics.roc_auc([1, 1], [0.2, 0.3]))
 
 
+def test_roc_auc_matches_sklearn_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, size=500)
+    scores = np.round(rng.normal(size=500) + labels, 1)  # many ties
+    assert metrics.roc_auc(labels, scores) == pytest.approx(roc_auc_score(labels, scores))
+    assert metrics.roc_auc([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5]) == pytest.approx(0.5)
+
+
 def test_auc_by_uncertainty_keeps_samples_at_or_below_each_threshold():
     labels = [0, 1, 0, 1, 0, 1]
     scores = [0.2, 0.9, 0.6, 0.4, 0.1, 0.3]

@@ -56,7 +56,34 @@ def kl_to_uniform(alpha):
     the form computed here: the terms of size `alpha log(alpha)`, which cancel
     exactly, are removed analytically, so float32 stays accurate (about 1e-5
     relative) up to alpha ~ 1e8 instead of losing all digits past ~1e4.
+
+    The gradient is given in closed form,
+    `dKL/dalpha_j = (alpha_j - 1) trigamma(alpha_j) - (S - K) trigamma(S)`:
+    differentiating the expression above op by op would evaluate digamma and
+    trigamma (the slowest ops of an EDL training step) several times per
+    entry and, in graph mode, add some 150 small ops to every step.
     """
+    return _kl_to_uniform_with_gradient(alpha)
+
+
+@ops.custom_gradient
+def _kl_to_uniform_with_gradient(alpha):
+    value = _kl_to_uniform_value(alpha)
+
+    def grad(*args, upstream=None):
+        if upstream is None:
+            (upstream,) = args
+        s = strength(alpha, keepdims=True)
+        k = num_classes(alpha)
+        d_alpha = (alpha - 1.0) * special.trigamma(alpha) - (
+            s - k
+        ) * special.trigamma(s)
+        return ops.expand_dims(upstream, -1) * d_alpha
+
+    return value, grad
+
+
+def _kl_to_uniform_value(alpha):
     s = strength(alpha)
     k = num_classes(alpha)
     return (

@@ -56,8 +56,7 @@ def build_parser():
     parser.add_argument(
         "--evidence",
         choices=("relu", "softplus", "exp", "elu"),
-        help="logits models: the evidence function (default: the compiled "
-        "EDLLoss's)",
+        help="logits models: the evidence function (default: the compiled EDLLoss's)",
     )
     parser.add_argument(
         "--unknown-class",
@@ -94,9 +93,7 @@ def main(argv=None):
         unknown_label=args.unknown_label,
     )
     try:
-        path = export_saved_model(
-            model, args.base_dir, version=args.version, **options
-        )
+        path = export_saved_model(model, args.base_dir, version=args.version, **options)
         print(f"SavedModel for TF Serving written to {path}")
         if args.onnx:
             export_onnx(model, args.onnx, **options)

@@ -14,6 +14,9 @@ from keras_evidential import dirichlet
 from keras_evidential.layers import DirichletOutput
 from keras_evidential.layers import UnknownClassHead
 from keras_evidential.layers import get_evidence
+from keras_evidential.layers.learned_unknown_class_head import (
+    LearnedUnknownClassHead,
+)
 from keras_evidential.losses import EDLLoss
 
 SIGNATURE_NAME = "serving_default"
@@ -25,6 +28,7 @@ OUTPUT_NAMES = (
     "class_label",
 )
 OUTPUTS = ("alpha", "logits")
+UNKNOWN_CLASS_HEADS = (UnknownClassHead, LearnedUnknownClassHead)
 DEFAULT_UNKNOWN_LABEL = "unknown"
 
 
@@ -102,33 +106,40 @@ def resolve_model_kind(model, output=None, evidence=None, unknown_class=None):
     """Reads what a model outputs: alpha (with or without u) or logits.
 
     Auto-detection (`output=None`, `unknown_class=None`): a model whose output
-    layer is `UnknownClassHead` is an m-EDL model (alpha over K + 1 classes);
+    layer is `UnknownClassHead` (or `LearnedUnknownClassHead`) is an m-EDL
+    model (alpha over K + 1 classes);
     one whose output layer is `DirichletOutput` outputs K-class alpha;
     otherwise the compiled `EDLLoss` decides: `from_logits=True` means the
     model outputs logits (a TEDL model) and the serving head applies that
     loss's evidence function, `from_logits=False` means alpha.
 
     Args:
-        model: A built single-output Keras model.
+        model: A single-output Functional or Sequential Keras model.
         output: `None` (detect), `"alpha"` or `"logits"`.
         evidence: For `output="logits"`: the evidence function (a name such
             as `"elu"` or an `Evidence` layer). Defaults to the evidence of
             the compiled `EDLLoss(from_logits=True)`.
         unknown_class: Whether the model's last output is m-EDL's unknown
-            class. `None` detects `UnknownClassHead` as the output layer.
+            class. `None` detects `UnknownClassHead` or
+            `LearnedUnknownClassHead` as the output layer.
 
     Returns:
         A tuple `(to_alpha, unknown_class, num_known_classes)`, where
         `to_alpha` maps the model's output to Dirichlet concentrations.
     """
-    if not isinstance(model, keras.Model) or not model.built:
+    try:
+        outputs = model.outputs
+    except AttributeError:
+        outputs = None
+    if not isinstance(model, keras.Model) or not outputs:
         raise ValueError(
-            f"Expected a built Keras model. Received: model={model!r}"
+            "Expected a Functional or Sequential Keras model with a defined "
+            f"input (keras.Input). Received: model={model!r}"
         )
-    if len(model.outputs) != 1:
+    if len(outputs) != 1:
         raise ValueError(
             "Only single-output models can be exported. Received: a model "
-            f"with {len(model.outputs)} outputs"
+            f"with {len(outputs)} outputs"
         )
     if output is not None and output not in OUTPUTS:
         raise ValueError(
@@ -138,7 +149,7 @@ def resolve_model_kind(model, output=None, evidence=None, unknown_class=None):
     layer = _output_layer(model)
     loss = _compiled_edl_loss(model)
     if output is None:
-        if isinstance(layer, (UnknownClassHead, DirichletOutput)):
+        if isinstance(layer, UNKNOWN_CLASS_HEADS + (DirichletOutput,)):
             output = "alpha"
         elif loss is not None:
             output = "logits" if loss.from_logits else "alpha"
@@ -151,7 +162,7 @@ def resolve_model_kind(model, output=None, evidence=None, unknown_class=None):
                 f"layer {getattr(layer, 'name', None)!r}"
             )
     if unknown_class is None:
-        unknown_class = isinstance(layer, UnknownClassHead)
+        unknown_class = isinstance(layer, UNKNOWN_CLASS_HEADS)
     width = model.outputs[0].shape[-1]
     if width is None or width < 2 + int(unknown_class):
         raise ValueError(
@@ -296,9 +307,7 @@ def serving_function(
         outputs = evidential_outputs(alpha, unknown_class, threshold)
         # Created inside the traced function so that it is a graph constant
         # (tf2onnx turns a captured outer tensor into a model input).
-        outputs["class_label"] = tf.gather(
-            tf.constant(labels), outputs["class_index"]
-        )
+        outputs["class_label"] = tf.gather(tf.constant(labels), outputs["class_index"])
         return outputs
 
     return serve, input_signature

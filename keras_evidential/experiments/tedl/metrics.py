@@ -7,7 +7,6 @@ AUC on a vacuity-filtered subset, `auc_by_uncertainty` can call them.)
 
 import numpy as np
 from keras import ops
-from sklearn.metrics import roc_auc_score
 
 from keras_evidential import dirichlet
 from keras_evidential.layers import get_evidence
@@ -44,11 +43,23 @@ def softmax_probability(logits):
 
 
 def roc_auc(labels, scores):
-    """ROC AUC of binary `labels` ranked by `scores`; NaN with one class only."""
-    labels = np.asarray(labels)
-    if labels.size == 0 or np.unique(labels).size < 2:
+    """ROC AUC of binary `labels` ranked by `scores`; NaN with one class only.
+
+    The Mann-Whitney form: the probability that a random positive scores
+    above a random negative, ties counting one half (average ranks).
+    """
+    labels = np.asarray(labels).astype(bool)
+    scores = np.asarray(scores, dtype="float64")
+    positives = int(labels.sum())
+    negatives = labels.size - positives
+    if positives == 0 or negatives == 0:
         return float("nan")
-    return float(roc_auc_score(labels, scores))
+    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    # Average 1-based rank of each distinct score, then of each sample.
+    ends = np.cumsum(counts)
+    ranks = (ends - (counts - 1) / 2.0)[inverse]
+    rank_sum = ranks[labels].sum()
+    return float((rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives))
 
 
 def auc_by_uncertainty(labels, scores, uncertainty, thresholds=THRESHOLDS):

@@ -134,10 +134,43 @@ def summary_tables(runs):
                     f"| {np.mean([r.run_s for r in rs]):.0f} |"
                 )
         lines.append("")
+        lines += _paired_table(groups)
         lines += _per_epoch_table(groups)
         lines += _threshold_table(groups)
         lines += _lambda_spread_table(groups)
     return "\n".join(lines) + "\n"
+
+
+def _paired_table(groups):
+    """CE, EDL and TEDL of the same seed compared: the paper's main claims."""
+    if ("ce", 0.0) not in groups:
+        return []
+    ce = {r.seed: r.final("auc") for r in groups[("ce", 0.0)]}
+    lams = sorted({l for m, l in groups if m in ("edl", "tedl")})
+    if not lams:
+        return []
+    lines = [
+        "### Paired differences of final AUC (same seed; mean ± std, wins)",
+        "",
+        "| lambda | CE - EDL | CE - TEDL | TEDL - EDL | TEDL > EDL | seeds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for lam in lams:
+        edl = {r.seed: r.final("auc") for r in groups.get(("edl", lam), [])}
+        tedl = {r.seed: r.final("auc") for r in groups.get(("tedl", lam), [])}
+        seeds = sorted(set(ce) & set(edl) & set(tedl))
+        if not seeds:
+            continue
+
+        def diff(a, b):
+            return _mean_std([a[s] - b[s] for s in seeds])
+
+        wins = sum(tedl[s] > edl[s] for s in seeds)
+        lines.append(
+            f"| {lam:g} | {diff(ce, edl)} | {diff(ce, tedl)} | {diff(tedl, edl)} "
+            f"| {wins}/{len(seeds)} | {','.join(map(str, seeds))} |"
+        )
+    return lines + [""]
 
 
 def _per_epoch_table(groups):
