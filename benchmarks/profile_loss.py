@@ -23,6 +23,35 @@ from bench_train_step import VARIANTS
 from bench_train_step import make_loss
 
 
+def kl_term(closed_form_gradient):
+    """Only EDL's KL term, with the library's gradient or plain autodiff.
+
+    `_kl_to_uniform_value` is the same expression as `kl_to_uniform` without
+    its closed-form gradient, i.e. the library before that change.
+    """
+    from keras import ops
+
+    from keras_evidential.dirichlet import divergence
+
+    kl = (
+        divergence.kl_to_uniform
+        if closed_form_gradient
+        else divergence._kl_to_uniform_value
+    )
+
+    def loss(y, alpha):
+        return ops.mean(kl(divergence.misleading_alpha(y, alpha)))
+
+    return loss
+
+
+# Extra rows: the KL term alone, before / after its closed-form gradient.
+KL_VARIANTS = {
+    "kl_only_autodiff": ("edl", "autodiff"),
+    "kl_only_closed_form": ("edl", "closed_form"),
+}
+
+
 def loss_and_gradient(head, loss_spec, jit_compile):
     """A tf.function: last Dense output z -> (loss, d loss / d z)."""
     import keras
@@ -37,7 +66,10 @@ def loss_and_gradient(head, loss_spec, jit_compile):
         layers = [DirichletOutput(evidence="relu")]
         if head == "medl":
             layers.append(UnknownClassHead())
-    loss = make_loss(loss_spec)
+    if loss_spec in ("autodiff", "closed_form"):
+        loss = kl_term(loss_spec == "closed_form")
+    else:
+        loss = make_loss(loss_spec)
 
     @tf.function(jit_compile=jit_compile)
     def fn(y, z):
@@ -77,7 +109,7 @@ def main(argv=None):
         z = tf.constant(rng.normal(0, 3, (batch_size, 10)).astype("float32"))
         for mode, jit in (("graph", False), ("xla", True)):
             fns = {}
-            for name, (head, spec) in VARIANTS.items():
+            for name, (head, spec) in {**VARIANTS, **KL_VARIANTS}.items():
                 width = 11 if head == "medl" else 10
                 y = tf.constant(np.eye(width, dtype="float32")[labels])
                 fn = loss_and_gradient(head, spec, jit)
@@ -157,7 +189,10 @@ def main(argv=None):
             "Ops in the traced graph of loss + gradient w.r.t. the last layer's "
             "output (batch 64, graph mode; Placeholder, Const, Identity and NoOp "
             "not counted), and the CPU time of that function, interleaved with the "
-            "CE version (softmax + `CategoricalCrossentropy`).",
+            "CE version (softmax + `CategoricalCrossentropy`). `kl_only_*`: the KL "
+            "term alone, differentiated op by op (`autodiff`, the library before "
+            "its closed-form gradient) or with `kl_to_uniform`'s closed-form "
+            "gradient.",
             common.markdown_table(["loss", "ops", "most frequent op types"], op_rows),
             common.markdown_table(
                 [

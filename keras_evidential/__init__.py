@@ -2,6 +2,8 @@
 
 from keras_evidential import callbacks
 from keras_evidential import dirichlet
+from keras_evidential import evaluation
 from keras_evidential import layers
 from keras_evidential import losses
+from keras_evidential import metrics
 from keras_evidential.version import __version__

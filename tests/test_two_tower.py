@@ -132,6 +132,18 @@ def test_string_model_saves_with_its_vocabulary_and_takes_raw_text(tmp_path):
     assert loaded.get_layer("vectorizer").get_vocabulary() == vectorizer.get_vocabulary()
     assert loaded.predict(x, verbose=0).shape == (2, 2)
 
+    # The exported SavedModel (TF Serving's format) also takes raw strings.
+    import tensorflow as tf
+
+    model.export(tmp_path / "export", format="tf_saved_model", verbose=False)
+    restored = tf.saved_model.load(str(tmp_path / "export"))  # keep a reference
+    served = restored.serve(
+        [tf.constant(x[0].astype(str)), tf.constant(x[1].astype(str))]
+    )
+    np.testing.assert_allclose(
+        served.numpy(), model.predict(x, verbose=0), rtol=1e-6, atol=1e-6
+    )
+
 
 def test_the_model_learns_a_learnable_pair_rule():
     keras.utils.set_random_seed(0)

@@ -42,7 +42,7 @@ def _x_digamma_minus_lgamma(x):
         - 0.5 * (1.0 + math.log(2.0 * math.pi))
         + inv * (-1.0 / 6.0 + inv2 * (1.0 / 90.0 - inv2 / 210.0))
     )
-    return ops.where(x < threshold, direct, series)
+    return ops.where(ops.less(x, threshold), direct, series)
 
 
 def kl_to_uniform(alpha):

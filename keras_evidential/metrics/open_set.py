@@ -236,8 +236,8 @@ class SelectiveAccuracy(OpenSetRate):
 
     The accuracy of the predictions the model commits to (vacuity `<= t`);
     a kept sample of an unknown class counts as wrong. This is the EDL curve
-    of m-EDL's Fig. 3 and of Sensoy et al.'s accuracy-vs-uncertainty plots:
-    it rises as the threshold falls when uncertainty is informative.
+    of m-EDL's Fig. 3 (computed as in its reference code): it rises as the
+    threshold falls when uncertainty is informative.
     """
         + _COMMON_ARGS
         + """

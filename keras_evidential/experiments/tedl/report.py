@@ -415,4 +415,9 @@ def write_report(csv_path, out):
         return []
     md = out / "results.md"
     md.write_text(summary_tables(runs))
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("matplotlib is not installed: no figures (pip install matplotlib)")
+        return [md]
     return [md] + write_figures(runs, out)
