@@ -8,7 +8,11 @@ SavedModel is loaded back with `tf.saved_model.load`, as a server would:
 - `edl`: `Dense(K) -> DirichletOutput` exported with
   `keras_evidential.export.export_saved_model` (probabilities, uncertainty,
   alpha, class index and class label);
-- `medl`: the same with `UnknownClassHead` (K + 1 outputs).
+- `medl`: the same with `UnknownClassHead` (K + 1 outputs);
+- `edl_probabilities`: the `edl` network behind an endpoint that returns only
+  `expected_probability(alpha)`, the softmax export's single output: it
+  separates the cost of the Dirichlet arithmetic from that of the serving
+  head's four extra outputs.
 
 For each batch size (1, 32, 1024) blocks of calls of the three
 `serving_default` signatures alternate; the result is the median latency
@@ -27,7 +31,7 @@ import common
 
 NETWORKS = {"mlp_32x32": (32, 32), "wide_512x512": (512, 512)}
 BATCH_SIZES = (1, 32, 1024)
-VARIANTS = ("softmax", "edl", "medl")
+VARIANTS = ("softmax", "edl", "medl", "edl_probabilities")
 
 
 def exporter_description():
@@ -40,11 +44,11 @@ def exporter_description():
 
 def export(model, variant, path):
     """Writes the SavedModel of one variant; returns the folder to load."""
-    import keras
-
     if variant == "softmax":
         model.export(str(path), format="tf_saved_model", verbose=False)
         return path
+    if variant == "edl_probabilities":
+        return _export_fallback(model, variant, path, probabilities_only=True)
     try:
         from keras_evidential.export import export_saved_model
     except ImportError:
@@ -52,7 +56,7 @@ def export(model, variant, path):
     return Path(export_saved_model(model, path, version=1))
 
 
-def _export_fallback(model, variant, path):
+def _export_fallback(model, variant, path, probabilities_only=False):
     """A Dirichlet serving endpoint built from `keras_evidential.dirichlet`."""
     import keras
     import tensorflow as tf
@@ -63,6 +67,8 @@ def _export_fallback(model, variant, path):
         alpha = model(x, training=False)
         known = alpha[:, :-1] if variant == "medl" else alpha
         probabilities = dirichlet.expected_probability(alpha)
+        if probabilities_only:
+            return {"probabilities": probabilities}
         return {
             "probabilities": probabilities,
             "uncertainty": dirichlet.vacuity(known),
@@ -113,9 +119,8 @@ def main(argv=None):
             hidden = NETWORKS[network_name]
             signatures = {}
             for variant in VARIANTS:
-                model = common.build_network(
-                    hidden, "softmax" if variant == "softmax" else variant
-                )
+                head = {"softmax": "softmax", "medl": "medl"}.get(variant, "edl")
+                model = common.build_network(hidden, head)
                 path = export(model, variant, Path(tmp) / f"{network_name}_{variant}")
                 loaded, signature, input_name = loaded_signature(path)
                 keep_alive.append(loaded)
@@ -174,7 +179,7 @@ def main(argv=None):
     for key, group in results.items():
         network, batch = key.split("/")
         soft = group["variants"]["softmax"]
-        for v in ("edl", "medl"):
+        for v in VARIANTS[1:]:
             e = group["variants"][v]
             rw, rc = e["ratio_wall"], e["ratio_cpu"]
             rows.append(
@@ -200,7 +205,8 @@ def main(argv=None):
             "`tf.saved_model.load` and its `serving_default` signature called on a "
             "float32 batch; all outputs are fetched. Latency = median wall time per "
             "call over interleaved blocks; ratio = median over rounds of (evidential "
-            "/ softmax) [IQR], from wall and from process CPU time.",
+            "/ softmax) [IQR], from wall and from process CPU time. "
+            "`edl_probabilities`: the EDL network with only `alpha / S` as output.",
             common.markdown_table(
                 [
                     "network",

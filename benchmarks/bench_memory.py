@@ -30,7 +30,6 @@ NETWORKS = {
 VARIANTS = {
     "ce": ("softmax", None),
     "edl_mse_kl": ("edl", {"risk": "mse", "kl_weight": 0.1}),
-    "edl_digamma_kl": ("edl", {"risk": "digamma", "kl_weight": 0.1}),
     "medl_mse_kl": ("medl", {"risk": "mse", "kl_weight": 0.1}),
 }
 
@@ -148,7 +147,7 @@ def main(argv=None):
         parser.add_argument("--child", action="store_true", help=argparse_hidden())
         parser.add_argument("--network", default="mlp_32x32_b64", choices=list(NETWORKS))
         parser.add_argument("--variant", default="ce", choices=list(VARIANTS))
-        parser.add_argument("--steps", type=int, default=300)
+        parser.add_argument("--steps", type=int, default=100)
         parser.add_argument("--jit", action="store_true", help="jit_compile=True")
         parser.add_argument("--name", default="memory")
 

@@ -14,7 +14,14 @@ from pathlib import Path
 
 import common
 
-ORDER = ("train_step", "author_loss", "medl_trial", "inference", "memory")
+ORDER = (
+    "train_step",
+    "profile_loss",
+    "author_loss",
+    "medl_trial",
+    "inference",
+    "memory",
+)
 
 
 def _worst_ratio(group, kind):

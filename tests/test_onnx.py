@@ -15,9 +15,11 @@ from tests.test_export import train_edl
 from tests.test_export import train_medl
 from tests.test_export import train_tedl
 
-pytest.importorskip("tf2onnx", reason="ONNX export needs: pip install tf2onnx")
+pytest.importorskip(
+    "tf2onnx", reason="ONNX export needs: pip install tf2onnx==1.17.0 onnx==1.23.2"
+)
 ort = pytest.importorskip(
-    "onnxruntime", reason="running ONNX needs: pip install onnxruntime"
+    "onnxruntime", reason="running ONNX needs: pip install onnxruntime==1.32.0"
 )
 
 CASES = {

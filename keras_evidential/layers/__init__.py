@@ -7,4 +7,5 @@ from keras_evidential.layers.evidence import EvidenceExp
 from keras_evidential.layers.evidence import EvidenceReLU
 from keras_evidential.layers.evidence import EvidenceSoftplus
 from keras_evidential.layers.evidence import get as get_evidence
+from keras_evidential.layers.learned_unknown_class_head import LearnedUnknownClassHead
 from keras_evidential.layers.unknown_class_head import UnknownClassHead

@@ -175,11 +175,12 @@ def mixed_set(bank, side, unknown, rate, size, seed):
     return index, mixture.labels, mixture
 
 
-def trainings(studies, seeds):
+def trainings(studies, seeds, train_rates=None):
     """Trainings in run order: study by study, seed-major inside a study.
 
     A study may be written `name:n` to take only its first `n` seeds at that
-    point of the order (e.g. `paper:5 beyond:2 paper beyond`).
+    point of the order (e.g. `paper:5 beyond:2 paper beyond`). `train_rates`
+    optionally keeps only the mixed trainings at those rates.
     """
     order, seen = [], set()
     seeds = list(seeds)
@@ -192,6 +193,8 @@ def trainings(studies, seeds):
             )
         for seed in seeds[: int(count)] if count else seeds:
             for head, u, rate in STUDIES[study]:
+                if train_rates is not None and u != "none" and rate not in train_rates:
+                    continue
                 key = (head, u, float(rate), int(seed))
                 if key not in seen:
                     seen.add(key)
@@ -212,14 +215,25 @@ def read_done(csv_path):
 
 
 def append_rows(csv_path, rows):
+    """Appends rows with one `write` on an O_APPEND file descriptor.
+
+    One write keeps a group's rows together even if another run appends to
+    the same file at the same time.
+    """
+    import io
+
     new = not Path(csv_path).is_file()
-    with open(csv_path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        if new:
-            writer.writeheader()
-        writer.writerows(rows)
-        f.flush()
-        os.fsync(f.fileno())
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    if new:
+        writer.writeheader()
+    writer.writerows(rows)
+    fd = os.open(csv_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, buffer.getvalue().encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def groups(pending, size):

@@ -41,6 +41,13 @@ def _parser():
     )
     run.add_argument("--seeds", type=int, default=10, help="trials per condition")
     run.add_argument("--first-seed", type=int, default=0)
+    run.add_argument(
+        "--train-rates",
+        type=float,
+        nargs="+",
+        default=None,
+        help="only the mixed trainings at these u rates (default: 0.25 0.5 0.75)",
+    )
     run.add_argument("--towers", type=int, default=10, help="trials trained at once in one model")
     run.add_argument("--train-size", type=int, default=60000)
     run.add_argument("--test-size", type=int, default=10000)
@@ -97,7 +104,7 @@ def _run(args):
     protocol = towers.Protocol(max_epochs=args.max_epochs)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     try:
-        planned = experiment.trainings(args.studies, seeds)
+        planned = experiment.trainings(args.studies, seeds, args.train_rates)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
