@@ -25,13 +25,21 @@ AVERAGE_THRESHOLDS = tuple(round(0.1 * i, 1) for i in range(1, 11))
 
 
 def read_rows(csv_path):
-    rows = []
+    """The CSV's rows, numbers as floats; a repeated trial keeps its first row."""
+    rows, seen = [], set()
     with open(csv_path, newline="") as f:
         for row in csv.DictReader(f):
-            for key, value in row.items():
-                if key in ("model", "train_u", "test_u"):
+            key = tuple(
+                row[k]
+                for k in ("model", "train_u", "train_rate", "seed", "test_u", "test_rate")
+            )
+            if key in seen:
+                continue
+            seen.add(key)
+            for name, value in row.items():
+                if name in ("model", "train_u", "test_u"):
                     continue
-                row[key] = float(value) if value not in ("", None) else math.nan
+                row[name] = float(value) if value not in ("", None) else math.nan
             rows.append(row)
     return rows
 
