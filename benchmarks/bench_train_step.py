@@ -201,7 +201,7 @@ def main(argv=None):
     print(f"data: {source}; load {info['load_average_1_5_15']}", flush=True)
     variants = ["ce"] + [v for v in args.variants if v != "ce"]
     if args.smoke:
-        variants = variants[:3]
+        variants = variants[:2]
     networks = args.networks[:1] if args.smoke else args.networks
     modes = args.modes[:1] if args.smoke else args.modes
     results = {}
@@ -210,7 +210,7 @@ def main(argv=None):
         if args.smoke:
             network = {"hidden": (8,), "batch_size": 64}
         wide = network["batch_size"] >= 512
-        rounds = args.rounds or (2 if args.smoke else (20 if wide else 40))
+        rounds = args.rounds or (2 if args.smoke else (12 if wide else 30))
         block_seconds = 0.01 if args.smoke else (0.4 if wide else 0.12)
         warmup = 2 if args.smoke else (10 if wide else 50)
         for mode in modes:

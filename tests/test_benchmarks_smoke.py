@@ -38,6 +38,9 @@ def run_smoke(script, out_dir):
     )
 
 
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def smoke_runs(tmp_path_factory):
     """Runs every script once in smoke mode into one shared results folder."""

@@ -81,11 +81,11 @@ def _check(ok, message, argument, minimum, maximum):
 
         if not tf.executing_eagerly():
             # XLA ignores this op (see the module docstring).
-            tf.debugging.Assert(
-                ok,
-                [f"{message} Received: {argument} with min=", minimum,
-                 "max=", maximum],
+            received = tf.strings.format(
+                f"Received: {argument} with min={{}}, max={{}}",
+                (minimum, maximum),
             )
+            tf.debugging.Assert(ok, [message, received])
             return
     elif backend == "jax":
         import jax

@@ -25,18 +25,9 @@ from keras_evidential.experiments.medl import scoring
 from keras_evidential.experiments.medl import towers as towers_lib
 
 RATES = (0.25, 0.5, 0.75)
-TRAIN_UNKNOWN = ("none", "emnist", "fashion", "cifar")
-TEST_UNKNOWN = ("none", "fashion", "emnist")
 TEST_SETS = (("none", 0.0),) + tuple(
     (u, r) for u in ("fashion", "emnist") for r in RATES
 )
-# Loader names of the unknown datasets.
-SOURCES = {
-    "emnist": "emnist_letters",
-    "fashion": "fashion_mnist",
-    "cifar": "cifar10_gray",
-}
-
 
 def _mixed(u):
     return tuple(("medl", u, r) for r in RATES)
@@ -118,19 +109,17 @@ class Bank:
     """
 
     def __init__(self, unknown_train, unknown_test, settings):
-        images, self.pools, offset = [], {}, 0
+        images, self.pools, self.mnist_labels, offset = [], {}, {}, 0
 
-        def add(x, key, index=None):
+        def add(x, key):
             nonlocal offset
             images.append(x)
-            positions = np.arange(offset, offset + len(x))
-            self.pools[key] = positions if index is None else positions[index]
+            self.pools[key] = np.arange(offset, offset + len(x))
             offset += len(x)
 
         for split in ("train", "test"):
             x, y = data.load_mnist(split, settings.data_dir)
             add(x, ("mnist", split))
-            self.mnist_labels = getattr(self, "mnist_labels", {})
             self.mnist_labels[split] = y
         needed = set(unknown_train) | set(unknown_test)
         self.emnist_pool_sizes = None
