@@ -178,8 +178,16 @@ def main(argv=None):
     for r in range(args.repeats):
         order += configs if r % 2 == 0 else configs[::-1]
     trials = {name: [] for name in configs}
+    failures = {}
     for name in order:
-        result = run_trial(CONFIGS[name], (x_tr, y_tr, x_te, y_te), max_epochs, args.seed)
+        try:
+            result = run_trial(
+                CONFIGS[name], (x_tr, y_tr, x_te, y_te), max_epochs, args.seed
+            )
+        except Exception as error:  # one failing configuration must not lose the rest
+            failures[name] = f"{type(error).__name__}: {str(error)[:300]}"
+            print(f"  {name:18s} FAILED: {failures[name]}", flush=True)
+            continue
         trials[name].append(result)
         print(
             f"  {name:18s} {result['wall_s']:7.1f} s wall ({result['cpu_s']:.1f} s "
@@ -187,6 +195,7 @@ def main(argv=None):
             f"s/epoch, load {result['load_after']}",
             flush=True,
         )
+    configs = [name for name in configs if trials[name]]
     summary = {}
     baseline = np.median([t["wall_s_per_epoch"] for t in trials[configs[0]]])
     for name in configs:
@@ -218,6 +227,7 @@ def main(argv=None):
         "trials": trials,
         "summary": summary,
         "vectorized_trainer": vectorized_trainer_note(),
+        "failures": failures,
     }
     rows = [
         [
@@ -258,6 +268,7 @@ def main(argv=None):
             ),
             f"Vectorized multi-seed trainer: {payload['vectorized_trainer']}.",
         ]
+        + [f"FAILED `{name}`: {message}" for name, message in failures.items()]
     )
     common.write_results(args.out, args.name, payload, md)
     return 0

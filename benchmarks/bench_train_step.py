@@ -128,8 +128,8 @@ def markdown(info, results, source, target):
             if name == "ce":
                 continue
             cpu_ratio = entry["ratio_cpu"]["median_paired_ratio"]
-            wall_ratio = entry["ratio_wall"]["median_paired_ratio"]
-            ok = "yes" if min(cpu_ratio, wall_ratio) <= target else "NO"
+            # CPU time: the figure other processes on a shared machine disturb least.
+            ok = "yes" if cpu_ratio <= target else "NO"
             rows.append(
                 [
                     network,
@@ -153,7 +153,7 @@ def markdown(info, results, source, target):
             "EDL/CE wall [IQR]",
             "CPU ms/step EDL / CE",
             "EDL/CE CPU [IQR]",
-            f"<= {target} (graph)",
+            f"CPU ratio <= {target} (graph)",
             "load 1-min median (range)",
         ],
         rows,

@@ -94,6 +94,9 @@ def op_counts(fn, y, z):
 def main(argv=None):
     def add(parser):
         parser.add_argument("--rounds", type=int, default=0)
+        parser.add_argument(
+            "--modes", nargs="+", default=["graph", "xla"], choices=["graph", "xla"]
+        )
         parser.add_argument("--name", default="profile_loss")
 
     args = common.parse_args(__doc__.splitlines()[0], add, argv)
@@ -107,7 +110,8 @@ def main(argv=None):
     for batch_size in batch_sizes:
         labels = rng.integers(0, 10, batch_size)
         z = tf.constant(rng.normal(0, 3, (batch_size, 10)).astype("float32"))
-        for mode, jit in (("graph", False), ("xla", True)):
+        for mode in args.modes:
+            jit = mode == "xla"
             fns = {}
             for name, (head, spec) in {**VARIANTS, **KL_VARIANTS}.items():
                 width = 11 if head == "medl" else 10

@@ -39,7 +39,7 @@ def headline_rows(results):
         for key, group in train["results"].items():
             network, mode = key.split("/")
             wall, cpu = _worst_ratio(group, "wall"), _worst_ratio(group, "cpu")
-            met = min(wall, cpu) <= train["target_ratio_graph"]
+            met = cpu <= train["target_ratio_graph"]
             rows.append(
                 [
                     "1. train step EDL/CE (worst EDL variant)",
@@ -80,7 +80,7 @@ def headline_rows(results):
     if inference:
         for key, group in inference["results"].items():
             wall, cpu = _worst_ratio(group, "wall"), _worst_ratio(group, "cpu")
-            met = min(wall, cpu) <= inference["target_ratio"]
+            met = cpu <= inference["target_ratio"]
             rows.append(
                 [
                     "4. serving latency Dirichlet head / softmax (worst head)",
@@ -142,7 +142,8 @@ def summarize(out_dir):
         f"{', '.join(machine['gpus']) or 'none (no GPU was available to these runs)'}; "
         f"TensorFlow {machine['tensorflow']}, Keras {machine['keras']}, Python "
         f"{machine['python']}. Each section below gives its own date, command and "
-        "machine load.",
+        "machine load. A target counts as met on the CPU-time ratio, the figure "
+        "other processes on a shared machine disturb least.",
         common.markdown_table(
             ["item", "case", "figure", "target", "met"], headline_rows(results)
         ),

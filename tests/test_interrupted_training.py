@@ -6,7 +6,7 @@ EDL with the KL weight annealed by 0.25 per stage-2 epoch) under
 SIGKILLed after the backup of epoch 3 and a third process resumes from the
 backup. The resumed process must start at epoch 4 in stage 2 with
 kl_weight 0.5, and its final weights must equal the uninterrupted run's within
-WEIGHT_ATOL (deterministic ops, no shuffling; measured difference: 0).
+WEIGHT_ATOL (deterministic ops, no shuffling).
 """
 
 import json

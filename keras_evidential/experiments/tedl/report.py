@@ -280,6 +280,16 @@ def _write_figures(plt, runs, out):
     index = _index(runs)
     settings = sorted(index)
 
+    # Figures of the task and size's most-run config carry no config tag.
+    counts = defaultdict(int)
+    for task, config, size in settings:
+        counts[(task, size, config)] = sum(len(rs) for rs in index[(task, config, size)].values())
+    main_config = {}
+    for (task, size, config), count in sorted(counts.items()):
+        best = main_config.get((task, size))
+        if best is None or count > counts[(task, size, best)]:
+            main_config[(task, size)] = config
+
     # Fig. 2: CE vs EDL vs TEDL per epoch, one panel per task and size.
     fig, axes = plt.subplots(
         1, len(settings), figsize=(4.2 * len(settings), 3.4), squeeze=False
@@ -291,7 +301,10 @@ def _write_figures(plt, runs, out):
             key = (method, 0.0 if method == "ce" else lam)
             if key in groups:
                 _band(ax, groups[key], "auc", method.upper(), COLORS[method])
-        ax.set_title(f"{setting[0]}, n={setting[2]}, λ={lam:g}" if lam else setting[0])
+        title = f"{setting[0]}, n={setting[2]}, λ={lam:g}" if lam else setting[0]
+        if setting[1] != main_config[(setting[0], setting[2])]:
+            title += f"\n{setting[1]}"
+        ax.set_title(title, fontsize=9)
         ax.set_xlabel("epoch")
         ax.set_ylabel("ROC AUC")
         ax.legend(fontsize=8)
@@ -304,6 +317,8 @@ def _write_figures(plt, runs, out):
         if not lams or not methods:
             continue
         tag = f"{setting[0]}_n{setting[2]}"
+        if setting[1] != main_config[(setting[0], setting[2])]:
+            tag += f"_{setting[1]}"
         main = [m for m in methods if m in MAIN_METHODS]
         plt.close("all")
         written += _lambda_figures(plt, groups, lams, main, out, tag, "")
