@@ -19,6 +19,7 @@ BENCHMARKS = REPO / "benchmarks"
 # script -> the result name it writes and a key its JSON must hold.
 SCRIPTS = {
     "bench_train_step.py": ("train_step", "results"),
+    "profile_loss.py": ("profile_loss", "results"),
     "bench_author_loss.py": ("author_loss", "variants"),
     "bench_medl_trial.py": ("medl_trial", "summary"),
     "bench_inference.py": ("inference", "results"),
