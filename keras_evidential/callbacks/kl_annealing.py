@@ -43,7 +43,7 @@ class KLAnnealing(keras.callbacks.Callback):
 
     Reference:
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
-    - [Li, Shen, Charles, 2022](https://arxiv.org/abs/2209.05522)
+    - Li, Shen, Charles, "TEDL: A Two-stage Evidential Deep Learning Method for Classification Uncertainty Quantification", 2022
     """
 
     def __init__(self, increment=0.1, max_weight=1.0, verbose=0):

@@ -41,7 +41,7 @@ class TwoStageFit(keras.callbacks.Callback):
     ...     keras_evidential.callbacks.KLAnnealing(increment=0.1)])
 
     Reference:
-    - [Li, Shen, Charles, 2022](https://arxiv.org/abs/2209.05522)
+    - Li, Shen, Charles, "TEDL: A Two-stage Evidential Deep Learning Method for Classification Uncertainty Quantification", 2022
     """
 
     def __init__(self, switch_epoch, verbose=0):

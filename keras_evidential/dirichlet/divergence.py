@@ -11,6 +11,7 @@ from keras_evidential.dirichlet.parameters import strength
 
 def misleading_alpha(y, alpha):
     """`alpha_tilde = y + (1 - y) * alpha`: the target's evidence removed."""
+    y, alpha = (ops.convert_to_tensor(t) for t in (y, alpha))
     return y + (1.0 - y) * alpha
 
 

@@ -35,4 +35,5 @@ def elu_evidence(logits, offset=1.0):
     ELU's range is (-1, inf) and its gradient never vanishes, so no output unit
     can die. With the default `offset=1` the evidence lies in (0, inf).
     """
+    logits = ops.convert_to_tensor(logits)
     return ops.elu(logits) + ops.cast(offset, logits.dtype)

@@ -10,6 +10,7 @@ from keras import ops
 
 def alpha_from_evidence(evidence):
     """Dirichlet concentration `alpha = evidence + 1`."""
+    evidence = ops.convert_to_tensor(evidence)
     return evidence + ops.cast(1.0, evidence.dtype)
 
 
@@ -25,16 +26,19 @@ def strength(alpha, keepdims=False):
 
 def expected_probability(alpha):
     """Mean of Dir(alpha): `p_bar = alpha / S`."""
+    alpha = ops.convert_to_tensor(alpha)
     return alpha / strength(alpha, keepdims=True)
 
 
 def belief(alpha):
     """Belief masses `b_k = (alpha_k - 1) / S`; they sum to `1 - vacuity`."""
+    alpha = ops.convert_to_tensor(alpha)
     return (alpha - ops.cast(1.0, alpha.dtype)) / strength(alpha, keepdims=True)
 
 
 def vacuity(alpha):
     """Uncertainty mass `u = K / S`, in (0, 1]."""
+    alpha = ops.convert_to_tensor(alpha)
     return num_classes(alpha) / strength(alpha)
 
 
@@ -47,6 +51,7 @@ def add_unknown_class(alpha):
     Since `p_hat_u = (K + 1) / S+` it equals the vacuity of the extended
     Dirichlet, so `vacuity` applies to both forms.
     """
+    alpha = ops.convert_to_tensor(alpha)
     k = num_classes(alpha)
     alpha_u = ops.ones_like(alpha[..., :1]) * (k + ops.cast(1.0, alpha.dtype))
     return ops.concatenate([alpha, alpha_u], axis=-1)
@@ -58,5 +63,6 @@ def known_class_probability(p_hat):
     `p_bar_k = p_hat_k / (1 - p_hat_u)`; e.g. `p_hat = (0.5, 0.3, 0.2)` gives
     `p_bar = (0.625, 0.375)`.
     """
+    p_hat = ops.convert_to_tensor(p_hat)
     p_known = p_hat[..., :-1]
     return p_known / ops.sum(p_known, axis=-1, keepdims=True)

@@ -15,6 +15,7 @@ def sum_of_squares_risk(y, alpha):
 
     The risk both m-EDL and TEDL use ("MSE").
     """
+    y, alpha = (ops.convert_to_tensor(t) for t in (y, alpha))
     s = strength(alpha, keepdims=True)
     p = alpha / s
     error = ops.square(y - p)
@@ -24,12 +25,14 @@ def sum_of_squares_risk(y, alpha):
 
 def log_risk(y, alpha):
     """Type-II maximum likelihood: `sum_j y_j (log S - log alpha_j)`."""
+    y, alpha = (ops.convert_to_tensor(t) for t in (y, alpha))
     s = strength(alpha, keepdims=True)
     return ops.sum(y * (ops.log(s) - ops.log(alpha)), axis=-1)
 
 
 def digamma_risk(y, alpha):
     """Expected cross-entropy: `sum_j y_j (digamma(S) - digamma(alpha_j))`."""
+    y, alpha = (ops.convert_to_tensor(t) for t in (y, alpha))
     s = strength(alpha, keepdims=True)
     return ops.sum(y * (special.digamma(s) - special.digamma(alpha)), axis=-1)
 

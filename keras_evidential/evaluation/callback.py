@@ -53,7 +53,7 @@ class UncertaintyMonitor(keras.callbacks.Callback):
     >>> model.history.history["val_misclassification_auroc"]
 
     Reference:
-    - [Li, Shen, Charles, 2022](https://arxiv.org/abs/2209.05522)
+    - Li, Shen, Charles, "TEDL: A Two-stage Evidential Deep Learning Method for Classification Uncertainty Quantification", 2022
     """
 
     def __init__(

@@ -6,7 +6,7 @@ from keras_evidential.dirichlet import alpha_from_evidence
 from keras_evidential.layers import evidence as evidence_lib
 
 
-def _full_precision_dtype(dtype):
+def full_precision_dtype(dtype):
     """The dtype to compute alpha in: the variable dtype of a mixed policy.
 
     `S = sum(alpha)` overflows float16 (max 65504) for ordinary logits, so, as
@@ -56,7 +56,7 @@ class DirichletOutput(keras.layers.Layer):
     """
 
     def __init__(self, evidence="relu", **kwargs):
-        kwargs["dtype"] = _full_precision_dtype(kwargs.get("dtype"))
+        kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
         self.evidence = evidence_lib.get(evidence, dtype=self.dtype_policy)
         self.supports_masking = True

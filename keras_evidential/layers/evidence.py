@@ -140,7 +140,7 @@ class EvidenceELU(Evidence):
     >>> layer(np.array([[-50.0, 0.0, 2.0]]))  # -> [[~0., 1., 3.]]
 
     Reference:
-    - [Li, Shen, Charles, 2022](https://arxiv.org/abs/2209.05522)
+    - Li, Shen, Charles, "TEDL: A Two-stage Evidential Deep Learning Method for Classification Uncertainty Quantification", 2022
     """
 
     def __init__(self, offset=1.0, **kwargs):

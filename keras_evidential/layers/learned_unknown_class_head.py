@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_evidential.dirichlet import add_unknown_class
 from keras_evidential.layers import evidence as evidence_lib
+from keras_evidential.layers.dirichlet_output import full_precision_dtype
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -40,11 +41,13 @@ class LearnedUnknownClassHead(keras.layers.Layer):
     >>> head([np.array([[1.0, 1.0]]), np.array([[2.0]])])  # -> [[1., 1., 5.]]
 
     Reference:
-    - [Nagahama, 2023](https://doi.org/10.1038/s41598-023-40649-w) (the
+    - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023) (the
       fixed `alpha_u = K + 1` this layer extends)
     """
 
     def __init__(self, evidence="relu", **kwargs):
+        # alpha stays float32 under mixed precision, as in `DirichletOutput`.
+        kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
         self.evidence = evidence_lib.get(evidence, dtype=self.dtype_policy)
         self.supports_masking = True

@@ -3,7 +3,7 @@
 import keras
 
 from keras_evidential.dirichlet import add_unknown_class
-from keras_evidential.layers.dirichlet_output import _full_precision_dtype
+from keras_evidential.layers.dirichlet_output import full_precision_dtype
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -30,13 +30,13 @@ class UnknownClassHead(keras.layers.Layer):
     >>> head(np.array([[1.0, 1.0]]))  # -> [[1., 1., 3.]]
 
     Reference:
-    - [Nagahama, 2023](https://doi.org/10.1038/s41598-023-42063-8)
+    - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023)
     """
 
     def __init__(self, **kwargs):
         # Like `DirichletOutput`: casting alpha back to float16 would overflow
         # the strength and undo the float32 head under mixed precision.
-        kwargs["dtype"] = _full_precision_dtype(kwargs.get("dtype"))
+        kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
         self.supports_masking = True
 

@@ -96,8 +96,8 @@ class EDLLoss(keras.losses.Loss):
 
     Reference:
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
-    - [Nagahama, 2023](https://doi.org/10.1038/s41598-023-42063-8)
-    - [Li, Shen, Charles, 2022](https://arxiv.org/abs/2209.05522)
+    - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023)
+    - Li, Shen, Charles, "TEDL: A Two-stage Evidential Deep Learning Method for Classification Uncertainty Quantification", 2022
     """
 
     def __init__(

@@ -80,12 +80,14 @@ def _check(ok, message, argument, minimum, maximum):
         import tensorflow as tf
 
         if not tf.executing_eagerly():
-            # XLA ignores this op (see the module docstring).
-            received = tf.strings.format(
-                f"Received: {argument} with min={{}}, max={{}}",
-                (minimum, maximum),
+            # XLA ignores this op (see the module docstring). The values go
+            # in as separate entries: a `tf.strings.format` op would have no
+            # XLA kernel and break `jit_compile=True`.
+            tf.debugging.Assert(
+                ok,
+                [message, f"Received: {argument} with min=", minimum,
+                 "max=", maximum],
             )
-            tf.debugging.Assert(ok, [message, received])
             return
     elif backend == "jax":
         import jax

@@ -116,7 +116,7 @@ class ThresholdedAUC(_DirichletAUC):
     ...     keras_evidential.metrics.ThresholdedAUC(threshold=0.5)])
 
     Reference:
-    - [Li, Shen, Charles, 2022](https://arxiv.org/abs/2209.05522)
+    - Li, Shen, Charles, "TEDL: A Two-stage Evidential Deep Learning Method for Classification Uncertainty Quantification", 2022
     """
 
     def __init__(
@@ -279,7 +279,7 @@ class UnknownClassAUROC(_DirichletAUC):
     1.0
 
     Reference:
-    - [Nagahama, 2023](https://doi.org/10.1038/s41598-023-42063-8)
+    - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023)
     """
 
     def __init__(

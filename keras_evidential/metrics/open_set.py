@@ -142,7 +142,7 @@ class KnownClassAccuracy(OpenSetRate):
     ...     keras_evidential.metrics.KnownClassAccuracy(unknown_head=True)])
 
     Reference:
-    - [Nagahama, 2023](https://doi.org/10.1038/s41598-023-42063-8)
+    - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023)
     """
     )
 
@@ -178,7 +178,7 @@ class UnknownClassRecall(OpenSetRate):
     1.0
 
     Reference:
-    - [Nagahama, 2023](https://doi.org/10.1038/s41598-023-42063-8)
+    - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023)
     """
     )
 
@@ -211,7 +211,7 @@ class UnknownClassPrecision(OpenSetRate):
     >>> metric = keras_evidential.metrics.UnknownClassPrecision(threshold=0.5)
 
     Reference:
-    - [Nagahama, 2023](https://doi.org/10.1038/s41598-023-42063-8)
+    - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023)
     """
     )
 
@@ -247,7 +247,7 @@ class SelectiveAccuracy(OpenSetRate):
 
     Reference:
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
-    - [Nagahama, 2023](https://doi.org/10.1038/s41598-023-42063-8)
+    - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023)
     """
     )
 
