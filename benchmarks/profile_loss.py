@@ -26,18 +26,17 @@ from bench_train_step import make_loss
 def kl_term(closed_form_gradient):
     """Only EDL's KL term, with the library's gradient or plain autodiff.
 
-    `_kl_to_uniform_value` is the same expression as `kl_to_uniform` without
-    its closed-form gradient, i.e. the library before that change.
+    `kl_autodiff` is the same expression as `kl_to_uniform` without its
+    closed-form gradient, i.e. the library before that change.
     """
     from keras import ops
 
     from keras_evidential.dirichlet import divergence
 
-    kl = (
-        divergence.kl_to_uniform
-        if closed_form_gradient
-        else divergence._kl_to_uniform_value
-    )
+    def kl_autodiff(alpha):
+        return divergence._kl_to_uniform_value(divergence._with_strength(alpha))
+
+    kl = divergence.kl_to_uniform if closed_form_gradient else kl_autodiff
 
     def loss(y, alpha):
         return ops.mean(kl(divergence.misleading_alpha(y, alpha)))

@@ -25,11 +25,11 @@ ORDER = (
 )
 
 
-def _worst_ratio(group, kind):
+def _worst_ratio(group, kind, names=None):
     return max(
         entry[f"ratio_{kind}"]["median_paired_ratio"]
         for name, entry in group["variants"].items()
-        if f"ratio_{kind}" in entry
+        if f"ratio_{kind}" in entry and (names is None or name in names)
     )
 
 
@@ -81,18 +81,29 @@ def headline_rows(results):
             )
     inference = results.get("inference")
     if inference:
+        heads = {
+            "all five outputs": {"edl", "medl"},
+            "probabilities (+ uncertainty)": {
+                "edl_probabilities_uncertainty",
+                "medl_probabilities",
+            },
+        }
         for key, group in inference["results"].items():
-            wall, cpu = _worst_ratio(group, "wall"), _worst_ratio(group, "cpu")
-            met = cpu <= inference["target_ratio"]
-            rows.append(
-                [
-                    "4. serving latency Dirichlet head / softmax (worst head)",
-                    key,
-                    f"wall {wall:.3f}, CPU {cpu:.3f}",
-                    f"<= {inference['target_ratio']}",
-                    "yes" if met else "NO",
-                ]
-            )
+            for what, names in heads.items():
+                if not names & set(group["variants"]):
+                    continue
+                wall = _worst_ratio(group, "wall", names)
+                cpu = _worst_ratio(group, "cpu", names)
+                rows.append(
+                    [
+                        f"4. serving latency Dirichlet head / softmax, {what} "
+                        "(worst of EDL, m-EDL)",
+                        key,
+                        f"wall {wall:.3f}, CPU {cpu:.3f}",
+                        f"<= {inference['target_ratio']}",
+                        "yes" if cpu <= inference["target_ratio"] else "NO",
+                    ]
+                )
     memory = results.get("memory")
     if memory:
         for network, group in memory["results"].items():

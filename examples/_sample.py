@@ -1,6 +1,5 @@
 """Flattened, scaled arrays from the sample shipped with keras_evidential."""
 
-import numpy as np
 
 from keras_evidential.data.sample import load_sample
 

@@ -538,11 +538,34 @@ def test_logits_model_without_compiled_loss_needs_evidence(tmp_path):
         (dict(evidence="elu"), "evidence"),
         (dict(output="logits", unknown_class=True), "unknown_class"),
         (dict(version=0), "version"),
+        (dict(outputs=["probabilities", "entropy"]), "outputs"),
+        (dict(outputs=[]), "outputs"),
+        (dict(outputs=["alpha", "alpha"]), "outputs"),
     ],
 )
 def test_invalid_options_are_rejected(exported, tmp_path, options, message):
     with pytest.raises(ValueError, match=message):
         export_saved_model(exported["edl"]["model"], tmp_path, **options)
+
+
+def test_cli_serves_only_the_selected_outputs(exported, tmp_path):
+    # The values are those of the full export (computed from the model,
+    # independently of the output selection); only the chosen ones are served.
+    case = exported["medl"]
+    model_path = tmp_path / "medl.keras"
+    case["model"].save(model_path)
+    argv = [str(model_path), str(tmp_path / "served"), "--outputs",
+            "uncertainty", "class_label", "--class-names", *DIGIT_NAMES,
+            "--unknown-label", "other"]  # fmt: skip
+    assert cli.main(argv) == 0
+    signature = load_signature(str(tmp_path / "served" / "1"))
+    assert sorted(signature.structured_outputs) == ["class_label", "uncertainty"]
+    outputs = call_signature(signature, case["input"], case["x"])
+    np.testing.assert_allclose(
+        outputs["uncertainty"], case["expected"]["uncertainty"], rtol=1e-6, atol=1e-6
+    )
+    labels = [label.decode() for label in np.asarray(outputs["class_label"]).tolist()]
+    assert labels == case["expected"]["class_label"].tolist()
 
 
 def test_models_without_keras_input_are_rejected(tmp_path):

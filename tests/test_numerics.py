@@ -31,6 +31,7 @@ from scipy import special
 import keras_evidential as ke
 from keras_evidential import dirichlet
 from tests import reference
+from tests.gradients import value_and_gradient
 
 RTOL = 1e-5
 ATOL = 1e-5
@@ -42,31 +43,6 @@ num_classes = st.sampled_from([2, 3, 10, 100])
 evidences = st.sampled_from(sorted(reference.EVIDENCE))
 risks = st.sampled_from(sorted(reference.RISKS))
 kl_weights = st.sampled_from([0.0, 0.1, 1.0])
-
-
-def _grad(fn, x):
-    """Value and gradient of the scalar `fn(x)` on the active backend."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        x = tf.constant(x)
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            value = fn(x)
-        return value, tape.gradient(value, x)
-    if backend == "jax":
-        import jax
-
-        return jax.value_and_grad(fn)(x)
-    if backend == "torch":
-        import torch
-
-        x = torch.tensor(x, requires_grad=True)
-        value = fn(x)
-        value.backward()
-        return value, x.grad
-    pytest.skip(f"no gradients on backend {backend}")
 
 
 def _assert_close(actual, expected, k):
@@ -140,7 +116,7 @@ def test_loss_on_alpha_matches_float64_reference(
     alpha, labels = batch
     alpha, labels = _with_unknown_class(alpha, labels, unknown, unknown_labels)
     loss = ke.losses.EDLLoss(risk=risk, kl_weight=kl_weight)
-    value, grad = _grad(lambda a: loss(labels, a), alpha)
+    value, grad = value_and_gradient(lambda a: loss(labels, a), alpha)
     expected = reference.edl_loss(
         reference.one_hot(labels, alpha.shape[-1]),
         alpha.astype(np.float64),
@@ -156,7 +132,7 @@ def test_loss_on_alpha_matches_float64_reference(
 def test_kl_and_its_gradient_match_scipy(batch):
     alpha, _ = batch
     alpha64 = alpha.astype(np.float64)
-    value, grad = _grad(lambda a: ops.mean(dirichlet.kl_to_uniform(a)), alpha)
+    value, grad = value_and_gradient(lambda a: ops.mean(dirichlet.kl_to_uniform(a)), alpha)
     _assert_close(value, reference.kl_to_uniform(alpha64).mean(), alpha.shape[-1])
     # dKL/dalpha_j = (alpha_j - 1) psi'(alpha_j) - (S - K) psi'(S).
     k = alpha.shape[-1]
@@ -204,7 +180,7 @@ def test_model_head_on_extreme_logits_matches_reference(
             alpha = unknown_head(alpha)
         return loss(labels, alpha)
 
-    value, grad = _grad(forward, logits)
+    value, grad = value_and_gradient(forward, logits)
     expected = reference.edl_loss(
         reference.one_hot(labels, alpha64.shape[-1]), alpha64, risk, kl_weight
     )
@@ -225,7 +201,7 @@ def test_both_stages_finite_on_extreme_logits(batch, evidence, risk, stage):
     loss = ke.losses.EDLLoss(
         risk=risk, kl_weight=1.0, from_logits=True, evidence=evidence, stage=stage
     )
-    value, grad = _grad(lambda z: loss(labels, z), logits)
+    value, grad = value_and_gradient(lambda z: loss(labels, z), logits)
     y = reference.one_hot(labels, logits.shape[-1])
     z64 = logits.astype(np.float64)
     if stage == 1:
@@ -250,7 +226,7 @@ def test_stage_one_gradient_ignores_a_nan_edl_branch():
     edl = ke.losses.EDLLoss(risk="log", from_logits=True, stage=2)
     assert not np.isfinite(ops.convert_to_numpy(edl(labels, OVERFLOWING_LOGITS)))
     cross_entropy = ke.losses.EDLLoss(risk="log", from_logits=True, stage=1)
-    value, grad = _grad(lambda z: cross_entropy(labels, z), OVERFLOWING_LOGITS)
+    value, grad = value_and_gradient(lambda z: cross_entropy(labels, z), OVERFLOWING_LOGITS)
     np.testing.assert_allclose(ops.convert_to_numpy(value), np.log(2.0), rtol=1e-6)
     np.testing.assert_allclose(
         ops.convert_to_numpy(grad), [[-0.5, 0.5, 0.0]], atol=1e-6

@@ -5,7 +5,6 @@ import math
 from keras import ops
 
 from keras_evidential.dirichlet import special
-from keras_evidential.dirichlet.parameters import num_classes
 from keras_evidential.dirichlet.parameters import strength
 
 
@@ -69,30 +68,47 @@ def kl_to_uniform(alpha):
 
 @ops.custom_gradient
 def _kl_to_uniform_with_gradient(alpha):
-    value = _kl_to_uniform_value(alpha)
+    alpha_and_s = _with_strength(alpha)
+    value = _kl_to_uniform_value(alpha_and_s)
 
     def grad(*args, upstream=None):
         if upstream is None:
             (upstream,) = args
-        s = strength(alpha, keepdims=True)
-        k = num_classes(alpha)
-        d_alpha = (alpha - 1.0) * special.trigamma(alpha) - (
-            s - k
-        ) * special.trigamma(s)
+        k = alpha.shape[-1]
+        trigammas = special.trigamma(alpha_and_s)
+        s = alpha_and_s[..., k:]
+        d_alpha = (alpha - 1.0) * trigammas[..., :k] - (
+            s - float(k)
+        ) * trigammas[..., k:]
         return ops.expand_dims(upstream, -1) * d_alpha
 
     return value, grad
 
 
-def _kl_to_uniform_value(alpha):
-    s = strength(alpha)
-    k = num_classes(alpha)
-    return (
-        ops.sum(_x_digamma_minus_lgamma(alpha) - special.digamma(alpha), axis=-1)
-        - _x_digamma_minus_lgamma(s)
-        + k * special.digamma(s)
-        - special.lgamma(k)
-    )
+def _with_strength(alpha):
+    """`[alpha_1, ..., alpha_K, S]`: one tensor for the per-entry functions.
+
+    The KL and its gradient apply the same special functions to every
+    `alpha_j` and to `S`; one call on the concatenation instead of two halves
+    the number of ops, the main cost of the loss for small batches.
+    """
+    if alpha.shape[-1] is None:
+        raise ValueError(
+            "`alpha` needs a known number of classes (last axis). "
+            f"Received: alpha.shape={tuple(alpha.shape)}"
+        )
+    return ops.concatenate([alpha, strength(alpha, keepdims=True)], axis=-1)
+
+
+def _kl_to_uniform_value(alpha_and_s):
+    k = alpha_and_s.shape[-1] - 1
+    # sum_j [h(alpha_j) - digamma(alpha_j)] - h(S) + K digamma(S) - lgamma(K)
+    h_weights = ops.convert_to_tensor([1.0] * k + [-1.0], alpha_and_s.dtype)
+    digamma_weights = ops.convert_to_tensor([-1.0] * k + [float(k)], alpha_and_s.dtype)
+    terms = h_weights * _x_digamma_minus_lgamma(
+        alpha_and_s
+    ) + digamma_weights * special.digamma(alpha_and_s)
+    return ops.sum(terms, axis=-1) - math.lgamma(k)
 
 
 def misleading_evidence_kl(y, alpha):

@@ -58,9 +58,12 @@ def trigamma(x):
     against SciPy over [1e-3, 1e8], vs 6e-7).
     """
     x = keras.ops.convert_to_tensor(x)
-    total = keras.ops.zeros_like(x)
-    for k in range(_TRIGAMMA_SHIFT):
-        total = total + 1.0 / keras.ops.square(x + float(k))
+    # The recurrence terms as one broadcast over a trailing axis of shifts:
+    # 5 ops instead of 24, which matters for small batches in graph mode.
+    shifts = keras.ops.arange(_TRIGAMMA_SHIFT, dtype=x.dtype)
+    total = keras.ops.sum(
+        1.0 / keras.ops.square(keras.ops.expand_dims(x, -1) + shifts), axis=-1
+    )
     inv = 1.0 / (x + float(_TRIGAMMA_SHIFT))
     inv2 = keras.ops.square(inv)
     series = inv * (

@@ -3,10 +3,13 @@
 import argparse
 import sys
 
+from keras_evidential.export.serving import OUTPUT_NAMES
+
 DESCRIPTION = """\
 Export a trained evidential model (.keras) as a SavedModel for TF Serving,
 written to BASE_DIR/VERSION with a `serving_default` signature whose outputs
-are probabilities, uncertainty, alpha, class_index and class_label.
+are probabilities, uncertainty, alpha, class_index and class_label (or the
+subset given with --outputs).
 
 The model kind is detected: an output layer UnknownClassHead means m-EDL
 (K + 1 classes, the last one unknown), DirichletOutput means K-class EDL, and
@@ -66,6 +69,14 @@ def build_parser():
         "(default: detected from UnknownClassHead)",
     )
     parser.add_argument(
+        "--outputs",
+        nargs="+",
+        choices=OUTPUT_NAMES,
+        metavar="NAME",
+        help=f"serve only these outputs, among {', '.join(OUTPUT_NAMES)} "
+        "(default: all)",
+    )
+    parser.add_argument(
         "--onnx",
         metavar="FILE",
         help="also write an ONNX file with the same outputs (needs tf2onnx)",
@@ -91,6 +102,7 @@ def main(argv=None):
         unknown_class=args.unknown_class,
         threshold=args.threshold,
         unknown_label=args.unknown_label,
+        outputs=args.outputs,
     )
     try:
         path = export_saved_model(model, args.base_dir, version=args.version, **options)

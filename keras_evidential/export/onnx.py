@@ -15,13 +15,15 @@ def export_onnx(
     unknown_class=None,
     threshold=None,
     unknown_label=DEFAULT_UNKNOWN_LABEL,
+    outputs=None,
     opset=None,
 ):
     """Exports an evidential model to ONNX with the serving outputs.
 
     The ONNX graph has the model's inputs (named after them) and the named
     outputs of the SavedModel signature: `probabilities`, `uncertainty`,
-    `alpha`, `class_index` and `class_label` (see `export_saved_model`).
+    `alpha`, `class_index` and `class_label`, or the subset named in
+    `outputs` (see `export_saved_model`).
     Models with numeric inputs convert; text preprocessing inside the model
     (`TextVectorization`) has no ONNX equivalent.
 
@@ -33,7 +35,7 @@ def export_onnx(
         model: The trained model (see `serving_function`).
         filepath: Where to write the `.onnx` file.
         class_names, output, evidence, unknown_class, threshold,
-        unknown_label: see `serving_function`.
+        unknown_label, outputs: see `serving_function`.
         opset: Optional ONNX opset; defaults to tf2onnx's default.
 
     Returns:
@@ -63,6 +65,7 @@ def export_onnx(
         unknown_class=unknown_class,
         threshold=threshold,
         unknown_label=unknown_label,
+        outputs=outputs,
     )
     function = tf.function(fn, input_signature=input_signature, autograph=False)
     tf2onnx.convert.from_function(

@@ -249,12 +249,13 @@ def serving_function(
     unknown_class=None,
     threshold=None,
     unknown_label=DEFAULT_UNKNOWN_LABEL,
+    outputs=None,
 ):
     """The serving function of an evidential model and its input signature.
 
     The function takes the model's inputs (one positional argument per
-    `model.inputs`, named after them) and returns the dict of
-    `OUTPUT_NAMES`. It runs on the TensorFlow backend (the class labels are
+    `model.inputs`, named after them) and returns a dict of the chosen
+    `outputs` (all of `OUTPUT_NAMES` by default). It runs on the TensorFlow backend (the class labels are
     TensorFlow string tensors).
 
     Args:
@@ -269,6 +270,9 @@ def serving_function(
             unknown class (index K, label `unknown_label`).
         unknown_label: The label of the unknown class. Defaults to
             `"unknown"`.
+        outputs: Optional subset of `OUTPUT_NAMES`, the outputs to serve.
+            Fewer outputs mean a smaller response and less work per request
+            (e.g. `("probabilities", "uncertainty")`). Defaults to all.
 
     Returns:
         A tuple `(fn, input_signature)` with a list of `tf.TensorSpec`.
@@ -294,6 +298,7 @@ def serving_function(
                 f"Received: threshold={threshold}"
             )
         threshold = float(threshold)
+    selected = _selected_outputs(outputs)
     input_signature = _input_signature(model)
 
     def serve(*inputs):
@@ -304,13 +309,31 @@ def serving_function(
         else:
             inputs = keras.tree.pack_sequence_as(model.input, list(inputs))
         alpha = to_alpha(model(inputs, training=False))
-        outputs = evidential_outputs(alpha, unknown_class, threshold)
-        # Created inside the traced function so that it is a graph constant
-        # (tf2onnx turns a captured outer tensor into a model input).
-        outputs["class_label"] = tf.gather(tf.constant(labels), outputs["class_index"])
-        return outputs
+        values = evidential_outputs(alpha, unknown_class, threshold)
+        if "class_label" in selected:
+            # Created inside the traced function so that it is a graph
+            # constant (tf2onnx turns a captured outer tensor into an input).
+            values["class_label"] = tf.gather(
+                tf.constant(labels), values["class_index"]
+            )
+        return {name: values[name] for name in selected}
 
     return serve, input_signature
+
+
+def _selected_outputs(outputs):
+    if outputs is None:
+        return OUTPUT_NAMES
+    if isinstance(outputs, str):
+        outputs = (outputs,)
+    selected = tuple(outputs)
+    unknown = [name for name in selected if name not in OUTPUT_NAMES]
+    if not selected or unknown or len(set(selected)) != len(selected):
+        raise ValueError(
+            f"`outputs` must be distinct names among {OUTPUT_NAMES}. "
+            f"Received: outputs={outputs!r}"
+        )
+    return selected
 
 
 def export_saved_model(
@@ -323,6 +346,7 @@ def export_saved_model(
     unknown_class=None,
     threshold=None,
     unknown_label=DEFAULT_UNKNOWN_LABEL,
+    outputs=None,
     verbose=False,
 ):
     """Exports an evidential model as a SavedModel for TF Serving.
@@ -332,8 +356,8 @@ def export_saved_model(
 
     - inputs: the model's inputs, named after them (a text model that takes
       raw strings takes `DT_STRING`);
-    - outputs, all of batch size on dimension 0 (so that TF Serving's REST
-      row format works):
+    - outputs (all of them, or the subset named in `outputs`), all of batch
+      size on dimension 0 (so that TF Serving's REST row format works):
         - `probabilities`: float32 `(batch, K)`, or `(batch, K + 1)` for m-EDL;
         - `uncertainty`: float32 `(batch,)`, the vacuity `K / S`;
         - `alpha`: float32, the Dirichlet concentrations;
@@ -350,7 +374,7 @@ def export_saved_model(
         version: Positive integer, the version subdirectory. It must not
             exist yet. Defaults to `1`.
         class_names, output, evidence, unknown_class, threshold,
-        unknown_label: see `serving_function`.
+        unknown_label, outputs: see `serving_function`.
         verbose: Whether to print the exported endpoint.
 
     Returns:
@@ -381,6 +405,7 @@ def export_saved_model(
         unknown_class=unknown_class,
         threshold=threshold,
         unknown_label=unknown_label,
+        outputs=outputs,
     )
     archive = keras.export.ExportArchive()
     archive.track(model)

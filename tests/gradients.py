@@ -1,0 +1,29 @@
+"""Gradients on whichever Keras backend the tests run on."""
+
+import keras
+import pytest
+
+
+def value_and_gradient(fn, x):
+    """Value and gradient of the scalar `fn(x)` on the active backend."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            value = fn(x)
+        return value, tape.gradient(value, x)
+    if backend == "jax":
+        import jax
+
+        return jax.value_and_grad(fn)(x)
+    if backend == "torch":
+        import torch
+
+        x = torch.tensor(x, requires_grad=True)
+        value = fn(x)
+        value.backward()
+        return value, x.grad
+    pytest.skip(f"no gradients on backend {backend}")
