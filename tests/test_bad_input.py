@@ -194,8 +194,15 @@ LOAD_SCRIPT = textwrap.dedent(
     import keras
     if sys.argv[2] == "import":
         import keras_evidential
+    if sys.argv[2] == "wrapper":
+        from keras_evidential.saving import load_model
+    else:
+        load_model = keras.saving.load_model
+    custom_objects = None
+    if sys.argv[3:] == ["wrong"]:
+        custom_objects = {"ProjectEvidence": keras.layers.Dense}
     try:
-        model = keras.saving.load_model(sys.argv[1])
+        model = load_model(sys.argv[1], custom_objects=custom_objects)
     except Exception as error:
         print("ERROR", type(error).__name__, error)
     else:
@@ -220,10 +227,30 @@ def saved_model_path(tmp_path_factory):
     return path
 
 
-def _load_in_fresh_process(path, mode):
+@keras.saving.register_keras_serializable(package="kee_test_project")
+class ProjectEvidence(ke.layers.EvidenceELU):
+    """A user's own evidence layer, registered in the user's package."""
+
+
+@pytest.fixture(scope="module")
+def project_model_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("saved") / "project.keras"
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(3),
+            ke.layers.DirichletOutput(ProjectEvidence()),
+        ]
+    )
+    model.compile(optimizer="adam", loss=ke.losses.EDLLoss())
+    model.save(path)
+    return path
+
+
+def _load_in_fresh_process(path, mode, *extra):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run(
-        [sys.executable, "-c", LOAD_SCRIPT, str(path), mode],
+        [sys.executable, "-c", LOAD_SCRIPT, str(path), mode, *extra],
         capture_output=True,
         text=True,
         env=env,
@@ -242,3 +269,23 @@ def test_saved_model_without_the_package_names_the_missing_class(saved_model_pat
     assert out.startswith("ERROR")
     assert "Could not locate class 'DirichletOutput'" in out
     assert "keras_evidential>DirichletOutput" in out
+
+
+def test_load_model_registers_the_package_classes(saved_model_path):
+    assert "LOADED EDLLoss 0.25" in _load_in_fresh_process(saved_model_path, "wrapper")
+
+
+def test_load_model_names_an_unregistered_custom_object(project_model_path):
+    out = _load_in_fresh_process(project_model_path, "wrapper")
+    assert out.startswith("ERROR ValueError")
+    assert "does not know: kee_test_project>ProjectEvidence" in out
+    assert "custom_objects={'ProjectEvidence': ProjectEvidence}" in out
+    assert "Received: custom_objects=None" in out
+
+
+def test_load_model_explains_a_wrong_custom_object(project_model_path):
+    out = _load_in_fresh_process(project_model_path, "wrapper", "wrong")
+    assert out.startswith("ERROR ValueError")
+    assert "could not be rebuilt from its saved config" in out
+    assert "kee_test_project>ProjectEvidence" in out
+    assert "Received: custom_objects=['ProjectEvidence']" in out

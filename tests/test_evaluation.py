@@ -77,6 +77,38 @@ def test_selective_accuracy_falls_when_uncertainty_ranks_errors():
     assert values[finite][0] == 1.0 and values[-1] == 0.5
 
 
+def test_roc_auc_hand_worked_example():
+    # Positive-negative pairs ranked correctly: (0.35 > 0.1), (0.8 > 0.1),
+    # (0.8 > 0.4); wrongly: (0.35 < 0.4). AUC = 3 / 4.
+    assert evaluation.roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == pytest.approx(0.75)
+    assert np.isnan(evaluation.roc_auc([1, 1], [0.2, 0.3]))
+
+
+def test_roc_auc_matches_sklearn_with_ties():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, size=500)
+    scores = np.round(rng.normal(size=500) + labels, 1)  # many ties
+    assert evaluation.roc_auc(labels, scores) == pytest.approx(roc_auc_score(labels, scores))
+    assert evaluation.roc_auc([0, 1, 0, 1], [0.5] * 4) == pytest.approx(0.5)
+
+
+def test_exact_auc_vs_threshold_by_hand():
+    # Rows (label, p_bar_1, vacuity 2 / S) with alpha = S * (1 - p, p).
+    rows = [(0, 0.2, 0.1), (1, 0.9, 0.1), (0, 0.625, 0.5), (1, 0.375, 0.5),
+            (0, 0.55, 0.8), (1, 0.45, 0.8)]  # fmt: skip
+    labels = np.array([r[0] for r in rows])
+    p = np.array([r[1] for r in rows])
+    strength = 2.0 / np.array([r[2] for r in rows])
+    alpha = np.stack([(1 - p) * strength, p * strength], axis=1)
+    curve = evaluation.auc_vs_threshold(alpha, labels, thresholds=(0.1, 0.5, 0.8))
+    # u <= 0.1: {(0, 0.2), (1, 0.9)} -> 1. u <= 0.5 adds (0, 0.625), (1, 0.375):
+    # positives {0.9, 0.375} vs negatives {0.2, 0.625}: 3 of 4 pairs right.
+    # All: positives {0.9, 0.375, 0.45} vs negatives {0.2, 0.625, 0.55}: 5 of 9.
+    np.testing.assert_allclose(curve["auc"], [1.0, 0.75, 5 / 9])
+    np.testing.assert_allclose(curve["coverage"], [2 / 6, 4 / 6, 1.0])
+    np.testing.assert_array_equal(curve["kept"], [2, 4, 6])
+
+
 def test_auc_vs_threshold_matches_sklearn_and_rises_as_threshold_falls():
     rng = np.random.default_rng(3)
     n = 3000
@@ -85,14 +117,16 @@ def test_auc_vs_threshold_matches_sklearn_and_rises_as_threshold_falls():
     alpha[np.arange(n), labels] += rng.gamma(0.8, 8.0, n)
     thresholds = [0.15, 0.3, 0.6, 1.0]
     curve = evaluation.auc_vs_threshold(alpha, labels, thresholds)
+    bucketed = evaluation.auc_vs_threshold(alpha, labels, thresholds, num_thresholds=2000)
     vacuity = 2 / alpha.sum(1)
     score = alpha[:, 1] / alpha.sum(1)
     for i, t in enumerate(thresholds):
         kept = vacuity <= t
-        assert curve["kept"][i] == kept.sum()
-        assert curve["auc"][i] == pytest.approx(
-            roc_auc_score(labels[kept], score[kept]), abs=2e-3
-        )
+        assert curve["kept"][i] == bucketed["kept"][i] == kept.sum()
+        expected = roc_auc_score(labels[kept], score[kept])
+        assert curve["auc"][i] == pytest.approx(expected, abs=1e-6)
+        # `keras.metrics.AUC`'s bucketed estimate, as the training metric.
+        assert bucketed["auc"][i] == pytest.approx(expected, abs=2e-3)
     assert np.all(np.diff(curve["auc"]) < 0)
     assert np.all(np.diff(curve["coverage"]) > 0) and curve["coverage"][-1] == 1
 

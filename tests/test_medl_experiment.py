@@ -21,8 +21,7 @@ ALPHA = np.array([[10.0, 2.0], [1.0, 3.0], [1.0, 1.0], [1.0, 21.0]])
 LABELS = np.array([0, 0, 2, 2])  # label 2 = u
 
 
-def test_threshold_scores_by_hand():
-    s = scoring.threshold_scores(ALPHA, LABELS, thresholds=(0.3, 1.0))
+def _assert_hand_worked_threshold_columns(s):
     # t = 0.3: accepted rows 0 (right) and 3 (a u sample, wrong).
     assert s["acc_k@0.30"] == 0.5  # 1 of the 2 true-k samples
     assert s["acc_k_ref@0.30"] == 0.5  # 1 right of 2 accepted
@@ -31,12 +30,22 @@ def test_threshold_scores_by_hand():
     # t = 1: nothing rejected.
     assert s["acc_k@1.00"] == 0.5 and s["acc_u@1.00"] == 0.0
     assert np.isnan(s["acc_u_prec@1.00"])
+    assert len([c for c in s if "@" in c]) == len(scoring.CURVE_COLUMNS)
+
+
+def test_edl_scores_by_hand():
+    s = scoring.score(ALPHA, LABELS, "edl")
+    _assert_hand_worked_threshold_columns(s)
+    # Threshold-free EDL: argmax p_bar -> 0, 1, 0 (tie), 1; no u predicted.
+    assert s["acc_k"] == 0.5 and s["acc_u"] == 0.0
 
 
 def test_unknown_class_scores_by_hand():
-    # alpha+ = (alpha, K + 1 = 3): p_hat argmax -> 0, u, u, 1.
+    # alpha+ = (alpha, K + 1 = 3): p_hat argmax -> 0, u, u, 1. The threshold
+    # columns use the known-class alpha, so they equal EDL's.
     alpha_plus = np.concatenate([ALPHA, np.full((4, 1), 3.0)], axis=1)
-    s = scoring.unknown_class_scores(alpha_plus, LABELS)
+    s = scoring.score(alpha_plus, LABELS, "medl")
+    _assert_hand_worked_threshold_columns(s)
     assert s["acc_k"] == 0.5 and s["acc_u"] == 0.5
 
 

@@ -7,67 +7,18 @@ import keras
 import numpy as np
 import pytest
 
-from keras_evidential.experiments.tedl import metrics
+from keras_evidential.experiments.tedl import dying_relu
 from keras_evidential.experiments.tedl import runner
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "textpairs"
 
 
-def test_roc_auc_hand_worked_example():
-    # Positive-negative pairs ranked correctly: (0.35 > 0.1), (0.8 > 0.1),
-    # (0.8 > 0.4); wrongly: (0.35 < 0.4). AUC = 3 / 4.
-    assert metrics.roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == pytest.approx(0.75)
-    assert np.isnan(metrics.roc_auc([1, 1], [0.2, 0.3]))
-
-
-def test_roc_auc_matches_sklearn_with_ties():
-    from sklearn.metrics import roc_auc_score
-
-    rng = np.random.default_rng(0)
-    labels = rng.integers(0, 2, size=500)
-    scores = np.round(rng.normal(size=500) + labels, 1)  # many ties
-    assert metrics.roc_auc(labels, scores) == pytest.approx(roc_auc_score(labels, scores))
-    assert metrics.roc_auc([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5]) == pytest.approx(0.5)
-
-
-def test_auc_by_uncertainty_keeps_samples_at_or_below_each_threshold():
-    labels = [0, 1, 0, 1, 0, 1]
-    scores = [0.2, 0.9, 0.6, 0.4, 0.1, 0.3]
-    uncertainty = [0.1, 0.1, 0.5, 0.5, 1.0, 1.0]
-    aucs, coverage = metrics.auc_by_uncertainty(
-        labels, scores, uncertainty, thresholds=(0.1, 0.5, 1.0)
-    )
-    # u <= 0.1: {(0, 0.2), (1, 0.9)} -> 1. u <= 0.5 adds (0, 0.6), (1, 0.4):
-    # positives {0.9, 0.4} vs negatives {0.2, 0.6}: 3 of 4 pairs right.
-    # All: positives {0.9, 0.4, 0.3}, negatives {0.2, 0.6, 0.1}: 7 of 9.
-    np.testing.assert_allclose(aucs, [1.0, 0.75, 7 / 9])
-    np.testing.assert_allclose(coverage, [2 / 6, 4 / 6, 1.0])
-
-
-def test_evidential_outputs_against_the_formulas():
-    logits = np.array([[2.0, -1.0], [-3.0, -0.5], [0.5, 4.0]], dtype="float32")
-    out = metrics.evidential_outputs(logits, "relu")
-    evidence = np.maximum(logits, 0.0)
-    alpha = evidence + 1.0
-    np.testing.assert_allclose(out["evidence"], evidence)
-    np.testing.assert_allclose(out["probability"], alpha / alpha.sum(1, keepdims=True), rtol=1e-6)
-    np.testing.assert_allclose(out["uncertainty"], 2.0 / alpha.sum(1), rtol=1e-6)
-
-
-def test_uncertainty_histogram_shares():
-    shares = metrics.uncertainty_histogram([0.05, 0.05, 0.15, 1.0])
-    assert shares[0] == pytest.approx(0.5)
-    assert shares[1] == pytest.approx(0.25)
-    assert shares[9] == pytest.approx(0.25)
-    assert sum(shares) == pytest.approx(1.0)
-
-
 def test_evidence_diagnostics_counts_zero_samples_and_dead_units():
     evidence = np.array([[0.0, 0.0], [0.0, 2.0], [0.0, 0.0], [0.0, 1.0]])
-    report = metrics.evidence_diagnostics(evidence)
+    report = dying_relu.evidence_diagnostics(evidence)
     assert report == {"zero_evidence_share": 0.5, "dead_unit_share": 0.5, "died": False}
     with pytest.raises(ValueError, match="shape"):
-        metrics.evidence_diagnostics(np.zeros((0, 2)))
+        dying_relu.evidence_diagnostics(np.zeros((0, 2)))
 
 
 def _constant_logit_model(bias):
@@ -79,16 +30,16 @@ def _constant_logit_model(bias):
 
 def test_dying_relu_detector_flags_a_model_whose_evidence_is_all_zero():
     x = np.random.default_rng(0).normal(size=(50, 3)).astype("float32")
-    report = metrics.dying_relu_report(_constant_logit_model([-1.0, -2.0]), x, "relu")
+    report = dying_relu.dying_relu_report(_constant_logit_model([-1.0, -2.0]), x, "relu")
     assert report == {"zero_evidence_share": 1.0, "dead_unit_share": 1.0, "died": True}
 
 
 def test_dying_relu_detector_passes_models_with_evidence():
     x = np.random.default_rng(0).normal(size=(50, 3)).astype("float32")
-    half = metrics.dying_relu_report(_constant_logit_model([1.0, -2.0]), x, "relu")
+    half = dying_relu.dying_relu_report(_constant_logit_model([1.0, -2.0]), x, "relu")
     assert half == {"zero_evidence_share": 0.0, "dead_unit_share": 0.5, "died": False}
     # The same negative logits give positive evidence through ELU + 1.
-    elu = metrics.dying_relu_report(_constant_logit_model([-1.0, -2.0]), x, "elu")
+    elu = dying_relu.dying_relu_report(_constant_logit_model([-1.0, -2.0]), x, "elu")
     assert elu == {"zero_evidence_share": 0.0, "dead_unit_share": 0.0, "died": False}
 
 

@@ -8,6 +8,7 @@ from keras_evidential.evaluation.curves import alpha_from_outputs
 from keras_evidential.evaluation.curves import auc_vs_threshold
 from keras_evidential.evaluation.curves import label_indices
 from keras_evidential.evaluation.curves import predicted_labels
+from keras_evidential.evaluation.curves import roc_auc
 from keras_evidential.evaluation.curves import uncertainty_distribution
 from keras_evidential.evaluation.curves import uncertainty_measures
 from keras_evidential.evaluation.curves import uncertainty_metrics

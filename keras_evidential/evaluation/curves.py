@@ -115,6 +115,28 @@ def _auc(metric, targets, alpha, labels, covered=None):
     return float(ops.convert_to_numpy(metric.result()))
 
 
+def roc_auc(labels, scores):
+    """Exact ROC AUC of binary `labels` ranked by `scores`; NaN with one class.
+
+    The Mann-Whitney form: the probability that a random positive scores
+    above a random negative, ties counting one half (average ranks). Unlike
+    `keras.metrics.AUC` it has no buckets, so it ranks scores crowded in a
+    narrow range (e.g. near-certain probabilities) exactly.
+    """
+    labels = np.asarray(labels).astype(bool)
+    scores = np.asarray(scores, dtype="float64")
+    positives = int(labels.sum())
+    negatives = labels.size - positives
+    if positives == 0 or negatives == 0:
+        return float("nan")
+    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    # Average 1-based rank of each distinct score, then of each sample.
+    ends = np.cumsum(counts)
+    ranks = (ends - (counts - 1) / 2.0)[inverse.reshape(-1)]
+    rank_sum = ranks[labels].sum()
+    return float((rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives))
+
+
 def label_indices(alpha, labels, unknown_head=False):
     """Integer labels in `[0, K]` (K = unknown) from integer or one-hot ones."""
     return ops.convert_to_numpy(_tensors(alpha, labels, unknown_head)[1])
@@ -164,7 +186,9 @@ def accuracy_vs_threshold(alpha, labels, thresholds=None, unknown_head=False):
         alpha: Model outputs, `(N, K)` or `(N, K + 1)`.
         labels: Integer labels `(N,)`, K = unknown.
         thresholds: Increasing vacuity thresholds. Defaults to
-            `DEFAULT_THRESHOLDS` (0 to 1 by 0.05).
+            `DEFAULT_THRESHOLDS` (0 to 1 by 0.05). A `None` entry gives the
+            threshold-free predictions (EDL `argmax`, m-EDL `argmax` over
+            K + 1), reported with threshold NaN.
         unknown_head: Whether `alpha` comes from `UnknownClassHead`.
 
     Returns:
@@ -179,13 +203,16 @@ def accuracy_vs_threshold(alpha, labels, thresholds=None, unknown_head=False):
     """
     alpha, labels = _tensors(alpha, labels, unknown_head)
     thresholds = DEFAULT_THRESHOLDS if thresholds is None else thresholds
-    thresholds = np.asarray([validate_threshold(t) for t in thresholds], float)
+    thresholds = [validate_threshold(t) for t in thresholds]
     curve = {name: [] for name in ("coverage", *_RATIO_METRICS)}
     for threshold in thresholds:
         counts = _counts(alpha, labels, unknown_head, threshold)
         curve["coverage"].append(counts["accepted"] / max(counts["total"], 1.0))
         for name, metric_class in _RATIO_METRICS.items():
             curve[name].append(_ratio(counts, metric_class))
+    thresholds = np.asarray(
+        [np.nan if t is None else t for t in thresholds], dtype=float
+    )
     return {"threshold": thresholds, **{k: np.asarray(v) for k, v in curve.items()}}
 
 
@@ -195,7 +222,7 @@ def auc_vs_threshold(
     thresholds=None,
     unknown_head=False,
     positive_class=1,
-    num_thresholds=REPORT_AUC_BUCKETS,
+    num_thresholds=None,
 ):
     """TEDL's ROC AUC on the samples with vacuity `<= t`, for each `t`.
 
@@ -208,7 +235,9 @@ def auc_vs_threshold(
             `DEFAULT_THRESHOLDS`.
         unknown_head: Whether `alpha` comes from `UnknownClassHead`.
         positive_class: The class whose `p_bar` ranks the samples.
-        num_thresholds: Buckets of the underlying `keras.metrics.AUC`.
+        num_thresholds: None (default) for the exact AUC (`roc_auc`), or a
+            number of buckets of `ThresholdedAUC` (`keras.metrics.AUC`), as
+            the training metric computes it.
 
     Returns:
         A dict of arrays: `threshold`, `auc` (NaN where the kept samples lack
@@ -222,16 +251,23 @@ def auc_vs_threshold(
     label_array = ops.convert_to_numpy(labels)
     known = label_array < 2
     targets = label_array == positive_class
+    if num_thresholds is None:
+        scores = ops.convert_to_numpy(
+            dirichlet.expected_probability(known_alpha(alpha, unknown_head))
+        )[:, positive_class]
     aucs, kept = [], []
     for threshold in thresholds:
-        metric = ThresholdedAUC(
-            threshold=threshold,
-            positive_class=positive_class,
-            unknown_head=unknown_head,
-            num_thresholds=num_thresholds,
-        )
         covered = known & (vacuity <= np.asarray(threshold, vacuity.dtype))
-        aucs.append(_auc(metric, targets, alpha, labels, covered))
+        if num_thresholds is None:
+            aucs.append(roc_auc(targets[covered], scores[covered]))
+        else:
+            metric = ThresholdedAUC(
+                threshold=threshold,
+                positive_class=positive_class,
+                unknown_head=unknown_head,
+                num_thresholds=num_thresholds,
+            )
+            aucs.append(_auc(metric, targets, alpha, labels, covered))
         kept.append(int(covered.sum()))
     kept = np.asarray(kept)
     return {

@@ -88,13 +88,14 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
 
-    import keras
-
-    import keras_evidential  # noqa: F401  (registers the custom objects)
     from keras_evidential.export.onnx import export_onnx
     from keras_evidential.export.serving import export_saved_model
+    from keras_evidential.saving import load_model
 
-    model = keras.saving.load_model(args.model)
+    try:
+        model = load_model(args.model)
+    except (OSError, ValueError) as error:
+        parser.error(str(error))
     options = dict(
         class_names=args.class_names,
         output=args.output,

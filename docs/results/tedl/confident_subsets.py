@@ -10,9 +10,12 @@ Run from the repository root:
 """
 
 import keras
+from keras import ops
 
-from keras_evidential.experiments.tedl import metrics
+from keras_evidential import dirichlet
+from keras_evidential import evaluation
 from keras_evidential.experiments.tedl import runner
+from keras_evidential.experiments.tedl.epoch_log import THRESHOLDS
 
 args = runner.build_parser().parse_args(["--seeds", "0"])
 corpus = runner.Corpus(args, None)
@@ -21,17 +24,18 @@ for method, evidence in (("tedl", "elu"), ("edl", "relu")):
     rows = runner.train_one(args, corpus, method, 0.1, 0, log=None)
     token_model = keras.saving.load_model(args.save_model).get_layer("two_tower_tokens")
     logits = token_model.predict(corpus.x_test, batch_size=2048, verbose=0)
-    out = metrics.evidential_outputs(logits, evidence)
-    p, u, y = out["probability"][:, 1], out["uncertainty"], corpus.y_test
+    alpha = evaluation.alpha_from_outputs(logits, evidence)
+    p = ops.convert_to_numpy(dirichlet.expected_probability(alpha))[:, 1]
+    u, y = ops.convert_to_numpy(dirichlet.vacuity(alpha)), corpus.y_test
     print(method, "final auc", rows[-1]["auc"], flush=True)
-    for t in metrics.THRESHOLDS:
+    for t in THRESHOLDS:
         k = u <= t + 1e-6
         if k.sum() == 0:
             continue
         acc = ((p[k] > 0.5) == (y[k] == 1)).mean()
         print(
             f"  u<={t:.1f} n={k.sum():5d} pos_rate={y[k].mean():.3f} acc={acc:.3f} "
-            f"auc={metrics.roc_auc(y[k], p[k]):.3f} "
+            f"auc={evaluation.roc_auc(y[k], p[k]):.3f} "
             f"p1_range=[{p[k].min():.2f},{p[k].max():.2f}]",
             flush=True,
         )

@@ -65,14 +65,6 @@ def _parser():
         p.add_argument("--out", default=DEFAULT_OUT, help="results directory")
     report = sub.add_parser("report", help="tables and figures from trials.csv")
     report.add_argument("--out", default=DEFAULT_OUT)
-    bench = sub.add_parser(
-        "bench",
-        help="time one m-EDL trial trained the plain Keras way (one model, "
-        "EarlyStopping callback), for comparison with the tower trainer",
-    )
-    bench.add_argument("--train-rate", type=float, default=0.25)
-    bench.add_argument("--seed", type=int, default=0)
-    bench.add_argument("--data-dir", default=None)
     ssim = sub.add_parser("ssim", help="mean SSIM between datasets and MDS map")
     ssim.add_argument("--out", default=DEFAULT_OUT)
     ssim.add_argument("--pairs", type=int, default=20000)
@@ -158,53 +150,6 @@ def _run(args):
     return 0
 
 
-def _bench(args):
-    """One m-EDL trial as the paper runs it: a Keras model and EarlyStopping."""
-    import keras
-    import numpy as np
-
-    from keras_evidential import data
-    from keras_evidential import layers
-    from keras_evidential import losses
-    from keras_evidential.data.mixing import mix
-
-    x_known, y_known = data.load_mnist("train", args.data_dir)
-    x_u, _ = data.load_fashion_mnist("train", args.data_dir)
-    x, y, _ = mix(x_known, y_known, x_u, args.train_rate, 60000, args.seed)
-    x = data.to_float_vectors(x)
-    keras.utils.set_random_seed(args.seed)
-    model = keras.Sequential(
-        [
-            keras.Input((784,)),
-            keras.layers.Dense(32, activation="relu"),
-            keras.layers.Dense(32, activation="relu"),
-            keras.layers.Dense(10),
-            layers.DirichletOutput("relu"),
-            layers.UnknownClassHead(),
-        ]
-    )
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-3), loss=losses.EDLLoss(kl_weight=0.1)
-    )
-    stop = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=3, min_delta=1e-3
-    )
-    start = time.perf_counter()
-    history = model.fit(
-        x, y, batch_size=64, epochs=100, validation_split=0.1,
-        callbacks=[stop], verbose=0,
-    )  # fmt: skip
-    seconds = time.perf_counter() - start
-    epochs = len(history.history["loss"])
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    _log(
-        f"plain Keras m-EDL trial (60,000 samples, train rate {args.train_rate}): "
-        f"{seconds:.1f} s, {epochs} epochs ({seconds / epochs:.2f} s per epoch); "
-        f"load average {load:.1f} on {os.cpu_count()} cores"
-    )
-    return 0
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
@@ -222,8 +167,6 @@ def main(argv=None):
         for path in report.write_report(csv_path, args.out):
             _log(f"wrote {path}")
         return 0
-    if args.command == "bench":
-        return _bench(args)
     from keras_evidential.experiments.medl import similarity
 
     means = similarity.write(args.out, args.pairs, args.seed, args.data_dir)

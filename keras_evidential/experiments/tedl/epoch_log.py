@@ -4,8 +4,16 @@ import time
 
 import keras
 import numpy as np
+from keras import ops
 
-from keras_evidential.experiments.tedl import metrics
+from keras_evidential import dirichlet
+from keras_evidential import evaluation
+from keras_evidential.experiments.tedl.dying_relu import evidence_diagnostics
+from keras_evidential.layers import get_evidence
+
+# u <= threshold keeps a sample; the last threshold, 1.0, keeps every sample.
+THRESHOLDS = tuple(round(0.1 * i, 1) for i in range(1, 11))
+HISTOGRAM_BINS = 10
 
 
 class EpochEvaluator(keras.callbacks.Callback):
@@ -51,23 +59,31 @@ class EpochEvaluator(keras.callbacks.Callback):
             "epoch_s": round(epoch_s, 2),
         }
         if self.evidence is None:
-            record["auc"] = metrics.roc_auc(
-                self.y, metrics.softmax_probability(logits)[:, 1]
-            )
+            probability = ops.convert_to_numpy(ops.softmax(logits, axis=-1))
+            record["auc"] = evaluation.roc_auc(self.y, probability[:, 1])
         else:
-            out = metrics.evidential_outputs(logits, self.evidence)
-            score = out["probability"][:, 1]
-            u = out["uncertainty"]
-            record["auc"] = metrics.roc_auc(self.y, score)
-            record.update(metrics.evidence_diagnostics(out["evidence"]))
+            evidence = ops.convert_to_numpy(
+                get_evidence(self.evidence)(np.asarray(logits, dtype="float32"))
+            )
+            alpha = ops.convert_to_numpy(dirichlet.alpha_from_evidence(evidence))
+            u = ops.convert_to_numpy(dirichlet.vacuity(alpha))
+            probability = ops.convert_to_numpy(dirichlet.expected_probability(alpha))
+            record["auc"] = evaluation.roc_auc(self.y, probability[:, 1])
+            record.update(evidence_diagnostics(evidence))
             record["u_mean"] = float(u.mean())
             record["u_median"] = float(np.median(u))
-            aucs, coverage = metrics.auc_by_uncertainty(self.y, score, u)
-            for threshold, auc, cov in zip(metrics.THRESHOLDS, aucs, coverage):
-                record[f"auc_u{threshold:.1f}"] = auc
-                record[f"cov_u{threshold:.1f}"] = cov
-            for i, share in enumerate(metrics.uncertainty_histogram(u)):
-                record[f"u_hist{i}"] = share
+            curve = evaluation.auc_vs_threshold(alpha, self.y, THRESHOLDS)
+            for threshold, auc, coverage in zip(
+                THRESHOLDS, curve["auc"], curve["coverage"]
+            ):
+                record[f"auc_u{threshold:.1f}"] = float(auc)
+                record[f"cov_u{threshold:.1f}"] = float(coverage)
+            histogram = evaluation.uncertainty_distribution(
+                alpha, self.y, bins=HISTOGRAM_BINS
+            )
+            counts = histogram["correct"] + histogram["misclassified"]
+            for i, share in enumerate(counts / max(1, counts.sum())):
+                record[f"u_hist{i}"] = float(share)
         self.records.append(record)
         if self.log is not None:
             extra = ""

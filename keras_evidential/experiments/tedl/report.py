@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_evidential.experiments.tedl.metrics import HISTOGRAM_BINS
-from keras_evidential.experiments.tedl.metrics import THRESHOLDS
+from keras_evidential.experiments.tedl.epoch_log import HISTOGRAM_BINS
+from keras_evidential.experiments.tedl.epoch_log import THRESHOLDS
 
 RUN_FIELDS = ("task", "train_size", "method", "evidence", "lam", "seed", "config")
 COLUMNS = (

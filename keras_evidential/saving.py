@@ -1,0 +1,124 @@
+"""Loading `.keras` files that use keras_evidential, with errors that help.
+
+`keras.saving.load_model` finds this package's classes only once the package
+is imported (Keras imports the modules of its own packages, not others').
+`load_model` here imports them all, and when loading fails because of a
+custom object (one not registered in this process, or one replaced through
+`custom_objects` by a class that cannot rebuild it), it says which objects the
+file needs, which of them this process lacks and how to provide them.
+"""
+
+import json
+import zipfile
+
+import keras
+
+# Importing these registers every class of the package with Keras.
+from keras_evidential import callbacks  # noqa: F401
+from keras_evidential import layers  # noqa: F401
+from keras_evidential import losses  # noqa: F401
+from keras_evidential import metrics  # noqa: F401
+from keras_evidential import models  # noqa: F401
+
+PACKAGE = "keras_evidential"
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """`keras.saving.load_model` with this package's classes registered.
+
+    Args:
+        filepath: Path of a `.keras` file.
+        custom_objects: Optional dict mapping names to the classes or
+            functions the file uses besides Keras's and this package's
+            (e.g. a user-defined evidence layer).
+        compile: Whether to compile the model after loading (restores the
+            `EDLLoss` with its `kl_weight` and `stage`). Defaults to `True`.
+        safe_mode: Keras's `safe_mode`: refuse to deserialize lambdas.
+
+    Returns:
+        The Keras model.
+
+    Raises:
+        ValueError: The file could not be rebuilt because of a custom object;
+            the message lists the custom objects the file needs, those this
+            process does not know, and Keras's own error.
+
+    Example:
+
+    >>> model = keras_evidential.saving.load_model("medl.keras")
+    >>> alpha_plus = model.predict(x)
+    """
+    try:
+        return keras.saving.load_model(
+            filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode
+        )
+    except (TypeError, ValueError) as error:
+        needed = saved_custom_objects(filepath)
+        if not needed:
+            raise
+        raise ValueError(_explain(filepath, needed, custom_objects, error)) from error
+
+
+def saved_custom_objects(filepath):
+    """The registered names (`"package>Name"`) of the custom objects a file uses.
+
+    Returns an empty list for anything but a readable `.keras` archive.
+    """
+    try:
+        with zipfile.ZipFile(filepath) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return []
+    names = set()
+    stack = [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            name = item.get("registered_name")
+            if isinstance(name, str) and ">" in name:
+                names.add(name)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return sorted(names)
+
+
+def _is_known(registered_name, custom_objects):
+    short_name = registered_name.split(">", 1)[1]
+    return (
+        keras.saving.get_registered_object(registered_name) is not None
+        or registered_name in custom_objects
+        or short_name in custom_objects
+    )
+
+
+def _explain(filepath, needed, custom_objects, error):
+    custom_objects = dict(custom_objects or {})
+    missing = [name for name in needed if not _is_known(name, custom_objects)]
+    lines = [f"Could not load the model in {filepath}."]
+    if missing:
+        lines.append(
+            "It uses custom objects that this process does not know: "
+            f"{', '.join(missing)}. Import the module that defines each one "
+            "(its class decorated with "
+            "`@keras.saving.register_keras_serializable(package=...)`), or "
+            "pass it in `custom_objects`, e.g. "
+            f"custom_objects={{{missing[0].split('>', 1)[1]!r}: "
+            f"{missing[0].split('>', 1)[1]}}}."
+        )
+    else:
+        lines.append(
+            "Every custom object it uses is known, so one of them could not "
+            "be rebuilt from its saved config: check that the classes in "
+            "`custom_objects` (and any registered under the same names) are "
+            "the ones the model was saved with, or a compatible version of "
+            f"{PACKAGE}."
+        )
+    lines.append(f"The file uses: {', '.join(needed)}.")
+    # Keras's message goes on with the whole model config: keep its start.
+    keras_message = str(error).strip().splitlines()[0][:400] if str(error) else ""
+    lines.append(
+        f"Received: custom_objects={sorted(custom_objects) or None}. "
+        f"Keras's error: {type(error).__name__}: {keras_message}"
+    )
+    return " ".join(lines)
