@@ -16,5 +16,8 @@ $T --methods tedl-softplus,edl-elu --lambdas 0.1,0.75 --seeds 0-4
 $T --task wikiqa --methods ce,edl,tedl --lambdas 0.1,0.75 --seeds 0-4
 # 5. Training-set size (the paper's corpus-size study).
 $T --methods ce,edl,tedl --lambdas 0.1 --seeds 0-4 --train-sizes 10000,20000
+# 6. WikiQA again with twice the epochs and a later switch: at 8 epochs both
+#    EDL methods were still rising (session 2).
+$T --task wikiqa --methods ce,edl,tedl --lambdas 0.1,0.75 --seeds 0-4 --epochs 16 --switch-epoch 4
 date -u +"end %FT%TZ"
 python -m keras_evidential tedl --out docs/results/tedl --report-only

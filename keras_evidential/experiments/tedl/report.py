@@ -355,40 +355,61 @@ def _lambda_figures(plt, groups, lams, methods, out, tag, suffix):
     written.append(_save(fig, out / f"fig5_lambda_auc_{tag}{suffix}.png"))
 
     # Figs. 3 and 6: AUC vs uncertainty threshold, a line per epoch.
-    fig, axes = plt.subplots(
-        len(methods), len(lams), figsize=(3.6 * len(lams), 3.0 * len(methods)),
-        squeeze=False,
-    )
-    for i, m in enumerate(methods):
-        for j, lam in enumerate(lams):
-            ax = axes[i][j]
-            rs = groups.get((m, lam), [])
-            if not rs:
-                ax.set_visible(False)
-                continue
-            length = min(len(r.epochs) for r in rs)
-            for e in range(length):
-                curve = [
-                    np.nanmean([r.series[f"auc_u{t:.1f}"][e] for r in rs])
-                    if not all(np.isnan(r.series[f"auc_u{t:.1f}"][e]) for r in rs)
-                    else np.nan
-                    for t in THRESHOLDS
-                ]
-                ax.plot(
-                    THRESHOLDS, curve, color=plt.get_cmap("viridis")(e / max(1, length - 1)),
-                    label=f"epoch {e + 1}" if e in (0, length - 1) else None,
-                )
-            ax.set_title(f"{m}, λ = {lam:g}", fontsize=9)
-            ax.set_xlabel("uncertainty threshold")
-            ax.set_ylabel("ROC AUC (u ≤ threshold)")
-            ax.legend(fontsize=7)
+    def plot_auc_vs_threshold(ax, rs, length):
+        for e in range(length):
+            curve = [
+                np.nanmean([r.series[f"auc_u{t:.1f}"][e] for r in rs])
+                if not all(np.isnan(r.series[f"auc_u{t:.1f}"][e]) for r in rs)
+                else np.nan
+                for t in THRESHOLDS
+            ]
+            ax.plot(
+                THRESHOLDS, curve, color=plt.get_cmap("viridis")(e / max(1, length - 1)),
+                label=f"epoch {e + 1}" if e in (0, length - 1) else None,
+            )
+        ax.set_xlabel("uncertainty threshold")
+        ax.set_ylabel("ROC AUC (u ≤ threshold)")
+        ax.legend(fontsize=7)
+
+    fig, _, _ = _method_lambda_grid(plt, groups, methods, lams, 3.0, plot_auc_vs_threshold)
     written.append(_save(fig, out / f"fig3_6_auc_vs_threshold_{tag}{suffix}.png"))
 
     # Figs. 4 and 7: the distribution of uncertainty per epoch.
+    def plot_uncertainty(ax, rs, length):
+        hist = np.array(
+            [
+                [np.mean([r.series[f"u_hist{b}"][e] for r in rs]) for b in range(HISTOGRAM_BINS)]
+                for e in range(length)
+            ]
+        )
+        ax.set_xlabel("uncertainty u")
+        ax.set_ylabel("epoch")
+        return ax.imshow(
+            hist, aspect="auto", origin="lower", cmap="magma", vmin=0, vmax=1,
+            extent=(0, 1, 0.5, length + 0.5),
+        )
+
+    fig, axes, images = _method_lambda_grid(
+        plt, groups, methods, lams, 2.8, plot_uncertainty
+    )
+    if images:
+        fig.colorbar(images[-1], ax=axes, shrink=0.6, label="share of test samples")
+    written.append(_save(fig, out / f"fig4_7_uncertainty_{tag}{suffix}.png"))
+    return written
+
+
+def _method_lambda_grid(plt, groups, methods, lams, row_height, draw):
+    """A grid of panels, one row per method and one column per lambda.
+
+    `draw(ax, runs, length)` fills a panel from the runs of one (method,
+    lambda) and the number of epochs they all have; empty panels are hidden.
+    Returns the figure, the axes and what `draw` returned for each panel.
+    """
     fig, axes = plt.subplots(
-        len(methods), len(lams), figsize=(3.6 * len(lams), 2.8 * len(methods)),
+        len(methods), len(lams), figsize=(3.6 * len(lams), row_height * len(methods)),
         squeeze=False,
     )
+    drawn = []
     for i, m in enumerate(methods):
         for j, lam in enumerate(lams):
             ax = axes[i][j]
@@ -396,23 +417,9 @@ def _lambda_figures(plt, groups, lams, methods, out, tag, suffix):
             if not rs:
                 ax.set_visible(False)
                 continue
-            length = min(len(r.epochs) for r in rs)
-            hist = np.array(
-                [
-                    [np.mean([r.series[f"u_hist{b}"][e] for r in rs]) for b in range(HISTOGRAM_BINS)]
-                    for e in range(length)
-                ]
-            )
-            image = ax.imshow(
-                hist, aspect="auto", origin="lower", cmap="magma", vmin=0, vmax=1,
-                extent=(0, 1, 0.5, length + 0.5),
-            )
+            drawn.append(draw(ax, rs, min(len(r.epochs) for r in rs)))
             ax.set_title(f"{m}, λ = {lam:g}", fontsize=9)
-            ax.set_xlabel("uncertainty u")
-            ax.set_ylabel("epoch")
-    fig.colorbar(image, ax=axes, shrink=0.6, label="share of test samples")
-    written.append(_save(fig, out / f"fig4_7_uncertainty_{tag}{suffix}.png"))
-    return written
+    return fig, axes, drawn
 
 
 def _save(fig, path):
