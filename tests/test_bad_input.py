@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import keras_evidential as ke
+from keras_evidential.losses import validation
 
 ROOT = Path(__file__).resolve().parents[1]
 ALPHA = np.array([[2.0, 1.0, 3.0], [1.0, 5.0, 1.0]], np.float32)
@@ -289,3 +290,28 @@ def test_load_model_explains_a_wrong_custom_object(project_model_path):
     assert "could not be rebuilt from its saved config" in out
     assert "kee_test_project>ProjectEvidence" in out
     assert "Received: custom_objects=['ProjectEvidence']" in out
+
+
+def test_an_empty_batch_passes_the_value_checks():
+    # A replica may get no samples of a short last batch under tf.distribute.
+    alpha = np.ones((0, 3), "float32")
+    labels = np.zeros((0,), "int32")
+    validation.check_concentrations(alpha)
+    validation.check_labels(labels, 3)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec((None, 3), "float32"),
+                tf.TensorSpec((None,), "int32"),
+            ]
+        )
+        def checks(alpha, labels):
+            validation.check_concentrations(alpha)
+            validation.check_labels(labels, 3)
+            return tf.constant(True)
+
+        assert checks(alpha, labels).numpy()
+        with pytest.raises(tf.errors.InvalidArgumentError, match="alpha >= 1"):
+            checks(np.zeros((2, 3), "float32"), labels[:0])

@@ -31,7 +31,7 @@ def check_labels(labels, num_classes):
         return
     minimum, maximum = ops.min(labels), ops.max(labels)
     _check(
-        _empty_or(labels, ops.logical_and(minimum >= 0, maximum < num_classes)),
+        ops.logical_and(minimum >= 0, maximum < num_classes),
         f"Integer labels must be class indices in [0, {num_classes}) for a "
         f"prediction with {num_classes} outputs (with `UnknownClassHead`, "
         f"index {num_classes - 1} is the unknown class).",
@@ -51,7 +51,7 @@ def check_concentrations(alpha, argument="y_pred"):
     # matters, since the check runs in every training step.
     minimum, maximum = ops.min(alpha), ops.max(alpha)
     _check(
-        _empty_or(alpha, ops.logical_and(minimum >= 1.0, maximum < float("inf"))),
+        ops.logical_and(minimum >= 1.0, maximum < float("inf")),
         f"`{argument}` must hold finite Dirichlet concentrations alpha >= 1 "
         "(the output of `DirichletOutput`); it may not contain NaN or inf. "
         "For raw logits pass `from_logits=True`.",
@@ -62,13 +62,10 @@ def check_concentrations(alpha, argument="y_pred"):
 
 
 def _statically_empty(x):
+    # Eager backends (PyTorch) refuse to reduce an empty tensor. A dynamic
+    # empty batch (a replica's share of a short last batch under
+    # `tf.distribute`) reduces to min = +inf, max = -inf and passes.
     return any(dim == 0 for dim in x.shape)
-
-
-def _empty_or(x, ok):
-    # An empty batch (e.g. a replica's share of a short last batch under
-    # `tf.distribute`) has min = +inf and max = -inf: it must pass.
-    return ops.logical_or(ops.equal(ops.size(x), 0), ok)
 
 
 def _message(message, argument, minimum, maximum):
