@@ -9,7 +9,8 @@ min_delta=0.001)`, at most 100 epochs, KL weight 0.1, then the prediction on
 execution differs):
 
 - `graph`: `model.fit` on NumPy arrays, `jit_compile=False`.
-- `xla`: the same with `jit_compile=True` (Keras's default "auto" on TF).
+- `xla`: the same with `jit_compile=True` (Keras's default "auto" picks this
+  only where TF sees a GPU/TPU; on a CPU-only machine it resolves to `graph`).
 - `graph_spe32` / `xla_spe32`: `steps_per_execution=32` (32 steps per call
   into the compiled function: less Python and dispatch overhead per step).
 - `tfdata_xla_spe32`: a `tf.data` pipeline (in-memory tensors, shuffled per

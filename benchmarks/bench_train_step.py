@@ -169,8 +169,8 @@ def markdown(info, results, source, target):
             "which other processes on the shared machine disturb far less); the "
             "ratio is the median over rounds of (EDL block / CE block of the same "
             "round) with its interquartile range. graph = `jit_compile=False`, "
-            "xla = `jit_compile=True` (what Keras's default `jit_compile=\"auto\"` "
-            "picks on TensorFlow).",
+            "xla = `jit_compile=True` (Keras's default `jit_compile=\"auto\"` "
+            "resolves to graph mode on a CPU-only TensorFlow machine).",
             table,
         ]
     )

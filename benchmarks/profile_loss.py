@@ -32,9 +32,10 @@ def kl_term(closed_form_gradient):
     from keras import ops
 
     from keras_evidential.dirichlet import divergence
+    from keras_evidential.dirichlet import parameters
 
     def kl_autodiff(alpha):
-        return divergence._kl_to_uniform_value(divergence._with_strength(alpha))
+        return divergence._kl_to_uniform_value(parameters.with_strength(alpha))
 
     kl = divergence.kl_to_uniform if closed_form_gradient else kl_autodiff
 
@@ -44,10 +45,34 @@ def kl_term(closed_form_gradient):
     return loss
 
 
-# Extra rows: the KL term alone, before / after its closed-form gradient.
-KL_VARIANTS = {
+def risk_term(checked):
+    """Only the sum-of-squares risk, with or without the value check."""
+    from keras import ops
+
+    from keras_evidential.dirichlet import sum_of_squares_risk
+    from keras_evidential.losses.validation import check_concentrations
+
+    def loss(y, alpha):
+        if checked:
+            check_concentrations(alpha)
+        return ops.mean(sum_of_squares_risk(y, alpha))
+
+    return loss
+
+
+# Extra rows, the parts of `edl_mse_kl`: the KL term alone (before / after its
+# closed-form gradient), the risk alone, the risk with the value check.
+PART_VARIANTS = {
     "kl_only_autodiff": ("edl", "autodiff"),
     "kl_only_closed_form": ("edl", "closed_form"),
+    "mse_risk_only": ("edl", "risk"),
+    "mse_risk_checked": ("edl", "risk_checked"),
+}
+PART_LOSSES = {
+    "autodiff": lambda: kl_term(closed_form_gradient=False),
+    "closed_form": lambda: kl_term(closed_form_gradient=True),
+    "risk": lambda: risk_term(checked=False),
+    "risk_checked": lambda: risk_term(checked=True),
 }
 
 
@@ -65,8 +90,8 @@ def loss_and_gradient(head, loss_spec, jit_compile):
         layers = [DirichletOutput(evidence="relu")]
         if head == "medl":
             layers.append(UnknownClassHead())
-    if loss_spec in ("autodiff", "closed_form"):
-        loss = kl_term(loss_spec == "closed_form")
+    if isinstance(loss_spec, str):
+        loss = PART_LOSSES[loss_spec]()
     else:
         loss = make_loss(loss_spec)
 
@@ -112,7 +137,7 @@ def main(argv=None):
         for mode in args.modes[:1] if args.smoke else args.modes:
             jit = mode == "xla"
             fns = {}
-            for name, (head, spec) in {**VARIANTS, **KL_VARIANTS}.items():
+            for name, (head, spec) in {**VARIANTS, **PART_VARIANTS}.items():
                 width = 11 if head == "medl" else 10
                 y = tf.constant(np.eye(width, dtype="float32")[labels])
                 fn = loss_and_gradient(head, spec, jit)
@@ -195,7 +220,9 @@ def main(argv=None):
             "CE version (softmax + `CategoricalCrossentropy`). `kl_only_*`: the KL "
             "term alone, differentiated op by op (`autodiff`, the library before "
             "its closed-form gradient) or with `kl_to_uniform`'s closed-form "
-            "gradient.",
+            "gradient; `mse_risk_only`: the sum-of-squares risk alone; "
+            "`mse_risk_checked`: the same after the value check on alpha "
+            "(`check_concentrations`), as `EDLLoss` runs it.",
             common.markdown_table(["loss", "ops", "most frequent op types"], op_rows),
             common.markdown_table(
                 [

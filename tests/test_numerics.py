@@ -147,6 +147,47 @@ def test_kl_and_its_gradient_match_scipy(batch):
     )
 
 
+@SETTINGS
+@given(batch=alpha_batches(), soft=st.booleans())
+def test_digamma_risk_gradients_match_scipy(batch, soft):
+    alpha, labels = batch
+    k = alpha.shape[-1]
+    y = reference.one_hot(labels, k)
+    if soft:
+        # Label smoothing: the closed-form gradient must not assume one-hot.
+        y = 0.9 * y + 0.1 / k
+    y = y.astype(np.float32)
+    alpha64, y64 = alpha.astype(np.float64), y.astype(np.float64)
+    s = alpha64.sum(-1, keepdims=True)
+    n = len(alpha)
+
+    value, grad = value_and_gradient(
+        lambda a: ops.mean(dirichlet.digamma_risk(y, a)), alpha
+    )
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(value),
+        reference.digamma_risk(y64, alpha64).mean(),
+        rtol=RTOL,
+        atol=ATOL * k,
+    )
+    # d/dalpha_j = (sum_i y_i) psi'(S) - y_j psi'(alpha_j)
+    expected = (
+        y64.sum(-1, keepdims=True) * special.polygamma(1, s)
+        - y64 * special.polygamma(1, alpha64)
+    ) / n
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(grad), expected, rtol=1e-4, atol=1e-6
+    )
+    # d/dy_j = psi(S) - psi(alpha_j)
+    _, grad_y = value_and_gradient(
+        lambda t: ops.mean(dirichlet.digamma_risk(t, alpha)), y
+    )
+    expected_y = (special.digamma(s) - special.digamma(alpha64)) / n
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(grad_y), expected_y, rtol=1e-5, atol=1e-5
+    )
+
+
 def test_kl_is_accurate_where_lgamma_cancels():
     """At alpha = 1e8 the textbook formula's lgamma terms are ~1.7e9."""
     alpha = np.array([[1e8, 1e8, 1.0], [1e4, 3e7, 2.0]], np.float32)

@@ -5,7 +5,7 @@ import math
 from keras import ops
 
 from keras_evidential.dirichlet import special
-from keras_evidential.dirichlet.parameters import strength
+from keras_evidential.dirichlet.parameters import with_strength
 
 
 def misleading_alpha(y, alpha):
@@ -19,8 +19,11 @@ def misleading_alpha(y, alpha):
 _ASYMPTOTIC_THRESHOLD = 8.0
 
 
-def _x_digamma_minus_lgamma(x):
+def _x_digamma_minus_lgamma(x, digamma_x):
     """`h(x) = x digamma(x) - lgamma(x) - x`, accurate in float32 for x >= 1.
+
+    `digamma_x` is `digamma(x)`, which the KL needs on its own too: computing
+    it once saves the costliest op of a large batch.
 
     `x digamma(x)` and `lgamma(x)` both grow like `x log x` (1.8e9 at x = 1e8)
     while `h` grows like `log(x) / 2`, so the direct difference loses every
@@ -29,11 +32,13 @@ def _x_digamma_minus_lgamma(x):
     `h(x) = log(x) / 2 - (1 + log(2 pi)) / 2 - 1 / (6x) + 1 / (90x^3)
     - 1 / (210x^5) + O(x^-7)`.
     Each branch gets its argument clamped to its own range so that neither
-    `ops.where` branch, nor its gradient, sees a value it cannot handle.
+    `ops.where` branch, nor its gradient, overflows. Above the threshold the
+    direct branch pairs the clamped `x` with `digamma(x)`: a wrong but finite
+    value, which the `where` discards.
     """
     threshold = ops.cast(_ASYMPTOTIC_THRESHOLD, x.dtype)
     small = ops.minimum(x, threshold)
-    direct = small * special.digamma(small) - special.lgamma(small) - small
+    direct = small * digamma_x - special.lgamma(small) - small
     large = ops.maximum(x, threshold)
     inv = 1.0 / large
     inv2 = ops.square(inv)
@@ -68,7 +73,7 @@ def kl_to_uniform(alpha):
 
 @ops.custom_gradient
 def _kl_to_uniform_with_gradient(alpha):
-    alpha_and_s = _with_strength(alpha)
+    alpha_and_s = with_strength(alpha)
     value = _kl_to_uniform_value(alpha_and_s)
 
     def grad(*args, upstream=None):
@@ -85,29 +90,16 @@ def _kl_to_uniform_with_gradient(alpha):
     return value, grad
 
 
-def _with_strength(alpha):
-    """`[alpha_1, ..., alpha_K, S]`: one tensor for the per-entry functions.
-
-    The KL and its gradient apply the same special functions to every
-    `alpha_j` and to `S`; one call on the concatenation instead of two halves
-    the number of ops, the main cost of the loss for small batches.
-    """
-    if alpha.shape[-1] is None:
-        raise ValueError(
-            "`alpha` needs a known number of classes (last axis). "
-            f"Received: alpha.shape={tuple(alpha.shape)}"
-        )
-    return ops.concatenate([alpha, strength(alpha, keepdims=True)], axis=-1)
-
-
 def _kl_to_uniform_value(alpha_and_s):
     k = alpha_and_s.shape[-1] - 1
     # sum_j [h(alpha_j) - digamma(alpha_j)] - h(S) + K digamma(S) - lgamma(K)
     h_weights = ops.convert_to_tensor([1.0] * k + [-1.0], alpha_and_s.dtype)
     digamma_weights = ops.convert_to_tensor([-1.0] * k + [float(k)], alpha_and_s.dtype)
-    terms = h_weights * _x_digamma_minus_lgamma(
-        alpha_and_s
-    ) + digamma_weights * special.digamma(alpha_and_s)
+    digammas = special.digamma(alpha_and_s)
+    terms = (
+        h_weights * _x_digamma_minus_lgamma(alpha_and_s, digammas)
+        + digamma_weights * digammas
+    )
     return ops.sum(terms, axis=-1) - math.lgamma(k)
 
 

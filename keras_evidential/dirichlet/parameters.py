@@ -24,6 +24,23 @@ def strength(alpha, keepdims=False):
     return ops.sum(alpha, axis=-1, keepdims=keepdims)
 
 
+def with_strength(alpha):
+    """`[alpha_1, ..., alpha_K, S]`: one tensor for the per-entry functions.
+
+    The KL regulariser, the digamma risk and their gradients apply the same
+    special functions to every `alpha_j` and to `S`; one call on the
+    concatenation instead of two halves the number of ops, the main cost of
+    the loss for small batches in graph mode.
+    """
+    alpha = ops.convert_to_tensor(alpha)
+    if alpha.shape[-1] is None:
+        raise ValueError(
+            "`alpha` needs a known number of classes (last axis). "
+            f"Received: alpha.shape={tuple(alpha.shape)}"
+        )
+    return ops.concatenate([alpha, strength(alpha, keepdims=True)], axis=-1)
+
+
 def expected_probability(alpha):
     """Mean of Dir(alpha): `p_bar = alpha / S`."""
     alpha = ops.convert_to_tensor(alpha)
