@@ -19,7 +19,6 @@ ORDER = (
     "profile_loss",
     "author_loss",
     "medl_trial",
-    "medl_trial_levers",
     "inference",
     "memory",
 )
