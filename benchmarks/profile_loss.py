@@ -26,21 +26,19 @@ from bench_train_step import make_loss
 def kl_term(closed_form_gradient):
     """Only EDL's KL term, with the library's gradient or plain autodiff.
 
-    `kl_autodiff` is the same expression as `kl_to_uniform` without its
-    closed-form gradient, i.e. the library before that change.
+    `kl_autodiff` differentiates the KL's value op by op (through
+    `special.gamma_terms`), as the library did before the closed-form
+    gradient; `kl_closed_form` is `misleading_evidence_kl` as `EDLLoss` calls it.
     """
     from keras import ops
 
     from keras_evidential.dirichlet import divergence
-    from keras_evidential.dirichlet import parameters
-
-    def kl_autodiff(alpha):
-        return divergence._kl_to_uniform_value(parameters.with_strength(alpha))
-
-    kl = divergence.kl_to_uniform if closed_form_gradient else kl_autodiff
 
     def loss(y, alpha):
-        return ops.mean(kl(divergence.misleading_alpha(y, alpha)))
+        if closed_form_gradient:
+            return ops.mean(divergence.misleading_evidence_kl(y, alpha))
+        alpha_tilde = divergence.misleading_alpha(y, alpha)
+        return ops.mean(divergence._kl_to_uniform_and_gradient(alpha_tilde)[0])
 
     return loss
 

@@ -188,6 +188,115 @@ def test_digamma_risk_gradients_match_scipy(batch, soft):
     )
 
 
+def _central_differences(fn, x, relative_step=1e-5):
+    """d sum(fn(x)) / dx in float64, one entry at a time."""
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        step = relative_step * max(abs(x[index]), 1.0)
+        up, down = x.copy(), x.copy()
+        up[index] += step
+        down[index] -= step
+        grad[index] = (fn(up).sum() - fn(down).sum()) / (2 * step)
+    return grad
+
+
+@SETTINGS
+@given(batch=alpha_batches(), soft=st.booleans())
+def test_sum_of_squares_risk_gradients_match_finite_differences(batch, soft):
+    """The closed-form gradients against the float64 reference, differenced."""
+    alpha, labels = batch
+    k = alpha.shape[-1]
+    y = reference.one_hot(labels, k)
+    if soft:
+        y = 0.9 * y + 0.1 / k
+    y = y.astype(np.float32)
+    alpha64, y64 = alpha.astype(np.float64), y.astype(np.float64)
+    n = len(alpha)
+
+    value, grad = value_and_gradient(
+        lambda a: ops.mean(dirichlet.sum_of_squares_risk(y, a)), alpha
+    )
+    _assert_close(value, reference.mse_risk(y64, alpha64).mean(), k)
+    expected = _central_differences(
+        lambda a: reference.mse_risk(y64, a), alpha64
+    ) / n
+    # Terms of size 2 / S cancel: float32 leaves ~1e-7 / S absolute.
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(grad), expected, rtol=1e-4, atol=1e-7
+    )
+    _, grad_y = value_and_gradient(
+        lambda t: ops.mean(dirichlet.sum_of_squares_risk(t, alpha)), y
+    )
+    expected_y = _central_differences(
+        lambda t: reference.mse_risk(t, alpha64), y64
+    ) / n
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(grad_y), expected_y, rtol=1e-4, atol=1e-6
+    )
+
+
+def test_gamma_terms_match_scipy():
+    """digamma, trigamma and x digamma(x) - lgamma(x) - x over [1e-3, 1e9]."""
+    from keras_evidential.dirichlet import special as ke_special
+
+    x = np.exp(np.linspace(np.log(1e-3), np.log(1e9), 5000)).astype(np.float32)
+    x = np.concatenate([x, [1.0, 2.0, 4.0, 5.0, 8.0]]).astype(np.float32)
+    x64 = x.astype(np.float64)
+    terms = ke_special.gamma_terms(x)
+    digamma = special.digamma(x64)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(terms.digamma), digamma, rtol=5e-7, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(terms.trigamma),
+        special.polygamma(1, x64),
+        rtol=5e-7,
+    )
+    # ~log(x) / 2 in size, where x digamma(x) and lgamma(x) are ~x log(x).
+    h = x64 * digamma - special.gammaln(x64) - x64
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(terms.x_digamma_minus_lgamma), h, rtol=1e-6, atol=1e-6
+    )
+
+
+@SETTINGS
+@given(batch=alpha_batches(), soft=st.booleans())
+def test_misleading_evidence_kl_gradients_match_scipy(batch, soft):
+    """Both closed-form gradients, through alpha_tilde = y + (1 - y) alpha."""
+    alpha, labels = batch
+    k = alpha.shape[-1]
+    y = reference.one_hot(labels, k)
+    if soft:
+        y = 0.9 * y + 0.1 / k
+    y = y.astype(np.float32)
+    alpha64, y64 = alpha.astype(np.float64), y.astype(np.float64)
+    n = len(alpha)
+    alpha_tilde = y64 + (1 - y64) * alpha64
+    s_tilde = alpha_tilde.sum(-1, keepdims=True)
+    d_alpha_tilde = (
+        (alpha_tilde - 1) * special.polygamma(1, alpha_tilde)
+        - (s_tilde - k) * special.polygamma(1, s_tilde)
+    ) / n
+
+    value, grad = value_and_gradient(
+        lambda a: ops.mean(dirichlet.misleading_evidence_kl(y, a)), alpha
+    )
+    _assert_close(value, reference.kl_to_uniform(alpha_tilde).mean(), k)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(grad), (1 - y64) * d_alpha_tilde, rtol=1e-4, atol=1e-5
+    )
+    _, grad_y = value_and_gradient(
+        lambda t: ops.mean(dirichlet.misleading_evidence_kl(t, alpha)), y
+    )
+    # d alpha_tilde / dy = 1 - alpha, up to 1e8: compare relative to that.
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(grad_y),
+        (1 - alpha64) * d_alpha_tilde,
+        rtol=1e-4,
+        atol=1e-5 * np.abs(1 - alpha64).max(),
+    )
+
+
 def test_kl_is_accurate_where_lgamma_cancels():
     """At alpha = 1e8 the textbook formula's lgamma terms are ~1.7e9."""
     alpha = np.array([[1e8, 1e8, 1.0], [1e4, 3e7, 2.0]], np.float32)

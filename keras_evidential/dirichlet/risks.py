@@ -14,14 +14,39 @@ from keras_evidential.dirichlet.parameters import with_strength
 def sum_of_squares_risk(y, alpha):
     """`sum_j (y_j - p_j)^2 + p_j (1 - p_j) / (S + 1)`, with `p = alpha / S`.
 
-    The risk both m-EDL and TEDL use ("MSE").
+    The risk both m-EDL and TEDL use ("MSE"). Since `sum_j p_j = 1` it equals
+    `|y|^2 - 2 y.p + c |p|^2 + 1 / (S + 1)` with `c = S / (S + 1)`, the form
+    computed here, and its gradient is given in closed form:
+    `d/dalpha_j = (2 / S) (c (p_j - |p|^2) - y_j + y.p)
+    + (|p|^2 - 1) / (S + 1)^2` and `d/dy_j = 2 (y_j - p_j)`. Differentiated op
+    by op, the risk's gradient is twice as many small ops, which decide the
+    cost of a small network's training step in graph mode.
     """
     y, alpha = (ops.convert_to_tensor(t) for t in (y, alpha))
+    return _sum_of_squares_risk_with_gradient(y, alpha)
+
+
+@ops.custom_gradient
+def _sum_of_squares_risk_with_gradient(y, alpha):
     s = strength(alpha, keepdims=True)
     p = alpha / s
-    error = ops.square(y - p)
-    variance = p * (1.0 - p) / (s + 1.0)
-    return ops.sum(error + variance, axis=-1)
+    inv_s_plus_1 = 1.0 / (s + 1.0)
+    c = s * inv_s_plus_1
+    p_squared = ops.sum(ops.square(p), axis=-1, keepdims=True)
+    y_dot_p = ops.sum(y * p, axis=-1, keepdims=True)
+    y_squared = ops.sum(ops.square(y), axis=-1, keepdims=True)
+    value = y_squared - 2.0 * y_dot_p + c * p_squared + inv_s_plus_1
+
+    def grad(*args, upstream=None):
+        if upstream is None:
+            (upstream,) = args
+        upstream = ops.expand_dims(upstream, -1)
+        d_alpha = (2.0 / s) * (c * (p - p_squared) - y + y_dot_p) + (
+            p_squared - 1.0
+        ) * ops.square(inv_s_plus_1)
+        return upstream * 2.0 * (y - p), upstream * d_alpha
+
+    return ops.squeeze(value, -1), grad
 
 
 def log_risk(y, alpha):
@@ -36,7 +61,7 @@ def digamma_risk(y, alpha):
 
     The gradient is given in closed form,
     `d/dalpha_j = (sum_i y_i) trigamma(S) - y_j trigamma(alpha_j)`, with
-    `special.trigamma`: the backends' own gradient of digamma is a general
+    `special.gamma_terms`: the backends' own gradient of digamma is a general
     `polygamma` (a Hurwitz zeta series), the slowest op of a large batch.
     """
     y, alpha = (ops.convert_to_tensor(t) for t in (y, alpha))
@@ -47,17 +72,18 @@ def digamma_risk(y, alpha):
 def _digamma_risk_with_gradient(y, alpha):
     k = alpha.shape[-1]
     alpha_and_s = with_strength(alpha)
-    digammas = special.digamma(alpha_and_s)
-    d_y = digammas[..., k:] - digammas[..., :k]
+    terms = special.gamma_terms(alpha_and_s)
+    d_y = terms.digamma[..., k:] - terms.digamma[..., :k]
     value = ops.sum(y * d_y, axis=-1)
 
     def grad(*args, upstream=None):
         if upstream is None:
             (upstream,) = args
         upstream = ops.expand_dims(upstream, -1)
-        trigammas = special.trigamma(alpha_and_s)
         y_total = ops.sum(y, axis=-1, keepdims=True)
-        d_alpha = y_total * trigammas[..., k:] - y * trigammas[..., :k]
+        d_alpha = (
+            y_total * terms.trigamma[..., k:] - y * terms.trigamma[..., :k]
+        )
         return upstream * d_y, upstream * d_alpha
 
     return value, grad

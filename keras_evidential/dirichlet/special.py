@@ -1,8 +1,13 @@
 """Special functions that `keras.ops` lacks, routed to the active backend.
 
-`keras.ops` has no `lgamma` or `digamma`; the Dirichlet KL divergence and the
-digamma risk need both, so they are dispatched here once for every caller.
+`keras.ops` has no `lgamma` or `digamma`: they are dispatched here to the
+active backend for every caller. The Dirichlet KL divergence and the digamma
+risk, which run in every training step and also need trigamma, use
+`gamma_terms` instead.
 """
+
+import collections
+import math
 
 import keras
 
@@ -40,39 +45,87 @@ def digamma(x):
     return fn(keras.ops.convert_to_tensor(x))
 
 
-# `trigamma` shifts its argument by this many recurrence steps before the
-# asymptotic series; from x + 6 > 6 on, the series' first omitted term,
-# 5 / (66 y^11), is below 2e-10 relative.
-_TRIGAMMA_SHIFT = 6
+# Recurrence steps before the asymptotic series. From y = x + 4 >= 5 on, the
+# omitted terms are below 2e-8 absolute (and relative), under float32's
+# rounding.
+_SHIFT = 4
+
+# `h(x)`'s series in t = 1 / (x + 4), coefficients of t^1 .. t^6:
+# n / 2 - B_2, then n B_2m / (2m) for t^2m and -B_2m / (2m - 1) for t^(2m-1),
+# with n = 4 and the Bernoulli numbers B_2 = 1/6, B_4 = -1/30, B_6 = 1/42.
+_H_SERIES = (11 / 6, 1 / 3, 1 / 90, -1 / 30, -1 / 210, 1 / 63)
+
+GammaTerms = collections.namedtuple(
+    "GammaTerms", ["digamma", "trigamma", "x_digamma_minus_lgamma"]
+)
 
 
-def trigamma(x):
-    """Trigamma function (derivative of `digamma`), elementwise, for x > 0.
+def gamma_terms(x):
+    """`digamma(x)`, `trigamma(x)` and `h(x) = x digamma(x) - lgamma(x) - x`.
 
-    `trigamma(x) = sum_{k<6} 1 / (x + k)^2 + trigamma(x + 6)`, the last term
-    by its asymptotic series `1/y + 1/(2y^2) + 1/(6y^3) - 1/(30y^5)
-    + 1/(42y^7) - 1/(30y^9)`. Written with `keras.ops`, so it fuses under XLA
-    and costs a fraction of the backends' general `polygamma` (a Hurwitz zeta
-    series): 2-3 times faster than `tf.math.polygamma(1, x)` on CPU for a
-    batch of Dirichlets, and more accurate in float32 (2e-7 relative error
-    against SciPy over [1e-3, 1e8], vs 6e-7).
+    For x > 0, elementwise, in one pass: the three functions the Dirichlet KL
+    divergence and the digamma risk need (value and gradient), from shared
+    recurrence terms `r_k = 1 / (x + k)`, k < 4, and the asymptotic series in
+    `t = 1 / y`, `y = x + 4`:
+
+    ```
+    digamma(x) = log y - sum_k r_k - t/2 - t^2/12 + t^4/120 - t^6/252
+    trigamma(x) = sum_k r_k^2 + t + t^2/2 + t^3/6 - t^5/30 + t^7/42
+    h(x) = log(y) / 2 - (1 + log 2 pi) / 2 + sum_k k r_k
+           + sum_k log((x + k) t) + sum_i c_i t^i
+    ```
+
+    `h` follows from Stirling's series of `lgamma(y)` and `digamma(y)` with
+    their `y log y` terms cancelled analytically, so it stays accurate in
+    float32 where `x digamma(x)` and `lgamma(x)` are both ~1e9 (x = 1e8) and
+    their direct difference loses every digit; each `(x + k) t` is in
+    (0, 1], so nothing overflows for any finite x. Measured against SciPy
+    over [1e-3, 1e9] in float32: digamma 2.5e-7 relative (TensorFlow's op
+    5e-7), trigamma 2e-7 (`tf.math.polygamma(1, x)` 6e-7), h 7e-7.
+
+    Why not the backends' `digamma` and `lgamma`: on CPU TensorFlow runs them
+    element by element across threads, and with a trigamma and the stable
+    branch of `h` they cost 3 times the CPU time of these few vectorised ops
+    (840 vs 290 us for a batch of 1024 Dirichlets over 10 classes; 100 vs
+    55 us for a batch of 64).
+
+    Returns:
+        A `GammaTerms(digamma, trigamma, x_digamma_minus_lgamma)` of tensors
+        shaped like `x`. Under `tf.function` or `jax.jit` the ones a caller
+        does not use are pruned from the graph.
     """
     x = keras.ops.convert_to_tensor(x)
-    # The recurrence terms as one broadcast over a trailing axis of shifts:
-    # 5 ops instead of 24, which matters for small batches in graph mode.
-    shifts = keras.ops.arange(_TRIGAMMA_SHIFT, dtype=x.dtype)
-    total = keras.ops.sum(
-        1.0 / keras.ops.square(keras.ops.expand_dims(x, -1) + shifts), axis=-1
+    y = x + float(_SHIFT)
+    t = 1.0 / y
+    recip = 1.0 / x
+    recip_sum, recip_square_sum, k_recip_sum = recip, keras.ops.square(recip), 0.0
+    scaled_product = x * t
+    for k in range(1, _SHIFT):
+        shifted = x + float(k)
+        recip = 1.0 / shifted
+        recip_sum = recip_sum + recip
+        recip_square_sum = recip_square_sum + keras.ops.square(recip)
+        k_recip_sum = k_recip_sum + float(k) * recip
+        scaled_product = scaled_product * (shifted * t)
+    log_y = keras.ops.log(y)
+    t2 = keras.ops.square(t)
+    digamma_x = (
+        log_y
+        - recip_sum
+        - t * (0.5 + t * (1.0 / 12.0 - t2 * (1.0 / 120.0 - t2 / 252.0)))
     )
-    inv = 1.0 / (x + float(_TRIGAMMA_SHIFT))
-    inv2 = keras.ops.square(inv)
-    series = inv * (
+    trigamma_x = recip_square_sum + t * (
         1.0
-        + inv
-        * (
-            0.5
-            + inv
-            * (1.0 / 6.0 + inv2 * (-1.0 / 30.0 + inv2 * (1.0 / 42.0 - inv2 / 30.0)))
-        )
+        + t * (0.5 + t * (1.0 / 6.0 + t2 * (-1.0 / 30.0 + t2 / 42.0)))
     )
-    return total + series
+    h_series = _H_SERIES[-1]
+    for coefficient in reversed(_H_SERIES[:-1]):
+        h_series = coefficient + t * h_series
+    h = (
+        0.5 * log_y
+        - 0.5 * (1.0 + math.log(2.0 * math.pi))
+        + k_recip_sum
+        + keras.ops.log(scaled_product)
+        + t * h_series
+    )
+    return GammaTerms(digamma_x, trigamma_x, h)
