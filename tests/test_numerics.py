@@ -147,17 +147,23 @@ def test_kl_and_its_gradient_match_scipy(batch):
     )
 
 
-@SETTINGS
-@given(batch=alpha_batches(), soft=st.booleans())
-def test_digamma_risk_gradients_match_scipy(batch, soft):
+def _gradient_case(batch, soft):
+    """`alpha`, one-hot targets (smoothed if `soft`): float32 and float64."""
     alpha, labels = batch
     k = alpha.shape[-1]
     y = reference.one_hot(labels, k)
     if soft:
-        # Label smoothing: the closed-form gradient must not assume one-hot.
+        # Label smoothing: a closed-form gradient must not assume one-hot.
         y = 0.9 * y + 0.1 / k
     y = y.astype(np.float32)
-    alpha64, y64 = alpha.astype(np.float64), y.astype(np.float64)
+    return alpha, alpha.astype(np.float64), y, y.astype(np.float64)
+
+
+@SETTINGS
+@given(batch=alpha_batches(), soft=st.booleans())
+def test_digamma_risk_gradients_match_scipy(batch, soft):
+    alpha, alpha64, y, y64 = _gradient_case(batch, soft)
+    k = alpha.shape[-1]
     s = alpha64.sum(-1, keepdims=True)
     n = len(alpha)
 
@@ -204,13 +210,8 @@ def _central_differences(fn, x, relative_step=1e-5):
 @given(batch=alpha_batches(), soft=st.booleans())
 def test_sum_of_squares_risk_gradients_match_finite_differences(batch, soft):
     """The closed-form gradients against the float64 reference, differenced."""
-    alpha, labels = batch
+    alpha, alpha64, y, y64 = _gradient_case(batch, soft)
     k = alpha.shape[-1]
-    y = reference.one_hot(labels, k)
-    if soft:
-        y = 0.9 * y + 0.1 / k
-    y = y.astype(np.float32)
-    alpha64, y64 = alpha.astype(np.float64), y.astype(np.float64)
     n = len(alpha)
 
     value, grad = value_and_gradient(
@@ -263,13 +264,8 @@ def test_gamma_terms_match_scipy():
 @given(batch=alpha_batches(), soft=st.booleans())
 def test_misleading_evidence_kl_gradients_match_scipy(batch, soft):
     """Both closed-form gradients, through alpha_tilde = y + (1 - y) alpha."""
-    alpha, labels = batch
+    alpha, alpha64, y, y64 = _gradient_case(batch, soft)
     k = alpha.shape[-1]
-    y = reference.one_hot(labels, k)
-    if soft:
-        y = 0.9 * y + 0.1 / k
-    y = y.astype(np.float32)
-    alpha64, y64 = alpha.astype(np.float64), y.astype(np.float64)
     n = len(alpha)
     alpha_tilde = y64 + (1 - y64) * alpha64
     s_tilde = alpha_tilde.sum(-1, keepdims=True)

@@ -15,8 +15,8 @@ def sum_of_squares_risk(y, alpha):
     """`sum_j (y_j - p_j)^2 + p_j (1 - p_j) / (S + 1)`, with `p = alpha / S`.
 
     The risk both m-EDL and TEDL use ("MSE"). Since `sum_j p_j = 1` it equals
-    `|y|^2 - 2 y.p + c |p|^2 + 1 / (S + 1)` with `c = S / (S + 1)`, the form
-    computed here, and its gradient is given in closed form:
+    `|y|^2 - 2 y.p + c |p|^2 + 1 / (S + 1)` with `c = S / (S + 1)`, which gives
+    its gradient in closed form:
     `d/dalpha_j = (2 / S) (c (p_j - |p|^2) - y_j + y.p)
     + (|p|^2 - 1) / (S + 1)^2` and `d/dy_j = 2 (y_j - p_j)`. Differentiated op
     by op, the risk's gradient is twice as many small ops, which decide the
@@ -34,8 +34,8 @@ def _sum_of_squares_risk_with_gradient(y, alpha):
     c = s * inv_s_plus_1
     p_squared = ops.sum(ops.square(p), axis=-1, keepdims=True)
     y_dot_p = ops.sum(y * p, axis=-1, keepdims=True)
-    y_squared = ops.sum(ops.square(y), axis=-1, keepdims=True)
-    value = y_squared - 2.0 * y_dot_p + c * p_squared + inv_s_plus_1
+    # The unexpanded sum: accurate where y ~ p and the risk is tiny.
+    value = ops.sum(ops.square(y - p) + p * (1.0 - p) * inv_s_plus_1, axis=-1)
 
     def grad(*args, upstream=None):
         if upstream is None:
@@ -46,7 +46,7 @@ def _sum_of_squares_risk_with_gradient(y, alpha):
         ) * ops.square(inv_s_plus_1)
         return upstream * 2.0 * (y - p), upstream * d_alpha
 
-    return ops.squeeze(value, -1), grad
+    return value, grad
 
 
 def log_risk(y, alpha):
