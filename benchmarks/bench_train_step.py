@@ -8,7 +8,7 @@ own compiled train function (what `fit` calls every step, minus callbacks);
 blocks of steps of all variants alternate round after round in this one
 process, and the result is the median time per step and the EDL / CE ratio.
 
-Run: `python benchmarks/bench_train_step.py` (about 4 minutes on 2 cores),
+Run: `python benchmarks/bench_train_step.py` (about 8 minutes on 2 cores),
 or `--smoke` for a seconds-long end-to-end check.
 """
 
@@ -73,37 +73,53 @@ def compiled_step(x, y, hidden, batch_size, head, loss_spec, jit_compile):
 
 
 def bench_group(
-    x, y, network, mode, variants, rounds, block_seconds, warmup_steps
+    x, y, network, mode, variants, rounds, block_seconds, warmup_steps, instances
 ):
     hidden, batch_size = network["hidden"], network["batch_size"]
+    # Several separately compiled but identical models per variant: on a small
+    # network two such instances differ by up to ~6 % (where TensorFlow puts
+    # their buffers and threads), which one instance per variant would
+    # attribute to the loss.
     runners = {}
     for name in variants:
         head, loss_spec = VARIANTS[name]
-        _, run = compiled_step(
-            x, y, hidden, batch_size, head, loss_spec, MODES[mode]
-        )
-        run(warmup_steps)
-        runners[name] = run
+        for instance in range(instances):
+            _, run = compiled_step(
+                x, y, hidden, batch_size, head, loss_spec, MODES[mode]
+            )
+            run(warmup_steps)
+            runners[(name, instance)] = run
     # One block size for all variants, chosen so that a CE block lasts
     # about `block_seconds`.
     probe_steps = max(1, warmup_steps // 2)
     probe = []
     for _ in range(3):
         start = common.timer()
-        runners["ce"](probe_steps)
+        runners[("ce", 0)](probe_steps)
         probe.append(common.timer() - start)
     steps = max(1, int(round(block_seconds * probe_steps / min(probe))))
-    blocks = {name: (lambda run=run: run(steps)) for name, run in runners.items()}
+    blocks = {
+        f"{name}#{instance}": (lambda run=run: run(steps))
+        for (name, instance), run in runners.items()
+    }
     wall, cpu, loads = common.interleave(
         blocks, rounds, log_every=max(1, rounds // 4)
     )
     result = {
         "steps_per_block": steps,
         "rounds": rounds,
+        "instances": instances,
         "load": common.load_summary(loads),
         "loads_per_round": loads,
         "variants": {},
     }
+
+    def per_round_mean(times, name):
+        per_instance = [times[f"{name}#{i}"] for i in range(instances)]
+        return [float(np.mean(round_times)) for round_times in zip(*per_instance)]
+
+    wall = {name: per_round_mean(wall, name) for name in variants}
+    cpu = {name: per_round_mean(cpu, name) for name in variants}
     reference = (wall["ce"], cpu["ce"], steps)
     for name in variants:
         result["variants"][name] = common.block_summary(
@@ -120,6 +136,7 @@ def _ratio_cell(r):
 
 
 def markdown(info, results, source, target):
+    instances = next(iter(results.values()))["instances"]
     rows = []
     for key, group in results.items():
         network, mode = key.split("/")
@@ -168,7 +185,9 @@ def markdown(info, results, source, target):
             "over interleaved blocks (wall clock, and CPU time of the process, "
             "which other processes on the shared machine disturb far less); the "
             "ratio is the median over rounds of (EDL block / CE block of the same "
-            "round) with its interquartile range. graph = `jit_compile=False`, "
+            "round) with its interquartile range; each variant's block time in a "
+            "round is the mean over its separately compiled model instances "
+            f"({instances} per variant). graph = `jit_compile=False`, "
             "xla = `jit_compile=True` (Keras's default `jit_compile=\"auto\"` "
             "resolves to graph mode on a CPU-only TensorFlow machine).",
             table,
@@ -191,6 +210,12 @@ def main(argv=None):
             default=list(VARIANTS),
             choices=list(VARIANTS),
             help="which losses to compare (ce is always included)",
+        )
+        parser.add_argument(
+            "--instances",
+            type=int,
+            default=2,
+            help="separately compiled models per variant, averaged per round",
         )
         parser.add_argument("--name", default="train_step")
 
@@ -217,7 +242,15 @@ def main(argv=None):
             key = f"{network_name}/{mode}"
             print(f"{key}: compiling and warming up", flush=True)
             results[key] = bench_group(
-                x, y, network, mode, variants, rounds, block_seconds, warmup
+                x,
+                y,
+                network,
+                mode,
+                variants,
+                rounds,
+                block_seconds,
+                warmup,
+                1 if args.smoke else args.instances,
             )
             for name, entry in results[key]["variants"].items():
                 wall_ratio = entry.get("ratio_wall", {}).get("median_paired_ratio", 1)
