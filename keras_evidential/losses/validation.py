@@ -52,12 +52,22 @@ def check_concentrations(alpha, argument="y_pred"):
     minimum, maximum = ops.min(alpha), ops.max(alpha)
     _check(
         ops.logical_and(minimum >= 1.0, maximum < float("inf")),
-        f"`{argument}` must hold finite Dirichlet concentrations alpha >= 1 "
-        "(the output of `DirichletOutput`); it may not contain NaN or inf. "
-        "For raw logits pass `from_logits=True`.",
+        concentration_error_message(argument),
         argument,
         minimum,
         maximum,
+    )
+
+
+def concentration_error_message(argument="y_pred"):
+    """What a failed `check_concentrations` says, before the received values.
+
+    The fused loss kernel (`keras_evidential.native`) raises the same text.
+    """
+    return (
+        f"`{argument}` must hold finite Dirichlet concentrations alpha >= 1 "
+        "(the output of `DirichletOutput`); it may not contain NaN or inf. "
+        "For raw logits pass `from_logits=True`."
     )
 
 
