@@ -185,6 +185,9 @@ def test_invalid_alpha_fails_the_graph_step_with_the_named_argument(tf):
 
 
 def test_a_failed_build_warns_once_and_falls_back(tf, monkeypatch, tmp_path):
+    # A fresh process's state, with a compiler that always fails.
+    monkeypatch.setattr(native, "_library", None)
+    monkeypatch.setattr(native, "_failed", set())
     monkeypatch.setenv(native.CACHE_VARIABLE, str(tmp_path))
     monkeypatch.setenv("CXX", "false")
     with pytest.warns(RuntimeWarning, match="could not build.*keras.ops"):

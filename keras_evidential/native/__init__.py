@@ -41,7 +41,10 @@ CACHE_VARIABLE = "KERAS_EVIDENTIAL_CACHE"
 _OFF_VALUES = ("0", "false", "off", "no")
 
 _lock = threading.Lock()
-_loaded = {}  # library path -> loaded op module, or the build error
+# The loaded op module. A process keeps the first one it loads: TensorFlow
+# registers an op name once, so a rebuilt library could not replace it.
+_library = None
+_failed = set()  # library paths that did not build or load
 _enabled_override = None
 
 
@@ -131,25 +134,28 @@ def load():
     A failure is reported once per process as a warning, not raised: the
     loss then runs on `keras.ops`.
     """
+    global _library
     import tensorflow as tf
 
-    path = library_path()
     with _lock:
-        if path not in _loaded:
-            try:
-                _loaded[path] = tf.load_op_library(str(build()))
-            except (RuntimeError, OSError, tf.errors.OpError) as error:
-                _loaded[path] = error
-                warnings.warn(
-                    "keras_evidential could not build its fused EDL loss "
-                    "kernel, so EDLLoss computes the loss with keras.ops "
-                    "(same values, slower on small networks in graph mode). "
-                    f"Set {SWITCH_VARIABLE}=0 to skip the attempt. Cause: {error}",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-    library = _loaded[path]
-    return None if isinstance(library, Exception) else library
+        if _library is not None:
+            return _library
+        path = library_path()
+        if path in _failed:
+            return None
+        try:
+            _library = tf.load_op_library(str(build()))
+        except (RuntimeError, OSError, tf.errors.OpError) as error:
+            _failed.add(path)
+            warnings.warn(
+                "keras_evidential could not build its fused EDL loss "
+                "kernel, so EDLLoss computes the loss with keras.ops "
+                "(same values, slower on small networks in graph mode). "
+                f"Set {SWITCH_VARIABLE}=0 to skip the attempt. Cause: {error}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return _library
 
 
 def _traced_for_xla():

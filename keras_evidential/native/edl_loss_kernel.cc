@@ -268,6 +268,7 @@ class EdlLossOp : public OpKernel {
     for (int64_t j = 0; j < k; ++j) {
       const double yj = y[j], aj = alpha[j];
       double d_risk_alpha, d_risk_y;
+      GammaTerms alpha_terms;
       if (risk_ == Risk::kMse) {
         const double p = aj * inv_s;
         d_risk_alpha = 2 * inv_s * (c * (p - p_squared) - yj + y_dot_p) +
@@ -278,10 +279,10 @@ class EdlLossOp : public OpKernel {
         risk += yj * d_risk_y;
         d_risk_alpha = y_total * inv_s - yj / aj;
       } else {
-        const GammaTerms terms = ComputeGammaTerms(aj);
-        d_risk_y = s_digamma - terms.digamma(std::log(terms.y));
+        alpha_terms = ComputeGammaTerms(aj);
+        d_risk_y = s_digamma - alpha_terms.digamma(std::log(alpha_terms.y));
         risk += yj * d_risk_y;
-        d_risk_alpha = y_total * s_trigamma - yj * terms.trigamma;
+        d_risk_alpha = y_total * s_trigamma - yj * alpha_terms.trigamma;
       }
       const double a_tilde = yj + (1 - yj) * aj;
       double d_divergence;
@@ -291,7 +292,10 @@ class EdlLossOp : public OpKernel {
         divergence -= 1;
         d_divergence = -s_tilde_term;
       } else {
-        const GammaTerms terms = ComputeGammaTerms(a_tilde);
+        // Off the target alpha_tilde is alpha: the digamma risk's terms.
+        const GammaTerms terms = risk_ == Risk::kDigamma && a_tilde == aj
+                                     ? alpha_terms
+                                     : ComputeGammaTerms(a_tilde);
         divergence += terms.h_rest - terms.digamma_rest;
         scaled_products.Multiply(terms.scaled_product);
         shifted.Multiply(terms.y);
