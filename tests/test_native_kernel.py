@@ -133,6 +133,11 @@ def test_edl_loss_runs_the_kernel_in_graph_mode_only_without_xla(tf):
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-6)
 
 
+def test_set_enabled_names_a_bad_value():
+    with pytest.raises(ValueError, match=r"Received: enabled='yes'"):
+        native.set_enabled("yes")
+
+
 @pytest.mark.parametrize("how", ["set_enabled", "environment"])
 def test_the_kernel_can_be_switched_off(tf, monkeypatch, how):
     if how == "set_enabled":
