@@ -6,6 +6,7 @@ Independent of keras_evidential: tests compare the package against these.
 import numpy as np
 from scipy.special import digamma
 from scipy.special import gammaln
+from scipy.special import polygamma
 
 
 def one_hot(labels, k):
@@ -42,6 +43,14 @@ def kl_to_uniform(alpha):
         - gammaln(alpha).sum(-1)
         + ((alpha - 1) * (digamma(alpha) - digamma(s)[..., None])).sum(-1)
     )
+
+
+def kl_to_uniform_gradient(alpha):
+    """dKL/dalpha_j = (alpha_j - 1) trigamma(alpha_j) - (S - K) trigamma(S),
+    by hand from `kl_to_uniform` (digamma terms cancel)."""
+    k = alpha.shape[-1]
+    s = alpha.sum(-1, keepdims=True)
+    return (alpha - 1) * polygamma(1, alpha) - (s - k) * polygamma(1, s)
 
 
 def edl_loss(y, alpha, risk="mse", kl_weight=0.0):
