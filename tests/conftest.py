@@ -21,13 +21,3 @@ def shared_data():
             "the repository, or KERAS_EVIDENTIAL_DATA)"
         )
     return SHARED_DATA
-
-
-@pytest.fixture
-def keras_ops_loss():
-    """`EDLLoss` computed with `keras.ops` even where the fused kernel would run."""
-    from keras_evidential import native
-
-    native.set_enabled(False)
-    yield
-    native.set_enabled(None)

@@ -347,7 +347,7 @@ def test_both_stages_finite_on_extreme_logits(batch, evidence, risk, stage):
 OVERFLOWING_LOGITS = np.array([[3e38, 3e38, 0.0]], np.float32)
 
 
-def test_stage_one_gradient_ignores_a_nan_edl_branch(keras_ops_loss):
+def test_stage_one_gradient_ignores_a_nan_edl_branch():
     labels = np.array([0])
     edl = ke.losses.EDLLoss(risk="log", from_logits=True, stage=2)
     assert not np.isfinite(ops.convert_to_numpy(edl(labels, OVERFLOWING_LOGITS)))
@@ -359,7 +359,7 @@ def test_stage_one_gradient_ignores_a_nan_edl_branch(keras_ops_loss):
     )
 
 
-def test_compiled_stage_one_step_ignores_a_nan_edl_branch(keras_ops_loss):
+def test_compiled_stage_one_step_ignores_a_nan_edl_branch():
     """The same inside `fit`'s compiled step, where both branches are traced."""
     model = keras.Sequential(
         [

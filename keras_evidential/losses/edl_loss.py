@@ -5,7 +5,6 @@ import math
 import keras
 from keras import ops
 
-from keras_evidential import native
 from keras_evidential.dirichlet import RISKS
 from keras_evidential.dirichlet import alpha_from_evidence
 from keras_evidential.dirichlet import misleading_evidence_kl
@@ -26,10 +25,6 @@ def edl_loss(y_true, alpha, risk="mse", kl_weight=0.0, validate=False):
     alpha_tilde = y + (1 - y) * alpha
     ```
 
-    On TensorFlow's CPU, outside XLA, this runs as one fused op (see
-    `keras_evidential.native`); elsewhere as the `keras.ops` functions of
-    `keras_evidential.dirichlet`. Both give the same values and gradients.
-
     Args:
         y_true: Integer labels of shape `alpha.shape[:-1]` or one-hot labels
             of shape `alpha.shape`.
@@ -44,8 +39,6 @@ def edl_loss(y_true, alpha, risk="mse", kl_weight=0.0, validate=False):
         The loss per sample, shape `alpha.shape[:-1]`.
     """
     y = one_hot_targets(y_true, alpha)
-    if native.can_fuse(alpha):
-        return native.edl_loss(y, alpha, kl_weight, risk, validate=validate)
     if validate:
         check_concentrations(alpha)
     return RISKS[risk](y, alpha) + kl_weight * misleading_evidence_kl(y, alpha)
@@ -72,11 +65,6 @@ class EDLLoss(keras.losses.Loss):
     and XLA). With `from_logits=True` the loss also has a `stage` variable:
     stage 1 is softmax cross-entropy on the logits (TEDL's first stage),
     stage 2 the EDL loss; `TwoStageFit` switches it during `fit`.
-
-    On TensorFlow's CPU, outside XLA, the EDL loss, its gradients and the
-    check of `alpha` run as one op compiled on first use
-    (`keras_evidential.native`), so that the loss costs a small network's
-    training step no more than cross-entropy does.
 
     Args:
         risk: The Bayes risk: `"mse"` (sum of squares; default, the risk of

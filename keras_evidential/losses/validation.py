@@ -60,10 +60,7 @@ def check_concentrations(alpha, argument="y_pred"):
 
 
 def concentration_error_message(argument="y_pred"):
-    """What a failed `check_concentrations` says, before the received values.
-
-    The fused loss kernel (`keras_evidential.native`) raises the same text.
-    """
+    """What a failed `check_concentrations` says, before the received values."""
     return (
         f"`{argument}` must hold finite Dirichlet concentrations alpha >= 1 "
         "(the output of `DirichletOutput`); it may not contain NaN or inf. "
