@@ -17,7 +17,7 @@ execution differs):
   epoch, batched, prefetched) instead of NumPy arrays, with XLA and
   `steps_per_execution=32`.
 - `towers_x10`: ten trials of the same condition (seeds 0-9) trained at once
-  as one model by `keras_evidential.experiments.medl.towers` (each tower
+  as one model by `experiments.medl.towers` (each tower
   keeps its own weights, optimizer state, shuffling and early stopping), as
   the m-EDL reproduction runs its grid; the time reported is the group's
   divided by ten. Its data come from the reproduction's own mixing code
@@ -86,8 +86,8 @@ def run_towers(towers, data_dir, max_epochs, smoke):
     """`towers` trials of MNIST + Fashion-MNIST at rate 0.25, as one model."""
     import tempfile
 
-    from keras_evidential.experiments.medl import experiment
-    from keras_evidential.experiments.medl import towers as towers_lib
+    from experiments.medl import experiment
+    from experiments.medl import towers as towers_lib
 
     if smoke:
         towers = 2

@@ -237,7 +237,7 @@ def load_mnist(data_dir, limit=None):
     `"mnist"` or, when the IDX files are absent, `"synthetic"` (random pixels
     of the same shapes, enough for timing).
     """
-    from keras_evidential.data.idx import read_idx
+    from experiments.data.idx import read_idx
 
     folder = Path(data_dir) / "mnist"
     files = [
@@ -280,7 +280,7 @@ def load_mnist(data_dir, limit=None):
 
 def load_unknown_class(data_dir, name="fashion_mnist", limit=None):
     """Fashion-MNIST training images (m-EDL's class u), or synthetic ones."""
-    from keras_evidential.data.idx import read_idx
+    from experiments.data.idx import read_idx
 
     path = Path(data_dir) / name / "train-images-idx3-ubyte.gz"
     if path.exists():

@@ -1,29 +1,22 @@
-"""The small MNIST / Fashion-MNIST sample that ships inside the package.
+"""Rebuilds the examples' MNIST / Fashion-MNIST sample from the originals.
 
-It lets the quickstart, the examples and the tests run offline on a fresh
-machine. See `sample/README.md` for its contents, licences and citations.
+`python -m experiments.data.build_sample [--data-dir DIR]` writes
+`examples/data/mnist_fashion_sample.npz`.
 """
 
+import argparse
 import os
+import sys
 
 import numpy as np
 
-SAMPLE_PATH = os.path.join(os.path.dirname(__file__), "sample", "mnist_fashion_sample.npz")
-SIZES = {"mnist_train": 3000, "mnist_test": 1000, "fashion_train": 1000, "fashion_test": 1000}
+from experiments.data.datasets import resolve_data_dir
+from experiments.data.idx import read_idx
+from experiments.harness import REPO
 
-
-def load_sample():
-    """Loads the shipped sample.
-
-    Returns:
-        A dict of uint8 arrays `(N, 28, 28)`: `"mnist_train"` (3,000 digits
-        from MNIST's training split), `"mnist_test"` (1,000 from its test
-        split), `"fashion_train"` and `"fashion_test"` (1,000 Fashion-MNIST
-        images each, from the matching splits), and int64 labels
-        `"mnist_train_labels"`, `"mnist_test_labels"` (0-9).
-    """
-    with np.load(SAMPLE_PATH) as data:
-        return {key: data[key] for key in data.files}
+sys.path.insert(0, str(REPO / "examples"))
+from _sample import SAMPLE_PATH  # noqa: E402
+from _sample import SIZES  # noqa: E402
 
 
 def build_sample(data_dir, path=SAMPLE_PATH, seed=0):
@@ -32,8 +25,6 @@ def build_sample(data_dir, path=SAMPLE_PATH, seed=0):
     Draws, without replacement and with a fixed seed, `SIZES` images from the
     `mnist/` and `fashion_mnist/` folders of `data_dir`.
     """
-    from keras_evidential.data.idx import read_idx
-
     rng = np.random.default_rng(seed)
     arrays = {}
     for dataset, folder in (("mnist", "mnist"), ("fashion", "fashion_mnist")):
@@ -46,3 +37,14 @@ def build_sample(data_dir, path=SAMPLE_PATH, seed=0):
                 arrays[f"{dataset}_{split}_labels"] = labels[index].astype(np.int64)
     np.savez_compressed(path, **arrays)
     return path
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=None)
+    args = parser.parse_args(argv)
+    print(build_sample(resolve_data_dir(args.data_dir)))
+
+
+if __name__ == "__main__":
+    main()

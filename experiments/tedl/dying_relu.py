@@ -7,7 +7,7 @@ whose evidence died everywhere, leaving vacuity 1 for every input.
 
 import numpy as np
 
-from keras_evidential.layers import get_evidence
+from keras_evidential.layers.evidence import get as get_evidence
 
 
 def evidence_diagnostics(evidence):

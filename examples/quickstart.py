@@ -1,13 +1,13 @@
 """Quickstart: EDL vs m-EDL on the shipped MNIST / Fashion-MNIST sample.
 
-`python -m keras_evidential` trains, on 2 CPU cores in well under a minute:
+`python examples/quickstart.py` trains, on 2 CPU cores in well under a minute:
 - EDL: MNIST digits only (K = 10), "unknown" decided by a vacuity threshold;
 - m-EDL: MNIST digits plus Fashion-MNIST images labelled as the unknown class
   u (index 10), predicting u by argmax, with no threshold;
 and prints the accuracy for known classes, the accuracy (recall) for the unknown
 class and the precision of "unknown" predictions on held-out digits and
 held-out Fashion-MNIST images. The model and training protocol are
-those of the m-EDL author's code (REFERENCE.md, section 2).
+those of the m-EDL author's code (docs/formulas.md, m-EDL).
 """
 
 import argparse
@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 import keras_evidential as ke
-from keras_evidential.data.sample import load_sample
+from _sample import digits_and_fashion
 from keras_evidential.evaluation import accuracy_vs_threshold
 from keras_evidential.evaluation import uncertainty_metrics
 
@@ -67,14 +67,11 @@ def train(model, x, y, epochs, verbose):
 
 
 def run(output_dir, epochs=40, thresholds=(0.3, 0.5, 0.7), seed=0, verbose=2):
-    sample = load_sample()
-    flat = lambda images: images.reshape(len(images), -1).astype("float32") / 255.0
-    x_digits, y_digits = flat(sample["mnist_train"]), sample["mnist_train_labels"]
-    x_fashion = flat(sample["fashion_train"])
-    x_test = np.concatenate([flat(sample["mnist_test"]), flat(sample["fashion_test"])])
-    y_test = np.concatenate(
-        [sample["mnist_test_labels"], np.full(len(sample["fashion_test"]), NUM_CLASSES)]
+    (x_digits, y_digits), (x_digits_test, y_digits_test), x_fashion, x_fashion_test = (
+        digits_and_fashion()
     )
+    x_test = np.concatenate([x_digits_test, x_fashion_test])
+    y_test = np.concatenate([y_digits_test, np.full(len(x_fashion_test), NUM_CLASSES)])
 
     rows = []
     start = time.perf_counter()
@@ -97,7 +94,7 @@ def run(output_dir, epochs=40, thresholds=(0.3, 0.5, 0.7), seed=0, verbose=2):
     medl = build_model(unknown_class=True, seed=seed)
     epochs_medl = train(medl, x_train[order], y_train[order], epochs, verbose)
     alpha_plus = medl.predict(x_test, batch_size=1024, verbose=0)
-    figures = uncertainty_metrics(alpha_plus, y_test, unknown_head=True)
+    figures = uncertainty_metrics(alpha_plus, y_test, unknown_class=True)
     rows.append((
         "m-EDL", "argmax (none)", epochs_medl, figures["known_accuracy"],
         figures["unknown_recall"], figures["unknown_precision"],
@@ -137,7 +134,7 @@ def _markdown_table(header, rows):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m keras_evidential quickstart",
+        prog="python examples/quickstart.py",
         description="Train EDL and m-EDL on the shipped sample and print a table.",
     )
     parser.add_argument("--output-dir", default="keras_evidential_results",
@@ -150,3 +147,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     run(args.output_dir, epochs=args.epochs, seed=args.seed, verbose=args.verbose)
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from keras_evidential import data
+from experiments.data import datasets as data
 
 
 def test_mnist_shapes_labels_and_mean(shared_data):
@@ -89,14 +89,14 @@ def test_tf_dataset_pipeline(shared_data):
 
 def test_data_dir_resolution(tmp_path, monkeypatch):
     (tmp_path / "mnist").mkdir()
-    monkeypatch.setenv(data.datasets.DATA_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))
     assert data.resolve_data_dir() == tmp_path
     assert data.resolve_data_dir(tmp_path / "mnist") == tmp_path / "mnist"
     with pytest.raises(FileNotFoundError, match="data_dir="):
         data.resolve_data_dir(tmp_path / "absent")
     with pytest.raises(FileNotFoundError, match="No mnist train split"):
         data.load_mnist("train")
-    monkeypatch.setenv(data.datasets.DATA_DIR_ENV, str(tmp_path / "absent"))
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path / "absent"))
     with pytest.raises(FileNotFoundError, match="KERAS_EVIDENTIAL_DATA"):
         data.resolve_data_dir()
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_evidential.experiments.medl import scoring
-from keras_evidential.experiments.medl.experiment import RATES
+from experiments.medl import scoring
+from experiments.medl.experiment import RATES
 
 NAMES = {
     "none": "none",

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_evidential import data
+from experiments.data import datasets as data
 from keras_evidential.data.mixing import mix_indices
-from keras_evidential.data.mixing import split_pool
-from keras_evidential.experiments.medl import scoring
-from keras_evidential.experiments.medl import towers as towers_lib
+from experiments.data.datasets import split_pool
+from experiments.medl import scoring
+from experiments.medl import towers as towers_lib
 
 RATES = (0.25, 0.5, 0.75)
 TEST_SETS = (("none", 0.0),) + tuple(

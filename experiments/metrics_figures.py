@@ -26,7 +26,7 @@ from keras_evidential import callbacks
 from keras_evidential import evaluation
 from keras_evidential import layers
 from keras_evidential import losses
-from keras_evidential.data.idx import read_idx
+from experiments.data.idx import read_idx
 
 HERE = Path(__file__).resolve().parent
 SEED = 7

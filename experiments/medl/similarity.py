@@ -8,7 +8,7 @@ Table 5 and Fig. 7).
 
 import numpy as np
 
-from keras_evidential import data
+from experiments.data import datasets as data
 
 DATASETS = ("mnist", "emnist", "fashion", "cifar")
 LABELS = {"mnist": "MNIST", "emnist": "EMNIST", "fashion": "Fashion-MNIST", "cifar": "CIFAR-10 gray"}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_evidential.data.idx import read_idx
+from experiments.data.idx import read_idx
 
 DATA_DIR_ENV = "KERAS_EVIDENTIAL_DATA"
 
@@ -318,3 +318,21 @@ def _load_tfds(name, split, tfds_dir):
     if name == "emnist_letters":
         x = np.ascontiguousarray(np.swapaxes(x, 1, 2))
     return x, np.asarray(y).astype(np.int64)
+
+
+def split_pool(n, first_size, seed):
+    """Splits `range(n)` at random into two disjoint index sets.
+
+    Used where one dataset must feed both the training and the test side
+    (EMNIST Letters here): the two sides draw from disjoint pools.
+
+    Returns:
+        `(first, second)`: sorted int64 index arrays of sizes `first_size`
+        and `n - first_size`.
+    """
+    if not 0 <= first_size <= n:
+        raise ValueError(
+            f"`first_size` must be in [0, {n}]. Received: first_size={first_size}"
+        )
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[:first_size]), np.sort(order[first_size:])

@@ -1,6 +1,6 @@
 """Reproduce TEDL (Li, Shen, Charles, 2022) on public sentence-pair tasks.
 
-`python -m keras_evidential tedl --help`. Trains the two-tower model with
+`python -m experiments.tedl --help`. Trains the two-tower model with
 softmax cross-entropy (`ce`), EDL (`edl`: ReLU evidence, annealed KL) and TEDL
 (`tedl`: cross-entropy stage, then EDL with ELU evidence) over seeds, KL
 increments lambda and training-set sizes, and records per epoch the ROC AUC,
@@ -63,7 +63,7 @@ def parse_sizes(text):
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        prog="python -m keras_evidential tedl",
+        prog="python -m experiments.tedl",
         description="CE vs EDL vs TEDL on a public binary text-pair task.",
     )
     parser.add_argument("--task", default="twitter_url", choices=["twitter_url", "wikiqa"])
@@ -146,7 +146,7 @@ def read_rows(path):
 
 def append_rows(path, rows):
     """Appends one run's rows; the header is written with the first run."""
-    from keras_evidential.experiments.tedl.report import COLUMNS
+    from experiments.tedl.report import COLUMNS
 
     new = not Path(path).exists() or Path(path).stat().st_size == 0
     with open(path, "a", newline="") as f:
@@ -165,7 +165,7 @@ def write_log(out, argv, started, trained, planned):
 
     line = (
         f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(started))} "
-        f"python -m keras_evidential tedl {' '.join(argv if argv is not None else sys.argv[1:])}"
+        f"python -m experiments.tedl {' '.join(argv if argv is not None else sys.argv[1:])}"
         f" | {platform.node()}, {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} cores, {platform.system()}, TF {tf.__version__}"
         f" | {trained} of {planned} runs trained, wall {time.time() - started:.0f} s\n"
@@ -180,8 +180,8 @@ class Corpus:
     def __init__(self, args, train_size):
         import tensorflow as tf
 
-        from keras_evidential.data.textpairs import load_text_pairs
-        from keras_evidential.models import make_vectorizer
+        from experiments.data.textpairs import load_text_pairs
+        from experiments.tedl.two_tower import make_vectorizer
 
         train = load_text_pairs(args.task, "train", args.data_dir)
         test = load_text_pairs(args.task, "test", args.data_dir)
@@ -217,10 +217,10 @@ def train_one(args, corpus, method, lam, seed, log=print):
 
     from keras_evidential.callbacks import KLAnnealing
     from keras_evidential.callbacks import TwoStageFit
-    from keras_evidential.experiments.tedl.epoch_log import EpochEvaluator
-    from keras_evidential.layers import get_evidence
+    from experiments.tedl.epoch_log import EpochEvaluator
+    from keras_evidential.layers.evidence import get as get_evidence
     from keras_evidential.losses import EDLLoss
-    from keras_evidential.models import build_two_tower_model
+    from experiments.tedl.two_tower import build_two_tower_model
 
     two_stage, evidence = parse_method(method)
     keras.utils.set_random_seed(seed)
@@ -256,7 +256,7 @@ def train_one(args, corpus, method, lam, seed, log=print):
     )
     wall = time.time() - start
     if args.save_model:
-        from keras_evidential.models import build_text_pair_model
+        from experiments.tedl.two_tower import build_text_pair_model
 
         build_text_pair_model(corpus.vectorizer, model).save(args.save_model)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -347,7 +347,7 @@ def main(argv=None):
             )
         write_log(out, argv, started, trained, len(runs))
     if not args.no_report:
-        from keras_evidential.experiments.tedl.report import write_report
+        from experiments.tedl.report import write_report
 
         written = write_report(csv_path, out)
         print("wrote " + ", ".join(str(p) for p in written), flush=True)

@@ -24,17 +24,25 @@ import numpy as np
 from keras import ops
 
 
-def check_labels(labels, num_classes):
+def check_labels(labels, num_classes, message=None):
     """Checks that integer labels are class indices in `[0, num_classes)`."""
     labels = ops.convert_to_tensor(labels)
     if _statically_empty(labels):
         return
     minimum, maximum = ops.min(labels), ops.max(labels)
+    if message is None:
+        message = (
+            f"Integer labels must be class indices in [0, {num_classes}) for a "
+            f"prediction with {num_classes} outputs (for an m-EDL model ending "
+            f"in `UnknownClassHead` these include the unknown class, index "
+            f"{num_classes - 1}; a model without that head has no output for "
+            "unknown samples, so evaluate them with "
+            "`keras_evidential.evaluation.evaluate_uncertainty` or the "
+            "`keras_evidential.metrics`, not with this loss)."
+        )
     _check(
         ops.logical_and(minimum >= 0, maximum < num_classes),
-        f"Integer labels must be class indices in [0, {num_classes}) for a "
-        f"prediction with {num_classes} outputs (with `UnknownClassHead`, "
-        f"index {num_classes - 1} is the unknown class).",
+        message,
         "y_true",
         minimum,
         maximum,
@@ -44,7 +52,7 @@ def check_labels(labels, num_classes):
 def check_concentrations(alpha, argument="y_pred"):
     """Checks that Dirichlet concentrations are finite and >= 1."""
     alpha = ops.convert_to_tensor(alpha)
-    if _statically_empty(alpha):
+    if _statically_empty(alpha) or _is_placeholder(alpha):
         return
     # Two reductions decide it: min and max propagate NaN on every backend,
     # and NaN fails both comparisons. Fewer ops than `isfinite` + `all`
@@ -59,6 +67,28 @@ def check_concentrations(alpha, argument="y_pred"):
     )
 
 
+def check_finite(x, argument):
+    """Checks that a float tensor holds no NaN or inf.
+
+    Evidence functions hide non-finite values: ReLU(NaN) is NaN in plain
+    kernels but 0 in TensorFlow's fused CPU kernels, so a NaN in the input
+    features would become alpha = 1 ("I don't know") instead of an error.
+    The logits are therefore checked before the evidence function.
+    """
+    x = ops.convert_to_tensor(x)
+    if _statically_empty(x) or _is_placeholder(x):
+        return
+    minimum, maximum = ops.min(x), ops.max(x)
+    _check(
+        ops.logical_and(minimum > float("-inf"), maximum < float("inf")),
+        f"{argument} must be finite; it contains NaN or inf, which usually "
+        "comes from NaN or inf in the input features (or a diverged model).",
+        argument,
+        minimum,
+        maximum,
+    )
+
+
 def concentration_error_message(argument="y_pred"):
     """What a failed `check_concentrations` says, before the received values."""
     return (
@@ -66,6 +96,13 @@ def concentration_error_message(argument="y_pred"):
         "(the output of `DirichletOutput`); it may not contain NaN or inf. "
         "For raw logits pass `from_logits=True`."
     )
+
+
+def _is_placeholder(x):
+    # Keras traces a layer's output shape on the PyTorch backend with
+    # tensors on the "meta" device, which hold no values to check.
+    device = getattr(x, "device", None)
+    return getattr(device, "type", None) == "meta"
 
 
 def _statically_empty(x):

@@ -14,8 +14,8 @@ from keras import ops
 
 from keras_evidential import dirichlet
 from keras_evidential import evaluation
-from keras_evidential.experiments.tedl import runner
-from keras_evidential.experiments.tedl.epoch_log import THRESHOLDS
+from experiments.tedl import runner
+from experiments.tedl.epoch_log import THRESHOLDS
 
 args = runner.build_parser().parse_args(["--seeds", "0"])
 corpus = runner.Corpus(args, None)

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_evidential.experiments.medl import experiment
-from keras_evidential.experiments.medl import towers
+from experiments.medl import experiment
+from experiments.medl import towers
 
 K = 10
 

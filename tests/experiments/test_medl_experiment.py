@@ -7,8 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_evidential.experiments.medl import scoring
-from keras_evidential.experiments.medl import towers
+from experiments.medl import scoring
+from experiments.medl import towers
 from keras_evidential.layers.learned_unknown_class_head import (
     LearnedUnknownClassHead,
 )
@@ -139,7 +139,7 @@ def test_learned_head_rejects_bad_inputs():
 
 
 def test_medl_command_end_to_end(shared_data, tmp_path):
-    from keras_evidential.experiments.medl import runner
+    from experiments.medl import runner
 
     out = tmp_path / "medl"
     argv = [

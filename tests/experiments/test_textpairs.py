@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from keras_evidential.data.textpairs import TextPairs
-from keras_evidential.data.textpairs import as_dataset
-from keras_evidential.data.textpairs import load_text_pairs
+from experiments.data.textpairs import TextPairs
+from experiments.data.textpairs import as_dataset
+from experiments.data.textpairs import load_text_pairs
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "textpairs"
 needs_data = pytest.mark.skipif(

@@ -1,4 +1,4 @@
-"""`python -m keras_evidential medl`: reproduce the m-EDL paper's studies.
+"""`python -m experiments.medl`: reproduce the m-EDL paper's studies.
 
 Subcommands:
 - `run`: trains the trials of the chosen studies (resumable: trainings
@@ -16,14 +16,14 @@ import sys
 import time
 from pathlib import Path
 
-from keras_evidential.experiments.medl import experiment
+from experiments.medl import experiment
 
 DEFAULT_OUT = "docs/results/medl"
 
 
 def _parser():
     parser = argparse.ArgumentParser(
-        prog="python -m keras_evidential medl",
+        prog="python -m experiments.medl",
         description="Reproduce the m-EDL paper (Nagahama 2023) on MNIST with "
         "Fashion-MNIST, EMNIST Letters and CIFAR-10 gray as the unknown class.",
     )
@@ -79,8 +79,8 @@ def _log(message):
 
 
 def _run(args):
-    from keras_evidential.experiments.medl import report
-    from keras_evidential.experiments.medl import towers
+    from experiments.medl import report
+    from experiments.medl import towers
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -110,7 +110,7 @@ def _run(args):
     with open(out / "runs.log", "a") as log:
         log.write(
             f"{datetime.datetime.now(datetime.timezone.utc).isoformat()} start: "
-            f"python -m keras_evidential medl {shlex.join(args.argv)}"
+            f"python -m experiments.medl {shlex.join(args.argv)}"
             f" | {experiment.machine_description()} | {len(pending)} trainings pending\n"
         )
     if pending:
@@ -158,7 +158,7 @@ def main(argv=None):
     if args.command == "run":
         return _run(args)
     if args.command == "report":
-        from keras_evidential.experiments.medl import report
+        from experiments.medl import report
 
         csv_path = Path(args.out) / "trials.csv"
         if not csv_path.is_file():
@@ -167,7 +167,7 @@ def main(argv=None):
         for path in report.write_report(csv_path, args.out):
             _log(f"wrote {path}")
         return 0
-    from keras_evidential.experiments.medl import similarity
+    from experiments.medl import similarity
 
     means = similarity.write(args.out, args.pairs, args.seed, args.data_dir)
     _log(f"wrote {Path(args.out) / 'ssim.md'}; SSIM to MNIST: {means[0].round(4)}")

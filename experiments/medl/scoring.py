@@ -45,9 +45,9 @@ def score(alpha, labels, head):
     `acc_k` and `acc_u` are EDL's at threshold 1 (nothing is rejected) and
     m-EDL's argmax over K + 1.
     """
-    unknown_head = head != "edl"
+    unknown_class = head != "edl"
     curves = accuracy_vs_threshold(
-        alpha, labels, THRESHOLDS + (None,), unknown_head=unknown_head
+        alpha, labels, THRESHOLDS + (None,), unknown_class=unknown_class
     )
     scores = {
         curve_column(name, t): float(curves[key][i])

@@ -8,8 +8,8 @@ from keras import ops
 
 from keras_evidential import dirichlet
 from keras_evidential import evaluation
-from keras_evidential.experiments.tedl.dying_relu import evidence_diagnostics
-from keras_evidential.layers import get_evidence
+from experiments.tedl.dying_relu import evidence_diagnostics
+from keras_evidential.layers.evidence import get as get_evidence
 
 # u <= threshold keeps a sample; the last threshold, 1.0, keeps every sample.
 THRESHOLDS = tuple(round(0.1 * i, 1) for i in range(1, 11))

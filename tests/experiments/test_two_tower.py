@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from keras_evidential.models import PairInteraction
-from keras_evidential.models import TokenEncoder
-from keras_evidential.models import build_text_pair_model
-from keras_evidential.models import build_two_tower_model
-from keras_evidential.models import make_vectorizer
+from experiments.tedl.two_tower import PairInteraction
+from experiments.tedl.two_tower import TokenEncoder
+from experiments.tedl.two_tower import build_text_pair_model
+from experiments.tedl.two_tower import build_two_tower_model
+from experiments.tedl.two_tower import make_vectorizer
 
 WORDS = "red green blue cat dog bird tree lake hill road car ship".split()
 

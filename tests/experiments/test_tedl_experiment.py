@@ -7,8 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_evidential.experiments.tedl import dying_relu
-from keras_evidential.experiments.tedl import runner
+from experiments.tedl import dying_relu
+from experiments.tedl import runner
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "textpairs"
 
