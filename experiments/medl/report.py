@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments.harness import paired_test
 from experiments.medl import scoring
 from experiments.medl.experiment import RATES
 
@@ -148,6 +149,9 @@ def tables_markdown(rows):
             out.append(comparison_line(rows, "medl", "none", 0.0, test_u, test_rate))
     out.append(table6_markdown(rows))
     out.append(claims_markdown(rows))
+    out.append(q1_matched_threshold_markdown(rows))
+    out.append(q2a_train_rate_markdown(rows))
+    out.append(learned_head_markdown(rows))
     return "".join(out)
 
 
@@ -158,16 +162,31 @@ TABLE6_CASES = (
 )
 
 
-def table6_values(rows, model, train_u, test_u, train_rate=None, test_rate=None):
-    """acc_u per seed, averaged over the selected rate cells of a case."""
+def table6_per_seed(
+    rows, model, train_u, test_u, train_rate=None, test_rate=None, key="acc_u"
+):
+    """seed -> `key` averaged over the selected rate cells of a case.
+
+    One value per seed, so that a std over these values is a std over seeds
+    (the rate cells of one seed share a trained model or a test set).
+    """
     per_seed = {}
     for row in select(rows, model=model, train_u=train_u, test_u=test_u):
         if train_rate is not None and abs(row["train_rate"] - train_rate) > 1e-9:
             continue
         if test_rate is not None and abs(row["test_rate"] - test_rate) > 1e-9:
             continue
-        per_seed.setdefault(row["seed"], []).append(row["acc_u"])
-    return [float(np.mean(v)) for v in per_seed.values()]
+        per_seed.setdefault(row["seed"], []).append(row[key])
+    return {seed: float(np.mean(v)) for seed, v in per_seed.items()}
+
+
+def table6_values(
+    rows, model, train_u, test_u, train_rate=None, test_rate=None, key="acc_u"
+):
+    """`key` per seed, averaged over the selected rate cells of a case."""
+    return list(
+        table6_per_seed(rows, model, train_u, test_u, train_rate, test_rate, key).values()
+    )
 
 
 def table6_markdown(rows):
@@ -176,7 +195,8 @@ def table6_markdown(rows):
         "Case 1: train EMNIST / test Fashion; Case 2: train Fashion / test "
         "EMNIST; Case 3: train CIFAR-10 gray / test EMNIST. 'all cells' = per "
         "seed, the mean over the 3 x 3 train x test rates, then mean ± std over "
-        "seeds. 'learned alpha_u' = `LearnedUnknownClassHead` (beyond the paper).\n\n"
+        "the per-seed means (acc u and acc k alike). 'learned alpha_u' = "
+        "`LearnedUnknownClassHead` (beyond the paper).\n\n"
         "| case | train rate | test rate | m-EDL acc u | learned alpha_u acc u "
         "| m-EDL acc k | learned alpha_u acc k |\n|---|---|---|---|---|---|---|\n"
     ]
@@ -193,13 +213,9 @@ def table6_markdown(rows):
                 values[model] = table6_values(
                     rows, model, train_u, test_u, train_rate, test_rate
                 )
-                picked = [
-                    r
-                    for r in select(rows, model=model, train_u=train_u, test_u=test_u)
-                    if (train_rate is None or abs(r["train_rate"] - train_rate) < 1e-9)
-                    and (test_rate is None or abs(r["test_rate"] - test_rate) < 1e-9)
-                ]
-                values[model + "_k"] = [r["acc_k"] for r in picked]
+                values[model + "_k"] = table6_values(
+                    rows, model, train_u, test_u, train_rate, test_rate, key="acc_k"
+                )
             out.append(
                 f"| {name} | {label[0]} | {label[1]} | {fmt(values['medl'])} "
                 f"| {fmt(values['medl-learned'])} | {fmt(values['medl_k'])} "
@@ -361,26 +377,42 @@ def claims_markdown(rows):
 
     pairs = _paired(rows, "medl", "none", 0.0, "none", 0.0, "acc_k", no_rejection)
     if pairs:
-        diff = [100 * (a - b) for a, b in pairs]
-        out.append(
-            f"- Q1 (no u): m-EDL acc k {100 * _mean([a for a, _ in pairs]):.2f} vs "
-            f"EDL {100 * _mean([b for _, b in pairs]):.2f}; paired difference "
-            f"{_mean(diff):+.2f} ± {stats(diff)[1]:.2f} pp over {len(pairs)} seeds.\n"
+        diff, wins, t_p, w_p = _paired_cells(*zip(*pairs))
+        line = (
+            f"- Q1 (no u): m-EDL acc k (threshold-free) "
+            f"{100 * _mean([a for a, _ in pairs]):.2f} vs EDL without rejection "
+            f"{100 * _mean([b for _, b in pairs]):.2f}: paired {diff} pp over "
+            f"{len(pairs)} seeds (m-EDL higher in {wins}; p {t_p} t-test, {w_p} "
+            "Wilcoxon)"
         )
+        for t in (0.5, 0.95):
+            accepted = lambda r, t=t: r[scoring.curve_column("acc_k_ref", t)]  # noqa: E731
+            at_t = _paired(rows, "medl", "none", 0.0, "none", 0.0, "acc_k", accepted)
+            diff, wins, t_p, w_p = _paired_cells(*zip(*at_t))
+            line += (
+                f"; vs EDL over accepted samples at t = {t:g} "
+                f"{100 * _mean([b for _, b in at_t]):.2f}: {diff} pp (higher in "
+                f"{wins}; p {t_p} / {w_p})"
+            )
+        out.append(line + ".\n")
     for case, train_u, test_u in (("1", "emnist", "fashion"), ("2", "fashion", "emnist")):
         k_ref, k_plain, u_prec, u_rec, medl_k, medl_u = [], [], [], [], [], []
+        seed_cells = {"ref": [0, 0], "plain": [0, 0]}
         for train_rate in RATES:
             for test_rate in RATES:
                 args = (rows, "medl", train_u, train_rate, test_u, test_rate)
-                for store, key, fn in (
-                    (k_ref, "acc_k", ref_k),
-                    (k_plain, "acc_k", no_rejection),
-                    (u_prec, "acc_u", ref_u),
-                    (u_rec, "acc_u", recall_u),
+                for store, key, fn, per_seed in (
+                    (k_ref, "acc_k", ref_k, seed_cells["ref"]),
+                    (k_plain, "acc_k", no_rejection, seed_cells["plain"]),
+                    (u_prec, "acc_u", ref_u, None),
+                    (u_rec, "acc_u", recall_u, None),
                 ):
                     p = _paired(*args, key, fn)
                     if p:
                         store.append((_mean([a for a, _ in p]), _mean([b for _, b in p])))
+                    if p and per_seed is not None:
+                        per_seed[0] += sum(a >= b for a, b in p)
+                        per_seed[1] += len(p)
                 trained, _ = cell(*args)
                 if trained:
                     medl_k.append(_mean([r["acc_k"] for r in trained]))
@@ -391,7 +423,9 @@ def claims_markdown(rows):
         out.append(
             f"- Q2 case {case} (train {NAMES[train_u]}, test {NAMES[test_u]}), "
             f"{len(k_ref)} of 9 rate cells: m-EDL acc k >= EDL's (ref., avg t) in "
-            f"{wins(k_ref)}, >= EDL without rejection in {wins(k_plain)}; m-EDL acc k "
+            f"{wins(k_ref)}, >= EDL without rejection in {wins(k_plain)} (per seed and "
+            f"cell: {seed_cells['ref'][0]}/{seed_cells['ref'][1]} and "
+            f"{seed_cells['plain'][0]}/{seed_cells['plain'][1]}); m-EDL acc k "
             f"spans {100 * min(medl_k):.2f}–{100 * max(medl_k):.2f} over the cells "
             f"(EDL ref. avg t: {100 * min(b for _, b in k_ref):.2f}–"
             f"{100 * max(b for _, b in k_ref):.2f}). m-EDL acc u "
@@ -445,3 +479,134 @@ def claims_markdown(rows):
             "(paper: Case 1 > Case 2 > Case 3).\n"
         )
     return "".join(out)
+
+
+def _p_value(p):
+    if p is None:
+        return "n/a"
+    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+
+
+def _paired_cells(a, b):
+    """Markdown cells of a paired test of a - b (in pp): mean ± std, wins, p-values."""
+    result = paired_test(a, b)
+    return (
+        f"{100 * result['mean_diff']:+.2f} ± {100 * result['std_diff']:.2f}",
+        f"{result['wins']}/{result['n']}",
+        _p_value(result["t_p"]),
+        _p_value(result["wilcoxon_p"]),
+    )
+
+
+def q1_matched_threshold_markdown(rows):
+    """Q1 as the paper's Fig. 3b: m-EDL and EDL at the same vacuity threshold."""
+    medl = {r["seed"]: r for r in cell(rows, "medl", "none", 0.0, "none", 0.0)[0]}
+    edl = {r["seed"]: r for r in cell(rows, "medl", "none", 0.0, "none", 0.0)[1]}
+    seeds = sorted(set(medl) & set(edl))
+    if not seeds:
+        return ""
+    thresholds = [t for t in scoring.THRESHOLDS if t > 0]
+    column = lambda t: scoring.curve_column("acc_k_ref", t)  # noqa: E731
+    out = [
+        "\n## Q1 at matched thresholds (the paper's Fig. 3b)\n\n"
+        "Both models' accuracy over the accepted MNIST test samples at the same "
+        "threshold t on the K-class vacuity (for m-EDL from p_bar, as in Fig. 3b); "
+        "paired per seed (same test set), m-EDL − EDL in pp; 'wins' = seeds where "
+        "m-EDL is higher; p-values two-sided (paired t, Wilcoxon signed-rank).\n\n"
+        "| t | m-EDL acc k | EDL acc k | m-EDL − EDL | wins | t-test p | Wilcoxon p |\n"
+        "|---|---|---|---|---|---|---|\n"
+    ]
+    for t in thresholds:
+        a = [medl[s][column(t)] for s in seeds]
+        b = [edl[s][column(t)] for s in seeds]
+        out.append(
+            f"| {t:.2f} | {fmt(a)} | {fmt(b)} | " + " | ".join(_paired_cells(a, b)) + " |\n"
+        )
+    below_everywhere = sum(
+        all(medl[s][column(t)] < edl[s][column(t)] for t in thresholds if t < 1)
+        for s in seeds
+    )
+    out.append(
+        f"\nSeeds where m-EDL is below EDL at every threshold 0 < t < 1: "
+        f"{below_everywhere}/{len(seeds)}.\n"
+    )
+    return "".join(out)
+
+
+def q2a_train_rate_markdown(rows):
+    """Q2a's robustness: m-EDL acc k across training rates, paired per seed.
+
+    One m-EDL training per (train u, train rate, seed) is tested at every
+    test rate, and acc k counts only the MNIST test images, so acc k across
+    test rates is one model on resampled MNIST digits: robust by construction.
+    Across training rates the models differ, so that is the real test.
+    """
+    out = [
+        "\n## Q2a: m-EDL acc k across training rates (paired per seed)\n\n"
+        "Per seed, acc k averaged over the three test rates (one trained model is "
+        "tested at every test rate, so its acc k across test rates is fixed by "
+        "design up to which MNIST digits are sampled: 'test-rate spread' is the "
+        "largest within-seed max − min over test rates). Differences in pp, "
+        "p-values two-sided and not corrected for the three comparisons.\n\n"
+        "| case | test-rate spread (pp) | acc k by train rate 25 / 50 / 75 % "
+        "| 25 − 50 % | p (t / W) | 25 − 75 % | p (t / W) | 50 − 75 % | p (t / W) |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
+    ]
+    for name, train_u, test_u in (
+        ("Case 1 (EMNIST → Fashion)", "emnist", "fashion"),
+        ("Case 2 (Fashion → EMNIST)", "fashion", "emnist"),
+    ):
+        by_rate, spread = {}, 0.0
+        for rate in RATES:
+            by_rate[rate] = table6_per_seed(
+                rows, "medl", train_u, test_u, train_rate=rate, key="acc_k"
+            )
+            for seed in by_rate[rate]:
+                values = [
+                    r["acc_k"]
+                    for r in select(
+                        rows, model="medl", train_u=train_u, test_u=test_u,
+                        train_rate=float(rate), seed=seed,
+                    )
+                ]
+                spread = max(spread, 100 * (max(values) - min(values)))
+        if not all(by_rate.values()):
+            continue
+        cells = [
+            f"{name} | {spread:.2f} | "
+            + " / ".join(f"{fmt(list(by_rate[r].values()))}" for r in RATES)
+        ]
+        for a, b in ((0.25, 0.5), (0.25, 0.75), (0.5, 0.75)):
+            seeds = sorted(set(by_rate[a]) & set(by_rate[b]))
+            diff, _, t_p, w_p = _paired_cells(
+                [by_rate[a][s] for s in seeds], [by_rate[b][s] for s in seeds]
+            )
+            cells.append(f"{diff} | {t_p} / {w_p}")
+        out.append("| " + " | ".join(cells) + " |\n")
+    return "".join(out)
+
+
+def learned_head_markdown(rows):
+    """Beyond the paper: learned alpha_u − fixed alpha_u, paired per seed."""
+    out = [
+        "\n## Beyond the paper: learned alpha_u − fixed alpha_u (paired per seed)\n\n"
+        "Per seed the mean over the 9 rate cells of a case, then the paired "
+        "difference learned − fixed (same seed: same data and test sets), in pp; "
+        "'wins' = seeds where the learned head is higher; p-values two-sided.\n\n"
+        "| case | Δ acc u | wins | t-test p | Wilcoxon p | Δ acc k | wins | t-test p "
+        "| Wilcoxon p |\n|---|---|---|---|---|---|---|---|---|\n"
+    ]
+    for name, train_u, test_u in TABLE6_CASES:
+        cells = [name]
+        for key in ("acc_u", "acc_k"):
+            fixed = table6_per_seed(rows, "medl", train_u, test_u, key=key)
+            learned = table6_per_seed(rows, "medl-learned", train_u, test_u, key=key)
+            seeds = sorted(set(fixed) & set(learned))
+            if len(seeds) < 2:
+                break
+            cells += _paired_cells(
+                [learned[s] for s in seeds], [fixed[s] for s in seeds]
+            )
+        else:
+            out.append("| " + " | ".join(cells) + " |\n")
+    return "".join(out) if len(out) > 1 else ""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments.harness import paired_test
 from experiments.tedl.epoch_log import HISTOGRAM_BINS
 from experiments.tedl.epoch_log import THRESHOLDS
 
@@ -135,9 +136,11 @@ def summary_tables(runs):
                 )
         lines.append("")
         lines += _paired_table(groups)
+        lines += _seed_tests_table(groups)
         lines += _per_epoch_table(groups)
         lines += _threshold_table(groups)
         lines += _lambda_spread_table(groups)
+    lines += _dying_counts_table(runs)
     return "\n".join(lines) + "\n"
 
 
@@ -151,6 +154,9 @@ def _paired_table(groups):
         return []
     lines = [
         "### Paired differences of final AUC (same seed; mean ± std, wins)",
+        "",
+        "Each row pairs the same seeds, and every lambda reuses the same CE run of a",
+        "seed: the rows are not independent (the tests over seeds are below).",
         "",
         "| lambda | CE - EDL | CE - TEDL | TEDL - EDL | TEDL > EDL | seeds |",
         "|---|---|---|---|---|---|",
@@ -170,6 +176,118 @@ def _paired_table(groups):
             f"| {lam:g} | {diff(ce, edl)} | {diff(ce, tedl)} | {diff(tedl, edl)} "
             f"| {wins}/{len(seeds)} | {','.join(map(str, seeds))} |"
         )
+    return lines + [""]
+
+
+def _p_value(p):
+    if p is None:
+        return "n/a"
+    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+
+
+def _seed_tests_table(groups):
+    """CE, EDL and TEDL compared with each seed counted once.
+
+    A seed's difference is averaged over the lambdas it ran at (the lambdas
+    share the seed's CE run, initial weights and batch order), then the paired
+    t and Wilcoxon tests run over seeds. Where an EDL run of a seed died at
+    some epoch, the comparisons are repeated without that seed.
+    """
+    if ("ce", 0.0) not in groups:
+        return []
+    ce = {r.seed: r.final("auc") for r in groups[("ce", 0.0)]}
+    lams = sorted({l for m, l in groups if m in ("edl", "tedl")})
+    finals = {
+        (m, lam): {r.seed: r.final("auc") for r in groups.get((m, lam), [])}
+        for m in ("edl", "tedl")
+        for lam in lams
+    }
+    differences = defaultdict(lambda: defaultdict(list))
+    for lam in lams:
+        edl, tedl = finals[("edl", lam)], finals[("tedl", lam)]
+        for seed in set(ce) & set(edl) & set(tedl):
+            differences["CE - EDL"][seed].append(ce[seed] - edl[seed])
+            differences["CE - TEDL"][seed].append(ce[seed] - tedl[seed])
+            differences["TEDL - EDL"][seed].append(tedl[seed] - edl[seed])
+    if not differences:
+        return []
+    died = sorted(
+        {
+            r.seed
+            for lam in lams
+            for r in groups.get(("edl", lam), [])
+            if np.nansum(r.series["died"]) > 0
+        }
+    )
+    n_seeds = max(len(by_seed) for by_seed in differences.values())
+    per_seed = (
+        f"Per seed, the difference of final AUC averaged over the lambdas "
+        f"({', '.join(f'{l:g}' for l in lams)})"
+        if len(lams) > 1
+        else f"Per seed, the difference of final AUC (lambda {lams[0]:g})"
+    )
+    lines = [
+        "### Tests over seeds (each seed counted once)",
+        "",
+        f"{per_seed}; then mean ± std over",
+        "seeds, how many seeds are positive, and two-sided p-values (paired t-test;",
+        f"Wilcoxon signed-rank, whose smallest possible p with {n_seeds} seeds is "
+        f"{2 / 2 ** n_seeds:.4g}).",
+        "",
+        "| comparison | seeds | mean ± std | > 0 | t-test p | Wilcoxon p |",
+        "|---|---|---|---|---|---|",
+    ]
+    subsets = [("", None)]
+    if died:
+        subsets.append(
+            (f", without seed{'s' if len(died) > 1 else ''} "
+             f"{', '.join(map(str, died))} (an EDL run died)", set(died))
+        )
+    for suffix, excluded in subsets:
+        for name, by_seed in differences.items():
+            if excluded and "- EDL" not in name:
+                continue
+            seeds = sorted(s for s in by_seed if not excluded or s not in excluded)
+            if len(seeds) < 2:
+                continue
+            values = [float(np.mean(by_seed[s])) for s in seeds]
+            result = paired_test(values, np.zeros(len(values)))
+            lines.append(
+                f"| {name}{suffix} | {len(seeds)} "
+                f"| {result['mean_diff']:+.4f} ± {result['std_diff']:.4f} "
+                f"| {result['wins']}/{len(seeds)} | {_p_value(result['t_p'])} "
+                f"| {_p_value(result['wilcoxon_p'])} |"
+            )
+    return lines + [""]
+
+
+def _dying_counts_table(runs):
+    """Dying ReLU over every run of each task: how many runs, how many died."""
+    counts = defaultdict(lambda: [0, 0, 0, 0])
+    for run in runs:
+        if run.method == "ce":
+            continue
+        count = counts[(run.task, run.method)]
+        count[0] += 1
+        count[1] += int(run.final("died") == 1)
+        count[2] += int(np.nansum(run.series["died"]) > 0)
+        count[3] += int(np.nanmax(run.series["dead_unit_share"]) > 0)
+    if not counts:
+        return []
+    lines = [
+        "## Dying ReLU, all runs of a task (every size, config and lambda)",
+        "",
+        "`dead unit@any` = runs with an output unit whose evidence is 0 on every",
+        "test sample at some epoch. Counted per training run; the runs of one seed",
+        "at different lambdas are not independent.",
+        "",
+        "| task | method | runs | died | died@any | dead unit@any |",
+        "|---|---|---|---|---|---|",
+    ]
+    for (task, method), (n, died, died_any, dead_unit) in sorted(
+        counts.items(), key=lambda item: (item[0][0], _method_order([item[0][1]]))
+    ):
+        lines.append(f"| {task} | {method} | {n} | {died} | {died_any} | {dead_unit} |")
     return lines + [""]
 
 
