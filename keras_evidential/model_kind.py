@@ -139,6 +139,12 @@ def model_kind(model, output=None, evidence=None, unknown_class=None):
     """
     if not isinstance(model, keras.Model):
         raise ValueError(f"Expected a Keras model. Received: model={model!r}")
+    if not model.built:
+        raise ValueError(
+            "The model is not built, so its output cannot be read: start it "
+            "with keras.Input(...) or call it once on a batch. "
+            f"Received: an unbuilt {type(model).__name__} {model.name!r}"
+        )
     if output is not None and output not in OUTPUTS:
         raise ValueError(
             f"`output` must be None (detect), 'alpha' or 'logits'. "

@@ -9,6 +9,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from keras_evidential import evaluation
+from keras_evidential.evaluation.curves import alpha_from_outputs
 from keras_evidential import layers
 from keras_evidential import losses
 
@@ -341,7 +342,7 @@ def test_logits_models_need_their_evidence_function():
         evaluation.uncertainty_metrics(logits, labels)
     # ELU evidence with offset 1: alpha = elu(z) + 2.
     elu = np.where(logits > 0, logits, np.expm1(logits))
-    alpha = evaluation.alpha_from_outputs(logits, evidence="elu")
+    alpha = alpha_from_outputs(logits, evidence="elu")
     np.testing.assert_allclose(alpha, elu + 2.0, rtol=1e-6)
     from_logits = evaluation.evaluate_uncertainty(logits, y=labels, evidence="elu")
     from_alpha = evaluation.evaluate_uncertainty(elu + 2.0, y=labels)

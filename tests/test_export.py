@@ -20,7 +20,7 @@ import keras_evidential as ke
 from keras_evidential.export import OUTPUT_NAMES
 from keras_evidential.export import cli
 from keras_evidential.export import export_saved_model
-from keras_evidential.export import resolve_model_kind
+from keras_evidential import model_kind
 
 KNOWN = 5
 DIGIT_NAMES = ["zero", "one", "two", "three", "four"]
@@ -480,7 +480,8 @@ def test_rest_row_and_column_formats(exported, name):
 
 def test_model_kind_is_detected(exported):
     kinds = {
-        name: resolve_model_kind(case["model"])[1:] for name, case in exported.items()
+        name: (model_kind(case["model"]).unknown_class, model_kind(case["model"]).num_known_classes)
+        for name, case in exported.items()
     }
     assert kinds == {
         "edl": (False, KNOWN),
@@ -500,7 +501,8 @@ def test_learned_unknown_class_head_is_detected_as_medl(tmp_path):
     z_u = keras.layers.Dense(1)(inputs)
     alpha = ke.layers.DirichletOutput("softplus")(logits)
     model = keras.Model(inputs, LearnedUnknownClassHead()([alpha, z_u]))
-    assert resolve_model_kind(model)[1:] == (True, 3)
+    kind = model_kind(model)
+    assert (kind.unknown_class, kind.num_known_classes) == (True, 3)
     path = export_saved_model(model, tmp_path, class_names=["a", "b", "c"])
     x = digits()[1][0][:16]
     outputs = call_signature(load_signature(path), "pixels", x)

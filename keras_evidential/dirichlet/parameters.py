@@ -16,11 +16,13 @@ def alpha_from_evidence(evidence):
 
 def num_classes(alpha):
     """K, the size of the last axis, as a float of `alpha`'s dtype."""
+    alpha = ops.convert_to_tensor(alpha)
     return ops.cast(ops.shape(alpha)[-1], alpha.dtype)
 
 
 def strength(alpha, keepdims=False):
     """Dirichlet strength `S = sum_k alpha_k`."""
+    alpha = ops.convert_to_tensor(alpha)
     return ops.sum(alpha, axis=-1, keepdims=keepdims)
 
 

@@ -25,6 +25,7 @@ def total_entropy(alpha):
     Total predictive uncertainty; at most `log K`. `alpha >= 1` keeps every
     `p_bar_k > 0`, so the log is finite.
     """
+    alpha = ops.convert_to_tensor(alpha)
     p = expected_probability(alpha)
     return -ops.sum(p * ops.log(p), axis=-1)
 
@@ -34,6 +35,7 @@ def expected_entropy(alpha):
 
     `E[H(p)] = -sum_k p_bar_k (psi(alpha_k + 1) - psi(S + 1))`.
     """
+    alpha = ops.convert_to_tensor(alpha)
     s = strength(alpha, keepdims=True)
     one = ops.cast(1.0, alpha.dtype)
     return -ops.sum(
@@ -48,6 +50,7 @@ def mutual_information(alpha):
     `total_entropy - expected_entropy`, >= 0 in exact arithmetic; in float32
     a Dirichlet with a very large strength can give values a few ulp below 0.
     """
+    alpha = ops.convert_to_tensor(alpha)
     return total_entropy(alpha) - expected_entropy(alpha)
 
 
@@ -56,6 +59,7 @@ def expected_pairwise_kl(alpha):
 
     `E_{p, q ~ Dir(alpha)}[KL(Cat(p) || Cat(q))]` (Malinin & Gales, 2019).
     """
+    alpha = ops.convert_to_tensor(alpha)
     return (num_classes(alpha) - ops.cast(1.0, alpha.dtype)) / strength(alpha)
 
 
@@ -66,6 +70,7 @@ def differential_entropy(alpha):
     `log B(alpha) = sum_k lgamma(alpha_k) - lgamma(S)`. At most 0 (the uniform
     `Dir(1)`), and unbounded below as the Dirichlet sharpens.
     """
+    alpha = ops.convert_to_tensor(alpha)
     s = strength(alpha)
     one = ops.cast(1.0, alpha.dtype)
     log_beta = ops.sum(special.lgamma(alpha), axis=-1) - special.lgamma(s)
@@ -103,6 +108,7 @@ def dissonance(alpha):
     both are computed so that gradients stay finite there. In [0, 1).
     Memory grows as `K^2` per sample.
     """
+    alpha = ops.convert_to_tensor(alpha)
     b = belief(alpha)
     b_j = b[..., None, :]
     b_k = b[..., :, None]

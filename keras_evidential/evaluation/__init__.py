@@ -4,7 +4,7 @@ figures, an all-in-one report with CSV and PNG output, and a callback."""
 from keras_evidential.evaluation.callback import UncertaintyMonitor
 from keras_evidential.evaluation.curves import DEFAULT_THRESHOLDS
 from keras_evidential.evaluation.curves import accuracy_vs_threshold
-from keras_evidential.evaluation.curves import alpha_from_outputs
+
 from keras_evidential.evaluation.curves import auc_vs_threshold
 from keras_evidential.evaluation.curves import label_indices
 from keras_evidential.evaluation.curves import predicted_labels

@@ -5,11 +5,12 @@ import math
 
 import keras
 import numpy as np
+from keras import ops
 
 from keras_evidential.evaluation import curves
-from keras_evidential.evaluation.report import ends_with_unknown_head
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.predictions import validate_threshold
+from keras_evidential.model_kind import model_kind
 
 
 # Not registered for serialization: it holds its validation arrays, which a
@@ -32,17 +33,17 @@ class UncertaintyMonitor(keras.callbacks.Callback):
         validation_data: `(x, y)`: model inputs and integer labels in
             `[0, K]`, K marking unknown samples.
         unknown_class: Whether the model's output has m-EDL's unknown class
-            as its last column. Defaults to None: True if the model's last
-            layer is `UnknownClassHead`.
+            as its last column. Defaults to None: detected by
+            `keras_evidential.model_kind`.
         threshold: Vacuity threshold of the open-set figures. Defaults to
             None (threshold-free predictions).
         log_dir: Optional folder for `tf.summary` event files.
         prefix: Prefix of the names in `logs`. Defaults to `"val_"`.
         batch_size: Batch size of `model.predict`. Defaults to 256.
         freq: Evaluate every `freq` epochs. Defaults to 1.
-        evidence: None (default) if the model outputs `alpha`; for a model
-            that outputs logits (`EDLLoss(from_logits=True)`, TEDL), its
-            evidence function, e.g. `"elu"`.
+        evidence: For a model that outputs logits, its evidence function,
+            e.g. `"elu"`; None detects the model's kind (a logits model
+            compiled with `EDLLoss(from_logits=True)` uses the loss's).
 
     Example:
 
@@ -97,12 +98,20 @@ class UncertaintyMonitor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.freq:
             return
-        unknown_class = self.unknown_class
-        if unknown_class is None:
-            unknown_class = ends_with_unknown_head(self.model)
-        alpha = curves.alpha_from_outputs(
-            self.model.predict(self.x, batch_size=self.batch_size, verbose=0),
-            self.evidence,
+        kind = model_kind(
+            self.model,
+            output="logits" if self.evidence is not None else None,
+            evidence=self.evidence,
+            unknown_class=self.unknown_class,
+        )
+        unknown_class = kind.unknown_class
+        alpha = np.asarray(
+            ops.convert_to_numpy(
+                kind.to_alpha(
+                    self.model.predict(self.x, batch_size=self.batch_size, verbose=0)
+                )
+            ),
+            "float32",
         )
         figures = {
             self.prefix + name: value

@@ -6,10 +6,11 @@ import dataclasses
 import os
 
 import numpy as np
+from keras import ops
 
 from keras_evidential.evaluation import curves as curves_lib
 from keras_evidential.evaluation import plots
-from keras_evidential.layers.unknown_class_head import UnknownClassHead
+from keras_evidential.model_kind import model_kind
 from keras_evidential.metrics.predictions import num_known_classes
 
 
@@ -114,12 +115,6 @@ def write_csv(path, table):
     return path
 
 
-def ends_with_unknown_head(model):
-    """Whether a model's last layer is `UnknownClassHead` (m-EDL outputs)."""
-    layers = getattr(model, "layers", None)
-    return bool(layers) and isinstance(layers[-1], UnknownClassHead)
-
-
 def evaluate_uncertainty(
     model_or_alpha,
     x=None,
@@ -133,6 +128,7 @@ def evaluate_uncertainty(
     batch_size=256,
     output_dir=None,
     evidence=None,
+    output=None,
 ):
     """Evaluates an evidential classifier's uncertainty on labelled data.
 
@@ -143,8 +139,9 @@ def evaluate_uncertainty(
         y: Integer labels `(N,)` in `[0, K]`, K marking unknown samples (or
             one-hot labels).
         unknown_class: Whether the outputs have m-EDL's unknown class as their
-            last column. Defaults to None: True for a model whose last layer
-            is `UnknownClassHead`, False otherwise.
+            last column. Defaults to None: for a model, detected by
+            `keras_evidential.model_kind` (an unknown-class head, also inside
+            a nested model); False for an array.
         threshold: Vacuity threshold of the scalar open-set figures in
             `metrics`. None (default) means threshold-free predictions.
         thresholds: Thresholds of the curves. Defaults to 0 to 1 by 0.05.
@@ -153,9 +150,11 @@ def evaluate_uncertainty(
         num_thresholds: Buckets of `keras.metrics.AUC` for the AUROCs.
         batch_size: Batch size of `model.predict`.
         output_dir: If given, `report.save(output_dir)` is called.
-        evidence: None (default) if the outputs are `alpha`; for a model
-            that outputs logits (`EDLLoss(from_logits=True)`, TEDL), its
-            evidence function, e.g. `"elu"`.
+        evidence: For outputs that are logits (`EDLLoss(from_logits=True)`,
+            TEDL), the evidence function, e.g. `"elu"`. For a model, None
+            detects it from the compiled loss.
+        output: For a model: `None` (detect), `"alpha"` or `"logits"`, as in
+            `keras_evidential.model_kind`.
 
     Returns:
         An `UncertaintyReport`.
@@ -173,12 +172,17 @@ def evaluate_uncertainty(
             raise ValueError(
                 "With a model, `x` (its inputs) is required. Received: x=None"
             )
-        if unknown_class is None:
-            unknown_class = ends_with_unknown_head(model_or_alpha)
+        kind = model_kind(
+            model_or_alpha,
+            output="logits" if evidence is not None and output is None else output,
+            evidence=evidence,
+            unknown_class=unknown_class,
+        )
+        unknown_class = kind.unknown_class
         outputs = model_or_alpha.predict(x, batch_size=batch_size, verbose=0)
+        alpha = np.asarray(ops.convert_to_numpy(kind.to_alpha(outputs)), "float32")
     else:
-        outputs = model_or_alpha
-    alpha = curves_lib.alpha_from_outputs(outputs, evidence)
+        alpha = curves_lib.alpha_from_outputs(model_or_alpha, evidence)
     unknown_class = bool(unknown_class)
     labels = np.asarray(y)
     common = {

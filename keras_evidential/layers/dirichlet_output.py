@@ -72,6 +72,6 @@ class DirichletOutput(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {"evidence": keras.saving.serialize_keras_object(self.evidence)}
+            {"evidence": evidence_lib.serialize(self.evidence)}
         )
         return config

@@ -168,6 +168,18 @@ EVIDENCE_LAYERS = {
 }
 
 
+def serialize(evidence):
+    """The config of an evidence layer held by another object.
+
+    Without the `build_config` that Keras adds once the layer has been
+    called: evidence layers have no weights, so their config must not change
+    with use (a model's config would differ before and after `fit`).
+    """
+    config = keras.saving.serialize_keras_object(evidence)
+    config.pop("build_config", None)
+    return config
+
+
 def get(identifier, dtype=None):
     """Returns a new evidence layer from a short name, a config or a layer.
 

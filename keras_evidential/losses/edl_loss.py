@@ -188,7 +188,7 @@ class EDLLoss(keras.losses.Loss):
                 "risk": self.risk,
                 "kl_weight": float(ops.convert_to_numpy(self.kl_weight)),
                 "from_logits": self.from_logits,
-                "evidence": keras.saving.serialize_keras_object(self.evidence),
+                "evidence": evidence_lib.serialize(self.evidence),
                 "stage": int(ops.convert_to_numpy(self.stage)),
             }
         )

@@ -59,9 +59,10 @@ def validate_threshold(threshold):
         value = float(threshold)
     except (TypeError, ValueError):
         value = float("nan")
-    if not value >= 0:
+    if not 0.0 <= value <= 1.0:
         raise ValueError(
-            "`threshold` must be None or a number >= 0 (a vacuity in (0, 1]). "
+            "`threshold` must be None or a vacuity threshold in [0, 1] "
+            "(the vacuity K / S lies in (0, 1]). "
             f"Received: threshold={threshold!r}"
         )
     return value
