@@ -47,8 +47,18 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
     Example:
 
-    >>> model = keras_evidential.saving.load_model("medl.keras")
-    >>> alpha_plus = model.predict(x)
+    >>> import os, tempfile
+    >>> model = keras.Sequential([
+    ...     keras.Input((4,)), keras.layers.Dense(3),
+    ...     keras_evidential.layers.DirichletOutput(),
+    ...     keras_evidential.layers.UnknownClassHead()])
+    >>> model.compile(optimizer="adam",
+    ...               loss=keras_evidential.losses.EDLLoss(kl_weight=0.25))
+    >>> path = os.path.join(tempfile.mkdtemp(), "medl.keras")
+    >>> model.save(path)
+    >>> loaded = keras_evidential.saving.load_model(path)
+    >>> type(loaded.loss).__name__, float(loaded.loss.kl_weight.numpy())
+    ('EDLLoss', 0.25)
     """
     _check_archive(filepath)
     try:

@@ -1,27 +1,31 @@
-"""`.keras` round trips of every public layer, loss, metric and callback.
+"""`.keras` files: round trips of every layer, loss state and compiled model,
+and `keras_evidential.saving.load_model`'s errors.
 
 Loaded objects are checked against the originals and, where a formula is
-involved, against the NumPy reference of REFERENCE.md (tests/reference.py).
+involved, against the NumPy reference (tests/reference.py).
 """
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+from keras.src.saving import object_registration
 
 import keras_evidential as ke
 from keras_evidential import metrics as ke_metrics
-from experiments.tedl import two_tower as ke_models
-from keras_evidential.export import cli
-from keras_evidential.layers.learned_unknown_class_head import (
-    LearnedUnknownClassHead,
-)
+from keras_evidential.saving import load_model
+from keras_evidential.saving import saved_custom_objects
 from tests import reference
-from tests.test_export import KNOWN
-from tests.test_export import assert_matches
-from tests.test_export import digits
-from tests.test_export import reference_outputs
-from tests.test_export import sentences
-from tests.test_export import train_medl
+from tests.models import KNOWN
+from tests.models import digits
+from tests.models import train_medl
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def round_trip(model, tmp_path, name="model.keras"):
@@ -44,7 +48,7 @@ def test_every_layer_round_trips_with_its_arguments(tmp_path):
     outputs = {layer.name: layer(logits) for layer in evidence_layers}
     outputs["alpha_plus"] = ke.layers.UnknownClassHead(name="unknown")(alpha)
     z_u = keras.layers.Dense(1, name="z_u")(inputs)
-    outputs["learned"] = LearnedUnknownClassHead(
+    outputs["learned"] = ke.layers.LearnedUnknownClassHead(
         evidence=ke.layers.EvidenceExp(clip_value=1.0), name="learned"
     )([alpha, z_u])
     model = keras.Model(inputs, outputs)
@@ -81,103 +85,6 @@ def test_every_layer_round_trips_with_its_arguments(tmp_path):
     )
 
 
-LOSSES = [
-    ke.losses.EDLLoss(),
-    ke.losses.EDLLoss(risk="log", kl_weight=0.3, name="log_loss"),
-    ke.losses.EDLLoss(
-        risk="digamma",
-        kl_weight=1.0,
-        from_logits=True,
-        evidence=ke.layers.EvidenceELU(offset=2.0),
-        stage=1,
-    ),
-    ke.losses.EDLLoss(from_logits=True, evidence="softplus", kl_weight=0.2),
-    ke.losses.EDLLoss(from_logits=True, evidence=ke.layers.EvidenceExp(clip_value=4.0)),
-]
-
-
-@pytest.mark.parametrize("loss", LOSSES, ids=lambda loss: loss.name)
-def test_loss_round_trips_with_its_variables(loss):
-    restored = keras.saving.deserialize_keras_object(
-        keras.saving.serialize_keras_object(loss)
-    )
-    assert type(restored) is ke.losses.EDLLoss
-    assert restored.get_config() == loss.get_config()
-
-    y = np.array([0, 2, 1, 1])
-    raw = np.random.default_rng(1).normal(0, 2, (4, 3)).astype("float32")
-    if not loss.from_logits:
-        raw = np.abs(raw) + 1  # alpha
-    loss_value = float(restored(y, raw))
-    onehot = reference.one_hot(y, 3)
-    z = raw.astype(np.float64)
-    config = loss.get_config()
-    if config["stage"] == 1:
-        expected = reference.softmax_cross_entropy(onehot, z)
-    else:
-        alpha = z
-        if config["from_logits"]:
-            evidence = config["evidence"]["config"]
-            if "clip_value" in evidence:
-                clip = evidence["clip_value"]
-                alpha = np.exp(np.clip(z, -clip, clip)) + 1
-            else:
-                name = config["evidence"]["class_name"][len("Evidence") :]
-                alpha = reference.EVIDENCE[name.lower()](z) + 1
-        expected = reference.edl_loss(
-            onehot, alpha, config["risk"], config["kl_weight"]
-        )
-    assert loss_value == pytest.approx(expected, rel=1e-5)
-
-
-def test_loss_variables_set_during_training_round_trip():
-    loss = ke.losses.EDLLoss(from_logits=True, evidence="elu", stage=1)
-    loss.kl_weight.assign(0.7)  # as KLAnnealing and TwoStageFit do
-    loss.stage.assign(2)
-    restored = keras.saving.deserialize_keras_object(
-        keras.saving.serialize_keras_object(loss)
-    )
-    assert float(restored.kl_weight.numpy()) == pytest.approx(0.7)
-    assert int(restored.stage.numpy()) == 2
-
-
-def test_callbacks_round_trip_and_keep_their_schedule():
-    callbacks = [
-        ke.callbacks.KLAnnealing(increment=0.25, max_weight=0.6, verbose=0),
-        ke.callbacks.TwoStageFit(switch_epoch=3, verbose=1),
-    ]
-    restored = [
-        keras.saving.deserialize_keras_object(
-            keras.saving.serialize_keras_object(callback)
-        )
-        for callback in callbacks
-    ]
-    for callback, twin in zip(callbacks, restored):
-        assert type(twin) is type(callback)
-        assert twin.get_config() == callback.get_config()
-
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
-    model.compile(
-        "sgd",
-        ke.losses.EDLLoss(from_logits=True, evidence="elu", stage=1),
-    )
-    annealing, two_stage = restored
-    params = {}  # Keras gives every callback of one fit the same dict.
-    for callback in restored:
-        callback.set_model(model)
-        callback.set_params(params)
-    two_stage.on_train_begin()
-    weights, stages = [], []
-    for epoch in range(7):
-        two_stage.on_epoch_begin(epoch)
-        annealing.on_epoch_begin(epoch)
-        weights.append(float(model.loss.kl_weight.numpy()))
-        stages.append(int(model.loss.stage.numpy()))
-    # lambda_t = min(0.6, 0.25 t), t counted from the switch at epoch 3.
-    assert stages == [1, 1, 1, 2, 2, 2, 2]
-    np.testing.assert_allclose(weights, [0, 0, 0, 0, 0.25, 0.5, 0.6])
-
-
 def metric_instances():
     return [
         ke_metrics.KnownClassAccuracy(unknown_class=True, name="known_acc"),
@@ -195,18 +102,6 @@ def metric_instances():
             score="least_confidence", unknown_class=True, name="mis_auroc"
         ),
     ]
-
-
-def test_every_metric_round_trips_its_config():
-    metrics = metric_instances() + [
-        ke_metrics.ThresholdedAUC(threshold=0.7, positive_class=0, name="t_auc")
-    ]
-    for metric in metrics:
-        twin = keras.saving.deserialize_keras_object(
-            keras.saving.serialize_keras_object(metric)
-        )
-        assert type(twin) is type(metric)
-        assert twin.get_config() == metric.get_config()
 
 
 def test_compiled_medl_model_round_trips(tmp_path):
@@ -296,58 +191,176 @@ def test_tedl_model_round_trips_mid_training(tmp_path):
         np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
 
 
-def test_two_tower_text_model_round_trips_and_serves_raw_strings(tmp_path):
-    """The package's sentence-pair TEDL model: .keras, then the CLI export."""
-    import tensorflow as tf
+LOAD_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import keras
+    if sys.argv[2] == "import":
+        import keras_evidential
+    if sys.argv[2] == "wrapper":
+        from keras_evidential.saving import load_model
+    else:
+        load_model = keras.saving.load_model
+    custom_objects = None
+    if sys.argv[3:] == ["wrong"]:
+        custom_objects = {"ProjectEvidence": keras.layers.Dense}
+    try:
+        model = load_model(sys.argv[1], custom_objects=custom_objects)
+    except Exception as error:
+        print("ERROR", type(error).__name__, error)
+    else:
+        print("LOADED", type(model.loss).__name__, model.loss.kl_weight.numpy())
+    """
+)
 
-    keras.utils.set_random_seed(9)
-    first, labels = sentences(64, seed=13)
-    second, _ = sentences(64, seed=14)
-    vectorizer = ke_models.make_vectorizer(
-        np.concatenate([first, second]), max_tokens=40, sequence_length=8
-    )
-    tokens = ke_models.build_two_tower_model(
-        vectorizer.vocabulary_size(),
-        sequence_length=8,
-        embedding_dim=8,
-        head_dim=8,
-        hidden_dim=16,
-        dropout=0.0,
-    )
-    model = ke_models.build_text_pair_model(vectorizer, tokens)
-    model.compile(
-        "adam",
-        ke.losses.EDLLoss(
-            from_logits=True, evidence=ke.layers.EvidenceELU(), kl_weight=0.1
-        ),
-    )
-    pairs = {"sentence_a": tf.constant(first), "sentence_b": tf.constant(second)}
-    model.fit(pairs, labels, epochs=1, batch_size=32, verbose=0)
 
-    loaded = round_trip(model, tmp_path, "pairs.keras")
-    for name in ("token_encoder", "interaction"):
-        twin = loaded.get_layer(tokens.name).get_layer(name)
-        original = tokens.get_layer(name)
-        assert type(twin) is type(original)
-        assert twin.get_config() == original.get_config()
-    logits = np.asarray(model(pairs))
-    np.testing.assert_array_equal(np.asarray(loaded(pairs)), logits)
-    assert loaded.evaluate(pairs, labels, verbose=0) == pytest.approx(
-        model.evaluate(pairs, labels, verbose=0), rel=1e-6
+@pytest.fixture(scope="module")
+def saved_model_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("saved") / "medl.keras"
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(3),
+            ke.layers.DirichletOutput(ke.layers.EvidenceELU()),
+            ke.layers.UnknownClassHead(),
+        ]
     )
+    model.compile(optimizer="adam", loss=ke.losses.EDLLoss(kl_weight=0.25))
+    model.save(path)
+    return path
 
-    # TEDL's evidence comes from the EDLLoss compiled into the file.
-    argv = [str(tmp_path / "pairs.keras"), str(tmp_path / "served")]
-    assert cli.main(argv + ["--class-names", "different", "paraphrase"]) == 0
-    signature = tf.saved_model.load(str(tmp_path / "served" / "1")).signatures[
-        "serving_default"
+
+@keras.saving.register_keras_serializable(package="kee_test_project")
+class ProjectEvidence(ke.layers.EvidenceELU):
+    """A user's own evidence layer, registered in the user's package."""
+
+
+@pytest.fixture(scope="module")
+def project_model_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("saved") / "project.keras"
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(3),
+            ke.layers.DirichletOutput(ProjectEvidence()),
+        ]
+    )
+    model.compile(optimizer="adam", loss=ke.losses.EDLLoss())
+    model.save(path)
+    return path
+
+
+def _load_in_fresh_process(path, mode, *extra):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_SCRIPT, str(path), mode, *extra],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
+    return result.stdout
+
+
+
+@pytest.fixture
+def unregistered_project_evidence(monkeypatch):
+    """This process, as one that never imported the module of ProjectEvidence."""
+    name = keras.saving.get_registered_name(ProjectEvidence)
+    monkeypatch.delitem(object_registration.GLOBAL_CUSTOM_OBJECTS, name)
+    monkeypatch.delitem(object_registration.GLOBAL_CUSTOM_NAMES, ProjectEvidence)
+
+
+def test_load_model_restores_the_compiled_loss(saved_model_path):
+    model = load_model(saved_model_path)
+    assert isinstance(model.loss, ke.losses.EDLLoss)
+    assert float(keras.ops.convert_to_numpy(model.loss.kl_weight)) == 0.25
+
+
+def test_saved_custom_objects_lists_the_registered_names(project_model_path):
+    assert saved_custom_objects(project_model_path) == [
+        "kee_test_project>ProjectEvidence",
+        "keras_evidential>DirichletOutput",
+        "keras_evidential>EDLLoss",
     ]
-    assert sorted(signature.structured_input_signature[1]) == [
-        "sentence_a",
-        "sentence_b",
-    ]
-    outputs = {k: v.numpy() for k, v in signature(**pairs).items()}
-    z = logits.astype(np.float64)
-    alpha = np.where(z > 0, z, np.expm1(z)) + 2.0  # ELU + 1, plus 1
-    expected = reference_outputs(alpha, False, ["different", "paraphrase"])
-    assert_matches(outputs, expected)
+
+
+def test_load_model_names_an_unregistered_custom_object_in_process(
+    project_model_path, unregistered_project_evidence
+):
+    with pytest.raises(ValueError) as error:
+        load_model(project_model_path)
+    message = str(error.value)
+    assert "does not know: kee_test_project>ProjectEvidence" in message
+    assert "custom_objects={'ProjectEvidence': ProjectEvidence}" in message
+    assert "Received: custom_objects=None" in message
+    # The class passed in custom_objects is enough.
+    model = load_model(project_model_path, custom_objects={"ProjectEvidence": ProjectEvidence})
+    assert isinstance(model.layers[-1].evidence, ProjectEvidence)
+
+
+def test_load_model_explains_a_wrong_custom_object_in_process(
+    project_model_path, unregistered_project_evidence
+):
+    with pytest.raises(ValueError) as error:
+        load_model(project_model_path, custom_objects={"ProjectEvidence": keras.layers.Dense})
+    message = str(error.value)
+    assert "could not be rebuilt from its saved config" in message
+    assert "kee_test_project>ProjectEvidence" in message
+    assert "Received: custom_objects=['ProjectEvidence']" in message
+
+
+def test_missing_and_corrupt_files_are_named(tmp_path, saved_model_path):
+    with pytest.raises(FileNotFoundError, match="filepath="):
+        load_model(tmp_path / "absent.keras")
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes(Path(saved_model_path).read_bytes()[:100])
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        load_model(truncated)
+    import zipfile
+
+    no_config = tmp_path / "empty.keras"
+    with zipfile.ZipFile(no_config, "w") as archive:
+        archive.writestr("metadata.json", "{}")
+    with pytest.raises(ValueError, match="no config.json"):
+        load_model(no_config)
+
+
+# Fresh interpreters: whether loading works depends on what the process imported.
+
+
+@pytest.mark.large
+def test_saved_model_loads_after_importing_the_package(saved_model_path):
+    assert "LOADED EDLLoss 0.25" in _load_in_fresh_process(saved_model_path, "import")
+
+
+@pytest.mark.large
+def test_saved_model_without_the_package_names_the_missing_class(saved_model_path):
+    out = _load_in_fresh_process(saved_model_path, "no-import")
+    assert out.startswith("ERROR")
+    assert "Could not locate class 'DirichletOutput'" in out
+    assert "keras_evidential>DirichletOutput" in out
+
+
+@pytest.mark.large
+def test_load_model_registers_the_package_classes(saved_model_path):
+    assert "LOADED EDLLoss 0.25" in _load_in_fresh_process(saved_model_path, "wrapper")
+
+
+@pytest.mark.large
+def test_load_model_names_an_unregistered_custom_object(project_model_path):
+    out = _load_in_fresh_process(project_model_path, "wrapper")
+    assert out.startswith("ERROR ValueError")
+    assert "does not know: kee_test_project>ProjectEvidence" in out
+    assert "custom_objects={'ProjectEvidence': ProjectEvidence}" in out
+    assert "Received: custom_objects=None" in out
+
+
+@pytest.mark.large
+def test_load_model_explains_a_wrong_custom_object(project_model_path):
+    out = _load_in_fresh_process(project_model_path, "wrapper", "wrong")
+    assert out.startswith("ERROR ValueError")
+    assert "could not be rebuilt from its saved config" in out
+    assert "kee_test_project>ProjectEvidence" in out
+    assert "Received: custom_objects=['ProjectEvidence']" in out

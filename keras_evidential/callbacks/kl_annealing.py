@@ -47,9 +47,17 @@ class KLAnnealing(keras.callbacks.Callback):
 
     Example:
 
+    >>> x = np.random.default_rng(0).normal(size=(32, 4))
+    >>> y = np.arange(32) % 3
+    >>> model = keras.Sequential([
+    ...     keras.Input((4,)), keras.layers.Dense(3),
+    ...     keras_evidential.layers.DirichletOutput()])
     >>> model.compile(optimizer="adam", loss=keras_evidential.losses.EDLLoss())
-    >>> model.fit(x, y, epochs=20,
-    ...           callbacks=[keras_evidential.callbacks.KLAnnealing(0.1)])
+    >>> history = model.fit(
+    ...     x, y, epochs=3, verbose=0,
+    ...     callbacks=[keras_evidential.callbacks.KLAnnealing(0.1)])
+    >>> [round(w, 6) for w in history.history["kl_weight"]]
+    [0.0, 0.1, 0.2]
 
     Reference:
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)

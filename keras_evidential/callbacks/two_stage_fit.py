@@ -35,13 +35,20 @@ class TwoStageFit(keras.callbacks.Callback):
 
     Example:
 
+    >>> x = np.random.default_rng(0).normal(size=(32, 4))
+    >>> y = np.arange(32) % 3
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
     >>> model.compile(
     ...     optimizer="adam",
     ...     loss=keras_evidential.losses.EDLLoss(
     ...         from_logits=True, evidence=keras_evidential.layers.EvidenceELU()))
-    >>> model.fit(x, y, epochs=10, callbacks=[
-    ...     keras_evidential.callbacks.TwoStageFit(switch_epoch=4),
+    >>> history = model.fit(x, y, epochs=4, verbose=0, callbacks=[
+    ...     keras_evidential.callbacks.TwoStageFit(switch_epoch=2),
     ...     keras_evidential.callbacks.KLAnnealing(increment=0.1)])
+    >>> history.history["stage"]
+    [1, 1, 2, 2]
+    >>> [round(w, 6) for w in history.history["kl_weight"]]
+    [0.0, 0.0, 0.0, 0.1]
 
     Reference:
     - Li, Shen, Charles, "TEDL: A Two-stage Evidential Deep Learning Method for Classification Uncertainty Quantification", 2022

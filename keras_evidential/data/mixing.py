@@ -123,9 +123,14 @@ def mix_unknown_class(
 
     Example:
 
-    >>> x, y, m = mix_unknown_class(x_mnist, y_mnist, x_fashion, rate=0.25,
-    ...                             target_size=60000, seed=0)
-    >>> (y == 10).mean()  # about 0.2
+    >>> x_known, y_known = np.zeros((1000, 2)), np.arange(1000) % 10
+    >>> x_unknown = np.ones((500, 2))
+    >>> x, y, m = keras_evidential.data.mix_unknown_class(
+    ...     x_known, y_known, x_unknown, rate=0.25, target_size=1000, seed=0)
+    >>> m.n_unknown_added, x.shape  # int(0.25 * 1000) added, then subsampled
+    (250, (1000, 2))
+    >>> bool(np.all(x[y == 10] == 1)), 150 < m.n_unknown < 250  # about 200
+    (True, True)
     """
     mixture = mix_indices(
         y_known, len(x_unknown), rate, target_size, seed, unknown_label

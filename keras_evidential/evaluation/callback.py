@@ -47,11 +47,20 @@ class UncertaintyMonitor(keras.callbacks.Callback):
 
     Example:
 
-    >>> monitor = keras_evidential.evaluation.UncertaintyMonitor(
-    ...     (x_val, y_val), log_dir="logs/uncertainty")
-    >>> model.fit(x, y, epochs=10, callbacks=[
-    ...     monitor, keras.callbacks.TensorBoard("logs")])
-    >>> model.history.history["val_misclassification_auroc"]
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.normal(size=(64, 4)), np.arange(64) % 3
+    >>> x_val, y_val = rng.normal(size=(32, 4)), np.arange(32) % 4  # 3: unknown
+    >>> model = keras.Sequential([
+    ...     keras.Input((4,)), keras.layers.Dense(3),
+    ...     keras_evidential.layers.DirichletOutput()])
+    >>> model.compile(optimizer="adam", loss=keras_evidential.losses.EDLLoss())
+    >>> monitor = keras_evidential.evaluation.UncertaintyMonitor((x_val, y_val))
+    >>> history = model.fit(x, y, epochs=2, verbose=0, callbacks=[monitor])
+    >>> len(history.history["val_unknown_auroc"])
+    2
+
+    With `log_dir="logs/uncertainty"` it also writes TensorBoard summaries;
+    list it before `keras.callbacks.TensorBoard("logs")`.
 
     Reference:
     - Li, Shen, Charles, "TEDL: A Two-stage Evidential Deep Learning Method for Classification Uncertainty Quantification", 2022

@@ -161,9 +161,19 @@ def evaluate_uncertainty(
 
     Example:
 
+    On an array of alpha (K = 2; label 2 marks an unknown sample):
+
+    >>> alpha = np.array([[9.0, 1.0], [1.0, 2.0], [1.0, 9.0], [1.2, 1.0]])
     >>> report = keras_evidential.evaluation.evaluate_uncertainty(
-    ...     model, x_test, y_test, output_dir="results/edl")
-    >>> report.metrics["misclassification_auroc"]
+    ...     alpha, y=np.array([0, 0, 1, 2]))
+    >>> float(report.metrics["known_accuracy"])  # predictions 0, 1, 1
+    0.6666666666666666
+    >>> float(report.metrics["unknown_auroc"])  # the unknown is the vaguest
+    1.0
+
+    A model is run on `x` first, e.g.
+    `evaluate_uncertainty(model, x_test, y_test, output_dir="results/edl")`
+    (which also writes the CSV files and plots).
     """
     if y is None:
         raise ValueError("`y` (the labels) is required. Received: y=None")

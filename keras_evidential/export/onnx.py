@@ -44,11 +44,18 @@ def export_onnx(
 
     Example:
 
-    >>> keras_evidential.export.export_onnx(model, "digits.onnx",
-    ...                                     threshold=0.5)
-    >>> session = onnxruntime.InferenceSession("digits.onnx")
+    >>> import os, tempfile
+    >>> import onnxruntime
+    >>> model = keras.Sequential([
+    ...     keras.Input((4,), name="pixels"), keras.layers.Dense(3),
+    ...     keras_evidential.layers.DirichletOutput()])
+    >>> path = keras_evidential.export.export_onnx(
+    ...     model, os.path.join(tempfile.mkdtemp(), "digits.onnx"), threshold=0.5)
+    >>> session = onnxruntime.InferenceSession(path)
     >>> probabilities, uncertainty = session.run(
-    ...     ["probabilities", "uncertainty"], {"pixels": x})
+    ...     ["probabilities", "uncertainty"], {"pixels": np.zeros((2, 4), "float32")})
+    >>> print(probabilities[0], uncertainty)  # zero inputs: alpha = (1, 1, 1)
+    [0.33333334 0.33333334 0.33333334] [1. 1.]
     """
     try:
         import tf2onnx

@@ -315,9 +315,16 @@ def export_saved_model(
 
     Example:
 
+    >>> import os, tempfile
+    >>> model = keras.Sequential([
+    ...     keras.Input((4,), name="features"), keras.layers.Dense(3),
+    ...     keras_evidential.layers.DirichletOutput()])
+    >>> base_dir = os.path.join(tempfile.mkdtemp(), "digits")
     >>> path = keras_evidential.export.export_saved_model(
-    ...     model, "/models/digits", version=1,
-    ...     class_names=[str(d) for d in range(10)], threshold=0.5)
+    ...     model, base_dir, version=1, class_names=["a", "b", "c"],
+    ...     threshold=0.5)
+    >>> sorted(os.listdir(base_dir)), os.path.exists(os.path.join(path, "saved_model.pb"))
+    (['1'], True)
     """
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ValueError(

@@ -50,7 +50,11 @@ class DirichletOutput(keras.layers.Layer):
     ...     keras.layers.Dense(10),
     ...     keras_evidential.layers.DirichletOutput(evidence="relu"),
     ... ])
-    >>> alpha = model(np.zeros((2, 784)))  # shape (2, 10), alpha >= 1
+    >>> alpha = keras.ops.convert_to_numpy(model(np.zeros((2, 784))))
+    >>> alpha.shape
+    (2, 10)
+    >>> print(alpha[0])  # no evidence (zero logits): alpha = 1
+    [1. 1. 1. 1. 1. 1. 1. 1. 1. 1.]
 
     Reference:
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)

@@ -38,7 +38,9 @@ class LearnedUnknownClassHead(keras.layers.Layer):
     Example:
 
     >>> head = keras_evidential.layers.LearnedUnknownClassHead()
-    >>> head([np.array([[1.0, 1.0]]), np.array([[2.0]])])  # -> [[1., 1., 5.]]
+    >>> alpha, z_u = np.array([[1.0, 1.0]]), np.array([[2.0]])
+    >>> print(keras.ops.convert_to_numpy(head([alpha, z_u])))  # 2 + 1 + relu(2)
+    [[1. 1. 5.]]
 
     Reference:
     - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023) (the

@@ -27,7 +27,8 @@ class UnknownClassHead(keras.layers.Layer):
     Example:
 
     >>> head = keras_evidential.layers.UnknownClassHead()
-    >>> head(np.array([[1.0, 1.0]]))  # -> [[1., 1., 3.]]
+    >>> print(keras.ops.convert_to_numpy(head(np.array([[1.0, 1.0]]))))  # K + 1 = 3
+    [[1. 1. 3.]]
 
     Reference:
     - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023)

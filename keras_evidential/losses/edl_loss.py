@@ -101,6 +101,14 @@ class EDLLoss(keras.losses.Loss):
     >>> model.compile(optimizer="adam",
     ...               loss=keras_evidential.losses.EDLLoss(kl_weight=0.1))
 
+    The sum-of-squares risk of alpha = (3, 1) for label 0: p = (0.75, 0.25),
+    (1 - 0.75)^2 + 0.25^2 + 2 * 0.75 * 0.25 / 5 = 0.2 (the KL term is 0
+    here: alpha_tilde = (1, 1)):
+
+    >>> loss = keras_evidential.losses.EDLLoss(kl_weight=1.0)
+    >>> round(float(loss(np.array([0]), np.array([[3.0, 1.0]]))), 6)
+    0.2
+
     Reference:
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
     - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023)

@@ -112,8 +112,11 @@ class ThresholdedAUC(_DirichletAUC):
 
     Example:
 
-    >>> model.compile(optimizer="adam", loss=EDLLoss(), metrics=[
-    ...     keras_evidential.metrics.ThresholdedAUC(threshold=0.5)])
+    >>> metric = keras_evidential.metrics.ThresholdedAUC(threshold=0.5)
+    >>> metric.update_state(
+    ...     [1, 0, 1, 0], [[1.0, 9.0], [8.0, 2.0], [3.0, 7.0], [1.0, 1.0]])
+    >>> round(float(metric.result()), 4)  # the last sample (vacuity 1) is left out
+    1.0
 
     Reference:
     - Li, Shen, Charles, "TEDL: A Two-stage Evidential Deep Learning Method for Classification Uncertainty Quantification", 2022
@@ -202,8 +205,10 @@ class MisclassificationAUROC(_DirichletAUC):
 
     Example:
 
-    >>> model.compile(optimizer="adam", loss=EDLLoss(), metrics=[
-    ...     keras_evidential.metrics.MisclassificationAUROC(score="vacuity")])
+    >>> metric = keras_evidential.metrics.MisclassificationAUROC(score="vacuity")
+    >>> metric.update_state([0, 0, 1], [[9.0, 1.0], [1.0, 2.0], [1.0, 9.0]])
+    >>> round(float(metric.result()), 4)  # the error has the largest vacuity
+    1.0
 
     Reference:
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)

@@ -78,8 +78,10 @@ class ExpectedCalibrationError(keras.metrics.Metric):
 
     Example:
 
-    >>> model.compile(optimizer="adam", loss=EDLLoss(), metrics=[
-    ...     keras_evidential.metrics.ExpectedCalibrationError(num_bins=15)])
+    >>> metric = keras_evidential.metrics.ExpectedCalibrationError(num_bins=10)
+    >>> metric.update_state([0, 1], [[3.0, 1.0], [3.0, 1.0]])
+    >>> float(metric.result())  # confidence 0.75, accuracy 0.5
+    0.25
 
     Reference:
     - [Guo et al., 2017](https://arxiv.org/abs/1706.04599)

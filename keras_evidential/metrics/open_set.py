@@ -138,8 +138,13 @@ class KnownClassAccuracy(OpenSetRate):
         + """
     Example:
 
-    >>> model.compile(optimizer="adam", loss=EDLLoss(kl_weight=0.1), metrics=[
-    ...     keras_evidential.metrics.KnownClassAccuracy(unknown_class=True)])
+    m-EDL outputs (K = 2, alpha_u = 3); predictions by argmax: 0, 0, u.
+
+    >>> metric = keras_evidential.metrics.KnownClassAccuracy(unknown_class=True)
+    >>> metric.update_state(
+    ...     [0, 1, 2], [[9.0, 1.0, 3.0], [5.0, 1.0, 3.0], [1.0, 1.0, 3.0]])
+    >>> float(metric.result())  # one of the two known samples is right
+    0.5
 
     Reference:
     - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023)
@@ -209,6 +214,9 @@ class UnknownClassPrecision(OpenSetRate):
     Example:
 
     >>> metric = keras_evidential.metrics.UnknownClassPrecision(threshold=0.5)
+    >>> metric.update_state([0, 1, 2], [[9.0, 1.0], [1.0, 1.5], [1.0, 1.0]])
+    >>> float(metric.result())  # vacuities 0.2, 0.8, 1: two rejected, one unknown
+    0.5
 
     Reference:
     - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023)
@@ -244,6 +252,9 @@ class SelectiveAccuracy(OpenSetRate):
     Example:
 
     >>> metric = keras_evidential.metrics.SelectiveAccuracy(threshold=0.3)
+    >>> metric.update_state([0, 1, 1], [[9.0, 1.0], [9.0, 1.0], [1.0, 1.0]])
+    >>> float(metric.result())  # vacuities 0.2, 0.2, 1: of two kept, one right
+    0.5
 
     Reference:
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
@@ -275,6 +286,9 @@ class RejectionRate(OpenSetRate):
     Example:
 
     >>> metric = keras_evidential.metrics.RejectionRate(threshold=0.3)
+    >>> metric.update_state([0, 1, 1], [[9.0, 1.0], [9.0, 1.0], [1.0, 1.0]])
+    >>> round(float(metric.result()), 4)  # one of three has vacuity 1 > 0.3
+    0.3333
 
     Reference:
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)

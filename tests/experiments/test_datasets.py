@@ -108,3 +108,12 @@ def test_bad_arguments():
         data.load("mnist", "validation")
     with pytest.raises(ValueError, match="source='web'"):
         data.load("mnist", source="web")
+
+
+def test_disjoint_pools():
+    train, test = data.split_pool(10000, 2500, seed=0)
+    assert len(train) == 2500 and len(test) == 7500
+    assert not np.intersect1d(train, test).size
+    np.testing.assert_array_equal(np.sort(np.concatenate([train, test])), np.arange(10000))
+    with pytest.raises(ValueError, match="first_size=11"):
+        data.split_pool(10, 11, seed=0)

@@ -1,4 +1,4 @@
-"""A small TEDL run with BackupAndRestore, for tests/test_interrupted_training.py.
+"""A small TEDL run with BackupAndRestore, for tests/integration/test_interrupted_training.py.
 
     python tests/scripts/two_stage_run.py WORKDIR [--hang-after-epoch N]
 
@@ -49,24 +49,20 @@ class EpochRecord(keras.callbacks.Callback):
                 time.sleep(1)
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("workdir", type=Path)
-    parser.add_argument("--hang-after-epoch", type=int, default=-1)
-    args = parser.parse_args()
-    keras.utils.set_random_seed(1)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
+def training_data():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(256, 8)).astype("float32")
     y = (x[:, 0] > 0).astype("int64") + (x[:, 1] > 1).astype("int64")
+    return x, y
+
+
+def build_model():
+    keras.utils.set_random_seed(1)
     model = keras.Sequential(
         [
             keras.Input((8,)),
-            keras.layers.Dense(16, activation="relu"),
-            keras.layers.Dense(3),
+            keras.layers.Dense(16, activation="relu", name="hidden"),
+            keras.layers.Dense(3, name="logits"),
         ]
     )
     model.compile(
@@ -75,6 +71,17 @@ def main():
             from_logits=True, evidence=ke.layers.EvidenceELU(), stage=1
         ),
     )
+    return model
+
+
+def train(workdir, last_callbacks=()):
+    """Trains a new model under BackupAndRestore in `workdir`; its weights.
+
+    `last_callbacks` run after the backup of each epoch (the test's
+    interruption).
+    """
+    x, y = training_data()
+    model = build_model()
     model.fit(
         x,
         y,
@@ -85,15 +92,25 @@ def main():
         callbacks=[
             ke.callbacks.TwoStageFit(switch_epoch=SWITCH_EPOCH),
             ke.callbacks.KLAnnealing(increment=INCREMENT),
-            keras.callbacks.BackupAndRestore(str(args.workdir / "backup")),
-            # After BackupAndRestore, so that the backup of the epoch exists.
-            EpochRecord(args.workdir, args.hang_after_epoch),
+            keras.callbacks.BackupAndRestore(str(Path(workdir) / "backup")),
+            *last_callbacks,
         ],
     )
-    np.savez(
-        args.workdir / "weights.npz",
-        *[keras.ops.convert_to_numpy(w) for w in model.weights],
-    )
+    return [keras.ops.convert_to_numpy(w) for w in model.weights]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("workdir", type=Path)
+    parser.add_argument("--hang-after-epoch", type=int, default=-1)
+    args = parser.parse_args()
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    # After BackupAndRestore, so that the backup of the epoch exists.
+    weights = train(args.workdir, [EpochRecord(args.workdir, args.hang_after_epoch)])
+    np.savez(args.workdir / "weights.npz", *weights)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,124 @@
+"""KL(Dir(alpha) || Dir(1)) and EDL's misleading-evidence KL against SciPy."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_evidential import dirichlet
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests import reference
+from tests.gradients import value_and_gradient
+from tests.strategies import SETTINGS
+from tests.strategies import alpha_batches
+from tests.strategies import assert_close
+from tests.strategies import gradient_case
+from tests.testing import compiled
+
+RNG = np.random.default_rng(0)
+
+
+def np_(x):
+    return ops.convert_to_numpy(x)
+
+
+def random_alpha(n=16, k=5):
+    return (1.0 + RNG.gamma(1.0, 5.0, size=(n, k))).astype("float32")
+
+
+def test_kl_hand_worked():
+    # KL(Dir(1, 1) || Dir(1, 1)) = 0
+    np.testing.assert_allclose(np_(dirichlet.kl_to_uniform(np.ones((1, 2), "float32"))), [0.0], atol=1e-6)
+    # KL(Dir(2, 1) || Dir(1, 1)) = lgamma(3) - lgamma(2) - lgamma(2) - lgamma(1)
+    #   + (2 - 1) (digamma(2) - digamma(3)) = log 2 - 1/2
+    got = np_(dirichlet.kl_to_uniform(np.array([[2.0, 1.0]], "float32")))
+    np.testing.assert_allclose(got, [np.log(2.0) - 0.5], rtol=1e-5)
+
+
+def test_kl_matches_reference_and_is_nonnegative():
+    alpha = random_alpha(k=10)
+    got = np_(dirichlet.kl_to_uniform(alpha))
+    np.testing.assert_allclose(got, reference.kl_to_uniform(alpha.astype("float64")), rtol=1e-4, atol=1e-4)
+    assert np.all(got >= -1e-5)
+
+
+def test_misleading_alpha_removes_target_evidence():
+    y = np.array([[0.0, 1.0, 0.0]], "float32")
+    alpha = np.array([[4.0, 9.0, 2.0]], "float32")
+    np.testing.assert_allclose(np_(dirichlet.misleading_alpha(y, alpha)), [[4.0, 1.0, 2.0]])
+    np.testing.assert_allclose(
+        np_(dirichlet.misleading_evidence_kl(y, alpha)),
+        reference.kl_to_uniform(np.array([[4.0, 1.0, 2.0]])),
+        rtol=1e-5,
+    )
+
+
+@SETTINGS
+@given(batch=alpha_batches())
+def test_kl_and_its_gradient_match_scipy(batch):
+    alpha, _ = batch
+    alpha64 = alpha.astype(np.float64)
+    value, grad = value_and_gradient(lambda a: ops.mean(dirichlet.kl_to_uniform(a)), alpha)
+    assert_close(value, reference.kl_to_uniform(alpha64).mean(), alpha.shape[-1])
+    expected = reference.kl_to_uniform_gradient(alpha64) / len(alpha)
+    # Both terms are ~1 and cancel to ~1/alpha: float32 leaves ~1e-6 absolute.
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(grad), expected, rtol=1e-4, atol=1e-5
+    )
+
+
+@SETTINGS
+@given(batch=alpha_batches(), soft=st.booleans())
+def test_misleading_evidence_kl_gradients_match_scipy(batch, soft):
+    """Both closed-form gradients, through alpha_tilde = y + (1 - y) alpha."""
+    alpha, alpha64, y, y64 = gradient_case(batch, soft)
+    k = alpha.shape[-1]
+    n = len(alpha)
+    alpha_tilde = y64 + (1 - y64) * alpha64
+    d_alpha_tilde = reference.kl_to_uniform_gradient(alpha_tilde) / n
+
+    value, grad = value_and_gradient(
+        lambda a: ops.mean(dirichlet.misleading_evidence_kl(y, a)), alpha
+    )
+    assert_close(value, reference.kl_to_uniform(alpha_tilde).mean(), k)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(grad), (1 - y64) * d_alpha_tilde, rtol=1e-4, atol=1e-5
+    )
+    _, grad_y = value_and_gradient(
+        lambda t: ops.mean(dirichlet.misleading_evidence_kl(t, alpha)), y
+    )
+    # d alpha_tilde / dy = 1 - alpha, up to 1e8: compare relative to that.
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(grad_y),
+        (1 - alpha64) * d_alpha_tilde,
+        rtol=1e-4,
+        atol=1e-5 * np.abs(1 - alpha64).max(),
+    )
+
+
+def test_kl_is_accurate_where_lgamma_cancels():
+    """At alpha = 1e8 the textbook formula's lgamma terms are ~1.7e9."""
+    alpha = np.array([[1e8, 1e8, 1.0], [1e4, 3e7, 2.0]], np.float32)
+    expected = reference.kl_to_uniform(alpha.astype(np.float64))
+    assert_close(dirichlet.kl_to_uniform(alpha), expected, 3)
+
+
+
+@pytest.mark.parametrize("k", [10, 100])
+def test_kl_is_exactly_zero_where_alpha_tilde_is_one(k):
+    """Issue 16, section 5: at alpha_tilde = (1, ..., 1) the KL is exactly 0,
+    but the keras.ops form gave -8.3e-7 in graph mode and +5.8e-6 under XLA
+    for alpha = (1e4, 1, ..., 1), label 0, K = 10 (worse at K = 100)."""
+    alpha = np.ones((1, k), "float32")
+    alpha[0, 0] = 1e4
+    y = reference.one_hot([0], k).astype("float32")
+    forms = {"eager": dirichlet.misleading_evidence_kl, "compiled": compiled(dirichlet.misleading_evidence_kl)}
+    if keras.backend.backend() == "tensorflow":
+        forms["xla"] = compiled(dirichlet.misleading_evidence_kl, jit_compile=True)
+    for form, fn in forms.items():
+        value = np_(fn(ops.convert_to_tensor(y), ops.convert_to_tensor(alpha)))
+        assert value[0] >= 0.0, form
+        np.testing.assert_allclose(value, [0.0], atol=1e-6, err_msg=form)
+        np.testing.assert_allclose(np_(fn(ops.convert_to_tensor(y), ops.convert_to_tensor(np.ones((1, k), "float32")))), [0.0], atol=1e-6, err_msg=form)

@@ -1,0 +1,77 @@
+"""evaluate_uncertainty and UncertaintyReport: figures, CSV and PNG files."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from keras_evidential import evaluation
+from tests.evaluation.helpers import assert_png
+from tests.evaluation.helpers import synthetic_alpha
+from tests.evaluation.helpers import tiny_model
+
+
+def test_report_from_model_writes_csv_and_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    model = tiny_model(unknown_class=True)
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(300, 5)).astype("float32")
+    y = rng.integers(0, 4, 300)
+    report = evaluation.evaluate_uncertainty(
+        model, x, y, threshold=0.5, output_dir=tmp_path
+    )
+    assert report.unknown_class
+    alpha = model.predict(x, verbose=0)
+    expected = evaluation.uncertainty_metrics(
+        alpha, y, unknown_class=True, threshold=0.5
+    )
+    assert report.metrics.keys() == expected.keys()
+    for name, value in expected.items():
+        assert report.metrics[name] == pytest.approx(value, nan_ok=True), name
+    for name in ("accuracy_vs_threshold", "uncertainty_distribution"):
+        assert_png(tmp_path / f"{name}.png")
+    assert not (tmp_path / "auc_vs_threshold.png").exists()  # K = 3
+    with open(tmp_path / "accuracy_vs_threshold.csv") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][0] == "threshold" and len(rows) == 1 + 21
+    with open(tmp_path / "measures.csv") as f:
+        rows = list(csv.reader(f))
+    assert "unknown_probability" in rows[0] and len(rows) == 301
+    with open(tmp_path / "metrics.csv") as f:
+        rows = {row[0]: row for row in csv.reader(f)}
+    assert float(rows["known_accuracy"][1]) == pytest.approx(
+        report.metrics["known_accuracy"]
+    )
+
+
+def test_report_binary_writes_auc_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    alpha, labels = synthetic_alpha(8, k=2)
+    report = evaluation.evaluate_uncertainty(alpha, y=labels)
+    paths = report.save(tmp_path, prefix="edl_")
+    assert str(tmp_path / "edl_auc_vs_threshold.png") in paths
+    assert_png(tmp_path / "edl_auc_vs_threshold.png")
+    with open(tmp_path / "edl_auc_vs_threshold.csv") as f:
+        header = next(csv.reader(f))
+    assert header == ["threshold", "auc", "kept", "coverage"]
+
+
+def test_evaluate_uncertainty_needs_labels_and_inputs():
+    with pytest.raises(ValueError, match="Received: y=None"):
+        evaluation.evaluate_uncertainty(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="Received: x=None"):
+        evaluation.evaluate_uncertainty(tiny_model(False), y=np.zeros(2))
+
+
+
+def test_logits_report_equals_the_alpha_report():
+    rng = np.random.default_rng(14)
+    logits = rng.normal(scale=3.0, size=(200, 2)).astype("float32")
+    labels = rng.integers(0, 2, 200)
+    elu = np.where(logits > 0, logits, np.expm1(logits))
+    from_logits = evaluation.evaluate_uncertainty(logits, y=labels, evidence="elu")
+    from_alpha = evaluation.evaluate_uncertainty(elu + 2.0, y=labels)
+    for name, value in from_alpha.metrics.items():
+        assert from_logits.metrics[name] == pytest.approx(
+            value, rel=1e-5, nan_ok=True
+        ), name

@@ -1,0 +1,179 @@
+"""The AUROC metrics against scikit-learn and hand-worked rankings."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+from sklearn.metrics import roc_auc_score
+
+from keras_evidential import metrics
+from tests.testing import TestCase
+
+
+def _data(seed=0, n=600, k=4, unknown_class=False, unknown_share=0.25):
+    """alpha with informative evidence for known samples, labels K = unknown."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, k, n)
+    labels[rng.random(n) < unknown_share] = k
+    alpha = 1.0 + rng.gamma(0.8, 2.0, (n, k))
+    known = labels < k
+    alpha[np.flatnonzero(known), labels[known]] += rng.gamma(1.5, 6.0, known.sum())
+    if unknown_class:
+        alpha = np.concatenate([alpha, np.full((n, 1), k + 1.0)], axis=1)
+    return alpha.astype("float32"), labels
+
+
+def _result(metric):
+    return float(ops.convert_to_numpy(metric.result()))
+
+
+
+class AUCMetricTest(TestCase):
+    """Few samples whose scores fall in distinct buckets: the bucketed AUC of
+    `keras.metrics.AUC` is then the exact (Mann-Whitney) AUC."""
+
+    def test_thresholded_auc(self):
+        # p_bar_1 = 0.9, 0.2, 0.7, 0.4 (strength 10) and two vacuous rows
+        # (strength 2, vacuity 1) that the threshold 0.5 drops.
+        p = np.array([0.9, 0.2, 0.7, 0.4, 0.8, 0.3])
+        s = np.array([10.0, 10.0, 10.0, 10.0, 2.0 / 0.999, 2.0 / 0.999])
+        alpha = np.stack([(1 - p) * s, p * s], axis=1).astype("float32")
+        alpha = np.maximum(alpha, 1.0)
+        labels = np.array([1, 0, 0, 1, 0, 1])
+        kept = 2 / alpha.sum(1) <= 0.5
+        # Kept: positives {0.9, 0.4}, negatives {0.2, 0.7}: 3 of 4 pairs.
+        assert roc_auc_score(labels[kept], (alpha[:, 1] / alpha.sum(1))[kept]) == 0.75
+        self.run_metric_test(
+            metrics.ThresholdedAUC,
+            {"threshold": 0.5, "num_thresholds": 1000},
+            labels, alpha, 0.75, atol=1e-3,
+        )
+
+    def test_misclassification_auroc(self):
+        # K = 2; errors (rows 1, 3) have the larger vacuity except row 4.
+        alpha = np.array([[9.0, 1.0], [1.0, 2.0], [1.0, 7.0], [2.0, 1.5], [1.2, 1.0], [1.0, 5.0]], "float32")
+        labels = np.array([0, 0, 1, 1, 0, 1])
+        wrong = alpha.argmax(1) != labels
+        expected = roc_auc_score(wrong, 2 / alpha.sum(1))
+        self.run_metric_test(
+            metrics.MisclassificationAUROC,
+            {"score": "vacuity", "num_thresholds": 1000},
+            labels, alpha, expected, atol=1e-3,
+        )
+
+    def test_unknown_class_auroc(self):
+        alpha = np.array([[9.0, 1.0], [1.0, 1.5], [1.0, 7.0], [2.0, 1.5], [1.2, 1.0], [1.0, 5.0]], "float32")
+        labels = np.array([0, 2, 1, 2, 2, 1])  # 2 = unknown
+        expected = roc_auc_score(labels == 2, 2 / alpha.sum(1))
+        self.run_metric_test(
+            metrics.UnknownClassAUROC,
+            {"score": "vacuity", "num_thresholds": 1000},
+            labels, alpha, expected, atol=1e-3,
+        )
+
+
+@pytest.mark.parametrize("unknown_class", [False, True])
+def test_misclassification_auroc_matches_sklearn(unknown_class):
+    alpha, labels = _data(4, n=3000, unknown_class=unknown_class)
+    known_alpha = alpha[:, :4]
+    known = labels < 4
+    wrong = (known_alpha.argmax(1) != labels)[known]
+    for score, values in (
+        ("vacuity", 4 / known_alpha.sum(1)),
+        (
+            "least_confidence",
+            1 - (known_alpha / known_alpha.sum(1, keepdims=True)).max(1),
+        ),
+    ):
+        expected = roc_auc_score(wrong, values[known])
+        metric = metrics.MisclassificationAUROC(
+            score=score, unknown_class=unknown_class, num_thresholds=1000
+        )
+        for batch in np.array_split(np.arange(len(labels)), 5):
+            metric.update_state(labels[batch], alpha[batch])
+        assert _result(metric) == pytest.approx(expected, abs=3e-3), score
+
+
+def test_unknown_auroc_matches_sklearn_for_every_score():
+    from scipy import special
+    from scipy import stats
+
+    alpha, labels = _data(5, n=3000)
+    unknown = labels == 4
+    s = alpha.sum(1)
+    p_bar = alpha / s[:, None]
+    total = stats.entropy(p_bar, axis=1)
+    expected_h = -(
+        p_bar * (special.digamma(alpha + 1) - special.digamma(s + 1)[:, None])
+    ).sum(1)
+    references = {
+        "vacuity": 4 / s,
+        "epkl": 3 / s,
+        "total_entropy": total,
+        "expected_entropy": expected_h,
+        "mutual_information": total - expected_h,
+    }
+    for score, values in references.items():
+        metric = metrics.UnknownClassAUROC(score=score, num_thresholds=1000)
+        metric.update_state(labels, alpha)
+        assert _result(metric) == pytest.approx(
+            roc_auc_score(unknown, values), abs=3e-3
+        ), score
+
+
+def test_thresholded_auc_matches_sklearn_on_kept_samples():
+    rng = np.random.default_rng(6)
+    n = 4000
+    labels = rng.integers(0, 2, n)
+    alpha = 1.0 + rng.gamma(0.6, 2.0, (n, 2))
+    # Confident samples (large evidence) tend to be right.
+    alpha[np.arange(n), labels] += rng.gamma(0.8, 8.0, n)
+    vacuity = 2 / alpha.sum(1)
+    p_positive = alpha[:, 1] / alpha.sum(1)
+    aucs = []
+    for threshold in (None, 0.5, 0.2):
+        kept = np.ones(n, bool) if threshold is None else vacuity <= threshold
+        expected = roc_auc_score(labels[kept], p_positive[kept])
+        metric = metrics.ThresholdedAUC(threshold=threshold, num_thresholds=1000)
+        for batch in np.array_split(np.arange(n), 4):
+            metric.update_state(labels[batch], alpha[batch].astype("float32"))
+        assert _result(metric) == pytest.approx(expected, abs=3e-3)
+        aucs.append(expected)
+    # The construction makes low-uncertainty samples easier.
+    assert aucs[0] < aucs[1] < aucs[2]
+    # The negative class as positive mirrors the AUC.
+    mirrored = metrics.ThresholdedAUC(positive_class=0, num_thresholds=1000)
+    mirrored.update_state(labels, alpha.astype("float32"))
+    assert _result(mirrored) == pytest.approx(
+        roc_auc_score(labels == 0, alpha[:, 0] / alpha.sum(1)), abs=3e-3
+    )
+
+
+def test_auc_metrics_reset():
+    alpha, labels = _data(7)
+    metric = metrics.UnknownClassAUROC()
+    metric.update_state(labels, alpha)
+    first = _result(metric)
+    metric.reset_state()
+    assert _result(metric) == 0.0
+    metric.update_state(labels, alpha)
+    assert _result(metric) == pytest.approx(first)
+
+
+def test_thresholded_auc_serializes():
+    metric = metrics.ThresholdedAUC(threshold=0.4, positive_class=0, num_thresholds=500)
+    restored = keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(metric)
+    )
+    assert restored.get_config() == metric.get_config()
+    assert restored.threshold == 0.4 and restored.num_thresholds == 500
+
+
+
+def test_invalid_arguments_name_the_argument():
+    with pytest.raises(ValueError, match="Received: score='nope'"):
+        metrics.UnknownClassAUROC(score="nope")
+    with pytest.raises(ValueError, match="Received: positive_class=2"):
+        metrics.ThresholdedAUC(positive_class=2)
+    with pytest.raises(ValueError, match="binary task"):
+        metrics.ThresholdedAUC().update_state(np.array([0]), np.ones((1, 3), "float32"))

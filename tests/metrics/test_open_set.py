@@ -1,0 +1,222 @@
+"""Open-set rates (known accuracy, unknown recall and precision, selective
+accuracy, rejection rate) against hand-worked values and NumPy."""
+
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_evidential import metrics
+from tests.testing import TestCase
+
+
+RATIO_METRICS = (
+    metrics.KnownClassAccuracy,
+    metrics.UnknownClassRecall,
+    metrics.UnknownClassPrecision,
+    metrics.SelectiveAccuracy,
+    metrics.RejectionRate,
+)
+
+
+def _data(seed=0, n=600, k=4, unknown_class=False, unknown_share=0.25):
+    """alpha with informative evidence for known samples, labels K = unknown."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, k, n)
+    labels[rng.random(n) < unknown_share] = k
+    alpha = 1.0 + rng.gamma(0.8, 2.0, (n, k))
+    known = labels < k
+    alpha[np.flatnonzero(known), labels[known]] += rng.gamma(1.5, 6.0, known.sum())
+    if unknown_class:
+        alpha = np.concatenate([alpha, np.full((n, 1), k + 1.0)], axis=1)
+    return alpha.astype("float32"), labels
+
+
+def _reference_predictions(alpha, unknown_class, threshold):
+    k = alpha.shape[1] - 1 if unknown_class else alpha.shape[1]
+    known = alpha[:, :k]
+    if threshold is None:
+        return np.argmax(alpha if unknown_class else known, axis=1)
+    predictions = np.argmax(known, axis=1)
+    predictions[k / known.sum(1) > threshold] = k
+    return predictions
+
+
+def _reference_ratio(metric_class, labels, predictions, k, weight=None):
+    weight = np.ones(len(labels)) if weight is None else weight
+    true_known, true_unknown = labels < k, labels == k
+    said_unknown = predictions == k
+    right = predictions == labels
+    pairs = {
+        metrics.KnownClassAccuracy: (true_known & right, true_known),
+        metrics.UnknownClassRecall: (true_unknown & said_unknown, true_unknown),
+        metrics.UnknownClassPrecision: (true_unknown & said_unknown, said_unknown),
+        metrics.SelectiveAccuracy: (~said_unknown & right, ~said_unknown),
+        metrics.RejectionRate: (said_unknown, np.ones(len(labels), bool)),
+    }
+    numerator, denominator = pairs[metric_class]
+    denominator = (weight * denominator).sum()
+    # Documented: a metric is 0 while its denominator is 0.
+    return 0.0 if denominator == 0 else (weight * numerator).sum() / denominator
+
+
+def _result(metric):
+    return float(ops.convert_to_numpy(metric.result()))
+
+
+
+# K = 2. Vacuities 2 / S: 2/12, 2/4, 2/2, 2/12, 2/3. The threshold 0.6
+# rejects samples 2 and 4 (vacuity 1 and 2/3): predictions (0, 0, u, 1, u).
+HAND_ALPHA = np.array(
+    [[10.0, 2.0], [3.0, 1.0], [1.0, 1.0], [2.0, 10.0], [1.0, 2.0]], "float32"
+)
+HAND_LABELS = np.array([0, 1, 2, 1, 2])
+HAND_EXPECTED = {
+    metrics.KnownClassAccuracy: 2 / 3,  # samples 0 and 3 of 0, 1, 3
+    metrics.UnknownClassRecall: 1.0,  # both unknowns rejected
+    metrics.UnknownClassPrecision: 1.0,
+    metrics.SelectiveAccuracy: 2 / 3,  # kept 0, 1, 3; right 0, 3
+    metrics.RejectionRate: 2 / 5,
+}
+
+
+class OpenSetMetricTest(TestCase):
+    """Each rate through `run_metric_test`: accumulation, reset, config, evaluate."""
+
+    def _check(self, metric_class):
+        self.run_metric_test(
+            metric_class,
+            {"threshold": 0.6},
+            HAND_LABELS,
+            HAND_ALPHA,
+            HAND_EXPECTED[metric_class],
+        )
+
+    def test_known_class_accuracy(self):
+        self._check(metrics.KnownClassAccuracy)
+
+    def test_unknown_class_recall(self):
+        self._check(metrics.UnknownClassRecall)
+
+    def test_unknown_class_precision(self):
+        self._check(metrics.UnknownClassPrecision)
+
+    def test_selective_accuracy(self):
+        self._check(metrics.SelectiveAccuracy)
+
+    def test_rejection_rate(self):
+        self._check(metrics.RejectionRate)
+
+    def test_unknown_class_with_sample_weight(self):
+        # m-EDL, K = 2, alpha_u = 3, argmax over three columns: predictions
+        # (0, u, u, u, 1, 0). Weighted known accuracy: right 0 (w 1), 4 (w 2)
+        # of known 0, 1, 4, 5 (w 1 + 3 + 2 + 1): 3 / 7.
+        alpha = np.array(
+            [[10.0, 2.0, 3.0], [1.0, 2.0, 3.0], [1.0, 1.0, 3.0], [2.0, 1.0, 3.0],
+             [1.0, 9.0, 3.0], [5.0, 1.0, 3.0]], "float32",
+        )
+        labels = np.array([0, 1, 2, 2, 1, 1])
+        weights = np.array([1.0, 3.0, 1.0, 0.5, 2.0, 1.0])
+        self.run_metric_test(
+            metrics.KnownClassAccuracy, {"unknown_class": True}, labels, alpha,
+            3 / 7, sample_weight=weights,
+        )
+        # Precision of "unknown": samples 1, 2, 3 said u; 2 and 3 are u:
+        # (1 + 0.5) / (3 + 1 + 0.5).
+        self.run_metric_test(
+            metrics.UnknownClassPrecision, {"unknown_class": True}, labels, alpha,
+            1.5 / 4.5, sample_weight=weights,
+        )
+
+
+def test_hand_worked_open_set_example():
+    # K = 2. Vacuities: 2/12, 2/4, 2/2, 2/12, 2/3.
+    alpha = np.array(
+        [[10.0, 2.0], [3.0, 1.0], [1.0, 1.0], [2.0, 10.0], [1.0, 2.0]], "float32"
+    )
+    labels = np.array([0, 1, 2, 1, 2])
+    # threshold 0.6 rejects samples 2 and 4 (vacuity 1 and 2/3): predictions
+    # (0, 0, u, 1, u).
+    expected = {
+        metrics.KnownClassAccuracy: 2 / 3,  # samples 0 and 3 of 0, 1, 3
+        metrics.UnknownClassRecall: 1.0,  # both unknowns rejected
+        metrics.UnknownClassPrecision: 1.0,
+        metrics.SelectiveAccuracy: 2 / 3,  # kept 0, 1, 3; right 0, 3
+        metrics.RejectionRate: 2 / 5,
+    }
+    for metric_class, value in expected.items():
+        metric = metric_class(threshold=0.6)
+        metric.update_state(labels, alpha)
+        assert _result(metric) == pytest.approx(value), metric_class.__name__
+    no_threshold = metrics.KnownClassAccuracy()
+    no_threshold.update_state(labels, alpha)
+    assert _result(no_threshold) == pytest.approx(2 / 3)
+    recall = metrics.UnknownClassRecall()
+    recall.update_state(labels, alpha)
+    assert _result(recall) == 0.0
+
+
+def test_hand_worked_unknown_class_example():
+    # m-EDL, K = 2, alpha_u = 3: argmax over three columns.
+    alpha = np.array(
+        [[10.0, 2.0, 3.0], [1.0, 2.0, 3.0], [1.0, 1.0, 3.0], [2.0, 1.0, 3.0]], "float32"
+    )
+    labels = np.array([0, 1, 2, 2])
+    accuracy = metrics.KnownClassAccuracy(unknown_class=True)
+    recall = metrics.UnknownClassRecall(unknown_class=True)
+    precision = metrics.UnknownClassPrecision(unknown_class=True)
+    for metric in (accuracy, recall, precision):
+        metric.update_state(labels, alpha)
+    # Predictions (0, u, u, u): known 1 of 2; unknown 2 of 2; precision 2/3.
+    assert _result(accuracy) == pytest.approx(0.5)
+    assert _result(recall) == pytest.approx(1.0)
+    assert _result(precision) == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("unknown_class", [False, True])
+@pytest.mark.parametrize("threshold", [None, 0.2, 0.45])
+def test_ratio_metrics_match_numpy_and_accumulate(unknown_class, threshold):
+    alpha, labels = _data(1, unknown_class=unknown_class)
+    k = 4
+    predictions = _reference_predictions(alpha, unknown_class, threshold)
+    for metric_class in RATIO_METRICS:
+        expected = _reference_ratio(metric_class, labels, predictions, k)
+        metric = metric_class(unknown_class=unknown_class, threshold=threshold)
+        for batch in np.array_split(np.arange(len(labels)), 4):
+            metric.update_state(labels[batch], alpha[batch])
+        assert _result(metric) == pytest.approx(expected, abs=1e-6)
+        metric.reset_state()
+        assert _result(metric) == 0.0
+        metric.update_state(labels[:50], alpha[:50])
+        expected_50 = _reference_ratio(metric_class, labels[:50], predictions[:50], k)
+        assert _result(metric) == pytest.approx(expected_50, abs=1e-6)
+
+
+def test_sample_weight_and_label_forms():
+    alpha, labels = _data(2, n=200)
+    weight = np.random.default_rng(2).random(200)
+    predictions = _reference_predictions(alpha, False, 0.3)
+    expected = _reference_ratio(
+        metrics.SelectiveAccuracy, labels, predictions, 4, weight
+    )
+    metric = metrics.SelectiveAccuracy(threshold=0.3)
+    metric.update_state(labels, alpha, sample_weight=weight)
+    assert _result(metric) == pytest.approx(expected, abs=1e-5)
+    # One-hot rows (all-zero = unknown) and a trailing label axis agree with
+    # integer labels.
+    one_hot = np.zeros((200, 4), "float32")
+    known = labels < 4
+    one_hot[np.flatnonzero(known), labels[known]] = 1.0
+    for form in (one_hot, labels[:, None]):
+        other = metrics.UnknownClassRecall(threshold=0.3)
+        other.update_state(form, alpha)
+        reference = metrics.UnknownClassRecall(threshold=0.3)
+        reference.update_state(labels, alpha)
+        assert _result(other) == pytest.approx(_result(reference))
+
+
+
+def test_invalid_threshold_is_named():
+    with pytest.raises(ValueError, match="Received: threshold=-1"):
+        metrics.SelectiveAccuracy(threshold=-1)
+    with pytest.raises(ValueError, match="Received: threshold=1.5"):
+        metrics.RejectionRate(threshold=1.5)

@@ -1,0 +1,47 @@
+"""Uncertainty scores in [0, 1] against SciPy, divided by their maxima."""
+
+import numpy as np
+import pytest
+from keras import ops
+from scipy import special
+from scipy import stats
+
+from keras_evidential.metrics.scores import UNCERTAINTY_SCORES
+from keras_evidential.metrics.scores import uncertainty_score
+
+RNG = np.random.default_rng(4)
+K = 4
+ALPHA = 1.0 + RNG.gamma(0.7, 6.0, size=(64, K))
+ALPHA[0] = 1.0  # no evidence at all
+
+
+def _references(alpha):
+    s = alpha.sum(1)
+    p_bar = alpha / s[:, None]
+    total = stats.entropy(p_bar, axis=1)
+    expected = -(p_bar * (special.digamma(alpha + 1) - special.digamma(s + 1)[:, None])).sum(1)
+    return {
+        "vacuity": K / s,
+        "epkl": (K - 1) / s,
+        "least_confidence": 1 - p_bar.max(1),
+        "total_entropy": total / np.log(K),
+        "expected_entropy": expected / np.log(K),
+        "mutual_information": (total - expected) / np.log(K),
+    }
+
+
+@pytest.mark.parametrize("score", sorted(_references(ALPHA)))
+def test_score_matches_reference(score):
+    got = ops.convert_to_numpy(uncertainty_score(ALPHA, score))
+    np.testing.assert_allclose(got, _references(ALPHA)[score], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("score", sorted(UNCERTAINTY_SCORES))
+def test_every_score_lies_in_zero_one(score):
+    got = ops.convert_to_numpy(uncertainty_score(ALPHA, score))
+    assert np.all((got >= 0) & (got <= 1)), score
+
+
+def test_unknown_score_is_named():
+    with pytest.raises(ValueError, match="Received: score='entropy'"):
+        uncertainty_score(ALPHA, "entropy")
