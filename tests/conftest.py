@@ -21,3 +21,10 @@ def shared_data():
             "the repository, or KERAS_EVIDENTIAL_DATA)"
         )
     return SHARED_DATA
+
+
+def pytest_collection_modifyitems(items):
+    # Tests over the full offline datasets are slow: CI's `large` lane.
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.large)

@@ -47,7 +47,16 @@ class TestCase(testing.TestCase):
     """Keras's `TestCase` with checks for this package's losses and metrics."""
 
     def run_layer_test(self, layer_cls, init_kwargs, **kwargs):
+        """Keras's `run_layer_test`, stateless layers built at instantiation.
+
+        `expected_output` may be NumPy (e.g. a float64 reference): Keras
+        compares its type with the output's, so it is made a backend tensor.
+        """
         kwargs.setdefault("assert_built_after_instantiation", True)
+        if kwargs.get("expected_output") is not None:
+            kwargs["expected_output"] = keras.tree.map_structure(
+                ops.convert_to_tensor, kwargs["expected_output"]
+            )
         return super().run_layer_test(layer_cls, init_kwargs, **kwargs)
 
     def run_loss_test(
@@ -181,7 +190,12 @@ class TestCase(testing.TestCase):
             inputs = keras.Input(y_pred.shape[1:])
             model = keras.Model(inputs, keras.layers.Identity()(inputs))
             # Keras needs a loss to evaluate; this one ignores the labels.
-            model.compile(loss=_zero_loss, metrics=[metric_cls(**init_kwargs)])
+            # Sample weights reach only `weighted_metrics`.
+            listed = [metric_cls(**init_kwargs)]
+            if sample_weight is None:
+                model.compile(loss=_zero_loss, metrics=listed)
+            else:
+                model.compile(loss=_zero_loss, weighted_metrics=listed)
             results = model.evaluate(
                 y_pred, y_true, sample_weight=sample_weight,
                 batch_size=max(1, half), verbose=0, return_dict=True,

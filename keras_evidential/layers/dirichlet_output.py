@@ -65,6 +65,7 @@ class DirichletOutput(keras.layers.Layer):
         super().__init__(**kwargs)
         self.evidence = evidence_lib.get(evidence, dtype=self.dtype_policy)
         self.supports_masking = True
+        self._build_at_init()
 
     def call(self, inputs):
         check_finite(inputs, "The logits that DirichletOutput receives")

@@ -14,6 +14,7 @@ class Evidence(keras.layers.Layer):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
+        self._build_at_init()
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -25,7 +25,7 @@ def test_callbacks_refuse_a_model_without_edl_loss():
 
 def test_finds_the_instance_keras_makes_for_the_loss_class():
     x, labels = data()
-    model = logits_model()
+    model = alpha_model()
     model.compile(optimizer="sgd", loss=ke.losses.EDLLoss)
     model.fit(x, labels, epochs=1, verbose=0)  # Keras builds its loss container
     losses = find_edl_losses(model, "test")

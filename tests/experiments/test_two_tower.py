@@ -161,3 +161,67 @@ def test_the_model_learns_a_learnable_pair_rule():
     model.fit([a, b], y, batch_size=64, epochs=8, verbose=0)
     logits = model.predict([test_a, test_b], verbose=0)
     assert roc_auc_score(test_y, logits[:, 1] - logits[:, 0]) > 0.9
+
+
+def test_two_tower_text_model_round_trips_and_serves_raw_strings(tmp_path):
+    """The sentence-pair TEDL model: .keras, then the CLI export."""
+    import tensorflow as tf
+
+    import keras_evidential as ke
+    from keras_evidential.export import cli
+    from tests.models import assert_matches
+    from tests.models import reference_outputs
+    from tests.models import sentences
+
+    keras.utils.set_random_seed(9)
+    first, labels = sentences(64, seed=13)
+    second, _ = sentences(64, seed=14)
+    vectorizer = make_vectorizer(
+        np.concatenate([first, second]), max_tokens=40, sequence_length=8
+    )
+    tokens = build_two_tower_model(
+        vectorizer.vocabulary_size(),
+        sequence_length=8,
+        embedding_dim=8,
+        head_dim=8,
+        hidden_dim=16,
+        dropout=0.0,
+    )
+    model = build_text_pair_model(vectorizer, tokens)
+    model.compile(
+        "adam",
+        ke.losses.EDLLoss(
+            from_logits=True, evidence=ke.layers.EvidenceELU(), kl_weight=0.1
+        ),
+    )
+    pairs = {"sentence_a": tf.constant(first), "sentence_b": tf.constant(second)}
+    model.fit(pairs, labels, epochs=1, batch_size=32, verbose=0)
+
+    model.save(tmp_path / "pairs.keras")
+    loaded = keras.saving.load_model(tmp_path / "pairs.keras")
+    for name in ("token_encoder", "interaction"):
+        twin = loaded.get_layer(tokens.name).get_layer(name)
+        original = tokens.get_layer(name)
+        assert type(twin) is type(original)
+        assert twin.get_config() == original.get_config()
+    logits = np.asarray(model(pairs))
+    np.testing.assert_array_equal(np.asarray(loaded(pairs)), logits)
+    assert loaded.evaluate(pairs, labels, verbose=0) == pytest.approx(
+        model.evaluate(pairs, labels, verbose=0), rel=1e-6
+    )
+
+    # TEDL's evidence comes from the EDLLoss compiled into the file.
+    argv = [str(tmp_path / "pairs.keras"), str(tmp_path / "served")]
+    assert cli.main(argv + ["--class-names", "different", "paraphrase"]) == 0
+    signature = tf.saved_model.load(str(tmp_path / "served" / "1")).signatures[
+        "serving_default"
+    ]
+    assert sorted(signature.structured_input_signature[1]) == [
+        "sentence_a",
+        "sentence_b",
+    ]
+    outputs = {k: v.numpy() for k, v in signature(**pairs).items()}
+    z = logits.astype(np.float64)
+    alpha = np.where(z > 0, z, np.expm1(z)) + 2.0  # ELU + 1, plus 1
+    expected = reference_outputs(alpha, False, ["different", "paraphrase"])
+    assert_matches(outputs, expected)

@@ -7,6 +7,14 @@ import pytest
 import keras_evidential as ke
 from tests.testing import TestCase
 
+BUILT_AT_INIT = pytest.mark.xfail(
+    strict=True,
+    reason="library: the layer validates its input shape in build(), so Keras "
+    "cannot mark it built at instantiation (run_layer_test's "
+    "assert_built_after_instantiation=True); move the check out of build() "
+    "and call self._build_at_init()",
+)
+
 
 class UnknownClassHeadTest(TestCase):
     def test_appends_k_plus_one(self):
@@ -15,9 +23,10 @@ class UnknownClassHeadTest(TestCase):
             ke.layers.UnknownClassHead,
             {},
             input_data=alpha,
-            expected_output=[[2.0, 5.0, 1.0, 4.0], [1.0, 1.0, 1.0, 4.0]],
+            expected_output=np.array([[2.0, 5.0, 1.0, 4.0], [1.0, 1.0, 1.0, 4.0]]),
             expected_output_dtype="float32",
             expected_num_trainable_weights=0,
+            assert_built_after_instantiation=False,
             supports_masking=True,
         )
 
@@ -54,3 +63,15 @@ def test_mixed_precision_alpha_plus_is_float32():
         keras.config.set_dtype_policy(previous)
     assert keras.backend.standardize_dtype(alpha.dtype) == "float32"
     assert np.all(np.isfinite(keras.ops.convert_to_numpy(alpha)))
+
+
+class UnknownClassHeadBuiltAtInitTest(TestCase):
+    @BUILT_AT_INIT
+    def test_is_built_at_instantiation_as_keras_requires(self):
+        self.run_layer_test(
+            ke.layers.UnknownClassHead,
+            {},
+            input_data=np.ones((2, 3), "float32"),
+            run_training_check=False,
+            run_mixed_precision_check=False,
+        )
