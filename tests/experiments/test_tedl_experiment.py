@@ -1,7 +1,6 @@
 """Tests of the TEDL study: its measurements, the dying-ReLU detector, the runner."""
 
 import csv
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -9,8 +8,9 @@ import pytest
 
 from experiments.tedl import dying_relu
 from experiments.tedl import runner
+from tests.conftest import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "textpairs"
+DATA = SHARED_DATA / "textpairs"
 
 
 def test_evidence_diagnostics_counts_zero_samples_and_dead_units():
@@ -55,6 +55,7 @@ def test_method_names_parse_to_stage_and_evidence():
     assert runner.parse_sizes("100,full") == [100, None]
 
 
+@pytest.mark.large
 @pytest.mark.skipif(
     not (DATA / "twitter_url" / "train.tsv.gz").exists(),
     reason=f"shared text-pair data not found at {DATA}",

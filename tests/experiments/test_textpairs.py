@@ -1,7 +1,6 @@
 """Tests of the sentence-pair loader against the facts of the shared data."""
 
 import gzip
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,15 +8,17 @@ import pytest
 from experiments.data.textpairs import TextPairs
 from experiments.data.textpairs import as_dataset
 from experiments.data.textpairs import load_text_pairs
+from tests.conftest import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "textpairs"
-needs_data = pytest.mark.skipif(
+DATA = SHARED_DATA / "textpairs"
+# Tests over the full offline data (slow) are marked `large`.
+
+
+@pytest.mark.large
+@pytest.mark.skipif(
     not (DATA / "twitter_url" / "train.tsv.gz").exists(),
     reason=f"shared text-pair data not found at {DATA}",
 )
-
-
-@needs_data
 @pytest.mark.parametrize(
     "split, size, positives", [("train", 42200, 11167), ("test", 9324, 1820)]
 )
@@ -28,7 +29,11 @@ def test_twitter_url_counts_match_the_data_readme(split, size, positives):
     assert set(np.unique(pairs.labels)) == {0, 1}
 
 
-@needs_data
+@pytest.mark.large
+@pytest.mark.skipif(
+    not (DATA / "twitter_url" / "train.tsv.gz").exists(),
+    reason=f"shared text-pair data not found at {DATA}",
+)
 def test_twitter_url_first_row_is_read_as_written():
     pairs = load_text_pairs("twitter_url", "train", DATA)
     assert pairs.a[0] == (
@@ -42,7 +47,11 @@ def test_twitter_url_first_row_is_read_as_written():
     assert pairs.labels[0] == 0
 
 
-@needs_data
+@pytest.mark.large
+@pytest.mark.skipif(
+    not (DATA / "twitter_url" / "train.tsv.gz").exists(),
+    reason=f"shared text-pair data not found at {DATA}",
+)
 @pytest.mark.parametrize("split, size", [("train", 8672), ("dev", 1130), ("test", 2351)])
 def test_wikiqa_counts_match_the_data_readme(split, size):
     pairs = load_text_pairs("wikiqa", split, DATA)

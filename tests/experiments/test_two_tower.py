@@ -163,6 +163,7 @@ def test_the_model_learns_a_learnable_pair_rule():
     assert roc_auc_score(test_y, logits[:, 1] - logits[:, 0]) > 0.9
 
 
+@pytest.mark.large
 def test_two_tower_text_model_round_trips_and_serves_raw_strings(tmp_path):
     """The sentence-pair TEDL model: .keras, then the CLI export."""
     import tensorflow as tf

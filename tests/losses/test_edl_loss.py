@@ -75,7 +75,9 @@ class EDLLossTest(TestCase):
                 labels,
                 logits,
                 reference.edl_loss(y, alpha, "digamma", 0.2),
-                model_fn=logits_model(5),
+                # One `fit` (TEDL's ELU) is enough: the evidence layers'
+                # gradients are the same code for every loss.
+                model_fn=logits_model(5) if evidence == "elu" else None,
             )
 
     @pytest.mark.xfail(
