@@ -4,6 +4,7 @@ Independent of keras_evidential: tests compare the package against these.
 """
 
 import numpy as np
+from keras import ops
 from scipy.special import digamma
 from scipy.special import gammaln
 from scipy.special import polygamma
@@ -71,3 +72,13 @@ EVIDENCE = {
     "exp": lambda z: np.exp(np.clip(z, -10.0, 10.0)),
     "elu": lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0.0))) + 1.0,
 }
+
+
+def float64_tolerance(tolerance, float32=1e-5):
+    """`tolerance` where the backend computes float64 inputs in float64
+    (TensorFlow, PyTorch); `float32` where it casts them to float32 (JAX
+    without `jax_enable_x64`)."""
+    x = ops.convert_to_tensor(np.ones(1))
+    if np.asarray(ops.convert_to_numpy(x)).dtype == np.float64:
+        return tolerance
+    return max(tolerance, float32)

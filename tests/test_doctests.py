@@ -62,6 +62,7 @@ def test_docstring_examples(module_name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # examples that write files write them here
     tests = _examples(module_name)
     runner = doctest.DocTestRunner(optionflags=OPTIONS)
+    report = []
     previous_policy = keras.config.dtype_policy()
     try:
         for test in tests:
@@ -69,22 +70,7 @@ def test_docstring_examples(module_name, tmp_path, monkeypatch):
                 keras=keras, np=np, ops=ops, keras_evidential=keras_evidential
             )
             keras.utils.set_random_seed(0)
-            runner.run(test, out=_Report.write)
+            runner.run(test, out=report.append)
     finally:
         keras.config.set_dtype_policy(previous_policy)
-    failed, attempted = runner.summarize(verbose=False)
-    assert failed == 0, _Report.flush()
-
-
-class _Report:
-    lines = []
-
-    @classmethod
-    def write(cls, text):
-        cls.lines.append(text)
-
-    @classmethod
-    def flush(cls):
-        text = "".join(cls.lines)
-        cls.lines.clear()
-        return text
+    assert runner.failures == 0, "".join(report)

@@ -23,6 +23,13 @@ def test_callbacks_refuse_a_model_without_edl_loss():
 
 
 
+@pytest.mark.xfail(
+    keras.backend.backend() == "jax",
+    strict=True,
+    reason="library: on JAX, Keras instantiates a loss class inside the "
+    "stateless train step, where EDLLoss cannot create its kl_weight and "
+    "stage variables: compile(loss=EDLLoss) cannot train on JAX",
+)
 def test_finds_the_instance_keras_makes_for_the_loss_class():
     x, labels = data()
     model = alpha_model()
