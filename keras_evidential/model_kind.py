@@ -95,10 +95,23 @@ def _output_width(model):
                 f"{len(outputs)} outputs"
             )
         return outputs[0].shape[-1]
+    # A subclassed model: the output of the input shapes of its first call.
+    from keras.src.export import export_utils
+
     try:
-        return model.compute_output_shape(model._build_shapes_dict["input_shape"])[-1]
+        specs = keras.tree.flatten(export_utils.get_input_signature(model))
+        inputs = [
+            keras.KerasTensor(spec.shape, keras.backend.standardize_dtype(spec.dtype))
+            for spec in specs
+        ]
+        output = keras.src.backend.compute_output_spec(
+            model, inputs[0] if len(inputs) == 1 else inputs
+        )
     except Exception:
         return None
+    if len(keras.tree.flatten(output)) != 1:
+        return None
+    return keras.tree.flatten(output)[0].shape[-1]
 
 
 def model_kind(model, output=None, evidence=None, unknown_class=None):

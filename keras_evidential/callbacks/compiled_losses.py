@@ -14,11 +14,13 @@ from keras_evidential.losses.edl_loss import EDLLoss
 FIRST_EDL_EPOCH = "keras_evidential_first_edl_epoch"
 
 
-def find_edl_losses(model, callback_name):
+def find_edl_losses(model, callback_name, allow_pending=False):
     """The `EDLLoss` instances a compiled model trains with.
 
     Also finds the instance Keras made for `compile(loss=EDLLoss)` (the
-    class), which `model.loss` does not hold.
+    class), which `model.loss` does not hold. Keras makes it at the first
+    training step; before that, with `allow_pending=True`, an empty list is
+    returned (that instance has the default `kl_weight=0` and `stage=2`).
 
     Raises:
         ValueError: if the model was compiled without any `EDLLoss`.
@@ -31,6 +33,10 @@ def find_edl_losses(model, callback_name):
     for loss in candidates:
         if isinstance(loss, EDLLoss) and not any(loss is seen for seen in losses):
             losses.append(loss)
+    if not losses and allow_pending and any(
+        isinstance(loss, type) and issubclass(loss, EDLLoss) for loss in candidates
+    ):
+        return []
     if not losses:
         raise ValueError(
             f"{callback_name} needs a model compiled with "

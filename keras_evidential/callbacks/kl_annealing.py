@@ -65,7 +65,7 @@ class KLAnnealing(keras.callbacks.Callback):
         self.verbose = verbose
 
     def on_train_begin(self, logs=None):
-        find_edl_losses(self.model, "KLAnnealing")
+        find_edl_losses(self.model, "KLAnnealing", allow_pending=True)
         warn_about_siblings(self, "kl_weight")
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -75,7 +75,15 @@ class KLAnnealing(keras.callbacks.Callback):
         weight = annealed_kl_weight(
             epoch - first_edl_epoch, self.increment, self.max_weight
         )
-        for loss in find_edl_losses(self.model, "KLAnnealing"):
+        losses = find_edl_losses(self.model, "KLAnnealing", allow_pending=True)
+        if not losses and weight != 0.0:
+            raise ValueError(
+                f"KLAnnealing must set kl_weight={weight} before the first "
+                "step, but the model was compiled with the EDLLoss class, whose "
+                "instance Keras makes at that step. Compile with an instance: "
+                "loss=EDLLoss(). Received: model.loss=EDLLoss (the class)"
+            )
+        for loss in losses:
             current = ops.convert_to_numpy(loss.kl_weight)
             changed |= bool(current != current.dtype.type(weight))
             loss.kl_weight.assign(weight)

@@ -125,7 +125,10 @@ def _input_signature(model, input_signature):
     from keras.src.export import export_utils
 
     try:
-        return keras.tree.flatten(export_utils.get_input_signature(model))
+        return [
+            tf.TensorSpec(spec.shape, keras.backend.standardize_dtype(spec.dtype))
+            for spec in keras.tree.flatten(export_utils.get_input_signature(model))
+        ]
     except Exception as error:
         raise ValueError(
             "Cannot read the inputs of this subclassed model. Call it once on "
