@@ -1,16 +1,15 @@
 """Tests of the sentence-pair loader against the facts of the shared data."""
 
 import gzip
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from experiments.data.textpairs import TextPairs
 from experiments.data.textpairs import as_dataset
 from experiments.data.textpairs import load_text_pairs
+from tests.conftest import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "textpairs"
+DATA = SHARED_DATA / "textpairs"
 needs_data = pytest.mark.skipif(
     not (DATA / "twitter_url" / "train.tsv.gz").exists(),
     reason=f"shared text-pair data not found at {DATA}",
