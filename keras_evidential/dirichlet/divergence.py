@@ -62,11 +62,8 @@ def _kl_to_uniform_and_gradient(alpha):
     # KL of Dir(1, ..., 1) is 0, and float32 sums of the unshifted terms
     # (each of size lgamma(K)) left errors of ~1e-6 that made the loss of a
     # perfect prediction negative.
-    zero = ops.zeros_like(alpha_terms)
-    alpha_part = ops.sum(ops.where(alpha == 1.0, zero, alpha_terms + 1.0), axis=-1)
-    s_part = ops.where(
-        s == float(k), ops.zeros_like(s), s_terms - (math.lgamma(k) + k)
-    )[..., 0]
+    alpha_part = ops.sum(ops.where(alpha == 1.0, 0.0, alpha_terms + 1.0), axis=-1)
+    s_part = ops.where(s == float(k), 0.0, s_terms - (math.lgamma(k) + k))[..., 0]
     # KL >= 0; rounding near alpha = 1 must not make it (and the loss)
     # negative.
     value = ops.maximum(alpha_part + s_part, 0.0)
