@@ -105,12 +105,12 @@ def main(argv=None):
         parser.add_argument("--rounds", type=int, default=0)
         parser.add_argument("--name", default="author_loss")
 
-    args = common.parse_args(__doc__.splitlines()[0], add, argv)
+    args = common.parse_args(__doc__.splitlines()[0], add, argv, script=__file__)
     x, y, _, _, source = common.load_mnist(
         args.data_dir, limit=2048 if args.smoke else None
     )
     y_plus = np.eye(11, dtype="float32")[y]
-    info = common.machine_info()
+    info = common.machine_info(args.command)
     hidden = (32, 32)
     batch_size = 64
     rounds = args.rounds or (2 if args.smoke else 30)
