@@ -189,7 +189,8 @@ def markdown(info, summary, source, n_train, rounds, loads):
                 config,
                 f"{e['edl']['wall']['median_ms'] / 1e3:.2f} / "
                 f"{e['ce']['wall']['median_ms'] / 1e3:.2f}",
-                f"{e['edl']['ms_per_step_wall']:.2f} / {e['ce']['ms_per_step_wall']:.2f}",
+                f"{e['edl']['ms_per_step_wall']:.2f} / "
+                f"{e['ce']['ms_per_step_wall']:.2f}",
                 _ratio(e["edl_over_ce_wall"]),
                 f"{e['edl']['cpu']['median_ms'] / 1e3:.2f} / "
                 f"{e['ce']['cpu']['median_ms'] / 1e3:.2f}",
@@ -260,7 +261,8 @@ def main(argv=None):
     summary = summarize(wall, cpu, configs, steps_per_epoch)
     for config, e in summary.items():
         print(
-            f"  {config:12s} EDL/CE CPU {e['edl_over_ce_cpu']['median_paired_ratio']:.3f}"
+            f"  {config:12s} "
+            f"EDL/CE CPU {e['edl_over_ce_cpu']['median_paired_ratio']:.3f}"
             f" wall {e['edl_over_ce_wall']['median_paired_ratio']:.3f}; "
             f"s/epoch EDL {e['edl']['wall']['median_ms'] / 1e3:.2f} "
             f"CE {e['ce']['wall']['median_ms'] / 1e3:.2f}",

@@ -260,10 +260,15 @@ def read_idx(path):
     if len(data) < 4 or data[:2] != b"\0\0" or data[2] not in _IDX_DTYPES:
         raise ValueError(f"Not an IDX file (bad magic number). Received: path={path}")
     ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(
+        int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
+    )
     array = np.frombuffer(data, dtype=_IDX_DTYPES[data[2]], offset=4 + 4 * ndim)
     if array.size != int(np.prod(shape)):
-        raise ValueError(f"IDX header says shape {shape}, file holds {array.size} values: {path}")
+        raise ValueError(
+            f"IDX header says shape {shape}, the file holds {array.size} values. "
+            f"Received: path={path}"
+        )
     return array.reshape(shape)
 
 

@@ -79,7 +79,8 @@ def test_benchmark_script_runs_in_smoke_mode(module, smoke_runs):
     assert payload[key], f"{name}.json has an empty {key!r}"
     machine = payload["machine"]
     assert machine["tensorflow"]
-    assert machine["command"] == f"python benchmarks/{module}.py --smoke --out {out_dir}"
+    command = f"python benchmarks/{module}.py --smoke --out {out_dir}"
+    assert machine["command"] == command
     assert isinstance(machine["load_average_1_5_15"][0], float)
     markdown = (out_dir / f"{name}.md").read_text()
     assert markdown.startswith("# ") and "| " in markdown
@@ -119,6 +120,7 @@ def test_run_all_runs_a_script_in_its_own_process_then_summarizes(
 ):
     import run_all
 
-    assert run_all.main(["--smoke", "--only", "profile_loss", "--out", str(tmp_path)]) == 0
+    argv = ["--smoke", "--only", "profile_loss", "--out", str(tmp_path)]
+    assert run_all.main(argv) == 0
     assert json.loads((tmp_path / "profile_loss.json").read_text())["smoke"] is True
     assert (tmp_path / "SUMMARY.md").read_text().startswith("# ")
