@@ -40,7 +40,7 @@ def risk_term(checked):
     from keras import ops
 
     from keras_evidential.dirichlet import sum_of_squares_risk
-    from keras_evidential.losses.validation import check_concentrations
+    from keras_evidential.validation import check_concentrations
 
     def loss(y, alpha):
         if checked:

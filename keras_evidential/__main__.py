@@ -1,44 +1,41 @@
-"""Command line: `python -m keras_evidential [COMMAND] [ARGS...]`.
+"""`python -m keras_evidential export ...` (also the `keras-evidential` script).
 
-Without a command it runs the quickstart: EDL and m-EDL trained on the MNIST
-and Fashion-MNIST sample that ships with the package.
+The installed package's command line serves deployment only; the quickstart
+and the paper reproductions run from a source checkout (`examples/`,
+`experiments/`).
 """
 
-import importlib
 import sys
 
-COMMANDS = {
-    "quickstart": "keras_evidential.experiments.quickstart",
-    "export": "keras_evidential.export.cli",
-    "medl": "keras_evidential.experiments.medl.runner",
-    "tedl": "keras_evidential.experiments.tedl.runner",
-}
+from keras_evidential.export import cli
 
-USAGE = """usage: python -m keras_evidential [COMMAND] [ARGS...]
+USAGE = """usage: keras-evidential export MODEL.keras EXPORT_DIR [options]
 
 commands:
-  quickstart  train EDL and m-EDL on the shipped sample, print a table (default)
-  export      export a trained model as a SavedModel for TF Serving
-  medl        reproduce the m-EDL paper's studies
-  tedl        reproduce the TEDL paper's studies
+  export      export a trained model as a SavedModel for TF Serving (and ONNX)
 
-Run `python -m keras_evidential COMMAND --help` for a command's options."""
+options:
+  --version   print the package's version
+
+Run `keras-evidential export --help` for its options."""
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] in ("-h", "--help"):
-        print(USAGE)
+    if argv and argv[0] == "--version":
+        from keras_evidential.version import __version__
+
+        print(f"keras-evidential {__version__}")
         return 0
-    command = "quickstart"
-    if argv and not argv[0].startswith("-"):
-        command, argv = argv[0], argv[1:]
-    if command not in COMMANDS:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0 if argv else 2
+    command, argv = argv[0], argv[1:]
+    if command != "export":
         print(USAGE, file=sys.stderr)
         print(f"\nerror: unknown command {command!r}", file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[command])
-    return module.main(argv)
+    return cli.main(argv)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ file needs, which of them this process lacks and how to provide them.
 """
 
 import json
+import os
 import zipfile
 
 import keras
@@ -18,7 +19,6 @@ from keras_evidential import callbacks  # noqa: F401
 from keras_evidential import layers  # noqa: F401
 from keras_evidential import losses  # noqa: F401
 from keras_evidential import metrics  # noqa: F401
-from keras_evidential import models  # noqa: F401
 
 PACKAGE = "keras_evidential"
 
@@ -39,7 +39,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         The Keras model.
 
     Raises:
-        ValueError: The file could not be rebuilt because of a custom object;
+        FileNotFoundError: There is no file at `filepath`.
+        ValueError: The file is not a complete `.keras` archive (truncated
+            or corrupt), or could not be rebuilt because of a custom object;
             the message lists the custom objects the file needs, those this
             process does not know, and Keras's own error.
 
@@ -48,6 +50,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     >>> model = keras_evidential.saving.load_model("medl.keras")
     >>> alpha_plus = model.predict(x)
     """
+    _check_archive(filepath)
     try:
         return keras.saving.load_model(
             filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode
@@ -57,6 +60,37 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         if not needed:
             raise
         raise ValueError(_explain(filepath, needed, custom_objects, error)) from error
+
+
+def _check_archive(filepath):
+    """Names what is wrong with a file Keras would call "not found"."""
+    path = os.fspath(filepath)
+    if not path.endswith(".keras"):
+        return  # Keras's own formats and errors (e.g. a SavedModel folder).
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such file. Received: filepath={path!r}")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            "The file exists but is not a readable .keras archive (a zip "
+            "file): it may be truncated or corrupt, e.g. from an interrupted "
+            f"save or copy. Received: filepath={path!r} "
+            f"({os.path.getsize(path)} bytes)"
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError) as error:
+        raise ValueError(
+            "The file exists but its .keras archive cannot be read: it may be "
+            f"truncated or corrupt. Received: filepath={path!r} ({error})"
+        ) from None
+    if bad is not None or "config.json" not in names:
+        raise ValueError(
+            "The file is a zip archive but not a complete .keras model "
+            f"({'a corrupt member: ' + bad if bad else 'no config.json'}). "
+            f"Received: filepath={path!r}"
+        )
 
 
 def saved_custom_objects(filepath):

@@ -3,7 +3,7 @@
 Value checks inside a compiled step (label range, alpha >= 1 and finite) raise
 eagerly, as a TensorFlow `InvalidArgumentError` in graph mode, and through a
 host callback under JAX; TensorFlow XLA drops assert ops, so there only the
-shape checks run (see keras_evidential/losses/validation.py).
+shape checks run (see keras_evidential/validation.py).
 """
 
 import os
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import keras_evidential as ke
-from keras_evidential.losses import validation
+from keras_evidential import validation
 
 ROOT = Path(__file__).resolve().parents[1]
 ALPHA = np.array([[2.0, 1.0, 3.0], [1.0, 5.0, 1.0]], np.float32)

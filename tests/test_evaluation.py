@@ -170,18 +170,18 @@ def test_uncertainty_metrics_nan_where_undefined_and_binary_auc():
     )
 
 
-def test_uncertainty_measures_unknown_head():
+def test_uncertainty_measures_unknown_class():
     alpha, _ = _data(6, n=50)
     alpha_plus = np.concatenate([alpha, np.full((50, 1), 4.0, "float32")], 1)
-    measures = evaluation.uncertainty_measures(alpha_plus, unknown_head=True)
+    measures = evaluation.uncertainty_measures(alpha_plus, unknown_class=True)
     s = alpha.sum(1)
     np.testing.assert_allclose(measures["vacuity"], 3 / s, rtol=1e-6)
     np.testing.assert_allclose(measures["unknown_probability"], 4 / (s + 4), rtol=1e-6)
 
 
-def _tiny_model(unknown_head):
+def _tiny_model(unknown_class):
     stack = [keras.Input((5,)), keras.layers.Dense(3), layers.DirichletOutput()]
-    if unknown_head:
+    if unknown_class:
         stack.append(layers.UnknownClassHead())
     return keras.Sequential(stack)
 
@@ -199,17 +199,17 @@ def _png_ok(path):
 
 def test_report_from_model_writes_csv_and_png(tmp_path):
     pytest.importorskip("matplotlib")
-    model = _tiny_model(unknown_head=True)
+    model = _tiny_model(unknown_class=True)
     rng = np.random.default_rng(7)
     x = rng.normal(size=(300, 5)).astype("float32")
     y = rng.integers(0, 4, 300)
     report = evaluation.evaluate_uncertainty(
         model, x, y, threshold=0.5, output_dir=tmp_path
     )
-    assert report.unknown_head
+    assert report.unknown_class
     alpha = model.predict(x, verbose=0)
     expected = evaluation.uncertainty_metrics(
-        alpha, y, unknown_head=True, threshold=0.5
+        alpha, y, unknown_class=True, threshold=0.5
     )
     assert report.metrics.keys() == expected.keys()
     for name, value in expected.items():

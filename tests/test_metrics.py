@@ -19,7 +19,7 @@ RATIO_METRICS = (
 )
 
 
-def _data(seed=0, n=600, k=4, unknown_head=False, unknown_share=0.25):
+def _data(seed=0, n=600, k=4, unknown_class=False, unknown_share=0.25):
     """alpha with informative evidence for known samples, labels K = unknown."""
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, k, n)
@@ -27,16 +27,16 @@ def _data(seed=0, n=600, k=4, unknown_head=False, unknown_share=0.25):
     alpha = 1.0 + rng.gamma(0.8, 2.0, (n, k))
     known = labels < k
     alpha[np.flatnonzero(known), labels[known]] += rng.gamma(1.5, 6.0, known.sum())
-    if unknown_head:
+    if unknown_class:
         alpha = np.concatenate([alpha, np.full((n, 1), k + 1.0)], axis=1)
     return alpha.astype("float32"), labels
 
 
-def _reference_predictions(alpha, unknown_head, threshold):
-    k = alpha.shape[1] - 1 if unknown_head else alpha.shape[1]
+def _reference_predictions(alpha, unknown_class, threshold):
+    k = alpha.shape[1] - 1 if unknown_class else alpha.shape[1]
     known = alpha[:, :k]
     if threshold is None:
-        return np.argmax(alpha if unknown_head else known, axis=1)
+        return np.argmax(alpha if unknown_class else known, axis=1)
     predictions = np.argmax(known, axis=1)
     predictions[k / known.sum(1) > threshold] = k
     return predictions
@@ -91,15 +91,15 @@ def test_hand_worked_open_set_example():
     assert _result(recall) == 0.0
 
 
-def test_hand_worked_unknown_head_example():
+def test_hand_worked_unknown_class_example():
     # m-EDL, K = 2, alpha_u = 3: argmax over three columns.
     alpha = np.array(
         [[10.0, 2.0, 3.0], [1.0, 2.0, 3.0], [1.0, 1.0, 3.0], [2.0, 1.0, 3.0]], "float32"
     )
     labels = np.array([0, 1, 2, 2])
-    accuracy = metrics.KnownClassAccuracy(unknown_head=True)
-    recall = metrics.UnknownClassRecall(unknown_head=True)
-    precision = metrics.UnknownClassPrecision(unknown_head=True)
+    accuracy = metrics.KnownClassAccuracy(unknown_class=True)
+    recall = metrics.UnknownClassRecall(unknown_class=True)
+    precision = metrics.UnknownClassPrecision(unknown_class=True)
     for metric in (accuracy, recall, precision):
         metric.update_state(labels, alpha)
     # Predictions (0, u, u, u): known 1 of 2; unknown 2 of 2; precision 2/3.
@@ -108,15 +108,15 @@ def test_hand_worked_unknown_head_example():
     assert _result(precision) == pytest.approx(2 / 3)
 
 
-@pytest.mark.parametrize("unknown_head", [False, True])
+@pytest.mark.parametrize("unknown_class", [False, True])
 @pytest.mark.parametrize("threshold", [None, 0.2, 0.45])
-def test_ratio_metrics_match_numpy_and_accumulate(unknown_head, threshold):
-    alpha, labels = _data(1, unknown_head=unknown_head)
+def test_ratio_metrics_match_numpy_and_accumulate(unknown_class, threshold):
+    alpha, labels = _data(1, unknown_class=unknown_class)
     k = 4
-    predictions = _reference_predictions(alpha, unknown_head, threshold)
+    predictions = _reference_predictions(alpha, unknown_class, threshold)
     for metric_class in RATIO_METRICS:
         expected = _reference_ratio(metric_class, labels, predictions, k)
-        metric = metric_class(unknown_head=unknown_head, threshold=threshold)
+        metric = metric_class(unknown_class=unknown_class, threshold=threshold)
         for batch in np.array_split(np.arange(len(labels)), 4):
             metric.update_state(labels[batch], alpha[batch])
         assert _result(metric) == pytest.approx(expected, abs=1e-6)
@@ -162,15 +162,15 @@ def _reference_ece(confidence, correct, bins):
     return total / len(confidence)
 
 
-@pytest.mark.parametrize("unknown_head", [False, True])
-def test_ece_matches_numpy_and_accumulates(unknown_head):
-    alpha, labels = _data(3, unknown_head=unknown_head)
+@pytest.mark.parametrize("unknown_class", [False, True])
+def test_ece_matches_numpy_and_accumulates(unknown_class):
+    alpha, labels = _data(3, unknown_class=unknown_class)
     known = labels < 4
     p_bar = alpha[:, :4] / alpha[:, :4].sum(1, keepdims=True)
     expected = _reference_ece(
         p_bar.max(1)[known], (p_bar.argmax(1) == labels)[known], 10
     )
-    metric = metrics.ExpectedCalibrationError(num_bins=10, unknown_head=unknown_head)
+    metric = metrics.ExpectedCalibrationError(num_bins=10, unknown_class=unknown_class)
     for batch in np.array_split(np.arange(len(labels)), 3):
         metric.update_state(labels[batch], alpha[batch])
     assert _result(metric) == pytest.approx(expected, abs=1e-5)
@@ -189,9 +189,9 @@ def test_ece_of_perfectly_calibrated_bins_is_zero():
     assert _result(metric) == pytest.approx(0.375, abs=1e-6)
 
 
-@pytest.mark.parametrize("unknown_head", [False, True])
-def test_misclassification_auroc_matches_sklearn(unknown_head):
-    alpha, labels = _data(4, n=3000, unknown_head=unknown_head)
+@pytest.mark.parametrize("unknown_class", [False, True])
+def test_misclassification_auroc_matches_sklearn(unknown_class):
+    alpha, labels = _data(4, n=3000, unknown_class=unknown_class)
     known_alpha = alpha[:, :4]
     known = labels < 4
     wrong = (known_alpha.argmax(1) != labels)[known]
@@ -204,7 +204,7 @@ def test_misclassification_auroc_matches_sklearn(unknown_head):
     ):
         expected = roc_auc_score(wrong, values[known])
         metric = metrics.MisclassificationAUROC(
-            score=score, unknown_head=unknown_head, num_thresholds=1000
+            score=score, unknown_class=unknown_class, num_thresholds=1000
         )
         for batch in np.array_split(np.arange(len(labels)), 5):
             metric.update_state(labels[batch], alpha[batch])
@@ -278,15 +278,15 @@ def test_auc_metrics_reset():
 
 
 ALL_METRICS = (
-    lambda: metrics.KnownClassAccuracy(unknown_head=True, threshold=0.3),
-    lambda: metrics.UnknownClassRecall(unknown_head=True),
-    lambda: metrics.UnknownClassPrecision(unknown_head=True),
-    lambda: metrics.SelectiveAccuracy(unknown_head=True, threshold=0.3),
-    lambda: metrics.RejectionRate(unknown_head=True, threshold=0.3),
-    lambda: metrics.ExpectedCalibrationError(num_bins=7, unknown_head=True),
-    lambda: metrics.MisclassificationAUROC(score="dissonance", unknown_head=True),
+    lambda: metrics.KnownClassAccuracy(unknown_class=True, threshold=0.3),
+    lambda: metrics.UnknownClassRecall(unknown_class=True),
+    lambda: metrics.UnknownClassPrecision(unknown_class=True),
+    lambda: metrics.SelectiveAccuracy(unknown_class=True, threshold=0.3),
+    lambda: metrics.RejectionRate(unknown_class=True, threshold=0.3),
+    lambda: metrics.ExpectedCalibrationError(num_bins=7, unknown_class=True),
+    lambda: metrics.MisclassificationAUROC(score="dissonance", unknown_class=True),
     lambda: metrics.UnknownClassAUROC(
-        score="mutual_information", unknown_head=True, num_thresholds=300
+        score="mutual_information", unknown_class=True, num_thresholds=300
     ),
 )
 
@@ -299,7 +299,7 @@ def test_serialization_round_trip(make):
     )
     assert type(restored) is type(metric)
     assert restored.get_config() == metric.get_config()
-    alpha, labels = _data(8, unknown_head=True)
+    alpha, labels = _data(8, unknown_class=True)
     metric.update_state(labels, alpha)
     restored.update_state(labels, alpha)
     assert _result(restored) == pytest.approx(_result(metric))

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from keras_evidential.data import mix
+from keras_evidential.data import mix_unknown_class
 from keras_evidential.data import mix_indices
-from keras_evidential.data import split_pool
+from experiments.data.datasets import split_pool
 
 LABELS = np.repeat(np.arange(10), 100)  # 1,000 known samples, 100 per class
 
@@ -33,7 +33,7 @@ def test_subsampling_to_target_size():
 def test_labels_follow_the_sources():
     x_known = np.arange(1000)[:, None] * np.ones((1, 3), dtype=np.int64)
     x_unknown = -1 - np.arange(400)[:, None] * np.ones((1, 3), dtype=np.int64)
-    x, y, m = mix(x_known, LABELS, x_unknown, 0.25, 900, seed=5)
+    x, y, m = mix_unknown_class(x_known, LABELS, x_unknown, 0.25, 900, seed=5)
     known = y < 10
     np.testing.assert_array_equal(y[known], LABELS[x[known, 0]])
     assert (y[~known] == 10).all() and (x[~known] < 0).all()

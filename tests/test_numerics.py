@@ -294,7 +294,7 @@ def test_model_head_on_extreme_logits_matches_reference(
     """DirichletOutput (+ UnknownClassHead) and EDLLoss, through the logits."""
     logits, labels = batch
     head = ke.layers.DirichletOutput(evidence=evidence)
-    unknown_head = ke.layers.UnknownClassHead()
+    unknown_class = ke.layers.UnknownClassHead()
     loss = ke.losses.EDLLoss(risk=risk, kl_weight=kl_weight)
     alpha64 = reference.EVIDENCE[evidence](logits.astype(np.float64)) + 1.0
     alpha64, labels = _with_unknown_class(alpha64, labels, unknown, unknown_labels)
@@ -302,7 +302,7 @@ def test_model_head_on_extreme_logits_matches_reference(
     def forward(z):
         alpha = head(z)
         if unknown:
-            alpha = unknown_head(alpha)
+            alpha = unknown_class(alpha)
         return loss(labels, alpha)
 
     value, grad = value_and_gradient(forward, logits)
@@ -409,11 +409,11 @@ def _check_mixed_precision_head(batch, evidence, risk, unknown):
     low = ops.cast(logits, compute_dtype)
     low64 = np.asarray(ops.convert_to_numpy(ops.cast(low, "float32")), np.float64)
     head = ke.layers.DirichletOutput(evidence=evidence)
-    unknown_head = ke.layers.UnknownClassHead()
+    unknown_class = ke.layers.UnknownClassHead()
     loss = ke.losses.EDLLoss(risk=risk, kl_weight=1.0)
     alpha = head(low)
     if unknown:
-        alpha = unknown_head(alpha)
+        alpha = unknown_class(alpha)
     assert keras.backend.standardize_dtype(alpha.dtype) == "float32"
     value = loss(labels, alpha)
     assert keras.backend.standardize_dtype(value.dtype) == "float32"

@@ -10,7 +10,7 @@ import pytest
 
 import keras_evidential as ke
 from keras_evidential import metrics as ke_metrics
-from keras_evidential import models as ke_models
+from experiments.tedl import two_tower as ke_models
 from keras_evidential.export import cli
 from keras_evidential.layers.learned_unknown_class_head import (
     LearnedUnknownClassHead,
@@ -178,19 +178,19 @@ def test_callbacks_round_trip_and_keep_their_schedule():
 
 def metric_instances():
     return [
-        ke_metrics.KnownClassAccuracy(unknown_head=True, name="known_acc"),
-        ke_metrics.UnknownClassRecall(unknown_head=True, name="u_recall"),
-        ke_metrics.UnknownClassPrecision(unknown_head=True, name="u_precision"),
+        ke_metrics.KnownClassAccuracy(unknown_class=True, name="known_acc"),
+        ke_metrics.UnknownClassRecall(unknown_class=True, name="u_recall"),
+        ke_metrics.UnknownClassPrecision(unknown_class=True, name="u_precision"),
         ke_metrics.SelectiveAccuracy(
-            unknown_head=True, threshold=0.6, name="selective"
+            unknown_class=True, threshold=0.6, name="selective"
         ),
-        ke_metrics.RejectionRate(unknown_head=True, threshold=0.6, name="rejected"),
-        ke_metrics.ExpectedCalibrationError(num_bins=7, unknown_head=True, name="ece"),
+        ke_metrics.RejectionRate(unknown_class=True, threshold=0.6, name="rejected"),
+        ke_metrics.ExpectedCalibrationError(num_bins=7, unknown_class=True, name="ece"),
         ke_metrics.UnknownClassAUROC(
-            score="vacuity", unknown_head=True, num_thresholds=50, name="u_auroc"
+            score="vacuity", unknown_class=True, num_thresholds=50, name="u_auroc"
         ),
         ke_metrics.MisclassificationAUROC(
-            score="least_confidence", unknown_head=True, name="mis_auroc"
+            score="least_confidence", unknown_class=True, name="mis_auroc"
         ),
     ]
 

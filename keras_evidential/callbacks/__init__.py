@@ -1,4 +1,13 @@
-"""Training callbacks for evidential models."""
+"""Training callbacks for evidential models. `get`, `serialize` and
+`deserialize` work over this package's serializable callbacks."""
+
+import keras
 
 from keras_evidential.callbacks.kl_annealing import KLAnnealing
 from keras_evidential.callbacks.two_stage_fit import TwoStageFit
+from keras_evidential.serialization import namespace_functions
+
+ALL_OBJECTS = (KLAnnealing, TwoStageFit)
+serialize, deserialize, get = namespace_functions(
+    ALL_OBJECTS, "callback", keras.callbacks.Callback
+)

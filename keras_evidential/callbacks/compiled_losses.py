@@ -1,21 +1,36 @@
-"""Finding a model's EDL losses and making a new coefficient take effect."""
+"""What the schedule callbacks share: the model's EDL losses, the fit's
+other callbacks, and making a new coefficient take effect."""
+
+import sys
+import warnings
 
 import keras
 
 from keras_evidential.losses.edl_loss import EDLLoss
 
+# The key, in the `params` dict that Keras gives every callback of one `fit`
+# call, under which `TwoStageFit` tells `KLAnnealing` the first EDL epoch. The
+# dict is made anew for each `fit`, so nothing carries over to the next one.
+FIRST_EDL_EPOCH = "keras_evidential_first_edl_epoch"
+
 
 def find_edl_losses(model, callback_name):
     """The `EDLLoss` instances a compiled model trains with.
 
+    Also finds the instance Keras made for `compile(loss=EDLLoss)` (the
+    class), which `model.loss` does not hold.
+
     Raises:
         ValueError: if the model was compiled without any `EDLLoss`.
     """
-    losses = [
-        loss
-        for loss in keras.tree.flatten(getattr(model, "loss", None))
-        if isinstance(loss, EDLLoss)
-    ]
+    candidates = list(keras.tree.flatten(getattr(model, "loss", None)))
+    # Keras's compiled-loss container holds the instances it trains with.
+    for entry in getattr(getattr(model, "_compile_loss", None), "_flat_losses", None) or ():
+        candidates.append(getattr(entry, "loss", entry))
+    losses = []
+    for loss in candidates:
+        if isinstance(loss, EDLLoss) and not any(loss is seen for seen in losses):
+            losses.append(loss)
     if not losses:
         raise ValueError(
             f"{callback_name} needs a model compiled with "
@@ -35,3 +50,57 @@ def refresh_compiled_steps(model):
     if keras.backend.backend() == "jax":
         model.make_train_function(force=True)
         model.make_test_function(force=True)
+
+
+def sibling_callbacks(callback):
+    """The callbacks of the `fit` call that `callback` belongs to.
+
+    Keras gives a callback no reference to the others, so this looks for the
+    `CallbackList` in the calling frames (every backend's `fit` holds one).
+    Returns an empty list where none is found.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        for value in frame.f_locals.values():
+            if isinstance(value, keras.callbacks.CallbackList) and any(
+                c is callback for c in value.callbacks
+            ):
+                return list(value.callbacks)
+        frame = frame.f_back
+    return []
+
+
+def warn_about_siblings(callback, logged_name):
+    """Warns of callbacks that would miss or misread what `callback` does.
+
+    - `TensorBoard` listed before `callback` writes its epoch summary before
+      `callback` adds `logged_name` to the logs, so the value would be
+      missing from the event file.
+    - A callback that monitors `loss` or `val_loss` (`EarlyStopping`,
+      `ModelCheckpoint(save_best_only=True)`, `ReduceLROnPlateau`) compares
+      epochs whose loss includes a changing coefficient.
+    """
+    siblings = sibling_callbacks(callback)
+    name = type(callback).__name__
+    position = next((i for i, c in enumerate(siblings) if c is callback), None)
+    for i, other in enumerate(siblings):
+        if isinstance(other, keras.callbacks.TensorBoard) and position is not None and i < position:
+            warnings.warn(
+                f"TensorBoard is listed before {name}, so the event file will "
+                f"not hold `{logged_name}` (Keras calls callbacks in list "
+                f"order). List {name} before TensorBoard.",
+                stacklevel=3,
+            )
+        monitor = getattr(other, "monitor", None)
+        if monitor in ("loss", "val_loss") and not isinstance(
+            other, keras.callbacks.TensorBoard
+        ):
+            warnings.warn(
+                f"{type(other).__name__} monitors {monitor!r}, but {name} "
+                f"changes the loss's definition from epoch to epoch "
+                f"(`{logged_name}`), so its epochs are not comparable and the "
+                "'best' epoch is biased. Add "
+                "`keras_evidential.metrics.BayesRisk()` to the compiled "
+                "metrics and monitor 'val_risk' (or 'risk') instead.",
+                stacklevel=3,
+            )

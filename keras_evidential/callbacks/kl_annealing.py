@@ -3,8 +3,10 @@
 import keras
 from keras import ops
 
+from keras_evidential.callbacks.compiled_losses import FIRST_EDL_EPOCH
 from keras_evidential.callbacks.compiled_losses import find_edl_losses
 from keras_evidential.callbacks.compiled_losses import refresh_compiled_steps
+from keras_evidential.callbacks.compiled_losses import warn_about_siblings
 from keras_evidential.losses.edl_loss import validate_kl_weight
 
 
@@ -26,7 +28,15 @@ class KLAnnealing(keras.callbacks.Callback):
     the epoch index, or, with `TwoStageFit`, the epochs since the switch. The
     value is written into the loss's `kl_weight` variable at the start of each
     epoch (so it changes the compiled step, also with `jit_compile=True`) and
-    logged as `logs["kl_weight"]`, visible in `History` and TensorBoard.
+    logged as `logs["kl_weight"]`, visible in `History` and in a
+    `TensorBoard` callback listed after this one (a warning says so if
+    TensorBoard comes first).
+
+    Because the loss changes every epoch, `val_loss` values of different
+    epochs are not comparable: for `EarlyStopping` or
+    `ModelCheckpoint(save_best_only=True)`, compile with
+    `keras_evidential.metrics.BayesRisk()` and monitor `"val_risk"`. A
+    callback monitoring `"val_loss"` beside this one gets a warning.
 
     Args:
         increment: Float >= 0, the per-epoch increase (TEDL's lambda; the
@@ -54,12 +64,18 @@ class KLAnnealing(keras.callbacks.Callback):
         self.max_weight = float(max_weight)
         self.verbose = verbose
 
+    def on_train_begin(self, logs=None):
+        find_edl_losses(self.model, "KLAnnealing")
+        warn_about_siblings(self, "kl_weight")
+
     def on_epoch_begin(self, epoch, logs=None):
         changed = False
+        # Set by `TwoStageFit` in this `fit` call's params; 0 without it.
+        first_edl_epoch = (self.params or {}).get(FIRST_EDL_EPOCH, 0)
+        weight = annealed_kl_weight(
+            epoch - first_edl_epoch, self.increment, self.max_weight
+        )
         for loss in find_edl_losses(self.model, "KLAnnealing"):
-            weight = annealed_kl_weight(
-                epoch - loss.first_edl_epoch, self.increment, self.max_weight
-            )
             current = ops.convert_to_numpy(loss.kl_weight)
             changed |= bool(current != current.dtype.type(weight))
             loss.kl_weight.assign(weight)

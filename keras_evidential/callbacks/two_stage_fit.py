@@ -1,10 +1,13 @@
 """TwoStageFit: TEDL's cross-entropy stage, then EDL, in one `fit` call."""
 
 import keras
+import numpy as np
 from keras import ops
 
+from keras_evidential.callbacks.compiled_losses import FIRST_EDL_EPOCH
 from keras_evidential.callbacks.compiled_losses import find_edl_losses
 from keras_evidential.callbacks.compiled_losses import refresh_compiled_steps
+from keras_evidential.callbacks.compiled_losses import warn_about_siblings
 from keras_evidential.losses.edl_loss import CROSS_ENTROPY_STAGE
 from keras_evidential.losses.edl_loss import EDL_STAGE
 
@@ -46,17 +49,14 @@ class TwoStageFit(keras.callbacks.Callback):
 
     def __init__(self, switch_epoch, verbose=0):
         super().__init__()
-        if isinstance(switch_epoch, bool) or not isinstance(switch_epoch, int):
+        if isinstance(switch_epoch, (bool, np.bool_)) or not isinstance(
+            switch_epoch, (int, np.integer)
+        ) or switch_epoch < 0:
             raise ValueError(
                 "`switch_epoch` must be an integer >= 0. "
                 f"Received: switch_epoch={switch_epoch!r}"
             )
-        if switch_epoch < 0:
-            raise ValueError(
-                "`switch_epoch` must be an integer >= 0. "
-                f"Received: switch_epoch={switch_epoch}"
-            )
-        self.switch_epoch = switch_epoch
+        self.switch_epoch = int(switch_epoch)
         self.verbose = verbose
 
     def _losses(self):
@@ -72,8 +72,12 @@ class TwoStageFit(keras.callbacks.Callback):
         return losses
 
     def on_train_begin(self, logs=None):
-        for loss in self._losses():
-            loss.first_edl_epoch = self.switch_epoch
+        self._losses()
+        # Read by `KLAnnealing` of the same `fit` call only: Keras makes a new
+        # params dict for every `fit`.
+        if self.params is not None:
+            self.params[FIRST_EDL_EPOCH] = self.switch_epoch
+        warn_about_siblings(self, "stage")
 
     def on_epoch_begin(self, epoch, logs=None):
         stage = CROSS_ENTROPY_STAGE if epoch < self.switch_epoch else EDL_STAGE

@@ -103,7 +103,9 @@ def mix_indices(
     return Mixture(index, labels, n_known, n_add, bool(resampled))
 
 
-def mix(x_known, y_known, x_unknown, rate, target_size, seed, unknown_label=None):
+def mix_unknown_class(
+    x_known, y_known, x_unknown, rate, target_size, seed, unknown_label=None
+):
     """Mixes unknown samples into a known set (the paper's mixing).
 
     Args:
@@ -121,8 +123,8 @@ def mix(x_known, y_known, x_unknown, rate, target_size, seed, unknown_label=None
 
     Example:
 
-    >>> x, y, m = mix(x_mnist, y_mnist, x_fashion, rate=0.25,
-    ...               target_size=60000, seed=0)
+    >>> x, y, m = mix_unknown_class(x_mnist, y_mnist, x_fashion, rate=0.25,
+    ...                             target_size=60000, seed=0)
     >>> (y == 10).mean()  # about 0.2
     """
     mixture = mix_indices(
@@ -133,21 +135,3 @@ def mix(x_known, y_known, x_unknown, rate, target_size, seed, unknown_label=None
     x[~is_unknown] = x_known[mixture.index[~is_unknown]]
     x[is_unknown] = x_unknown[mixture.index[is_unknown] - mixture.n_known]
     return x, mixture.labels, mixture
-
-
-def split_pool(n, first_size, seed):
-    """Splits `range(n)` at random into two disjoint index sets.
-
-    Used where one dataset must feed both the training and the test side
-    (EMNIST Letters here): the two sides draw from disjoint pools.
-
-    Returns:
-        `(first, second)`: sorted int64 index arrays of sizes `first_size`
-        and `n - first_size`.
-    """
-    if not 0 <= first_size <= n:
-        raise ValueError(
-            f"`first_size` must be in [0, {n}]. Received: first_size={first_size}"
-        )
-    order = np.random.default_rng(seed).permutation(n)
-    return np.sort(order[:first_size]), np.sort(order[first_size:])

@@ -22,7 +22,8 @@ def kl_to_uniform(alpha):
 
     With `h(x) = x digamma(x) - lgamma(x) - x` and `sum_j alpha_j = S` this is
     `sum_j [h(alpha_j) - digamma(alpha_j)] - h(S) + K digamma(S) - lgamma(K)`,
-    the form computed here (`special.gamma_terms` gives `h` without its
+    the form computed here, each part shifted by its value at alpha = 1 so
+    that `KL(Dir(1) || Dir(1))` is exactly 0 and no result is negative (`special.gamma_terms` gives `h` without its
     terms of size `alpha log(alpha)`, which cancel exactly), so float32 stays
     accurate (about 1e-5 relative) up to alpha ~ 1e8 instead of losing all
     digits past ~1e4.
@@ -53,16 +54,25 @@ def _kl_to_uniform_and_gradient(alpha):
     k = alpha.shape[-1]
     alpha_and_s = with_strength(alpha)
     terms = special.gamma_terms(alpha_and_s)
-    # sum_j [h(alpha_j) - digamma(alpha_j)] - h(S) + K digamma(S) - lgamma(K)
-    h_weights = ops.convert_to_tensor([1.0] * k + [-1.0], alpha.dtype)
-    digamma_weights = ops.convert_to_tensor([-1.0] * k + [float(k)], alpha.dtype)
-    weighted = (
-        h_weights * terms.x_digamma_minus_lgamma + digamma_weights * terms.digamma
-    )
-    value = ops.sum(weighted, axis=-1) - math.lgamma(k)
+    alpha_terms = terms.x_digamma_minus_lgamma[..., :k] - terms.digamma[..., :k]
+    s = alpha_and_s[..., k:]
+    s_terms = k * terms.digamma[..., k:] - terms.x_digamma_minus_lgamma[..., k:]
+    # Each part relative to its value at alpha = 1 (g(1) = h(1) - digamma(1)
+    # = -1; at S = K the S part is lgamma(K) + K), and exactly 0 there: the
+    # KL of Dir(1, ..., 1) is 0, and float32 sums of the unshifted terms
+    # (each of size lgamma(K)) left errors of ~1e-6 that made the loss of a
+    # perfect prediction negative.
+    zero = ops.zeros_like(alpha_terms)
+    alpha_part = ops.sum(ops.where(alpha == 1.0, zero, alpha_terms + 1.0), axis=-1)
+    s_part = ops.where(
+        s == float(k), ops.zeros_like(s), s_terms - (math.lgamma(k) + k)
+    )[..., 0]
+    # KL >= 0; rounding near alpha = 1 must not make it (and the loss)
+    # negative.
+    value = ops.maximum(alpha_part + s_part, 0.0)
     # (alpha_j - 1) trigamma(alpha_j) - (S - K) trigamma(S)
     d_alpha = (alpha - 1.0) * terms.trigamma[..., :k] - (
-        alpha_and_s[..., k:] - float(k)
+        s - float(k)
     ) * terms.trigamma[..., k:]
     return value, d_alpha
 

@@ -8,8 +8,8 @@ import numpy as np
 
 from keras_evidential.evaluation import curves
 from keras_evidential.evaluation.report import ends_with_unknown_head
-from keras_evidential.metrics.labels import num_known_classes
-from keras_evidential.metrics.labels import validate_threshold
+from keras_evidential.metrics.predictions import num_known_classes
+from keras_evidential.metrics.predictions import validate_threshold
 
 
 # Not registered for serialization: it holds its validation arrays, which a
@@ -31,7 +31,7 @@ class UncertaintyMonitor(keras.callbacks.Callback):
     Args:
         validation_data: `(x, y)`: model inputs and integer labels in
             `[0, K]`, K marking unknown samples.
-        unknown_head: Whether the model's output has m-EDL's unknown class
+        unknown_class: Whether the model's output has m-EDL's unknown class
             as its last column. Defaults to None: True if the model's last
             layer is `UnknownClassHead`.
         threshold: Vacuity threshold of the open-set figures. Defaults to
@@ -59,7 +59,7 @@ class UncertaintyMonitor(keras.callbacks.Callback):
     def __init__(
         self,
         validation_data,
-        unknown_head=None,
+        unknown_class=None,
         threshold=None,
         log_dir=None,
         prefix="val_",
@@ -85,7 +85,7 @@ class UncertaintyMonitor(keras.callbacks.Callback):
             )
         self.x = x
         self.y = np.asarray(y)
-        self.unknown_head = unknown_head
+        self.unknown_class = unknown_class
         self.threshold = validate_threshold(threshold)
         self.log_dir = None if log_dir is None else str(log_dir)
         self.prefix = prefix
@@ -97,9 +97,9 @@ class UncertaintyMonitor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.freq:
             return
-        unknown_head = self.unknown_head
-        if unknown_head is None:
-            unknown_head = ends_with_unknown_head(self.model)
+        unknown_class = self.unknown_class
+        if unknown_class is None:
+            unknown_class = ends_with_unknown_head(self.model)
         alpha = curves.alpha_from_outputs(
             self.model.predict(self.x, batch_size=self.batch_size, verbose=0),
             self.evidence,
@@ -107,24 +107,24 @@ class UncertaintyMonitor(keras.callbacks.Callback):
         figures = {
             self.prefix + name: value
             for name, value in curves.uncertainty_metrics(
-                alpha, self.y, unknown_head=unknown_head, threshold=self.threshold
+                alpha, self.y, unknown_class=unknown_class, threshold=self.threshold
             ).items()
             if math.isfinite(value)
         }
         if logs is not None:
             logs.update(figures)
         if self.log_dir is not None:
-            self._write_summaries(epoch, alpha, unknown_head, figures)
+            self._write_summaries(epoch, alpha, unknown_class, figures)
 
-    def _write_summaries(self, epoch, alpha, unknown_head, figures):
+    def _write_summaries(self, epoch, alpha, unknown_class, figures):
         import tensorflow as tf
 
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(self.log_dir)
-        labels = curves.label_indices(alpha, self.y, unknown_head)
-        predictions = curves.predicted_labels(alpha, unknown_head)
-        vacuity = curves.uncertainty_measures(alpha, unknown_head)["vacuity"]
-        k = num_known_classes(alpha, unknown_head)
+        labels = curves.label_indices(alpha, self.y, unknown_class)
+        predictions = curves.predicted_labels(alpha, unknown_class)
+        vacuity = curves.uncertainty_measures(alpha, unknown_class)["vacuity"]
+        k = num_known_classes(alpha, unknown_class)
         groups = {
             "all": np.ones_like(labels, dtype=bool),
             "correct": (labels < k) & (predictions == labels),

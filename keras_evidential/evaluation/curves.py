@@ -1,9 +1,9 @@
 """NumPy-in, NumPy-out evaluation of evidential predictions.
 
 Every function takes `alpha` (the model output, shape `(N, K)` or, with
-`unknown_head=True`, `(N, K + 1)`) and integer labels of shape `(N,)` in
+`unknown_class=True`, `(N, K + 1)`) and integer labels of shape `(N,)` in
 `[0, K]`, K marking unknown samples (one-hot labels also work, see
-`keras_evidential.metrics.labels`). They compute with the same `keras.ops`
+`keras_evidential.metrics.predictions`). They compute with the same `keras.ops`
 functions and metric classes as `keras_evidential.metrics`, so a figure here
 equals the metric's value over the same data; where a ratio has no samples
 (e.g. unknown recall without unknown samples) they return NaN instead of the
@@ -14,16 +14,16 @@ import numpy as np
 from keras import ops
 
 from keras_evidential import dirichlet
-from keras_evidential.layers import get_evidence
+from keras_evidential.layers.evidence import get as get_evidence
 from keras_evidential.metrics.auc import MisclassificationAUROC
 from keras_evidential.metrics.auc import ThresholdedAUC
 from keras_evidential.metrics.auc import UnknownClassAUROC
 from keras_evidential.metrics.calibration import ExpectedCalibrationError
-from keras_evidential.metrics.labels import class_labels
-from keras_evidential.metrics.labels import known_alpha
-from keras_evidential.metrics.labels import num_known_classes
-from keras_evidential.metrics.labels import predict_labels
-from keras_evidential.metrics.labels import validate_threshold
+from keras_evidential.labels import open_set_labels
+from keras_evidential.metrics.predictions import known_alpha
+from keras_evidential.metrics.predictions import num_known_classes
+from keras_evidential.metrics.predictions import predict_labels
+from keras_evidential.metrics.predictions import validate_threshold
 from keras_evidential.metrics.open_set import KnownClassAccuracy
 from keras_evidential.metrics.open_set import RejectionRate
 from keras_evidential.metrics.open_set import SelectiveAccuracy
@@ -67,7 +67,7 @@ def alpha_from_outputs(outputs, evidence=None):
     return ops.convert_to_numpy(alpha)
 
 
-def _tensors(alpha, labels, unknown_head):
+def _tensors(alpha, labels, unknown_class):
     alpha = np.asarray(alpha, dtype="float32")
     if alpha.ndim != 2:
         raise ValueError(
@@ -82,7 +82,7 @@ def _tensors(alpha, labels, unknown_head):
             f"Received: min(alpha)={alpha.min()}"
         )
     alpha = ops.convert_to_tensor(alpha)
-    labels = class_labels(np.asarray(labels), alpha, unknown_head)
+    labels = open_set_labels(np.asarray(labels), alpha, unknown_class)
     return alpha, labels
 
 
@@ -93,10 +93,10 @@ def _ratio(counts, metric_class):
     return float(counts[metric_class.numerator]) / denominator
 
 
-def _counts(alpha, labels, unknown_head, threshold):
-    predictions = predict_labels(alpha, unknown_head, threshold)
+def _counts(alpha, labels, unknown_class, threshold):
+    predictions = predict_labels(alpha, unknown_class, threshold)
     counts = open_set_counts(
-        labels, predictions, num_known_classes(alpha, unknown_head)
+        labels, predictions, num_known_classes(alpha, unknown_class)
     )
     return {key: float(ops.convert_to_numpy(value)) for key, value in counts.items()}
 
@@ -137,28 +137,28 @@ def roc_auc(labels, scores):
     return float((rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives))
 
 
-def label_indices(alpha, labels, unknown_head=False):
+def label_indices(alpha, labels, unknown_class=False):
     """Integer labels in `[0, K]` (K = unknown) from integer or one-hot ones."""
-    return ops.convert_to_numpy(_tensors(alpha, labels, unknown_head)[1])
+    return ops.convert_to_numpy(_tensors(alpha, labels, unknown_class)[1])
 
 
-def predicted_labels(alpha, unknown_head=False, threshold=None):
+def predicted_labels(alpha, unknown_class=False, threshold=None):
     """Predictions in `[0, K]`, K = "unknown" (see `metrics.labels`)."""
     alpha = ops.convert_to_tensor(np.asarray(alpha, dtype="float32"))
     threshold = validate_threshold(threshold)
-    return ops.convert_to_numpy(predict_labels(alpha, unknown_head, threshold))
+    return ops.convert_to_numpy(predict_labels(alpha, unknown_class, threshold))
 
 
-def uncertainty_measures(alpha, unknown_head=False):
+def uncertainty_measures(alpha, unknown_class=False):
     """Per-sample uncertainty measures, as NumPy arrays of shape `(N,)`.
 
     Keys: `strength` (S of the known classes), `vacuity`, `dissonance`,
     `total_entropy`, `expected_entropy`, `mutual_information`, `epkl`,
     `differential_entropy`, `confidence` (`max_k p_bar_k`), and, with
-    `unknown_head=True`, `unknown_probability` (m-EDL's `p_hat_u`).
+    `unknown_class=True`, `unknown_probability` (m-EDL's `p_hat_u`).
     """
     alpha = ops.convert_to_tensor(np.asarray(alpha, dtype="float32"))
-    known = known_alpha(alpha, unknown_head)
+    known = known_alpha(alpha, unknown_class)
     measures = {
         "strength": dirichlet.strength(known),
         "vacuity": dirichlet.vacuity(known),
@@ -170,12 +170,12 @@ def uncertainty_measures(alpha, unknown_head=False):
         "differential_entropy": dirichlet.differential_entropy(known),
         "confidence": ops.max(dirichlet.expected_probability(known), axis=-1),
     }
-    if unknown_head:
+    if unknown_class:
         measures["unknown_probability"] = dirichlet.vacuity(alpha)
     return {key: ops.convert_to_numpy(value) for key, value in measures.items()}
 
 
-def accuracy_vs_threshold(alpha, labels, thresholds=None, unknown_head=False):
+def accuracy_vs_threshold(alpha, labels, thresholds=None, unknown_class=False):
     """Open-set accuracies as functions of the vacuity threshold.
 
     At threshold `t` a sample whose vacuity exceeds `t` is predicted
@@ -189,7 +189,7 @@ def accuracy_vs_threshold(alpha, labels, thresholds=None, unknown_head=False):
             `DEFAULT_THRESHOLDS` (0 to 1 by 0.05). A `None` entry gives the
             threshold-free predictions (EDL `argmax`, m-EDL `argmax` over
             K + 1), reported with threshold NaN.
-        unknown_head: Whether `alpha` comes from `UnknownClassHead`.
+        unknown_class: Whether `alpha` comes from `UnknownClassHead`.
 
     Returns:
         A dict of arrays, one value per threshold: `threshold`; `coverage`
@@ -201,12 +201,12 @@ def accuracy_vs_threshold(alpha, labels, thresholds=None, unknown_head=False):
         the threshold, `unknown_recall` too (decreasing); the other two
         depend on how well vacuity ranks errors.
     """
-    alpha, labels = _tensors(alpha, labels, unknown_head)
+    alpha, labels = _tensors(alpha, labels, unknown_class)
     thresholds = DEFAULT_THRESHOLDS if thresholds is None else thresholds
     thresholds = [validate_threshold(t) for t in thresholds]
     curve = {name: [] for name in ("coverage", *_RATIO_METRICS)}
     for threshold in thresholds:
-        counts = _counts(alpha, labels, unknown_head, threshold)
+        counts = _counts(alpha, labels, unknown_class, threshold)
         curve["coverage"].append(counts["accepted"] / max(counts["total"], 1.0))
         for name, metric_class in _RATIO_METRICS.items():
             curve[name].append(_ratio(counts, metric_class))
@@ -220,7 +220,7 @@ def auc_vs_threshold(
     alpha,
     labels,
     thresholds=None,
-    unknown_head=False,
+    unknown_class=False,
     positive_class=1,
     num_thresholds=None,
 ):
@@ -229,11 +229,11 @@ def auc_vs_threshold(
     Binary tasks only (K = 2). Unknown samples are left out.
 
     Args:
-        alpha: Model outputs, `(N, 2)` or `(N, 3)` with `unknown_head=True`.
+        alpha: Model outputs, `(N, 2)` or `(N, 3)` with `unknown_class=True`.
         labels: Integer labels in {0, 1} (2 = unknown, left out).
         thresholds: Increasing vacuity thresholds. Defaults to
             `DEFAULT_THRESHOLDS`.
-        unknown_head: Whether `alpha` comes from `UnknownClassHead`.
+        unknown_class: Whether `alpha` comes from `UnknownClassHead`.
         positive_class: The class whose `p_bar` ranks the samples.
         num_thresholds: None (default) for the exact AUC (`roc_auc`), or a
             number of buckets of `ThresholdedAUC` (`keras.metrics.AUC`), as
@@ -244,16 +244,16 @@ def auc_vs_threshold(
         a class), `kept` (number of samples) and `coverage` (their share of
         the known samples).
     """
-    alpha, labels = _tensors(alpha, labels, unknown_head)
+    alpha, labels = _tensors(alpha, labels, unknown_class)
     thresholds = DEFAULT_THRESHOLDS if thresholds is None else thresholds
     thresholds = np.asarray([validate_threshold(t) for t in thresholds], float)
-    vacuity = ops.convert_to_numpy(dirichlet.vacuity(known_alpha(alpha, unknown_head)))
+    vacuity = ops.convert_to_numpy(dirichlet.vacuity(known_alpha(alpha, unknown_class)))
     label_array = ops.convert_to_numpy(labels)
     known = label_array < 2
     targets = label_array == positive_class
     if num_thresholds is None:
         scores = ops.convert_to_numpy(
-            dirichlet.expected_probability(known_alpha(alpha, unknown_head))
+            dirichlet.expected_probability(known_alpha(alpha, unknown_class))
         )[:, positive_class]
     aucs, kept = [], []
     for threshold in thresholds:
@@ -264,7 +264,7 @@ def auc_vs_threshold(
             metric = ThresholdedAUC(
                 threshold=threshold,
                 positive_class=positive_class,
-                unknown_head=unknown_head,
+                unknown_class=unknown_class,
                 num_thresholds=num_thresholds,
             )
             aucs.append(_auc(metric, targets, alpha, labels, covered))
@@ -279,7 +279,7 @@ def auc_vs_threshold(
 
 
 def uncertainty_distribution(
-    alpha, labels, bins=20, unknown_head=False, score="vacuity"
+    alpha, labels, bins=20, unknown_class=False, score="vacuity"
 ):
     """Histogram of an uncertainty score, split by outcome (TEDL's Fig. 4).
 
@@ -291,19 +291,19 @@ def uncertainty_distribution(
         alpha: Model outputs, `(N, K)` or `(N, K + 1)`.
         labels: Integer labels `(N,)`, K = unknown.
         bins: Number of equal-width bins on [0, 1].
-        unknown_head: Whether `alpha` comes from `UnknownClassHead`.
+        unknown_class: Whether `alpha` comes from `UnknownClassHead`.
         score: A name of `keras_evidential.metrics.UNCERTAINTY_SCORES`.
 
     Returns:
         A dict of arrays: `bin_left`, `bin_right` (`bins` values each), and
         the counts `correct`, `misclassified` and `unknown` per bin.
     """
-    alpha, labels = _tensors(alpha, labels, unknown_head)
-    k = num_known_classes(alpha, unknown_head)
+    alpha, labels = _tensors(alpha, labels, unknown_class)
+    k = num_known_classes(alpha, unknown_class)
     values = ops.convert_to_numpy(
-        uncertainty_score(known_alpha(alpha, unknown_head), score)
+        uncertainty_score(known_alpha(alpha, unknown_class), score)
     )
-    predictions = ops.convert_to_numpy(predict_labels(alpha, unknown_head))
+    predictions = ops.convert_to_numpy(predict_labels(alpha, unknown_class))
     label_array = ops.convert_to_numpy(labels)
     edges = np.linspace(0.0, 1.0, bins + 1)
     known = label_array < k
@@ -322,7 +322,7 @@ def uncertainty_distribution(
 def uncertainty_metrics(
     alpha,
     labels,
-    unknown_head=False,
+    unknown_class=False,
     threshold=None,
     num_bins=15,
     num_thresholds=REPORT_AUC_BUCKETS,
@@ -332,7 +332,7 @@ def uncertainty_metrics(
     Args:
         alpha: Model outputs, `(N, K)` or `(N, K + 1)`.
         labels: Integer labels `(N,)`, K = unknown.
-        unknown_head: Whether `alpha` comes from `UnknownClassHead`.
+        unknown_class: Whether `alpha` comes from `UnknownClassHead`.
         threshold: None (threshold-free predictions: EDL `argmax`, m-EDL
             `argmax` over K + 1) or a vacuity threshold for the open-set
             figures.
@@ -347,10 +347,10 @@ def uncertainty_metrics(
         `roc_auc` (binary tasks only), and `mean_<measure>` for every
         measure of `uncertainty_measures` over all samples.
     """
-    alpha, labels = _tensors(alpha, labels, unknown_head)
+    alpha, labels = _tensors(alpha, labels, unknown_class)
     threshold = validate_threshold(threshold)
-    k = num_known_classes(alpha, unknown_head)
-    counts = _counts(alpha, labels, unknown_head, threshold)
+    k = num_known_classes(alpha, unknown_class)
+    counts = _counts(alpha, labels, unknown_class, threshold)
     figures = {
         name: _ratio(counts, metric_class)
         for name, metric_class in _RATIO_METRICS.items()
@@ -358,17 +358,17 @@ def uncertainty_metrics(
     label_array = ops.convert_to_numpy(labels)
     known = label_array < k
     if known.any():
-        ece = ExpectedCalibrationError(num_bins=num_bins, unknown_head=unknown_head)
+        ece = ExpectedCalibrationError(num_bins=num_bins, unknown_class=unknown_class)
         ece.update_state(labels, alpha)
         figures["ece"] = float(ops.convert_to_numpy(ece.result()))
     else:
         figures["ece"] = float("nan")
     argmax = ops.convert_to_numpy(
-        predict_labels(known_alpha(alpha, unknown_head), unknown_head=False)
+        predict_labels(known_alpha(alpha, unknown_class), unknown_class=False)
     )
     figures["misclassification_auroc"] = _auc(
         MisclassificationAUROC(
-            unknown_head=unknown_head, num_thresholds=num_thresholds
+            unknown_class=unknown_class, num_thresholds=num_thresholds
         ),
         argmax != label_array,
         alpha,
@@ -376,21 +376,21 @@ def uncertainty_metrics(
         known,
     )
     figures["unknown_auroc"] = _auc(
-        UnknownClassAUROC(unknown_head=unknown_head, num_thresholds=num_thresholds),
+        UnknownClassAUROC(unknown_class=unknown_class, num_thresholds=num_thresholds),
         ~known,
         alpha,
         labels,
     )
     if k == 2:
         figures["roc_auc"] = _auc(
-            ThresholdedAUC(unknown_head=unknown_head, num_thresholds=num_thresholds),
+            ThresholdedAUC(unknown_class=unknown_class, num_thresholds=num_thresholds),
             label_array == 1,
             alpha,
             labels,
             known,
         )
     for name, values in uncertainty_measures(
-        ops.convert_to_numpy(alpha), unknown_head
+        ops.convert_to_numpy(alpha), unknown_class
     ).items():
         figures[f"mean_{name}"] = float(np.mean(values))
     return figures

@@ -10,7 +10,7 @@ import numpy as np
 from keras_evidential.evaluation import curves as curves_lib
 from keras_evidential.evaluation import plots
 from keras_evidential.layers.unknown_class_head import UnknownClassHead
-from keras_evidential.metrics.labels import num_known_classes
+from keras_evidential.metrics.predictions import num_known_classes
 
 
 @dataclasses.dataclass
@@ -26,7 +26,7 @@ class UncertaintyReport:
         distribution: `uncertainty_distribution` of the vacuity.
         measures: `uncertainty_measures`, per sample, with `label` and
             `prediction` (threshold-free).
-        unknown_head: Whether the outputs were m-EDL's K + 1.
+        unknown_class: Whether the outputs were m-EDL's K + 1.
     """
 
     metrics: dict
@@ -35,7 +35,7 @@ class UncertaintyReport:
     auc_curve: dict
     distribution: dict
     measures: dict
-    unknown_head: bool
+    unknown_class: bool
 
     def save(self, directory, plot=True, prefix=""):
         """Writes the report as CSV files and, with `plot=True`, PNG plots.
@@ -81,7 +81,7 @@ class UncertaintyReport:
             }
             unknown_lines = (
                 {"threshold-free recall of u": self.threshold_free["unknown_recall"]}
-                if self.unknown_head
+                if self.unknown_class
                 else None
             )
             plots.plot_accuracy_vs_threshold(
@@ -124,7 +124,7 @@ def evaluate_uncertainty(
     model_or_alpha,
     x=None,
     y=None,
-    unknown_head=None,
+    unknown_class=None,
     threshold=None,
     thresholds=None,
     bins=20,
@@ -142,7 +142,7 @@ def evaluate_uncertainty(
         x: Inputs of the model; unused with an array.
         y: Integer labels `(N,)` in `[0, K]`, K marking unknown samples (or
             one-hot labels).
-        unknown_head: Whether the outputs have m-EDL's unknown class as their
+        unknown_class: Whether the outputs have m-EDL's unknown class as their
             last column. Defaults to None: True for a model whose last layer
             is `UnknownClassHead`, False otherwise.
         threshold: Vacuity threshold of the scalar open-set figures in
@@ -173,21 +173,21 @@ def evaluate_uncertainty(
             raise ValueError(
                 "With a model, `x` (its inputs) is required. Received: x=None"
             )
-        if unknown_head is None:
-            unknown_head = ends_with_unknown_head(model_or_alpha)
+        if unknown_class is None:
+            unknown_class = ends_with_unknown_head(model_or_alpha)
         outputs = model_or_alpha.predict(x, batch_size=batch_size, verbose=0)
     else:
         outputs = model_or_alpha
     alpha = curves_lib.alpha_from_outputs(outputs, evidence)
-    unknown_head = bool(unknown_head)
+    unknown_class = bool(unknown_class)
     labels = np.asarray(y)
     common = {
-        "unknown_head": unknown_head,
+        "unknown_class": unknown_class,
         "num_bins": num_bins,
         "num_thresholds": num_thresholds,
     }
-    binary = num_known_classes(alpha, unknown_head) == 2
-    measures = curves_lib.uncertainty_measures(alpha, unknown_head)
+    binary = num_known_classes(alpha, unknown_class) == 2
+    measures = curves_lib.uncertainty_measures(alpha, unknown_class)
     threshold_free = curves_lib.uncertainty_metrics(alpha, labels, **common)
     report = UncertaintyReport(
         metrics=(
@@ -199,28 +199,28 @@ def evaluate_uncertainty(
         ),
         threshold_free=threshold_free,
         accuracy_curve=curves_lib.accuracy_vs_threshold(
-            alpha, labels, thresholds, unknown_head
+            alpha, labels, thresholds, unknown_class
         ),
         auc_curve=(
             curves_lib.auc_vs_threshold(
                 alpha,
                 labels,
                 thresholds,
-                unknown_head,
+                unknown_class,
                 num_thresholds=num_thresholds,
             )
             if binary
             else None
         ),
         distribution=curves_lib.uncertainty_distribution(
-            alpha, labels, bins, unknown_head
+            alpha, labels, bins, unknown_class
         ),
         measures={
-            "label": curves_lib.label_indices(alpha, labels, unknown_head),
-            "prediction": curves_lib.predicted_labels(alpha, unknown_head),
+            "label": curves_lib.label_indices(alpha, labels, unknown_class),
+            "prediction": curves_lib.predicted_labels(alpha, unknown_class),
             **measures,
         },
-        unknown_head=unknown_head,
+        unknown_class=unknown_class,
     )
     if output_dir is not None:
         report.save(output_dir)

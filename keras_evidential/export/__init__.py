@@ -5,5 +5,4 @@ from keras_evidential.export.serving import OUTPUT_NAMES
 from keras_evidential.export.serving import SIGNATURE_NAME
 from keras_evidential.export.serving import evidential_outputs
 from keras_evidential.export.serving import export_saved_model
-from keras_evidential.export.serving import resolve_model_kind
 from keras_evidential.export.serving import serving_function

@@ -21,7 +21,7 @@ which the loss's evidence function is applied. Override with --output,
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        prog="python -m keras_evidential export",
+        prog="keras-evidential export",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         fromfile_prefix_chars="@",
@@ -92,6 +92,17 @@ def main(argv=None):
     from keras_evidential.export.serving import export_saved_model
     from keras_evidential.saving import load_model
 
+    if args.onnx:
+        # Checked before anything is written, so that a rerun after
+        # installing tf2onnx does not meet an existing version directory.
+        import importlib.util
+
+        missing = [m for m in ("tf2onnx", "onnx") if importlib.util.find_spec(m) is None]
+        if missing:
+            parser.error(
+                f"--onnx needs {' and '.join(missing)}: pip install "
+                f"\"keras-evidential[onnx]\". Received: --onnx {args.onnx}"
+            )
     try:
         model = load_model(args.model)
     except (OSError, ValueError) as error:

@@ -16,6 +16,7 @@ def export_onnx(
     threshold=None,
     unknown_label=DEFAULT_UNKNOWN_LABEL,
     outputs=None,
+    input_signature=None,
     opset=None,
 ):
     """Exports an evidential model to ONNX with the serving outputs.
@@ -35,7 +36,7 @@ def export_onnx(
         model: The trained model (see `serving_function`).
         filepath: Where to write the `.onnx` file.
         class_names, output, evidence, unknown_class, threshold,
-        unknown_label, outputs: see `serving_function`.
+        unknown_label, outputs, input_signature: see `serving_function`.
         opset: Optional ONNX opset; defaults to tf2onnx's default.
 
     Returns:
@@ -66,6 +67,7 @@ def export_onnx(
         threshold=threshold,
         unknown_label=unknown_label,
         outputs=outputs,
+        input_signature=input_signature,
     )
     function = tf.function(fn, input_signature=input_signature, autograph=False)
     tf2onnx.convert.from_function(

@@ -11,13 +11,8 @@ import keras
 from keras import ops
 
 from keras_evidential import dirichlet
-from keras_evidential.layers import DirichletOutput
-from keras_evidential.layers import UnknownClassHead
-from keras_evidential.layers import get_evidence
-from keras_evidential.layers.learned_unknown_class_head import (
-    LearnedUnknownClassHead,
-)
-from keras_evidential.losses import EDLLoss
+from keras_evidential.validation import check_concentrations
+from keras_evidential.model_kind import model_kind
 
 SIGNATURE_NAME = "serving_default"
 OUTPUT_NAMES = (
@@ -27,8 +22,6 @@ OUTPUT_NAMES = (
     "class_index",
     "class_label",
 )
-OUTPUTS = ("alpha", "logits")
-UNKNOWN_CLASS_HEADS = (UnknownClassHead, LearnedUnknownClassHead)
 DEFAULT_UNKNOWN_LABEL = "unknown"
 
 
@@ -83,130 +76,6 @@ def evidential_outputs(alpha, unknown_class=False, threshold=None):
     }
 
 
-def _output_layer(model):
-    for layer in reversed(model.layers):
-        try:
-            if layer.output is model.outputs[0]:
-                return layer
-        except (AttributeError, ValueError):
-            continue
-    return None
-
-
-def _compiled_edl_loss(model):
-    losses = [
-        loss
-        for loss in keras.tree.flatten(getattr(model, "loss", None))
-        if isinstance(loss, EDLLoss)
-    ]
-    return losses[0] if losses else None
-
-
-def resolve_model_kind(model, output=None, evidence=None, unknown_class=None):
-    """Reads what a model outputs: alpha (with or without u) or logits.
-
-    Auto-detection (`output=None`, `unknown_class=None`): a model whose output
-    layer is `UnknownClassHead` (or `LearnedUnknownClassHead`) is an m-EDL
-    model (alpha over K + 1 classes);
-    one whose output layer is `DirichletOutput` outputs K-class alpha;
-    otherwise the compiled `EDLLoss` decides: `from_logits=True` means the
-    model outputs logits (a TEDL model) and the serving head applies that
-    loss's evidence function, `from_logits=False` means alpha.
-
-    Args:
-        model: A single-output Functional or Sequential Keras model.
-        output: `None` (detect), `"alpha"` or `"logits"`.
-        evidence: For `output="logits"`: the evidence function (a name such
-            as `"elu"` or an `Evidence` layer). Defaults to the evidence of
-            the compiled `EDLLoss(from_logits=True)`.
-        unknown_class: Whether the model's last output is m-EDL's unknown
-            class. `None` detects `UnknownClassHead` or
-            `LearnedUnknownClassHead` as the output layer.
-
-    Returns:
-        A tuple `(to_alpha, unknown_class, num_known_classes)`, where
-        `to_alpha` maps the model's output to Dirichlet concentrations.
-    """
-    try:
-        outputs = model.outputs
-    except AttributeError:
-        outputs = None
-    if not isinstance(model, keras.Model) or not outputs:
-        raise ValueError(
-            "Expected a Functional or Sequential Keras model with a defined "
-            f"input (keras.Input). Received: model={model!r}"
-        )
-    if len(outputs) != 1:
-        raise ValueError(
-            "Only single-output models can be exported. Received: a model "
-            f"with {len(outputs)} outputs"
-        )
-    if output is not None and output not in OUTPUTS:
-        raise ValueError(
-            f"`output` must be None (detect), 'alpha' or 'logits'. "
-            f"Received: output={output!r}"
-        )
-    layer = _output_layer(model)
-    loss = _compiled_edl_loss(model)
-    if output is None:
-        if isinstance(layer, UNKNOWN_CLASS_HEADS + (DirichletOutput,)):
-            output = "alpha"
-        elif loss is not None:
-            output = "logits" if loss.from_logits else "alpha"
-        else:
-            raise ValueError(
-                "Cannot tell whether the model outputs alpha or logits: its "
-                "output layer is neither DirichletOutput nor UnknownClassHead "
-                "and it is not compiled with EDLLoss. Pass output='alpha' or "
-                f"output='logits' (with evidence=...). Received: output "
-                f"layer {getattr(layer, 'name', None)!r}"
-            )
-    if unknown_class is None:
-        unknown_class = isinstance(layer, UNKNOWN_CLASS_HEADS)
-    width = model.outputs[0].shape[-1]
-    if width is None or width < 2 + int(unknown_class):
-        raise ValueError(
-            "The model's output must hold a known number of classes >= 2. "
-            f"Received: output shape {tuple(model.outputs[0].shape)}, "
-            f"unknown_class={unknown_class}"
-        )
-
-    if output == "alpha":
-        if evidence is not None:
-            raise ValueError(
-                "`evidence` applies to logits models only; this model "
-                f"outputs alpha. Received: output='alpha', evidence={evidence!r}"
-            )
-        evidence_layer = None
-    else:
-        if unknown_class:
-            raise ValueError(
-                "m-EDL's unknown class is appended to alpha by "
-                "UnknownClassHead, which a logits model does not have. "
-                "Received: output='logits', unknown_class=True"
-            )
-        if evidence is None:
-            if loss is None or not loss.from_logits:
-                raise ValueError(
-                    "A logits model needs an evidence function: compile it "
-                    "with EDLLoss(from_logits=True, evidence=...) or pass "
-                    "evidence=... Received: "
-                    f"model.loss={getattr(model, 'loss', None)!r}"
-                )
-            evidence = loss.evidence
-        evidence_layer = get_evidence(evidence)
-
-    def to_alpha(y):
-        # Keep S = sum(alpha) in float32 under a mixed-precision policy.
-        if keras.backend.standardize_dtype(y.dtype) in ("float16", "bfloat16"):
-            y = ops.cast(y, "float32")
-        if evidence_layer is None:
-            return y
-        return dirichlet.alpha_from_evidence(evidence_layer(y))
-
-    return to_alpha, bool(unknown_class), width - int(unknown_class)
-
-
 def _labels(class_names, num_known, unknown_label):
     if class_names is None:
         class_names = [str(k) for k in range(num_known)]
@@ -228,17 +97,70 @@ def _labels(class_names, num_known, unknown_label):
     return class_names + [str(unknown_label)]
 
 
-def _input_signature(model):
+def _input_signature(model, input_signature):
     import tensorflow as tf
 
-    return [
-        tf.TensorSpec(
-            (None,) + tuple(tensor.shape[1:]),
-            keras.backend.standardize_dtype(tensor.dtype),
-            name=tensor.name,
+    if input_signature is not None:
+        specs = keras.tree.flatten(input_signature)
+        if not specs or not all(isinstance(x, tf.TensorSpec) for x in specs):
+            raise ValueError(
+                "`input_signature` must be a list of `tf.TensorSpec`, one per "
+                f"model input. Received: input_signature={input_signature!r}"
+            )
+        return list(input_signature)
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        inputs = None
+    if inputs:
+        return [
+            tf.TensorSpec(
+                (None,) + tuple(tensor.shape[1:]),
+                keras.backend.standardize_dtype(tensor.dtype),
+                name=tensor.name,
+            )
+            for tensor in inputs
+        ]
+    # A subclassed model: the shapes of its first call, as `model.export` does.
+    from keras.src.export import export_utils
+
+    try:
+        return keras.tree.flatten(export_utils.get_input_signature(model))
+    except Exception as error:
+        raise ValueError(
+            "Cannot read the inputs of this subclassed model. Call it once on "
+            "a batch before exporting, or pass input_signature=[tf.TensorSpec("
+            "(None, ...), 'float32')]. Received: model of type "
+            f"{type(model).__name__} ({error})"
+        ) from None
+
+
+def _probe(model, kind, input_signature):
+    """Runs the model once on zeros and checks that it yields valid alpha.
+
+    Catches a model that outputs probabilities or other non-Dirichlet values
+    under `output='alpha'`, which would otherwise serve meaningless
+    uncertainties. Models with non-numeric inputs (text) are not probed.
+    """
+    import tensorflow as tf
+
+    if not all(spec.dtype.is_floating or spec.dtype.is_integer for spec in input_signature):
+        return
+    probe = [tf.zeros([1 if d is None else d for d in spec.shape], spec.dtype)
+             for spec in input_signature]
+    inputs = probe[0] if len(probe) == 1 else keras.tree.pack_sequence_as(
+        model.input if hasattr(model, "inputs") and model.inputs else probe, probe
+    )
+    alpha = kind.to_alpha(model(inputs, training=False))
+    minimum = float(ops.convert_to_numpy(ops.min(alpha)))
+    if not minimum >= 1.0 or not float(ops.convert_to_numpy(ops.max(alpha))) < float("inf"):
+        raise ValueError(
+            "The model's output, read as Dirichlet concentrations, is not "
+            "alpha >= 1 (on an all-zeros input it gave a minimum of "
+            f"{minimum:.4g}). End the model in DirichletOutput, or export a "
+            "logits model with output='logits' and its evidence. Received: "
+            f"output={kind.output!r}"
         )
-        for tensor in model.inputs
-    ]
 
 
 def serving_function(
@@ -250,6 +172,7 @@ def serving_function(
     threshold=None,
     unknown_label=DEFAULT_UNKNOWN_LABEL,
     outputs=None,
+    input_signature=None,
 ):
     """The serving function of an evidential model and its input signature.
 
@@ -264,7 +187,8 @@ def serving_function(
             or a logits model compiled with `EDLLoss(from_logits=True)`.
         class_names: The names of the K known classes, in output order.
             Defaults to `"0"`, ..., `"K-1"`.
-        output, evidence, unknown_class: see `resolve_model_kind`.
+        output, evidence, unknown_class: What the model outputs; detected
+            where None (see `keras_evidential.model_kind`).
         threshold: Optional float in (0, 1), K-class models only: a
             prediction whose uncertainty exceeds it is answered with the
             unknown class (index K, label `unknown_label`).
@@ -273,6 +197,9 @@ def serving_function(
         outputs: Optional subset of `OUTPUT_NAMES`, the outputs to serve.
             Fewer outputs mean a smaller response and less work per request
             (e.g. `("probabilities", "uncertainty")`). Defaults to all.
+        input_signature: Optional list of `tf.TensorSpec`, one per model
+            input. Needed only for a subclassed model that has not been
+            called yet; read from the model otherwise.
 
     Returns:
         A tuple `(fn, input_signature)` with a list of `tf.TensorSpec`.
@@ -282,9 +209,10 @@ def serving_function(
             "Serving exports need the TensorFlow backend. Received: "
             f"keras.backend.backend()={keras.backend.backend()!r}"
         )
-    to_alpha, unknown_class, num_known = resolve_model_kind(
+    kind = model_kind(
         model, output=output, evidence=evidence, unknown_class=unknown_class
     )
+    unknown_class, num_known = kind.unknown_class, kind.num_known_classes
     labels = _labels(class_names, num_known, unknown_label)
     if threshold is not None:
         if unknown_class:
@@ -299,7 +227,8 @@ def serving_function(
             )
         threshold = float(threshold)
     selected = _selected_outputs(outputs)
-    input_signature = _input_signature(model)
+    input_signature = _input_signature(model, input_signature)
+    _probe(model, kind, input_signature)
 
     def serve(*inputs):
         import tensorflow as tf
@@ -308,7 +237,10 @@ def serving_function(
             inputs = inputs[0]
         else:
             inputs = keras.tree.pack_sequence_as(model.input, list(inputs))
-        alpha = to_alpha(model(inputs, training=False))
+        alpha = kind.to_alpha(model(inputs, training=False))
+        # A request whose features hold NaN or inf fails with this message
+        # instead of being answered with alpha = 1 ("I don't know").
+        check_concentrations(alpha, "the model's output alpha")
         values = evidential_outputs(alpha, unknown_class, threshold)
         if "class_label" in selected:
             # Created inside the traced function so that it is a graph
@@ -347,6 +279,7 @@ def export_saved_model(
     threshold=None,
     unknown_label=DEFAULT_UNKNOWN_LABEL,
     outputs=None,
+    input_signature=None,
     verbose=False,
 ):
     """Exports an evidential model as a SavedModel for TF Serving.
@@ -365,7 +298,7 @@ def export_saved_model(
         - `class_label`: string `(batch,)`, from `class_names` or
           `unknown_label`.
 
-    The model kind is detected (see `resolve_model_kind`) or stated with
+    The model kind is detected (see `keras_evidential.model_kind`) or stated with
     `output`, `evidence` and `unknown_class`.
 
     Args:
@@ -374,7 +307,7 @@ def export_saved_model(
         version: Positive integer, the version subdirectory. It must not
             exist yet. Defaults to `1`.
         class_names, output, evidence, unknown_class, threshold,
-        unknown_label, outputs: see `serving_function`.
+        unknown_label, outputs, input_signature: see `serving_function`.
         verbose: Whether to print the exported endpoint.
 
     Returns:
@@ -406,6 +339,7 @@ def export_saved_model(
         threshold=threshold,
         unknown_label=unknown_label,
         outputs=outputs,
+        input_signature=input_signature,
     )
     archive = keras.export.ExportArchive()
     archive.track(model)

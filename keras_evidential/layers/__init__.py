@@ -1,4 +1,7 @@
-"""Evidential Keras layers."""
+"""Evidential Keras layers. `get`, `serialize` and `deserialize` work over
+this package's layers."""
+
+import keras
 
 from keras_evidential.layers.dirichlet_output import DirichletOutput
 from keras_evidential.layers.evidence import Evidence
@@ -6,6 +9,17 @@ from keras_evidential.layers.evidence import EvidenceELU
 from keras_evidential.layers.evidence import EvidenceExp
 from keras_evidential.layers.evidence import EvidenceReLU
 from keras_evidential.layers.evidence import EvidenceSoftplus
-from keras_evidential.layers.evidence import get as get_evidence
 from keras_evidential.layers.learned_unknown_class_head import LearnedUnknownClassHead
 from keras_evidential.layers.unknown_class_head import UnknownClassHead
+from keras_evidential.serialization import namespace_functions
+
+ALL_OBJECTS = (
+    DirichletOutput,
+    EvidenceELU,
+    EvidenceExp,
+    EvidenceReLU,
+    EvidenceSoftplus,
+    LearnedUnknownClassHead,
+    UnknownClassHead,
+)
+serialize, deserialize, get = namespace_functions(ALL_OBJECTS, "layer", keras.layers.Layer)

@@ -4,6 +4,7 @@ import keras
 
 from keras_evidential.dirichlet import alpha_from_evidence
 from keras_evidential.layers import evidence as evidence_lib
+from keras_evidential.validation import check_finite
 
 
 def full_precision_dtype(dtype):
@@ -60,9 +61,9 @@ class DirichletOutput(keras.layers.Layer):
         super().__init__(**kwargs)
         self.evidence = evidence_lib.get(evidence, dtype=self.dtype_policy)
         self.supports_masking = True
-        self.built = True
 
     def call(self, inputs):
+        check_finite(inputs, "The logits that DirichletOutput receives")
         return alpha_from_evidence(self.evidence(inputs))
 
     def compute_output_shape(self, input_shape):

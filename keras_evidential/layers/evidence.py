@@ -14,7 +14,6 @@ class Evidence(keras.layers.Layer):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
-        self.built = True
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -1,16 +1,19 @@
 """EDLLoss: the evidential loss, with TEDL's cross-entropy stage."""
 
 import math
+import sys
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_evidential.dirichlet import RISKS
 from keras_evidential.dirichlet import alpha_from_evidence
 from keras_evidential.dirichlet import misleading_evidence_kl
 from keras_evidential.layers import evidence as evidence_lib
-from keras_evidential.losses.targets import one_hot_targets
-from keras_evidential.losses.validation import check_concentrations
+from keras_evidential.labels import one_hot_targets
+from keras_evidential.validation import check_concentrations
+from keras_evidential.validation import check_finite
 
 CROSS_ENTROPY_STAGE = 1
 EDL_STAGE = 2
@@ -33,7 +36,7 @@ def edl_loss(y_true, alpha, risk="mse", kl_weight=0.0, validate=False):
             `"digamma"`.
         kl_weight: The KL coefficient (a float or a scalar tensor).
         validate: Whether to check that `alpha` is finite and >= 1 (see
-            `keras_evidential.losses.validation`).
+            `keras_evidential.validation`).
 
     Returns:
         The loss per sample, shape `alpha.shape[:-1]`.
@@ -121,6 +124,11 @@ class EDLLoss(keras.losses.Loss):
                 f"`risk` must be one of {sorted(RISKS)}. Received: risk={risk!r}"
             )
         validate_kl_weight(kl_weight)
+        if not isinstance(from_logits, (bool, np.bool_)):
+            raise ValueError(
+                "`from_logits` must be True or False. "
+                f"Received: from_logits={from_logits!r}"
+            )
         if stage not in (CROSS_ENTROPY_STAGE, EDL_STAGE):
             raise ValueError(
                 "`stage` must be 1 (cross-entropy) or 2 (EDL). "
@@ -141,10 +149,15 @@ class EDLLoss(keras.losses.Loss):
         self.stage = keras.Variable(
             int(stage), dtype="int32", trainable=False, name="stage"
         )
-        # Set by `TwoStageFit`: the epoch at which KL annealing starts.
-        self.first_edl_epoch = 0
+        # Whether the model being trained was checked against this loss.
+        self._model_checked = False
 
     def call(self, y_true, y_pred):
+        if not self._model_checked:
+            self._model_checked = True
+            model = training_model()
+            if model is not None:
+                check_loss_matches_model(model, self)
         if not self.from_logits:
             return edl_loss(
                 y_true, y_pred, self.risk, self.kl_weight, validate=True
@@ -155,6 +168,10 @@ class EDLLoss(keras.losses.Loss):
             return keras.losses.categorical_crossentropy(
                 y, y_pred, from_logits=True
             )
+
+        # NaN logits would pass as alpha = 1 after ReLU evidence (see
+        # `keras_evidential.validation.check_finite`).
+        check_finite(y_pred, "y_pred (the logits)")
 
         def evidential():
             alpha = alpha_from_evidence(self.evidence(y_pred))
@@ -188,4 +205,43 @@ def validate_kl_weight(kl_weight, argument="kl_weight"):
         raise ValueError(
             f"`{argument}` must be a finite number >= 0. "
             f"Received: {argument}={kl_weight!r}"
+        )
+
+
+def training_model():
+    """The model whose `compute_loss` is calling, found in the calling frames.
+
+    Keras gives a loss no reference to its model; the first call of
+    `EDLLoss` looks for it once, to refuse a loss that does not match the
+    model's output layer (see `check_loss_matches_model`). None where the
+    loss is called outside a Keras training or evaluation step.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        candidate = frame.f_locals.get("self")
+        if isinstance(candidate, keras.Model):
+            return candidate
+        frame = frame.f_back
+    return None
+
+
+def check_loss_matches_model(model, loss):
+    """Refuses `from_logits=True` on a model that already outputs alpha.
+
+    A model ending in `DirichletOutput` (or an unknown-class head) outputs
+    alpha; `EDLLoss(from_logits=True)` would apply the evidence function a
+    second time, and treat m-EDL's constant alpha_u = K + 1 as a logit.
+    """
+    from keras_evidential.model_kind import DIRICHLET_HEADS
+    from keras_evidential.model_kind import output_layer
+
+    layer = output_layer(model)
+    if loss.from_logits and isinstance(layer, DIRICHLET_HEADS):
+        raise ValueError(
+            f"The model ends in {type(layer).__name__}, so it outputs alpha "
+            "(Dirichlet concentrations), but its loss has from_logits=True, "
+            "which would apply the evidence function again. Use "
+            "EDLLoss(from_logits=False) with this model, or end the model in "
+            "a plain Dense(K) layer (logits) to keep from_logits=True. "
+            f"Received: output layer {layer.name!r}, from_logits=True"
         )

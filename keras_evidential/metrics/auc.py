@@ -9,11 +9,11 @@ import keras
 from keras import ops
 
 from keras_evidential import dirichlet
-from keras_evidential.metrics.labels import class_labels
-from keras_evidential.metrics.labels import known_alpha
-from keras_evidential.metrics.labels import num_known_classes
-from keras_evidential.metrics.labels import predict_labels
-from keras_evidential.metrics.labels import validate_threshold
+from keras_evidential.labels import open_set_labels
+from keras_evidential.metrics.predictions import known_alpha
+from keras_evidential.metrics.predictions import num_known_classes
+from keras_evidential.metrics.predictions import predict_labels
+from keras_evidential.metrics.predictions import validate_threshold
 from keras_evidential.metrics.scores import uncertainty_score
 from keras_evidential.metrics.scores import validate_score
 
@@ -44,7 +44,7 @@ class _DirichletAUC(keras.metrics.AUC):
 
     def __init__(
         self,
-        unknown_head=False,
+        unknown_class=False,
         num_thresholds=200,
         summation_method="interpolation",
         name=None,
@@ -57,7 +57,7 @@ class _DirichletAUC(keras.metrics.AUC):
             name=name,
             dtype=dtype,
         )
-        self.unknown_head = bool(unknown_head)
+        self.unknown_class = bool(unknown_class)
 
     def binary_problem(self, y_true, y_pred):
         """Returns `(binary_labels, scores in [0, 1], 0/1 mask)`."""
@@ -74,7 +74,7 @@ class _DirichletAUC(keras.metrics.AUC):
         config = super().get_config()
         for key in _FIXED_AUC_ARGUMENTS:
             config.pop(key, None)
-        config["unknown_head"] = self.unknown_head
+        config["unknown_class"] = self.unknown_class
         return config
 
 
@@ -98,7 +98,7 @@ class ThresholdedAUC(_DirichletAUC):
         threshold: None or a vacuity threshold in (0, 1]. Defaults to None.
         positive_class: 0 or 1, the class whose probability ranks the
             samples. Defaults to 1.
-        unknown_head: Whether `y_pred` has m-EDL's unknown class as a third
+        unknown_class: Whether `y_pred` has m-EDL's unknown class as a third
             column (it is ignored). Defaults to `False`.
         num_thresholds: Number of buckets of `keras.metrics.AUC`. Defaults to
             200; more buckets approximate the exact AUC more closely.
@@ -123,14 +123,14 @@ class ThresholdedAUC(_DirichletAUC):
         self,
         threshold=None,
         positive_class=1,
-        unknown_head=False,
+        unknown_class=False,
         num_thresholds=200,
         summation_method="interpolation",
         name="thresholded_auc",
         dtype=None,
     ):
         super().__init__(
-            unknown_head=unknown_head,
+            unknown_class=unknown_class,
             num_thresholds=num_thresholds,
             summation_method=summation_method,
             name=name,
@@ -145,14 +145,14 @@ class ThresholdedAUC(_DirichletAUC):
         self.positive_class = int(positive_class)
 
     def binary_problem(self, y_true, y_pred):
-        if num_known_classes(y_pred, self.unknown_head) != 2:
+        if num_known_classes(y_pred, self.unknown_class) != 2:
             raise ValueError(
                 "ThresholdedAUC needs a binary task (2 known classes). "
                 f"Received: y_pred.shape={tuple(y_pred.shape)}, "
-                f"unknown_head={self.unknown_head}"
+                f"unknown_class={self.unknown_class}"
             )
-        labels = class_labels(y_true, y_pred, self.unknown_head)
-        alpha = known_alpha(y_pred, self.unknown_head)
+        labels = open_set_labels(y_true, y_pred, self.unknown_class)
+        alpha = known_alpha(y_pred, self.unknown_class)
         scores = dirichlet.expected_probability(alpha)[..., self.positive_class]
         mask = labels < 2
         if self.threshold is not None:
@@ -188,7 +188,7 @@ class MisclassificationAUROC(_DirichletAUC):
             (default), `"epkl"`, `"dissonance"`, `"least_confidence"`
             (`1 - max p_bar`), `"total_entropy"`, `"expected_entropy"`,
             `"mutual_information"` (entropies divided by `log K`).
-        unknown_head: Whether `y_pred` comes from `UnknownClassHead`; its
+        unknown_class: Whether `y_pred` comes from `UnknownClassHead`; its
             known-class part is scored. Defaults to `False`.
         num_thresholds: Number of buckets of `keras.metrics.AUC`. Defaults to
             200.
@@ -212,14 +212,14 @@ class MisclassificationAUROC(_DirichletAUC):
     def __init__(
         self,
         score="vacuity",
-        unknown_head=False,
+        unknown_class=False,
         num_thresholds=200,
         summation_method="interpolation",
         name="misclassification_auroc",
         dtype=None,
     ):
         super().__init__(
-            unknown_head=unknown_head,
+            unknown_class=unknown_class,
             num_thresholds=num_thresholds,
             summation_method=summation_method,
             name=name,
@@ -228,10 +228,10 @@ class MisclassificationAUROC(_DirichletAUC):
         self.score = validate_score(score)
 
     def binary_problem(self, y_true, y_pred):
-        k = num_known_classes(y_pred, self.unknown_head)
-        labels = class_labels(y_true, y_pred, self.unknown_head)
-        alpha = known_alpha(y_pred, self.unknown_head)
-        predictions = predict_labels(alpha, unknown_head=False)
+        k = num_known_classes(y_pred, self.unknown_class)
+        labels = open_set_labels(y_true, y_pred, self.unknown_class)
+        alpha = known_alpha(y_pred, self.unknown_class)
+        predictions = predict_labels(alpha, unknown_class=False)
         wrong = ops.cast(predictions != labels, "float32")
         return wrong, uncertainty_score(alpha, self.score), labels < k
 
@@ -259,7 +259,7 @@ class UnknownClassAUROC(_DirichletAUC):
         score: The uncertainty score, one of
             `keras_evidential.metrics.UNCERTAINTY_SCORES` (see
             `MisclassificationAUROC`). Defaults to `"vacuity"`.
-        unknown_head: Whether `y_pred` comes from `UnknownClassHead`.
+        unknown_class: Whether `y_pred` comes from `UnknownClassHead`.
             Defaults to `False`.
         num_thresholds: Number of buckets of `keras.metrics.AUC`. Defaults to
             200.
@@ -285,14 +285,14 @@ class UnknownClassAUROC(_DirichletAUC):
     def __init__(
         self,
         score="vacuity",
-        unknown_head=False,
+        unknown_class=False,
         num_thresholds=200,
         summation_method="interpolation",
         name="unknown_auroc",
         dtype=None,
     ):
         super().__init__(
-            unknown_head=unknown_head,
+            unknown_class=unknown_class,
             num_thresholds=num_thresholds,
             summation_method=summation_method,
             name=name,
@@ -301,9 +301,9 @@ class UnknownClassAUROC(_DirichletAUC):
         self.score = validate_score(score)
 
     def binary_problem(self, y_true, y_pred):
-        k = num_known_classes(y_pred, self.unknown_head)
-        labels = class_labels(y_true, y_pred, self.unknown_head)
-        alpha = known_alpha(y_pred, self.unknown_head)
+        k = num_known_classes(y_pred, self.unknown_class)
+        labels = open_set_labels(y_true, y_pred, self.unknown_class)
+        alpha = known_alpha(y_pred, self.unknown_class)
         unknown = labels >= k
         return (
             ops.cast(unknown, "float32"),

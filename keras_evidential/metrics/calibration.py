@@ -4,9 +4,9 @@ import keras
 from keras import ops
 
 from keras_evidential import dirichlet
-from keras_evidential.metrics.labels import class_labels
-from keras_evidential.metrics.labels import known_alpha
-from keras_evidential.metrics.labels import num_known_classes
+from keras_evidential.labels import open_set_labels
+from keras_evidential.metrics.predictions import known_alpha
+from keras_evidential.metrics.predictions import num_known_classes
 
 
 def calibration_bins(confidence, correct, num_bins, sample_weight=None):
@@ -68,7 +68,7 @@ class ExpectedCalibrationError(keras.metrics.Metric):
 
     Args:
         num_bins: Integer >= 1, the number of bins. Defaults to 15.
-        unknown_head: Whether `y_pred` comes from `UnknownClassHead`.
+        unknown_class: Whether `y_pred` comes from `UnknownClassHead`.
             Defaults to `False`.
         name: Optional name of the metric.
         dtype: Optional dtype of the metric's result.
@@ -85,7 +85,7 @@ class ExpectedCalibrationError(keras.metrics.Metric):
     - [Guo et al., 2017](https://arxiv.org/abs/1706.04599)
     """
 
-    def __init__(self, num_bins=15, unknown_head=False, name="ece", dtype=None):
+    def __init__(self, num_bins=15, unknown_class=False, name="ece", dtype=None):
         super().__init__(name=name, dtype=dtype)
         if (
             isinstance(num_bins, bool)
@@ -97,7 +97,7 @@ class ExpectedCalibrationError(keras.metrics.Metric):
                 f"Received: num_bins={num_bins!r}"
             )
         self.num_bins = num_bins
-        self.unknown_head = bool(unknown_head)
+        self.unknown_class = bool(unknown_class)
         self._direction = "down"
         self.bin_counts = self.add_variable(
             shape=(num_bins,), initializer="zeros", dtype=self.dtype, name="bin_counts"
@@ -114,9 +114,9 @@ class ExpectedCalibrationError(keras.metrics.Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_pred = ops.convert_to_tensor(y_pred)
-        k = num_known_classes(y_pred, self.unknown_head)
-        labels = class_labels(y_true, y_pred, self.unknown_head)
-        p_bar = dirichlet.expected_probability(known_alpha(y_pred, self.unknown_head))
+        k = num_known_classes(y_pred, self.unknown_class)
+        labels = open_set_labels(y_true, y_pred, self.unknown_class)
+        p_bar = dirichlet.expected_probability(known_alpha(y_pred, self.unknown_class))
         known = ops.cast(labels < k, "float32")
         if sample_weight is not None:
             sample_weight = ops.cast(sample_weight, "float32")
@@ -138,5 +138,5 @@ class ExpectedCalibrationError(keras.metrics.Metric):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"num_bins": self.num_bins, "unknown_head": self.unknown_head})
+        config.update({"num_bins": self.num_bins, "unknown_class": self.unknown_class})
         return config

@@ -2,17 +2,17 @@
 uncertainty threshold (m-EDL's measures, Nagahama 2023).
 
 Every metric here is a ratio of two weighted counts of `open_set_counts`,
-accumulated over batches. See `keras_evidential.metrics.labels` for the
+accumulated over batches. See `keras_evidential.metrics.predictions` for the
 label and prediction convention (label K = unknown).
 """
 
 import keras
 from keras import ops
 
-from keras_evidential.metrics.labels import class_labels
-from keras_evidential.metrics.labels import num_known_classes
-from keras_evidential.metrics.labels import predict_labels
-from keras_evidential.metrics.labels import validate_threshold
+from keras_evidential.labels import open_set_labels
+from keras_evidential.metrics.predictions import num_known_classes
+from keras_evidential.metrics.predictions import predict_labels
+from keras_evidential.metrics.predictions import validate_threshold
 
 
 def open_set_counts(labels, predictions, num_known, sample_weight=None):
@@ -67,9 +67,9 @@ class OpenSetRate(keras.metrics.Metric):
     numerator = None
     denominator = None
 
-    def __init__(self, unknown_head=False, threshold=None, name=None, dtype=None):
+    def __init__(self, unknown_class=False, threshold=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self.unknown_head = bool(unknown_head)
+        self.unknown_class = bool(unknown_class)
         self.threshold = validate_threshold(threshold)
         self._direction = "up"
         self.hits = self.add_variable(
@@ -81,12 +81,12 @@ class OpenSetRate(keras.metrics.Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_pred = ops.convert_to_tensor(y_pred)
-        labels = class_labels(y_true, y_pred, self.unknown_head)
-        predictions = predict_labels(y_pred, self.unknown_head, self.threshold)
+        labels = open_set_labels(y_true, y_pred, self.unknown_class)
+        predictions = predict_labels(y_pred, self.unknown_class, self.threshold)
         counts = open_set_counts(
             labels,
             predictions,
-            num_known_classes(y_pred, self.unknown_head),
+            num_known_classes(y_pred, self.unknown_class),
             sample_weight,
         )
         self.hits.assign_add(ops.cast(counts[self.numerator], self.dtype))
@@ -97,13 +97,13 @@ class OpenSetRate(keras.metrics.Metric):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"unknown_head": self.unknown_head, "threshold": self.threshold})
+        config.update({"unknown_class": self.unknown_class, "threshold": self.threshold})
         return config
 
 
 _COMMON_ARGS = """
     Args:
-        unknown_head: Whether `y_pred` comes from `UnknownClassHead`: K + 1
+        unknown_class: Whether `y_pred` comes from `UnknownClassHead`: K + 1
             columns, the last one m-EDL's unknown class u. Defaults to
             `False` (K columns, an EDL model).
         threshold: None (default) or a vacuity threshold in (0, 1]. With
@@ -139,7 +139,7 @@ class KnownClassAccuracy(OpenSetRate):
     Example:
 
     >>> model.compile(optimizer="adam", loss=EDLLoss(kl_weight=0.1), metrics=[
-    ...     keras_evidential.metrics.KnownClassAccuracy(unknown_head=True)])
+    ...     keras_evidential.metrics.KnownClassAccuracy(unknown_class=True)])
 
     Reference:
     - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023)
@@ -150,9 +150,9 @@ class KnownClassAccuracy(OpenSetRate):
     denominator = "known"
 
     def __init__(
-        self, unknown_head=False, threshold=None, name="known_accuracy", dtype=None
+        self, unknown_class=False, threshold=None, name="known_accuracy", dtype=None
     ):
-        super().__init__(unknown_head, threshold, name=name, dtype=dtype)
+        super().__init__(unknown_class, threshold, name=name, dtype=dtype)
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -186,9 +186,9 @@ class UnknownClassRecall(OpenSetRate):
     denominator = "unknown"
 
     def __init__(
-        self, unknown_head=False, threshold=None, name="unknown_recall", dtype=None
+        self, unknown_class=False, threshold=None, name="unknown_recall", dtype=None
     ):
-        super().__init__(unknown_head, threshold, name=name, dtype=dtype)
+        super().__init__(unknown_class, threshold, name=name, dtype=dtype)
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -219,9 +219,9 @@ class UnknownClassPrecision(OpenSetRate):
     denominator = "rejected"
 
     def __init__(
-        self, unknown_head=False, threshold=None, name="unknown_precision", dtype=None
+        self, unknown_class=False, threshold=None, name="unknown_precision", dtype=None
     ):
-        super().__init__(unknown_head, threshold, name=name, dtype=dtype)
+        super().__init__(unknown_class, threshold, name=name, dtype=dtype)
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -255,9 +255,9 @@ class SelectiveAccuracy(OpenSetRate):
     denominator = "accepted"
 
     def __init__(
-        self, unknown_head=False, threshold=None, name="selective_accuracy", dtype=None
+        self, unknown_class=False, threshold=None, name="selective_accuracy", dtype=None
     ):
-        super().__init__(unknown_head, threshold, name=name, dtype=dtype)
+        super().__init__(unknown_class, threshold, name=name, dtype=dtype)
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -285,7 +285,7 @@ class RejectionRate(OpenSetRate):
     denominator = "total"
 
     def __init__(
-        self, unknown_head=False, threshold=None, name="rejection_rate", dtype=None
+        self, unknown_class=False, threshold=None, name="rejection_rate", dtype=None
     ):
-        super().__init__(unknown_head, threshold, name=name, dtype=dtype)
+        super().__init__(unknown_class, threshold, name=name, dtype=dtype)
         self._direction = "down"

@@ -3,7 +3,7 @@
 # finished runs to runs.csv and skips runs already there, so the script can be
 # stopped and restarted. Run from the repository root.
 set -e
-T="nice -n 10 python -m keras_evidential tedl --out docs/results/tedl --no-report"
+T="nice -n 10 python -m experiments.tedl --out docs/results/tedl --no-report"
 date -u +"start %FT%TZ"
 # 1. CE vs EDL vs TEDL at the paper's default lambda = 0.1 (Fig. 2).
 $T --methods ce,edl,tedl --lambdas 0.1 --seeds 0-4
@@ -20,4 +20,4 @@ $T --methods ce,edl,tedl --lambdas 0.1 --seeds 0-4 --train-sizes 10000,20000
 #    EDL methods were still rising (session 2).
 $T --task wikiqa --methods ce,edl,tedl --lambdas 0.1,0.75 --seeds 0-4 --epochs 16 --switch-epoch 4
 date -u +"end %FT%TZ"
-python -m keras_evidential tedl --out docs/results/tedl --report-only
+python -m experiments.tedl --out docs/results/tedl --report-only

@@ -1,0 +1,1 @@
+"""Reproduction of the m-EDL paper (Nagahama 2023): `python -m experiments.medl`."""

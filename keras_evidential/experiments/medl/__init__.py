@@ -1,1 +1,0 @@
-"""Reproduction of the m-EDL paper (Nagahama 2023): `python -m keras_evidential medl`."""

@@ -1,0 +1,87 @@
+"""Predictions of evidential classifiers, with an unknown class.
+
+The convention shared by every metric, curve and report of this package:
+
+- `y_pred` is the model output `alpha`. With `unknown_class=False` it has K
+  columns (a `DirichletOutput` model, EDL); with `unknown_class=True` it has
+  K + 1, the last being m-EDL's unknown class u (an `UnknownClassHead`
+  model).
+- `y_true` holds integer labels in `[0, K]` where the label K marks a sample
+  of an unknown class, in both cases (see `keras_evidential.labels`).
+- A prediction is an integer in `[0, K]`, K meaning "unknown". Without a
+  threshold, an EDL model predicts `argmax_k alpha_k` and never "unknown",
+  an m-EDL model `argmax` over its K + 1 outputs. With an uncertainty
+  threshold `t`, either model predicts `argmax` over the K known classes
+  and "unknown" where the vacuity `K / S` of the known-class Dirichlet
+  exceeds `t` (a sample with vacuity `<= t` is kept); for an m-EDL model this
+  is its `p_bar` with EDL's rule (Nagahama, 2023, Fig. 3b).
+"""
+
+from keras import ops
+
+from keras_evidential.dirichlet import vacuity
+
+
+def num_known_classes(y_pred, unknown_class):
+    """K, the number of known classes of a model output."""
+    width = y_pred.shape[-1]
+    if width is None:
+        raise ValueError(
+            "The prediction's last axis must hold a known number of classes. "
+            f"Received: y_pred.shape={tuple(y_pred.shape)}"
+        )
+    k = width - 1 if unknown_class else width
+    if k < 2:
+        raise ValueError(
+            "Expected at least 2 known classes (plus the unknown class when "
+            f"unknown_class=True). Received: y_pred.shape={tuple(y_pred.shape)}"
+            f", unknown_class={unknown_class}"
+        )
+    return k
+
+
+def known_alpha(y_pred, unknown_class):
+    """The concentrations of the K known classes.
+
+    m-EDL's `alpha_u = K + 1` is a constant, so the known-class Dirichlet
+    carries all of an m-EDL output's information: its vacuity ranks samples
+    exactly as `p_hat_u` does.
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    return y_pred[..., :-1] if unknown_class else y_pred
+
+
+def validate_threshold(threshold):
+    """Returns `threshold` as a float (or None); raises on other values."""
+    if threshold is None:
+        return None
+    try:
+        value = float(threshold)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not value >= 0:
+        raise ValueError(
+            "`threshold` must be None or a number >= 0 (a vacuity in (0, 1]). "
+            f"Received: threshold={threshold!r}"
+        )
+    return value
+
+
+def predict_labels(y_pred, unknown_class, threshold=None):
+    """Predicted labels in `[0, K]`, K meaning "unknown" (see module doc).
+
+    Args:
+        y_pred: `alpha`, shape `(..., K)` or `(..., K + 1)`.
+        unknown_class: Whether `y_pred`'s last column is m-EDL's class u.
+        threshold: None, or a vacuity threshold: samples whose vacuity
+            `K / S` exceeds it are predicted "unknown".
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    k = num_known_classes(y_pred, unknown_class)
+    alpha = known_alpha(y_pred, unknown_class)
+    if threshold is None:
+        source = y_pred if unknown_class else alpha
+        return ops.cast(ops.argmax(source, axis=-1), "int32")
+    labels = ops.cast(ops.argmax(alpha, axis=-1), "int32")
+    rejected = vacuity(alpha) > ops.cast(threshold, alpha.dtype)
+    return ops.where(rejected, k, labels)

@@ -1,0 +1,200 @@
+"""What an evidential classifier outputs: the one place that decides it.
+
+Export, evaluation and monitoring all read a model through `model_kind`, so
+that they agree on whether its output is alpha or logits and whether its last
+column is m-EDL's unknown class.
+"""
+
+import dataclasses
+
+import keras
+from keras import ops
+
+from keras_evidential import dirichlet
+from keras_evidential.layers.dirichlet_output import DirichletOutput
+from keras_evidential.layers.evidence import Evidence
+from keras_evidential.layers.evidence import get as get_evidence
+from keras_evidential.layers.learned_unknown_class_head import LearnedUnknownClassHead
+from keras_evidential.layers.unknown_class_head import UnknownClassHead
+from keras_evidential.losses.edl_loss import EDLLoss
+from keras_evidential.losses.edl_loss import check_loss_matches_model
+
+OUTPUTS = ("alpha", "logits")
+UNKNOWN_CLASS_HEADS = (UnknownClassHead, LearnedUnknownClassHead)
+DIRICHLET_HEADS = UNKNOWN_CLASS_HEADS + (DirichletOutput,)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelKind:
+    """How to read a classifier's output as a Dirichlet.
+
+    Attributes:
+        output: `"alpha"` (Dirichlet concentrations) or `"logits"`.
+        unknown_class: Whether the last output column is m-EDL's unknown
+            class u (a model ending in `UnknownClassHead` or
+            `LearnedUnknownClassHead`).
+        num_known_classes: K, the number of known classes.
+        evidence: For `output="logits"`, the `Evidence` layer that maps
+            logits to evidence; None for alpha.
+    """
+
+    output: str
+    unknown_class: bool
+    num_known_classes: int
+    evidence: Evidence = None
+
+    def to_alpha(self, outputs):
+        """The model's outputs as Dirichlet concentrations (float32 or wider)."""
+        outputs = ops.convert_to_tensor(outputs)
+        # S = sum(alpha) overflows float16, as in `DirichletOutput`.
+        if keras.backend.standardize_dtype(outputs.dtype) in ("float16", "bfloat16"):
+            outputs = ops.cast(outputs, "float32")
+        if self.evidence is None:
+            return outputs
+        return dirichlet.alpha_from_evidence(self.evidence(outputs))
+
+
+def output_layer(model):
+    """The layer that computes a model's (single) output, inside nested models.
+
+    A model used as a layer (`Model(inp, head(base(inp)))` with `head` a
+    `Sequential`) is looked into, recursively. Returns None where the output
+    has no recorded producer (a subclassed model).
+    """
+    try:
+        outputs = model.outputs
+    except (AttributeError, ValueError):
+        return None
+    if not outputs or len(outputs) != 1:
+        return None
+    history = getattr(outputs[0], "_keras_history", None)
+    layer = getattr(history, "operation", None)
+    if isinstance(layer, keras.Model):
+        inner = output_layer(layer)
+        return inner if inner is not None else layer
+    return layer
+
+
+def compiled_edl_loss(model):
+    """The first `EDLLoss` the model is compiled with, or None."""
+    for loss in keras.tree.flatten(getattr(model, "loss", None)):
+        if isinstance(loss, EDLLoss):
+            return loss
+    return None
+
+
+def _output_width(model):
+    try:
+        outputs = model.outputs
+    except (AttributeError, ValueError):
+        outputs = None
+    if outputs:
+        if len(outputs) != 1:
+            raise ValueError(
+                "Expected a single-output classifier. Received: a model with "
+                f"{len(outputs)} outputs"
+            )
+        return outputs[0].shape[-1]
+    try:
+        return model.compute_output_shape(model._build_shapes_dict["input_shape"])[-1]
+    except Exception:
+        return None
+
+
+def model_kind(model, output=None, evidence=None, unknown_class=None):
+    """Decides what a classifier outputs, for export, evaluation and monitoring.
+
+    Detection, where an argument is None:
+    - a model whose output layer (looking inside nested models) is
+      `UnknownClassHead` or `LearnedUnknownClassHead` outputs alpha over
+      K + 1 classes, the last being m-EDL's unknown class;
+    - one whose output layer is `DirichletOutput` outputs K-class alpha;
+    - otherwise the compiled `EDLLoss` decides: `from_logits=True` means
+      logits (a TEDL model) turned into alpha with the loss's evidence,
+      `from_logits=False` means alpha.
+    A model that matches none of these is refused: pass `output` (and
+    `evidence` for logits).
+
+    Args:
+        model: A Keras classifier with one output.
+        output: `None` (detect), `"alpha"` or `"logits"`.
+        evidence: For logits, the evidence function (a name such as
+            `"elu"` or an `Evidence` layer). Defaults to the evidence of the
+            compiled `EDLLoss(from_logits=True)`.
+        unknown_class: Whether the last output column is m-EDL's unknown
+            class. `None` detects an unknown-class head.
+
+    Returns:
+        A `ModelKind`.
+
+    Example:
+
+    >>> model = keras.Sequential([
+    ...     keras.Input((4,)), keras.layers.Dense(3),
+    ...     keras_evidential.layers.DirichletOutput(),
+    ...     keras_evidential.layers.UnknownClassHead()])
+    >>> kind = keras_evidential.model_kind(model)
+    >>> kind.output, kind.unknown_class, kind.num_known_classes
+    ('alpha', True, 3)
+    """
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"Expected a Keras model. Received: model={model!r}")
+    if output is not None and output not in OUTPUTS:
+        raise ValueError(
+            f"`output` must be None (detect), 'alpha' or 'logits'. "
+            f"Received: output={output!r}"
+        )
+    if unknown_class is not None and not isinstance(unknown_class, bool):
+        raise ValueError(
+            "`unknown_class` must be None (detect), True or False. "
+            f"Received: unknown_class={unknown_class!r}"
+        )
+    layer = output_layer(model)
+    loss = compiled_edl_loss(model)
+    if loss is not None:
+        check_loss_matches_model(model, loss)
+    is_head = isinstance(layer, UNKNOWN_CLASS_HEADS)
+    if output is None:
+        if isinstance(layer, DIRICHLET_HEADS):
+            output = "alpha"
+        elif loss is not None:
+            output = "logits" if loss.from_logits else "alpha"
+        else:
+            raise ValueError(
+                "Cannot tell whether the model outputs alpha or logits: its "
+                "output layer is neither DirichletOutput nor an unknown-class "
+                "head and it is not compiled with EDLLoss. Pass output='alpha' "
+                "or output='logits' (with evidence=...). Received: output "
+                f"layer {getattr(layer, 'name', None)!r}"
+            )
+    if unknown_class is None:
+        unknown_class = is_head
+    width = _output_width(model)
+    if width is None or width < 2 + int(unknown_class):
+        raise ValueError(
+            "The model's output must hold a known number of classes >= 2 "
+            f"(plus the unknown class). Received: output width {width}, "
+            f"unknown_class={unknown_class}"
+        )
+    if output == "alpha":
+        if evidence is not None:
+            raise ValueError(
+                "`evidence` applies to logits models only; this model "
+                f"outputs alpha. Received: output='alpha', evidence={evidence!r}"
+            )
+        return ModelKind("alpha", unknown_class, width - int(unknown_class))
+    if unknown_class:
+        raise ValueError(
+            "m-EDL's unknown class is appended to alpha by UnknownClassHead, "
+            "which a logits model does not have. "
+            "Received: output='logits', unknown_class=True"
+        )
+    if evidence is None:
+        if loss is None or not loss.from_logits:
+            raise ValueError(
+                "A logits model needs an evidence function: compile it with "
+                "EDLLoss(from_logits=True, evidence=...) or pass evidence=... "
+                f"Received: model.loss={getattr(model, 'loss', None)!r}"
+            )
+        evidence = loss.evidence
+    return ModelKind("logits", False, width, get_evidence(evidence))

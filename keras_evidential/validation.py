@@ -1,0 +1,164 @@
+"""Value checks on labels and concentrations that fail loudly on every backend.
+
+Shape errors are raised while tracing. Value errors (a label out of range, an
+`alpha` below 1 or not finite) can only be seen when the step runs, and an
+out-of-range label would otherwise be silently one-hot encoded as all zeros.
+How the check fails depends on where the step runs:
+
+- Eagerly (direct calls, `run_eagerly=True`, the PyTorch backend): a
+  `ValueError` at once.
+- In a TensorFlow graph (`model.fit` on TensorFlow without XLA, the default on
+  CPU): a `tf.errors.InvalidArgumentError` at the first bad batch.
+- Under JAX `jit` (every `model.fit` on JAX): a host callback raises the
+  `ValueError`, surfacing as a `JaxRuntimeError` whose text contains it.
+- Under TensorFlow XLA (`jit_compile=True`, the default on GPU/TPU): XLA drops
+  assert ops, so the value checks do not run; shape checks still do.
+
+Each message names the argument and the received minimum and maximum.
+"""
+
+import functools
+
+import keras
+import numpy as np
+from keras import ops
+
+
+def check_labels(labels, num_classes, message=None):
+    """Checks that integer labels are class indices in `[0, num_classes)`."""
+    labels = ops.convert_to_tensor(labels)
+    if _statically_empty(labels):
+        return
+    minimum, maximum = ops.min(labels), ops.max(labels)
+    if message is None:
+        message = (
+            f"Integer labels must be class indices in [0, {num_classes}) for a "
+            f"prediction with {num_classes} outputs (for an m-EDL model ending "
+            f"in `UnknownClassHead` these include the unknown class, index "
+            f"{num_classes - 1}; a model without that head has no output for "
+            "unknown samples, so evaluate them with "
+            "`keras_evidential.evaluation.evaluate_uncertainty` or the "
+            "`keras_evidential.metrics`, not with this loss)."
+        )
+    _check(
+        ops.logical_and(minimum >= 0, maximum < num_classes),
+        message,
+        "y_true",
+        minimum,
+        maximum,
+    )
+
+
+def check_concentrations(alpha, argument="y_pred"):
+    """Checks that Dirichlet concentrations are finite and >= 1."""
+    alpha = ops.convert_to_tensor(alpha)
+    if _statically_empty(alpha) or _is_placeholder(alpha):
+        return
+    # Two reductions decide it: min and max propagate NaN on every backend,
+    # and NaN fails both comparisons. Fewer ops than `isfinite` + `all`
+    # matters, since the check runs in every training step.
+    minimum, maximum = ops.min(alpha), ops.max(alpha)
+    _check(
+        ops.logical_and(minimum >= 1.0, maximum < float("inf")),
+        concentration_error_message(argument),
+        argument,
+        minimum,
+        maximum,
+    )
+
+
+def check_finite(x, argument):
+    """Checks that a float tensor holds no NaN or inf.
+
+    Evidence functions hide non-finite values: ReLU(NaN) is NaN in plain
+    kernels but 0 in TensorFlow's fused CPU kernels, so a NaN in the input
+    features would become alpha = 1 ("I don't know") instead of an error.
+    The logits are therefore checked before the evidence function.
+    """
+    x = ops.convert_to_tensor(x)
+    if _statically_empty(x) or _is_placeholder(x):
+        return
+    minimum, maximum = ops.min(x), ops.max(x)
+    _check(
+        ops.logical_and(minimum > float("-inf"), maximum < float("inf")),
+        f"{argument} must be finite; it contains NaN or inf, which usually "
+        "comes from NaN or inf in the input features (or a diverged model).",
+        argument,
+        minimum,
+        maximum,
+    )
+
+
+def concentration_error_message(argument="y_pred"):
+    """What a failed `check_concentrations` says, before the received values."""
+    return (
+        f"`{argument}` must hold finite Dirichlet concentrations alpha >= 1 "
+        "(the output of `DirichletOutput`); it may not contain NaN or inf. "
+        "For raw logits pass `from_logits=True`."
+    )
+
+
+def _is_placeholder(x):
+    # Keras traces a layer's output shape on the PyTorch backend with
+    # tensors on the "meta" device, which hold no values to check.
+    device = getattr(x, "device", None)
+    return getattr(device, "type", None) == "meta"
+
+
+def _statically_empty(x):
+    # Eager backends (PyTorch) refuse to reduce an empty tensor. A dynamic
+    # empty batch (a replica's share of a short last batch under
+    # `tf.distribute`) reduces to min = +inf, max = -inf and passes.
+    return any(dim == 0 for dim in x.shape)
+
+
+def _message(message, argument, minimum, maximum):
+    return f"{message} Received: {argument} with min={minimum}, max={maximum}"
+
+
+def _raise_unless(ok, message, argument, minimum, maximum):
+    if not bool(np.asarray(ok)):
+        raise ValueError(
+            _message(message, argument, np.asarray(minimum), np.asarray(maximum))
+        )
+
+
+def _check(ok, message, argument, minimum, maximum):
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        if not tf.executing_eagerly():
+            # XLA ignores this op (see the module docstring). The values go
+            # in as separate entries: a `tf.strings.format` op would have no
+            # XLA kernel and break `jit_compile=True`. The raw op, unlike
+            # `tf.debugging.Assert`, adds no `cond` around itself (which only
+            # spares copying float data to the host on GPU): one op instead
+            # of ten in every training step.
+            tf.raw_ops.Assert(
+                condition=ok,
+                data=[message, f"Received: {argument} with min=", minimum,
+                      "max=", maximum],
+                summarize=3,
+            )
+            return
+    elif backend == "jax":
+        import jax
+
+        if any(isinstance(t, jax.core.Tracer) for t in (ok, minimum, maximum)):
+            jax.debug.callback(
+                functools.partial(
+                    _raise_unless, message=message, argument=argument
+                ),
+                ok,
+                minimum=minimum,
+                maximum=maximum,
+            )
+            return
+    _raise_unless(
+        ops.convert_to_numpy(ok),
+        message,
+        argument,
+        ops.convert_to_numpy(minimum),
+        ops.convert_to_numpy(maximum),
+    )
