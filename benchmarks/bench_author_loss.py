@@ -3,8 +3,8 @@
 The author's public Keras code (naga0862/m-EDL) computes the m-EDL loss with
 a `.numpy()` call inside the loss, so the model must be compiled with
 `run_eagerly=True`: every step runs op by op from Python. The
-`author_style_loss` below reproduces that structure from the description in
-REFERENCE.md (it is not the author's code): the network's last layer is
+`author_style_loss` below reproduces that structure from the m-EDL paper's
+description of the loss (it is not the author's code): the last layer is
 `Dense(K + 1, relu)`, the loss drops the last unit, reads K through NumPy,
 appends `alpha_u = K + 1` and computes the sum-of-squares risk plus 0.1 times
 the KL term over K + 1 classes, averaged over the batch.
