@@ -187,8 +187,9 @@ def summarize(out_dir):
         f"{', '.join(machine['gpus']) or 'none (no GPU was available to these runs)'}; "
         f"TensorFlow {machine['tensorflow']}, Keras {machine['keras']}, Python "
         f"{machine['python']}. Each section below gives its own date, command and "
-        "machine load. A target counts as met on the CPU-time ratio, the figure "
-        "other processes on a shared machine disturb least.",
+        "machine load (the 1-minute load average, recorded as the runs went: the "
+        "machine may be shared with other jobs). A target counts as met on the "
+        "CPU-time ratio, the figure other processes disturb least.",
         common.markdown_table(
             ["item", "case", "figure", "target", "met"], headline_rows(results)
         ),
