@@ -22,7 +22,7 @@ time. Reported: the median time per epoch, the EDL / CE ratio (median over
 rounds of the paired ratio, with its interquartile range) per configuration,
 and each configuration's speed-up over `graph` per loss.
 
-Run: `python benchmarks/bench_fit_epoch.py` (about 5 minutes on 2 cores),
+Run: `python benchmarks/bench_fit_epoch.py` (about 6 minutes on 2 cores),
 or `--smoke`.
 """
 
@@ -253,7 +253,7 @@ def main(argv=None):
     configs = ["graph"] + [c for c in args.configs if c != "graph"]
     if args.smoke:
         configs = configs[:2]
-    rounds = args.rounds or (2 if args.smoke else 10)
+    rounds = args.rounds or (2 if args.smoke else 16)
     print(f"data: {source}, {len(x)} samples; load {info['load_average_1_5_15']}")
     wall, cpu, loads = bench(x, y, configs, rounds)
     n_fit = len(x) - int(0.1 * len(x))
