@@ -9,5 +9,6 @@ from keras_evidential import layers
 from keras_evidential import losses
 from keras_evidential import metrics
 from keras_evidential import models
+from keras_evidential import nig
 from keras_evidential import saving
 from keras_evidential.version import __version__
