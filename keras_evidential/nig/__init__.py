@@ -2,6 +2,7 @@
 
 from keras_evidential.nig.parameters import NIGParameters
 from keras_evidential.nig.parameters import concat_nig
+from keras_evidential.nig.parameters import nig_from_outputs
 from keras_evidential.nig.parameters import num_targets
 from keras_evidential.nig.parameters import split_nig
 from keras_evidential.nig.parameters import total_evidence

@@ -62,3 +62,27 @@ def total_evidence(nu, alpha):
 def as_tensors(*values):
     """`values` as backend tensors (PyTorch does not mix NumPy arrays and tensors)."""
     return tuple(ops.convert_to_tensor(v) for v in values)
+
+
+def nig_from_outputs(outputs, epsilon=1e-6):
+    """NIG parameters from unconstrained outputs `(..., 4T)` in the NIG layout.
+
+    Formula (Amini et al. 2020; Meinert et al. 2023, Eq. 6):
+    ```
+    gamma = z_gamma
+    nu    = softplus(z_nu) + epsilon
+    alpha = softplus(z_alpha) + 1 + epsilon
+    beta  = softplus(z_beta) + epsilon
+    ```
+
+    `epsilon` keeps `nu`, `beta > 0` and `alpha > 1` where softplus
+    underflows to 0 (below about -100 in float32), so the loss stays finite
+    for any finite output.
+    """
+    z_gamma, z_nu, z_alpha, z_beta = split_nig(outputs)
+    return concat_nig(
+        z_gamma,
+        ops.softplus(z_nu) + epsilon,
+        ops.softplus(z_alpha) + (1.0 + epsilon),
+        ops.softplus(z_beta) + epsilon,
+    )
