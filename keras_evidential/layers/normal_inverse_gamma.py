@@ -157,8 +157,9 @@ class NormalInverseGammaRescaling(keras.layers.Layer):
     Example:
 
     >>> layer = keras_evidential.layers.NormalInverseGammaRescaling(10.0, 2.0)
-    >>> layer(np.array([[1.0, 3.0, 2.0, 0.5]]))  # gamma, nu, alpha, beta
-    array([[12. ,  3. ,  2. ,  2. ]], dtype=float32)
+    >>> keras.ops.convert_to_numpy(
+    ...     layer(np.array([[1.0, 3.0, 2.0, 0.5]])))  # gamma, nu, alpha, beta
+    array([[12.,  3.,  2.,  2.]], dtype=float32)
 
     Reference:
     - [Amini et al., 2020](https://arxiv.org/abs/1910.02600) (the

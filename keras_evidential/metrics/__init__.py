@@ -1,8 +1,9 @@
 """Keras metrics of evidential classifiers: open-set accuracy, AUROC, ECE.
 
-Every metric takes the model output `alpha` as `y_pred` and integer labels
-in `[0, K]` as `y_true`, where the label K marks a sample of an unknown class
-(see `keras_evidential.metrics.labels`).
+Every classification metric takes the model output `alpha` as `y_pred` and
+integer labels in `[0, K]` as `y_true`, where the label K marks a sample of an
+unknown class (see `keras_evidential.metrics.labels`). The `NIG*` regression
+metrics take NIG parameters (see `keras_evidential.metrics.regression`).
 """
 
 from keras_evidential.metrics.auc import MisclassificationAUROC
@@ -17,5 +18,9 @@ from keras_evidential.metrics.open_set import SelectiveAccuracy
 from keras_evidential.metrics.open_set import UnknownClassPrecision
 from keras_evidential.metrics.open_set import UnknownClassRecall
 from keras_evidential.metrics.open_set import open_set_counts
+from keras_evidential.metrics.regression import NIGContinuousRankedProbabilityScore
+from keras_evidential.metrics.regression import NIGIntervalCoverage
+from keras_evidential.metrics.regression import NIGNegativeLogLikelihood
+from keras_evidential.metrics.regression import NIGRootMeanSquaredError
 from keras_evidential.metrics.scores import UNCERTAINTY_SCORES
 from keras_evidential.metrics.scores import uncertainty_score
