@@ -2,12 +2,15 @@
 
 Every function takes the targets `y_true` of shape `(N, T)` (or `(N,)`)
 and NIG parameters `y_pred` of shape `(N, 4T)` as NumPy arrays (the output of
-`model.predict`), and computes in float64 with SciPy's Student-t, so the
-numbers are independent of the backend the model trained on.
+`model.predict`), and returns NumPy values, computed by the formulas of
+`keras_evidential.nig` in float64 where the backend allows it (TensorFlow,
+PyTorch; JAX computes in float32 unless `jax_enable_x64` is set).
 """
 
 import numpy as np
+from keras import ops
 
+from keras_evidential import nig
 from keras_evidential.evaluation.plots import _figure_class
 from keras_evidential.evaluation.plots import _finish
 
@@ -49,22 +52,11 @@ def regression_scores(y_true, y_pred, levels=(0.5, 0.9, 0.95)):
         A dict with `rmse`, `nll`, `crps` (means over samples and targets)
         and `coverage_<percent>` for each level.
     """
-    from scipy import stats
-    from scipy.special import betaln
-
     y, loc, scale, df = _predictive(y_true, y_pred)
-    z = (y - loc) / scale
-    pdf, cdf = stats.t.pdf(z, df), stats.t.cdf(z, df)
-
-    crps = scale * (
-        z * (2 * cdf - 1)
-        + 2 * pdf * (df + z**2) / (df - 1)
-        - 2 * np.sqrt(df) * np.exp(betaln(0.5, df - 0.5) - 2 * betaln(0.5, df / 2)) / (df - 1)
-    )
     scores = {
         "rmse": float(np.sqrt(np.mean((y - loc) ** 2))),
-        "nll": float(np.mean(-stats.t.logpdf(y, df, loc, scale))),
-        "crps": float(np.mean(crps)),
+        "nll": float(np.mean(_numpy(nig.student_t_nll(y, loc, scale, df)))),
+        "crps": float(np.mean(_numpy(nig.student_t_crps(y, loc, scale, df)))),
     }
     curve = coverage_curve(y_true, y_pred, levels)
     for level, observed in zip(curve["expected"], curve["observed"]):
@@ -83,19 +75,21 @@ def coverage_curve(y_true, y_pred, levels=DEFAULT_LEVELS):
         A dict with `expected` (the levels), `observed` and
         `calibration_error`, the mean absolute gap `mean_c |observed_c - c|`.
     """
-    from scipy import stats
-
     levels = np.asarray(levels, dtype="float64")
     if levels.ndim != 1 or not np.all((levels > 0) & (levels < 1)):
         raise ValueError(f"`levels` must be numbers in (0, 1). Received: levels={levels}")
-    y, loc, scale, df = _predictive(y_true, y_pred)
-    central = np.abs(2.0 * stats.t.cdf((y - loc) / scale, df) - 1.0).reshape(-1)
+    central = 1.0 - _numpy(nig.student_t_two_sided_tail(*_predictive(y_true, y_pred)))
+    central = central.reshape(-1)
     observed = np.array([np.mean(central <= c) for c in levels])
     return {
         "expected": levels,
         "observed": observed,
         "calibration_error": float(np.mean(np.abs(observed - levels))),
     }
+
+
+def _numpy(x):
+    return np.asarray(ops.convert_to_numpy(x), dtype="float64")
 
 
 def plot_coverage_curve(curves, path=None, title=None):

@@ -120,18 +120,19 @@ def student_t_crps(y, loc, scale, df):
     z = (y - loc) / scale
     z2 = ops.square(z)
     half_df = 0.5 * df
+    half = ops.full_like(df, 0.5)
     log_density = (
         special.lgamma(half_df + 0.5)
         - special.lgamma(half_df)
         - 0.5 * ops.log(math.pi * df)
         - (half_df + 0.5) * ops.log1p(z2 / df)
     )
-    tail = betainc(half_df, ops.full_like(df, 0.5), df / (df + z2))
+    tail = betainc(half_df, half, df / (df + z2))
     # z (2 F(z) - 1) = |z| (1 - tail)
     term_abs = ops.abs(z) * (1.0 - tail)
     term_density = 2.0 * ops.exp(log_density) * (df + z2) / (df - 1.0)
-    log_beta_a = _log_beta(0.5, df - 0.5)
-    log_beta_b = _log_beta(0.5, half_df)
+    log_beta_a = _log_beta(half, df - 0.5)
+    log_beta_b = _log_beta(half, half_df)
     term_const = 2.0 * ops.exp(
         0.5 * ops.log(df) + log_beta_a - 2.0 * log_beta_b
     ) / (df - 1.0)
