@@ -179,6 +179,8 @@ class NormalInverseGammaRescaling(keras.layers.Layer):
         if not all(s > 0 for s in self.std):
             raise ValueError(f"`std` must be > 0. Received: std={std!r}")
         self.supports_masking = True
+        # No weights: built at once, as Keras's own stateless layers are.
+        self._build_at_init()
 
     def call(self, inputs):
         inputs = ops.cast(inputs, self.compute_dtype)
