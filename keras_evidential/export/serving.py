@@ -11,6 +11,7 @@ import keras
 from keras import ops
 
 from keras_evidential import dirichlet
+from keras_evidential.export import regression
 from keras_evidential.layers import DirichletOutput
 from keras_evidential.layers import UnknownClassHead
 from keras_evidential.layers import get_evidence
@@ -282,6 +283,11 @@ def serving_function(
             "Serving exports need the TensorFlow backend. Received: "
             f"keras.backend.backend()={keras.backend.backend()!r}"
         )
+    if regression.is_regression_model(model):
+        # Classification arguments do not apply to a regressor.
+        return regression.regression_serving_function(
+            model, _input_signature(model), outputs
+        )
     to_alpha, unknown_class, num_known = resolve_model_kind(
         model, output=output, evidence=evidence, unknown_class=unknown_class
     )
@@ -352,7 +358,11 @@ def export_saved_model(
     """Exports an evidential model as a SavedModel for TF Serving.
 
     Writes `<base_dir>/<version>/`, the layout TF Serving watches, with one
-    signature, `serving_default` (method `tensorflow/serving/predict`):
+    signature, `serving_default` (method `tensorflow/serving/predict`). For
+    a regressor (a model ending in `NormalInverseGammaOutput` or
+    `NormalInverseGammaRescaling`) its outputs are
+    `keras_evidential.export.regression.REGRESSION_OUTPUT_NAMES`, each
+    float32 `(batch, T)`; for a classifier:
 
     - inputs: the model's inputs, named after them (a text model that takes
       raw strings takes `DT_STRING`);

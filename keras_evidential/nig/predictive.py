@@ -39,8 +39,9 @@ def student_t_width(nu, alpha, beta):
 
 def _log_width_squared(nu, alpha, beta):
     # In logs, so that neither the product nor the quotient overflows float32
-    # for nu or beta far from 1.
-    return ops.log(beta) + ops.log1p(nu) - ops.log(alpha) - ops.log(nu)
+    # for nu or beta far from 1. `log(1 + nu)`, not `log1p`: the absolute
+    # error is the same next to `-log(nu)`, and ONNX has no Log1p (serving).
+    return ops.log(beta) + ops.log(1.0 + nu) - ops.log(alpha) - ops.log(nu)
 
 
 def student_t_nll(y, loc, scale, df):
