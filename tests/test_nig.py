@@ -32,8 +32,9 @@ def _f32(*arrays):
 def test_nig_nll_matches_amini_eq8_and_scipy_student_t():
     y, g, n, a, b = _grid()
     got = to_numpy(nig.nig_nll(*_f32(y, g, n, a, b)))
-    np.testing.assert_allclose(got, ref.amini_nll(y, g, n, a, b), rtol=2e-5, atol=2e-5)
-    np.testing.assert_allclose(got, ref.student_t_nll(y, g, n, a, b), rtol=2e-5, atol=2e-5)
+    # float32 lgamma of arguments ~100 (JAX's) is good to ~5e-5 absolute.
+    np.testing.assert_allclose(got, ref.amini_nll(y, g, n, a, b), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got, ref.student_t_nll(y, g, n, a, b), rtol=1e-4, atol=1e-4)
 
 
 def test_regularizers_and_alternative_loss():
@@ -76,7 +77,8 @@ def test_student_t_cdf_and_crps_against_scipy_and_integration():
     y = np.array([-30.0, -2.0, 0.3, 1.0, 7.0])
     loc, scale, df = 0.5, np.array([0.2, 1.0, 2.0, 0.7, 3.0]), np.array([2.1, 3.0, 10.0, 200.0, 4.5])
     got_cdf = to_numpy(nig.student_t_cdf(*_f32(y, np.full(5, loc), scale, df)))
-    np.testing.assert_allclose(got_cdf, stats.t.cdf(y, df, loc, scale), rtol=1e-5, atol=1e-6)
+    # JAX's float32 betainc is good to ~1e-5 relative at df = 200.
+    np.testing.assert_allclose(got_cdf, stats.t.cdf(y, df, loc, scale), rtol=5e-5, atol=1e-6)
     got = to_numpy(nig.student_t_crps(*_f32(y, np.full(5, loc), scale, df)))
     want = [ref.crps_by_integration(*v) for v in zip(y, np.full(5, loc), scale, df)]
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
