@@ -406,6 +406,7 @@ def main(argv=None):
             for row in rows:
                 results.append(row)
             log(f"{name}: {len(rows)} rows written, {rows[0]['wall_s_dataset']}s")
+            (Path(args.csv).parent / "uci.md").write_text(report(results.rows()))
     text = report(results.rows())
     (Path(args.csv).parent / "uci.md").write_text(text)
     print(text)
