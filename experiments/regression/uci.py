@@ -38,6 +38,7 @@ import gzip
 import json
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -249,7 +250,7 @@ def run_dataset(name, data_dir, lam, log, max_epochs=None, seed=0):
     import jax
     import jax.numpy as jnp
 
-    folder, lr, batch_size = DATASETS[name]
+    _, lr, batch_size = DATASETS[name]
     x, y, splits, meta = load(name, data_dir)
     n_splits = int(meta["n_splits"])
     arrays = split_arrays(x, y, splits, n_splits)
@@ -411,8 +412,6 @@ def main(argv=None):
     (Path(args.csv).parent / "uci.md").write_text(text)
     print(text)
 
-
-from pathlib import Path  # noqa: E402
 
 if __name__ == "__main__":
     main()
