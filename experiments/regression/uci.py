@@ -384,6 +384,32 @@ def report(rows):
     return "\n".join(lines)
 
 
+def figure(rows, path):
+    """Per dataset: RMSE and NLL of each loss (mean ± s.e.) beside published DER."""
+    plt = harness.pyplot()
+    names = [n for n in DATASETS if any(r["dataset"] == n for r in rows)]
+    if not names:
+        return
+    fig, axes = plt.subplots(2, len(names), figsize=(2.1 * len(names), 5), squeeze=False)
+    for c, name in enumerate(names):
+        for r, metric in enumerate(("rmse", "nll")):
+            ax = axes[r, c]
+            for i, loss in enumerate(LOSSES):
+                v = np.array([float(x[metric]) for x in rows
+                              if x["dataset"] == name and x["loss"] == loss])
+                se = v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else 0.0
+                ax.errorbar(i, v.mean(), yerr=se, fmt="o", color=f"C{i}", markersize=4)
+            published, published_se = PUBLISHED_DER[name][2 * r], PUBLISHED_DER[name][2 * r + 1]
+            ax.axhspan(published - published_se, published + published_se, color="0.8")
+            ax.axhline(published, color="0.4", linestyle="--", linewidth=1)
+            ax.set_xticks(range(len(LOSSES)))
+            ax.set_xticklabels(["DER", "DER-M", "alt", "Gauss"] if r else [], fontsize=7)
+            ax.set_title(f"{name} {metric.upper()}", fontsize=8)
+    fig.suptitle("UCI: mean ± s.e. over splits; grey: published DER (Amini et al. 2020) ± s.e.",
+                 fontsize=9)
+    harness.save_figure(fig, path)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
@@ -408,8 +434,9 @@ def main(argv=None):
                 results.append(row)
             log(f"{name}: {len(rows)} rows written, {rows[0]['wall_s_dataset']}s")
             (Path(args.csv).parent / "uci.md").write_text(report(results.rows()))
-    text = report(results.rows())
+    text = report(results.rows()) + "\n![UCI](uci.png)\n"
     (Path(args.csv).parent / "uci.md").write_text(text)
+    figure(results.rows(), Path(args.csv).parent / "uci.png")
     print(text)
 
 
