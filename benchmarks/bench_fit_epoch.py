@@ -29,7 +29,6 @@ or `--smoke`.
 import random
 import sys
 
-import numpy as np
 
 import common
 from bench_medl_trial import mixed_data

@@ -162,3 +162,41 @@ def _check(ok, message, argument, minimum, maximum):
         ops.convert_to_numpy(minimum),
         ops.convert_to_numpy(maximum),
     )
+
+
+def check_nig_parameters(nu, alpha, beta, argument="y_pred"):
+    """Checks that NIG parameters are finite with `nu, beta > 0` and `alpha > 1`.
+
+    `gamma` is not checked: a NaN there gives a NaN loss that Keras reports
+    anyway, while a non-positive `nu` or `beta` would give a plausible-looking
+    loss from the wrong branch of a logarithm's domain on some backends.
+    """
+    if _statically_empty(nu) or _shape_inference():
+        return
+    low = ops.minimum(ops.min(nu), ops.min(beta))
+    high = ops.maximum(
+        ops.maximum(ops.max(nu), ops.max(beta)), ops.max(alpha)
+    )
+    alpha_min = ops.min(alpha)
+    _check(
+        ops.logical_and(
+            ops.logical_and(low > 0.0, alpha_min > 1.0), high < float("inf")
+        ),
+        f"`{argument}` must hold finite Normal-Inverse-Gamma parameters with "
+        "nu > 0, alpha > 1 and beta > 0 (the output of "
+        "`NormalInverseGammaOutput`); it may not contain NaN or inf.",
+        argument,
+        ops.minimum(low, alpha_min - 1.0),
+        high,
+    )
+
+
+def _shape_inference():
+    """Whether Keras is only inferring shapes (`compute_output_spec`).
+
+    On PyTorch that runs the loss on tensors of ones, which are no NIG
+    (`alpha = 1`), before the first real step.
+    """
+    from keras.src.backend.common.symbolic_scope import in_symbolic_scope
+
+    return in_symbolic_scope()

@@ -4,6 +4,7 @@
 import keras
 
 from keras_evidential.callbacks.kl_annealing import KLAnnealing
+from keras_evidential.callbacks.regularizer_schedule import RegularizerSchedule
 from keras_evidential.callbacks.two_stage_fit import TwoStageFit
 from keras_evidential.serialization import namespace_functions
 

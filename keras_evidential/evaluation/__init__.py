@@ -1,5 +1,6 @@
 """Evaluating the uncertainty of evidential classifiers: NumPy curves and
-figures, an all-in-one report with CSV and PNG output, and a callback."""
+figures, an all-in-one report with CSV and PNG output, and a callback; and of
+evidential regressors (`regression`: scores and the coverage curve)."""
 
 from keras_evidential.evaluation.callback import UncertaintyMonitor
 from keras_evidential.evaluation.curves import DEFAULT_THRESHOLDS
@@ -15,6 +16,9 @@ from keras_evidential.evaluation.curves import uncertainty_metrics
 from keras_evidential.evaluation.plots import plot_accuracy_vs_threshold
 from keras_evidential.evaluation.plots import plot_auc_vs_threshold
 from keras_evidential.evaluation.plots import plot_uncertainty_distribution
+from keras_evidential.evaluation.regression import coverage_curve
+from keras_evidential.evaluation.regression import plot_coverage_curve
+from keras_evidential.evaluation.regression import regression_scores
 from keras_evidential.evaluation.report import UncertaintyReport
 from keras_evidential.evaluation.report import evaluate_uncertainty
 from keras_evidential.evaluation.report import write_csv

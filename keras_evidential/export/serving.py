@@ -11,8 +11,9 @@ import keras
 from keras import ops
 
 from keras_evidential import dirichlet
-from keras_evidential.validation import check_concentrations
+from keras_evidential.export import regression
 from keras_evidential.model_kind import model_kind
+from keras_evidential.validation import check_concentrations
 
 SIGNATURE_NAME = "serving_default"
 OUTPUT_NAMES = (
@@ -212,6 +213,11 @@ def serving_function(
             "Serving exports need the TensorFlow backend. Received: "
             f"keras.backend.backend()={keras.backend.backend()!r}"
         )
+    if regression.is_regression_model(model):
+        # Classification arguments do not apply to a regressor.
+        return regression.regression_serving_function(
+            model, _input_signature(model, input_signature), outputs
+        )
     kind = model_kind(
         model, output=output, evidence=evidence, unknown_class=unknown_class
     )
@@ -229,7 +235,7 @@ def serving_function(
                 f"Received: threshold={threshold}"
             )
         threshold = float(threshold)
-    selected = _selected_outputs(outputs)
+    selected = selected_outputs(outputs)
     input_signature = _input_signature(model, input_signature)
     _probe(model, kind, input_signature)
 
@@ -256,16 +262,17 @@ def serving_function(
     return serve, input_signature
 
 
-def _selected_outputs(outputs):
+def selected_outputs(outputs, names=OUTPUT_NAMES):
+    """`outputs` checked against the serving outputs `names` (all if None)."""
     if outputs is None:
-        return OUTPUT_NAMES
+        return names
     if isinstance(outputs, str):
         outputs = (outputs,)
     selected = tuple(outputs)
-    unknown = [name for name in selected if name not in OUTPUT_NAMES]
+    unknown = [name for name in selected if name not in names]
     if not selected or unknown or len(set(selected)) != len(selected):
         raise ValueError(
-            f"`outputs` must be distinct names among {OUTPUT_NAMES}. "
+            f"`outputs` must be distinct names among {names}. "
             f"Received: outputs={outputs!r}"
         )
     return selected
@@ -288,7 +295,11 @@ def export_saved_model(
     """Exports an evidential model as a SavedModel for TF Serving.
 
     Writes `<base_dir>/<version>/`, the layout TF Serving watches, with one
-    signature, `serving_default` (method `tensorflow/serving/predict`):
+    signature, `serving_default` (method `tensorflow/serving/predict`). For
+    a regressor (a model ending in `NormalInverseGammaOutput` or
+    `NormalInverseGammaRescaling`) its outputs are
+    `keras_evidential.export.regression.REGRESSION_OUTPUT_NAMES`, each
+    float32 `(batch, T)`; for a classifier:
 
     - inputs: the model's inputs, named after them (a text model that takes
       raw strings takes `DT_STRING`);

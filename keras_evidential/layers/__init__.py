@@ -10,6 +10,8 @@ from keras_evidential.layers.evidence import EvidenceExp
 from keras_evidential.layers.evidence import EvidenceReLU
 from keras_evidential.layers.evidence import EvidenceSoftplus
 from keras_evidential.layers.learned_unknown_class_head import LearnedUnknownClassHead
+from keras_evidential.layers.normal_inverse_gamma import NormalInverseGammaOutput
+from keras_evidential.layers.normal_inverse_gamma import NormalInverseGammaRescaling
 from keras_evidential.layers.unknown_class_head import UnknownClassHead
 from keras_evidential.serialization import namespace_functions
 
