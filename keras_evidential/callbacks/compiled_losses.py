@@ -5,21 +5,37 @@ import keras
 from keras_evidential.losses.edl_loss import EDLLoss
 
 
-def find_edl_losses(model, callback_name):
+def find_edl_losses(model, callback_name, annealable=False):
     """The `EDLLoss` instances a compiled model trains with.
 
+    With `annealable=True`, every compiled loss whose `kl_weight` is a
+    `keras.Variable` (`EDLLoss`, `IEDLLoss`, `RelaxedEDLLoss` with its KL
+    term, `REDLoss`, `DAEDLLoss`): the losses `KLAnnealing` schedules.
+
     Raises:
-        ValueError: if the model was compiled without any `EDLLoss`.
+        ValueError: if the model was compiled without any such loss.
     """
+
+    def wanted(loss):
+        if annealable:
+            return isinstance(getattr(loss, "kl_weight", None), keras.Variable)
+        return isinstance(loss, EDLLoss)
+
     losses = [
         loss
         for loss in keras.tree.flatten(getattr(model, "loss", None))
-        if isinstance(loss, EDLLoss)
+        if wanted(loss)
     ]
     if not losses:
         raise ValueError(
             f"{callback_name} needs a model compiled with "
-            "`keras_evidential.losses.EDLLoss`. "
+            + (
+                "a loss with a KL coefficient (`EDLLoss`, `IEDLLoss`, "
+                "`RelaxedEDLLoss`, `REDLoss`, `DAEDLLoss`). "
+                if annealable
+                else "`keras_evidential.losses.EDLLoss`. "
+            )
+            +
             f"Received: model.loss={getattr(model, 'loss', None)!r}"
         )
     return losses

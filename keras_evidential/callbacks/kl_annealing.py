@@ -15,7 +15,10 @@ def annealed_kl_weight(epochs_of_edl, increment, max_weight):
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
 class KLAnnealing(keras.callbacks.Callback):
-    """Anneals the KL coefficient of `EDLLoss` once per epoch.
+    """Anneals the KL coefficient of the evidential losses once per epoch.
+
+    Every compiled loss with a `kl_weight` variable is scheduled: `EDLLoss`,
+    `REDLoss`, `IEDLLoss`, `RelaxedEDLLoss` (R-EDL) and `DAEDLLoss`.
 
     Formula:
     ```
@@ -56,9 +59,9 @@ class KLAnnealing(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         changed = False
-        for loss in find_edl_losses(self.model, "KLAnnealing"):
+        for loss in find_edl_losses(self.model, "KLAnnealing", annealable=True):
             weight = annealed_kl_weight(
-                epoch - loss.first_edl_epoch, self.increment, self.max_weight
+                epoch - getattr(loss, "first_edl_epoch", 0), self.increment, self.max_weight
             )
             current = ops.convert_to_numpy(loss.kl_weight)
             changed |= bool(current != current.dtype.type(weight))
@@ -70,7 +73,7 @@ class KLAnnealing(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            loss = find_edl_losses(self.model, "KLAnnealing")[0]
+            loss = find_edl_losses(self.model, "KLAnnealing", annealable=True)[0]
             logs["kl_weight"] = float(ops.convert_to_numpy(loss.kl_weight))
 
     @classmethod
