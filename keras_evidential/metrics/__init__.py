@@ -19,3 +19,7 @@ from keras_evidential.metrics.open_set import UnknownClassRecall
 from keras_evidential.metrics.open_set import open_set_counts
 from keras_evidential.metrics.scores import UNCERTAINTY_SCORES
 from keras_evidential.metrics.scores import uncertainty_score
+from keras_evidential.metrics.detection import BrierScore
+from keras_evidential.metrics.detection import MisclassificationAUPR
+from keras_evidential.metrics.detection import UnknownClassAUPR
+from keras_evidential.metrics.detection import UnknownClassFPR
