@@ -77,7 +77,11 @@ class DensityAwareDirichlet(keras.layers.Layer):
         self.jitter = float(jitter)
 
     def build(self, input_shape):
-        if not (isinstance(input_shape, (list, tuple)) and len(input_shape) == 2):
+        if not (
+            isinstance(input_shape, (list, tuple))
+            and len(input_shape) == 2
+            and all(isinstance(shape, (list, tuple)) for shape in input_shape)
+        ):
             raise ValueError(
                 "DensityAwareDirichlet is called on [features, logits]. "
                 f"Received: input_shape={input_shape}"
