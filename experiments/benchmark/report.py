@@ -104,8 +104,9 @@ def paired_table(grouped):
 
 
 def figures(grouped, out, config):
+    """AUPR bars of the rows trained without OOD data; reliability and histograms of every row."""
     plt = harness.pyplot()
-    names = list(grouped)
+    names = [n for n in grouped if not METHODS[n].outlier_exposure]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=False)
     for ax, ood in zip(axes, OOD_LABELS):
         means, stds = [], []
@@ -118,11 +119,12 @@ def figures(grouped, out, config):
         finite = [m for m in means if math.isfinite(m)]
         if finite:
             ax.set_xlim(max(0.0, min(finite) - 5), 100)
+        ax.invert_yaxis()
         ax.set_title(f"{OOD_LABELS[ood]} AUPR % (ID positive)")
     harness.save_figure(fig, out / "aupr.png")
 
     plots = {}
-    for n in names:
+    for n in grouped:
         files = sorted((out / "runs").glob(f"{n}_s*_{config}.json"))
         if files:
             plots[n] = [json.loads(f.read_text()) for f in files]
@@ -151,7 +153,7 @@ def figures(grouped, out, config):
         for key, label in (("in", "MNIST"), ("out", "FMNIST")):
             counts = np.asarray(h[key], float)
             ax.step(centres, counts / max(counts.sum(), 1), where="mid", label=label)
-        ax.set_title(f"{METHODS[n].label} (seed {runs[0].get('seed', 0) if False else 'first'})", fontsize=8)
+        ax.set_title(f"{METHODS[n].label} (first seed)", fontsize=8)
         ax.set_xlabel(h["score"])
         ax.legend()
     for ax in list(axes.flat)[len(plots):]:

@@ -77,6 +77,10 @@ def gaussian_mixture_log_density(features, log_weights, means, precision_cholesk
     - |L_c^T (z - mu_c)|^2 / 2`; the mixture is a log-sum-exp over classes.
     """
     features = ops.convert_to_tensor(features)
+    log_weights, means, precision_cholesky = (
+        ops.cast(ops.convert_to_tensor(t), features.dtype)
+        for t in (log_weights, means, precision_cholesky)
+    )
     h = features.shape[-1]
     centred = features[..., None, :] - means  # (..., C, H)
     projected = ops.einsum("...ch,chk->...ck", centred, precision_cholesky)
