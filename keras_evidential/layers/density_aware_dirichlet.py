@@ -102,8 +102,9 @@ class DensityAwareDirichlet(keras.layers.Layer):
         )
         self.precision_cholesky = self.add_weight(
             shape=(c, h, h),
-            initializer=lambda shape, dtype=None: ops.broadcast_to(
-                ops.eye(shape[-1], dtype=dtype), shape
+            # `tile` copies: a broadcast view cannot be assigned to on PyTorch.
+            initializer=lambda shape, dtype=None: ops.tile(
+                ops.eye(shape[-1], dtype=dtype)[None], (shape[0], 1, 1)
             ),
             name="precision_cholesky",
             **fixed,
