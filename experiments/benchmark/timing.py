@@ -10,6 +10,7 @@ epoch per seed. Results: `docs/results/benchmark/timing.csv` and `.md`.
 
 import argparse
 import itertools
+import os
 import time
 
 import keras
@@ -62,13 +63,19 @@ def main(argv=None):
             continue
         step_ms, epoch_s = measure(METHODS[name], pack, bool(jit), spe, width, args.steps)
         row = dict(zip(["method", "pack", "jit", "spe", "width", "machine"], key))
-        row.update({"ms_per_step": f"{step_ms:.1f}", "s_per_epoch_per_seed": f"{epoch_s:.1f}"})
+        row.update({
+            "ms_per_step": f"{step_ms:.1f}",
+            "s_per_epoch_per_seed": f"{epoch_s:.1f}",
+            # The machine is shared: the 1-minute load average says how much.
+            "load_average": f"{os.getloadavg()[0]:.1f}",
+        })
         results.append(row)
         print(row, flush=True)
     rows = results.rows()
-    header = ["method", "pack", "jit", "spe", "width", "machine", "ms/step", "s/epoch/seed"]
+    header = ["method", "pack", "jit", "spe", "width", "machine", "ms/step", "s/epoch/seed", "load average"]
     table = harness.markdown_table(header, [[r["method"], r["pack"], r["jit"], r["spe"], r["width"], r["machine"],
-                                             r["ms_per_step"], r["s_per_epoch_per_seed"]] for r in rows])
+                                             r["ms_per_step"], r["s_per_epoch_per_seed"], r.get("load_average", "")]
+                                            for r in rows])
     with open(f"{args.out}/timing.md", "w") as f:
         f.write("# Training cost of the benchmark's conv net\n\n"
                 f"Command: `{harness.command_line()}`; batch 64, random MNIST-shaped data, "
