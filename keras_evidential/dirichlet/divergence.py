@@ -109,6 +109,11 @@ def dirichlet_kl(alpha, beta):
     The reverse KL of Prior Networks (Malinin & Gales, 2019) is
     `dirichlet_kl(alpha, target)`; R-EDL's regulariser is
     `dirichlet_kl(misleading_alpha(y, alpha, lambda), lambda)`.
+
+    Computed directly from `lgamma` and `digamma`: in float32 the lgamma
+    terms of size `S log S` cancel, so the absolute error grows to ~1e-7
+    `S log S` (0.2 % of the value at alpha ~ 1e5); `kl_to_uniform` has the
+    cancellation-free form for EDL's own regulariser.
     """
     alpha = ops.convert_to_tensor(alpha)
     beta = ops.cast(ops.convert_to_tensor(beta), alpha.dtype) + ops.zeros_like(alpha)
