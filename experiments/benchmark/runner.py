@@ -18,7 +18,7 @@ E / 60.
 
 import argparse
 import json
-import math
+import sys
 import time
 from pathlib import Path
 
@@ -175,7 +175,8 @@ def run(args):
     results = harness.ResultsCSV(out / "runs.csv", ["method", "seed", "config"])
     log = harness.RunLog(out / "run.log")
     config = f"e{args.epochs}_w{args.width}_n{args.train_size or 'all'}"
-    log(f"start: {harness.command_line()} config={config} machine={harness.machine_info()}")
+    command = "python -m experiments.benchmark.runner " + " ".join(sys.argv[1:])
+    log(f"start: {command} config={config} machine={harness.machine_info()}")
     data = data_lib.load(args.data_dir, args.train_size)
     log(f"data: train {len(data['x_train'])}, val {len(data['x_val'])}, test {len(data['x_test'])}, "
         + ", ".join(f"{k} {len(v)}" for k, v in data["ood"].items()))
