@@ -49,20 +49,29 @@ def check_labels(labels, num_classes, message=None):
     )
 
 
-def check_concentrations(alpha, argument="y_pred"):
-    """Checks that Dirichlet concentrations are finite and >= 1."""
+def check_concentrations(alpha, argument="y_pred", minimum=1.0):
+    """Checks that Dirichlet concentrations are finite and >= `minimum`.
+
+    `minimum` is EDL's 1 by default; R-EDL's `alpha = e + lambda` needs
+    `lambda`, and the `alpha = exp(z)` of DAEDL and F-EDL only `alpha > 0`
+    (`minimum=0`).
+    """
     alpha = ops.convert_to_tensor(alpha)
     if _statically_empty(alpha) or _is_placeholder(alpha):
         return
     # Two reductions decide it: min and max propagate NaN on every backend,
     # and NaN fails both comparisons. Fewer ops than `isfinite` + `all`
     # matters, since the check runs in every training step.
-    minimum, maximum = ops.min(alpha), ops.max(alpha)
+    least = float(minimum)
+    lowest, maximum = ops.min(alpha), ops.max(alpha)
     _check(
-        ops.logical_and(minimum >= 1.0, maximum < float("inf")),
-        concentration_error_message(argument),
+        ops.logical_and(
+            lowest > least if least == 0.0 else lowest >= least,
+            maximum < float("inf"),
+        ),
+        concentration_error_message(argument, least),
         argument,
-        minimum,
+        lowest,
         maximum,
     )
 
@@ -89,10 +98,13 @@ def check_finite(x, argument):
     )
 
 
-def concentration_error_message(argument="y_pred"):
+def concentration_error_message(argument="y_pred", minimum=1.0):
     """What a failed `check_concentrations` says, before the received values."""
+    bound = "alpha >= 1" if minimum == 1.0 else (
+        "alpha > 0" if minimum == 0.0 else f"alpha >= {minimum:g}"
+    )
     return (
-        f"`{argument}` must hold finite Dirichlet concentrations alpha >= 1 "
+        f"`{argument}` must hold finite Dirichlet concentrations {bound} "
         "(the output of `DirichletOutput`); it may not contain NaN or inf. "
         "For raw logits pass `from_logits=True`."
     )

@@ -127,3 +127,15 @@ def test_compiled_model_saves_and_loads(tmp_path):
     assert loaded.loss.risk == "digamma"
     np.testing.assert_allclose(float(keras.ops.convert_to_numpy(loaded.loss.kl_weight)), 0.3)
     np.testing.assert_allclose(loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-6)
+
+
+def test_dirichlet_output_prior_weight():
+    # R-EDL: alpha = e + lambda, and the argument survives the config.
+    layer = ke.layers.DirichletOutput("relu", prior_weight=0.1)
+    alpha = keras.ops.convert_to_numpy(layer(np.array([[-1.0, 2.0]], "float32")))
+    np.testing.assert_allclose(alpha, [[0.1, 2.1]], rtol=1e-6)
+    restored = ke.layers.DirichletOutput.from_config(layer.get_config())
+    assert restored.prior_weight == 0.1
+    assert ke.layers.DirichletOutput().prior_weight == 1.0
+    with pytest.raises(ValueError, match="prior_weight"):
+        ke.layers.DirichletOutput(prior_weight=0.0)

@@ -17,7 +17,10 @@ def annealed_kl_weight(epochs_of_edl, increment, max_weight):
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
 class KLAnnealing(keras.callbacks.Callback):
-    """Anneals the KL coefficient of `EDLLoss` once per epoch.
+    """Anneals the KL coefficient of the evidential losses once per epoch.
+
+    Every compiled loss with a `kl_weight` variable is scheduled: `EDLLoss`,
+    `REDLoss`, `IEDLLoss`, `RelaxedEDLLoss` (R-EDL) and `DAEDLLoss`.
 
     Formula:
     ```
@@ -65,7 +68,7 @@ class KLAnnealing(keras.callbacks.Callback):
         self.verbose = verbose
 
     def on_train_begin(self, logs=None):
-        find_edl_losses(self.model, "KLAnnealing", allow_pending=True)
+        find_edl_losses(self.model, "KLAnnealing", allow_pending=True, annealable=True)
         warn_about_siblings(self, "kl_weight")
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -75,7 +78,7 @@ class KLAnnealing(keras.callbacks.Callback):
         weight = annealed_kl_weight(
             epoch - first_edl_epoch, self.increment, self.max_weight
         )
-        losses = find_edl_losses(self.model, "KLAnnealing", allow_pending=True)
+        losses = find_edl_losses(self.model, "KLAnnealing", allow_pending=True, annealable=True)
         if not losses and weight != 0.0:
             raise ValueError(
                 f"KLAnnealing must set kl_weight={weight} before the first "
@@ -94,7 +97,7 @@ class KLAnnealing(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            loss = find_edl_losses(self.model, "KLAnnealing")[0]
+            loss = find_edl_losses(self.model, "KLAnnealing", annealable=True)[0]
             logs["kl_weight"] = float(ops.convert_to_numpy(loss.kl_weight))
 
     @classmethod

@@ -22,3 +22,12 @@ from keras_evidential.evaluation.regression import regression_scores
 from keras_evidential.evaluation.report import UncertaintyReport
 from keras_evidential.evaluation.report import evaluate_uncertainty
 from keras_evidential.evaluation.report import write_csv
+from keras_evidential.evaluation.detection import CONFIDENCE_SCORES
+from keras_evidential.evaluation.detection import average_precision
+from keras_evidential.evaluation.detection import brier_score
+from keras_evidential.evaluation.detection import confidence_scores
+from keras_evidential.evaluation.detection import expected_calibration_error
+from keras_evidential.evaluation.detection import fpr_at_tpr
+from keras_evidential.evaluation.detection import misclassification_detection
+from keras_evidential.evaluation.detection import ood_detection
+from keras_evidential.evaluation.detection import reliability_bins

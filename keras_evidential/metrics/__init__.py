@@ -18,6 +18,10 @@ from keras_evidential.metrics.open_set import RejectionRate
 from keras_evidential.metrics.open_set import SelectiveAccuracy
 from keras_evidential.metrics.open_set import UnknownClassPrecision
 from keras_evidential.metrics.open_set import UnknownClassRecall
+from keras_evidential.metrics.detection import BrierScore
+from keras_evidential.metrics.detection import MisclassificationAUPR
+from keras_evidential.metrics.detection import UnknownClassAUPR
+from keras_evidential.metrics.detection import UnknownClassFPR
 from keras_evidential.metrics.regression import NIGContinuousRankedProbabilityScore
 from keras_evidential.metrics.regression import NIGIntervalCoverage
 from keras_evidential.metrics.regression import NIGNegativeLogLikelihood
@@ -27,8 +31,10 @@ from keras_evidential.serialization import namespace_functions
 
 ALL_OBJECTS = (
     BayesRisk,
+    BrierScore,
     ExpectedCalibrationError,
     KnownClassAccuracy,
+    MisclassificationAUPR,
     MisclassificationAUROC,
     NIGContinuousRankedProbabilityScore,
     NIGIntervalCoverage,
@@ -37,7 +43,9 @@ ALL_OBJECTS = (
     RejectionRate,
     SelectiveAccuracy,
     ThresholdedAUC,
+    UnknownClassAUPR,
     UnknownClassAUROC,
+    UnknownClassFPR,
     UnknownClassPrecision,
     UnknownClassRecall,
 )

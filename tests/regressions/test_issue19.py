@@ -185,7 +185,7 @@ def test_tensorboard_before_the_schedule_warns(tmp_path):
 # 6. Misconfigurations -------------------------------------------------------
 
 
-@pytest.mark.parametrize("unknown", [False, True], ids=["dirichlet_output", "unknown_head"])
+@pytest.mark.parametrize("unknown", [False, True], ids=["dirichlet_output", "unknown_class"])
 def test_from_logits_on_an_alpha_model_is_refused(unknown):
     x, y = blobs(n=64)
     model = dirichlet_model(unknown=unknown)
