@@ -26,7 +26,7 @@ OUTPUT_NAMES = (
 DEFAULT_UNKNOWN_LABEL = "unknown"
 
 
-def evidential_outputs(alpha, unknown_class=False, threshold=None):
+def evidential_outputs(alpha, unknown_class=False, threshold=None, uncertainty=None):
     """The numeric serving outputs of a batch of Dirichlets.
 
     Formula:
@@ -50,6 +50,9 @@ def evidential_outputs(alpha, unknown_class=False, threshold=None):
             class.
         threshold: Optional float in (0, 1), K-class models only: rows whose
             uncertainty exceeds it are predicted as the unknown class, index K.
+        uncertainty: Optional per-row uncertainty to serve instead of the
+            vacuity `K / S` (R-EDL's `lambda K / S`, F-EDL's epistemic
+            uncertainty; see `ModelKind.uncertainty`).
 
     Returns:
         A dict with `probabilities`, `uncertainty` (shape `(batch,)`),
@@ -60,7 +63,8 @@ def evidential_outputs(alpha, unknown_class=False, threshold=None):
 
     probabilities = dirichlet.expected_probability(alpha)
     known_alpha = alpha[..., :-1] if unknown_class else alpha
-    uncertainty = dirichlet.vacuity(known_alpha)
+    if uncertainty is None:
+        uncertainty = dirichlet.vacuity(known_alpha)
     # Not `ops.argmax`: its fix for negative zeros (a Bitcast) has no ONNX
     # equivalent, and probabilities are positive.
     class_index = tf.argmax(probabilities, axis=-1, output_type="int64")
@@ -157,10 +161,12 @@ def _probe(model, kind, input_signature):
     )
     alpha = kind.to_alpha(model(inputs, training=False))
     minimum = float(ops.convert_to_numpy(ops.min(alpha)))
-    if not minimum >= 1.0 or not float(ops.convert_to_numpy(ops.max(alpha))) < float("inf"):
+    bound = kind.minimum_alpha
+    valid = minimum > 0.0 if bound == 0.0 else minimum >= bound
+    if not valid or not float(ops.convert_to_numpy(ops.max(alpha))) < float("inf"):
         raise ValueError(
             "The model's output, read as Dirichlet concentrations, is not "
-            "alpha >= 1 (on an all-zeros input it gave a minimum of "
+            f"alpha >= {bound:g} (on an all-zeros input it gave a minimum of "
             f"{minimum:.4g}). End the model in DirichletOutput, or export a "
             "logits model with output='logits' and its evidence. Received: "
             f"output={kind.output!r}"
@@ -246,11 +252,14 @@ def serving_function(
             inputs = inputs[0]
         else:
             inputs = keras.tree.pack_sequence_as(model.input, list(inputs))
-        alpha = kind.to_alpha(model(inputs, training=False))
+        raw = model(inputs, training=False)
+        alpha = kind.to_alpha(raw)
         # A request whose features hold NaN or inf fails with this message
         # instead of being answered with alpha = 1 ("I don't know").
-        check_concentrations(alpha, "the model's output alpha")
-        values = evidential_outputs(alpha, unknown_class, threshold)
+        check_concentrations(alpha, "the model's output alpha", kind.minimum_alpha)
+        values = evidential_outputs(
+            alpha, unknown_class, threshold, uncertainty=kind.uncertainty(raw)
+        )
         if "class_label" in selected:
             # Created inside the traced function so that it is a graph
             # constant (tf2onnx turns a captured outer tensor into an input).
