@@ -3,8 +3,8 @@
 The author's public Keras code (naga0862/m-EDL) computes the m-EDL loss with
 a `.numpy()` call inside the loss, so the model must be compiled with
 `run_eagerly=True`: every step runs op by op from Python. The
-`author_style_loss` below reproduces that structure from the description in
-REFERENCE.md (it is not the author's code): the network's last layer is
+`author_style_loss` below reproduces that structure from the m-EDL paper's
+description of the loss (it is not the author's code): the last layer is
 `Dense(K + 1, relu)`, the loss drops the last unit, reads K through NumPy,
 appends `alpha_u = K + 1` and computes the sum-of-squares risk plus 0.1 times
 the KL term over K + 1 classes, averaged over the batch.
@@ -105,12 +105,12 @@ def main(argv=None):
         parser.add_argument("--rounds", type=int, default=0)
         parser.add_argument("--name", default="author_loss")
 
-    args = common.parse_args(__doc__.splitlines()[0], add, argv)
+    args = common.parse_args(__doc__.splitlines()[0], add, argv, script=__file__)
     x, y, _, _, source = common.load_mnist(
         args.data_dir, limit=2048 if args.smoke else None
     )
     y_plus = np.eye(11, dtype="float32")[y]
-    info = common.machine_info()
+    info = common.machine_info(args.command)
     hidden = (32, 32)
     batch_size = 64
     rounds = args.rounds or (2 if args.smoke else 30)

@@ -71,10 +71,10 @@ def main(argv=None):
         )
         parser.add_argument("--name", default="inference")
 
-    args = common.parse_args(__doc__.splitlines()[0], add, argv)
+    args = common.parse_args(__doc__.splitlines()[0], add, argv, script=__file__)
     import tensorflow as tf
 
-    info = common.machine_info()
+    info = common.machine_info(args.command)
     _, _, x_test, _, source = common.load_mnist(args.data_dir, limit=2048)
     networks = args.networks[:1] if args.smoke else args.networks
     batch_sizes = (1, 32) if args.smoke else BATCH_SIZES

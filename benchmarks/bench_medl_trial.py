@@ -16,12 +16,9 @@ execution differs):
 - `tfdata_xla_spe32`: a `tf.data` pipeline (in-memory tensors, shuffled per
   epoch, batched, prefetched) instead of NumPy arrays, with XLA and
   `steps_per_execution=32`.
-- `towers_x10`: ten trials of the same condition (seeds 0-9) trained at once
-  as one model by `experiments.medl.towers` (each tower
-  keeps its own weights, optimizer state, shuffling and early stopping), as
-  the m-EDL reproduction runs its grid; the time reported is the group's
-  divided by ten. Its data come from the reproduction's own mixing code
-  (same protocol, its seeds).
+
+The per-epoch EDL / CE comparison of the same network, and of these
+compile levers, is `bench_fit_epoch.py`; this script times whole trials.
 
 Trials of the configurations alternate (ABC..CBA) so that a load trend on the
 shared machine hits all of them alike. Every trial uses the same seed.
@@ -50,9 +47,6 @@ CONFIGS = {
         "steps_per_execution": 32,
         "tf_data": True,
     },
-    # Ten trials (seeds) trained at once as one model by the reproduction's
-    # vectorized trainer (XLA); its time is divided by the ten trials.
-    "towers_x10": {"towers": 10},
 }
 
 KL_WEIGHT = 0.1
@@ -80,46 +74,6 @@ def mixed_data(data_dir, rate, train_size, test_size, seed, smoke):
     x_tr, y_tr = mix(x_train, y_train, u_train, min(train_size, len(x_train)))
     x_te, y_te = mix(x_test, y_test, u_test, min(test_size, len(x_test)))
     return x_tr, y_tr, x_te, y_te, f"{source} + {u_source} as u (rate {rate})"
-
-
-def run_towers(towers, data_dir, max_epochs, smoke):
-    """`towers` trials of MNIST + Fashion-MNIST at rate 0.25, as one model."""
-    import tempfile
-
-    from experiments.medl import experiment
-    from experiments.medl import towers as towers_lib
-
-    if smoke:
-        towers = 2
-    settings = experiment.Settings(
-        train_size=3000 if smoke else 60000,
-        test_size=1000 if smoke else 10000,
-        towers=towers,
-        data_dir=str(data_dir),
-    )
-    group = [("medl", "fashion", 0.25, seed) for seed in range(towers)]
-    start_wall, start_cpu = common.timer(), common.process_time()
-    bank = experiment.Bank({"fashion"}, {"fashion", "emnist"}, settings)
-    with tempfile.TemporaryDirectory() as tmp:
-        runner = experiment.Runner(
-            bank,
-            settings,
-            towers_lib.Protocol(max_epochs=max_epochs),
-            f"{tmp}/trials.csv",
-            log=lambda message: None,
-        )
-        results, _ = runner.run_group(group)
-    wall = common.timer() - start_wall
-    cpu = common.process_time() - start_cpu
-    epochs = [r.epochs for r in results[:towers]]
-    return {
-        "wall_s": round(wall / towers, 2),
-        "cpu_s": round(cpu / towers, 2),
-        "group_wall_s": round(wall, 2),
-        "epochs": epochs,
-        "wall_s_per_epoch": round(wall / towers / float(np.mean(epochs)), 3),
-        "load_after": common.load_average(),
-    }
 
 
 def run_trial(config, data, max_epochs, seed):
@@ -211,8 +165,8 @@ def main(argv=None):
         )
         parser.add_argument("--name", default="medl_trial")
 
-    args = common.parse_args(__doc__.splitlines()[0], add, argv)
-    info = common.machine_info()
+    args = common.parse_args(__doc__.splitlines()[0], add, argv, script=__file__)
+    info = common.machine_info(args.command)
     x_tr, y_tr, x_te, y_te, source = mixed_data(
         args.data_dir, 0.25, 60000, 10000, args.seed, args.smoke
     )
@@ -222,8 +176,8 @@ def main(argv=None):
         flush=True,
     )
     configs = args.configs
-    if args.smoke:  # the first configuration, and the tower trainer if asked
-        configs = configs[:1] + [c for c in configs[1:] if "towers" in CONFIGS[c]]
+    if args.smoke:
+        configs = configs[:1]
     max_epochs = 2 if args.smoke else args.max_epochs
     order = []
     for r in range(args.repeats):
@@ -232,14 +186,9 @@ def main(argv=None):
     failures = {}
     for name in order:
         try:
-            if "towers" in CONFIGS[name]:
-                result = run_towers(
-                    CONFIGS[name]["towers"], args.data_dir, max_epochs, args.smoke
-                )
-            else:
-                result = run_trial(
-                    CONFIGS[name], (x_tr, y_tr, x_te, y_te), max_epochs, args.seed
-                )
+            result = run_trial(
+                CONFIGS[name], (x_tr, y_tr, x_te, y_te), max_epochs, args.seed
+            )
         except Exception as error:  # one failing configuration must not lose the rest
             failures[name] = f"{type(error).__name__}: {str(error)[:300]}"
             print(f"  {name:18s} FAILED: {failures[name]}", flush=True)
@@ -262,7 +211,6 @@ def main(argv=None):
             "wall_s_per_epoch_median": round(per_epoch, 3),
             "speedup_per_epoch_vs_" + configs[0]: round(baseline / per_epoch, 2),
             "epochs": [t["epochs"] for t in trials[name]],
-            "group_wall_s": [t["group_wall_s"] for t in trials[name] if "group_wall_s" in t],
         }
     payload = {
         "benchmark": args.name,
@@ -324,9 +272,8 @@ def main(argv=None):
                 ],
                 rows,
             ),
-            "`towers_x10`: trial time = the group's time / 10; s/epoch = per "
-            "trial and per epoch (mean epochs of the ten towers); the group "
-            "runs until its slowest tower stops.",
+            "The machine is shared with other jobs (2 cores): the load column is "
+            "the 1-minute load average after each trial.",
         ]
         + [f"FAILED `{name}`: {message}" for name, message in failures.items()]
     )

@@ -151,10 +151,10 @@ def main(argv=None):
         parser.add_argument("--jit", action="store_true", help="jit_compile=True")
         parser.add_argument("--name", default="memory")
 
-    args = common.parse_args(__doc__.splitlines()[0], add, argv)
+    args = common.parse_args(__doc__.splitlines()[0], add, argv, script=__file__)
     if args.child:
         return child(args)
-    info = common.machine_info()
+    info = common.machine_info(args.command)
     networks = list(NETWORKS)[:1] if args.smoke else list(NETWORKS)
     variants = ["ce", "edl_mse_kl"] if args.smoke else list(VARIANTS)
     results = {}

@@ -9,6 +9,7 @@ medians of the per-block times and on the per-round (paired) ratios. The
 
 import argparse
 import datetime
+import gzip
 import json
 import os
 import platform
@@ -26,8 +27,13 @@ DEFAULT_DATA_DIR = REPO.parent / "shared" / "data"
 DEFAULT_OUT_DIR = REPO / "benchmarks" / "results"
 
 
-def parse_args(description, add_arguments=None, argv=None):
-    """The common command line: `--smoke`, `--out`, `--data-dir`, `--threads`."""
+def parse_args(description, add_arguments=None, argv=None, script=None):
+    """The common command line: `--smoke`, `--out`, `--data-dir`, `--threads`.
+
+    `argv` None reads `sys.argv`; a list (a script's `main(argv)` called from
+    Python, as the smoke test does) is parsed instead, and `script` (the
+    caller's `__file__`) names the command recorded in the results.
+    """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--smoke",
@@ -55,6 +61,11 @@ def parse_args(description, add_arguments=None, argv=None):
     if add_arguments is not None:
         add_arguments(parser)
     args = parser.parse_args(argv)
+    if argv is None:
+        args.command = " ".join(["python"] + sys.argv)
+    else:
+        name = Path(script).resolve().relative_to(REPO) if script else "?"
+        args.command = " ".join(["python", str(name)] + [str(a) for a in argv])
     configure_threads(args.threads)
     return args
 
@@ -114,8 +125,12 @@ def _git_commit():
         return None
 
 
-def machine_info():
-    """Machine, versions, command and load: printed with every result."""
+def machine_info(command=None):
+    """Machine, versions, command and load: printed with every result.
+
+    `command`: the command line to record (`args.command` of `parse_args`);
+    None records `sys.argv`.
+    """
     import keras
     import tensorflow as tf
 
@@ -130,7 +145,7 @@ def machine_info():
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime(
             "%Y-%m-%d %H:%M:%S"
         ),
-        "command": " ".join(["python"] + sys.argv),
+        "command": command or " ".join(["python"] + sys.argv),
         "platform": platform.platform(),
         "cpu": _cpu_model(),
         "cpu_count": os.cpu_count(),
@@ -230,6 +245,33 @@ def load_summary(loads):
     }
 
 
+_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4"}
+
+
+def read_idx(path):
+    """A gzip-compressed IDX file (the MNIST family's format) as a NumPy array.
+
+    The header: two zero bytes, a type byte, the number of dimensions, one
+    big-endian uint32 per dimension. The benchmarks read it themselves so that
+    they depend on nothing but the library's public API.
+    """
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[:2] != b"\0\0" or data[2] not in _IDX_DTYPES:
+        raise ValueError(f"Not an IDX file (bad magic number). Received: path={path}")
+    ndim = data[3]
+    shape = tuple(
+        int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
+    )
+    array = np.frombuffer(data, dtype=_IDX_DTYPES[data[2]], offset=4 + 4 * ndim)
+    if array.size != int(np.prod(shape)):
+        raise ValueError(
+            f"IDX header says shape {shape}, the file holds {array.size} values. "
+            f"Received: path={path}"
+        )
+    return array.reshape(shape)
+
+
 def load_mnist(data_dir, limit=None):
     """MNIST as float32 in [0, 1], flattened to 784, and integer labels.
 
@@ -237,8 +279,6 @@ def load_mnist(data_dir, limit=None):
     `"mnist"` or, when the IDX files are absent, `"synthetic"` (random pixels
     of the same shapes, enough for timing).
     """
-    from experiments.data.idx import read_idx
-
     folder = Path(data_dir) / "mnist"
     files = [
         folder / f"{stem}.gz"
@@ -280,8 +320,6 @@ def load_mnist(data_dir, limit=None):
 
 def load_unknown_class(data_dir, name="fashion_mnist", limit=None):
     """Fashion-MNIST training images (m-EDL's class u), or synthetic ones."""
-    from experiments.data.idx import read_idx
-
     path = Path(data_dir) / name / "train-images-idx3-ubyte.gz"
     if path.exists():
         x, source = read_idx(path), name

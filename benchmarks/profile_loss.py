@@ -23,22 +23,14 @@ from bench_train_step import VARIANTS
 from bench_train_step import make_loss
 
 
-def kl_term(closed_form_gradient):
-    """Only EDL's KL term, with the library's gradient or plain autodiff.
-
-    `kl_autodiff` differentiates the KL's value op by op (through
-    `special.gamma_terms`), as the library did before the closed-form
-    gradient; `kl_closed_form` is `misleading_evidence_kl` as `EDLLoss` calls it.
-    """
+def kl_term():
+    """Only EDL's KL term, as `EDLLoss` calls it (with its closed-form gradient)."""
     from keras import ops
 
-    from keras_evidential.dirichlet import divergence
+    from keras_evidential.dirichlet import misleading_evidence_kl
 
     def loss(y, alpha):
-        if closed_form_gradient:
-            return ops.mean(divergence.misleading_evidence_kl(y, alpha))
-        alpha_tilde = divergence.misleading_alpha(y, alpha)
-        return ops.mean(divergence._kl_to_uniform_and_gradient(alpha_tilde)[0])
+        return ops.mean(misleading_evidence_kl(y, alpha))
 
     return loss
 
@@ -58,17 +50,15 @@ def risk_term(checked):
     return loss
 
 
-# Extra rows, the parts of `edl_mse_kl`: the KL term alone (before / after its
-# closed-form gradient), the risk alone, the risk with the value check.
+# Extra rows, the parts of `edl_mse_kl`: the KL term alone, the risk alone,
+# the risk with the value check.
 PART_VARIANTS = {
-    "kl_only_autodiff": ("edl", "autodiff", None),
-    "kl_only_closed_form": ("edl", "closed_form", None),
-    "mse_risk_only": ("edl", "risk", None),
-    "mse_risk_checked": ("edl", "risk_checked", None),
+    "kl_only": ("edl", "kl"),
+    "mse_risk_only": ("edl", "risk"),
+    "mse_risk_checked": ("edl", "risk_checked"),
 }
 PART_LOSSES = {
-    "autodiff": lambda: kl_term(closed_form_gradient=False),
-    "closed_form": lambda: kl_term(closed_form_gradient=True),
+    "kl": kl_term,
     "risk": lambda: risk_term(checked=False),
     "risk_checked": lambda: risk_term(checked=True),
 }
@@ -121,12 +111,10 @@ def main(argv=None):
         )
         parser.add_argument("--name", default="profile_loss")
 
-    args = common.parse_args(__doc__.splitlines()[0], add, argv)
+    args = common.parse_args(__doc__.splitlines()[0], add, argv, script=__file__)
     import tensorflow as tf
 
-    from keras_evidential import native
-
-    info = common.machine_info()
+    info = common.machine_info(args.command)
     rng = np.random.default_rng(0)
     batch_sizes = (64,) if args.smoke else (64, 1024)
     rounds = args.rounds or (2 if args.smoke else 30)
@@ -137,22 +125,14 @@ def main(argv=None):
         for mode in args.modes[:1] if args.smoke else args.modes:
             jit = mode == "xla"
             fns = {}
-            for name, (head, spec, fused) in {**VARIANTS, **PART_VARIANTS}.items():
+            for name, (head, spec) in {**VARIANTS, **PART_VARIANTS}.items():
                 width = 11 if head == "medl" else 10
                 y = tf.constant(np.eye(width, dtype="float32")[labels])
                 fn = loss_and_gradient(head, spec, jit)
-                # The loss picks its form (fused kernel or keras.ops) when traced.
-                native.set_enabled(fused)
-                try:
-                    if batch_size == batch_sizes[0] and mode == "graph":
-                        total, by_type = op_counts(fn, y, z)
-                        results["op_counts"][name] = {
-                            "total": total,
-                            "by_type": by_type,
-                        }
-                    fn(y, z)
-                finally:
-                    native.set_enabled(None)
+                if batch_size == batch_sizes[0] and mode == "graph":
+                    total, by_type = op_counts(fn, y, z)
+                    results["op_counts"][name] = {"total": total, "by_type": by_type}
+                fn(y, z)
 
                 def call(n=0, fn=fn, y=y):
                     for _ in range(n):
@@ -226,13 +206,10 @@ def main(argv=None):
             "output (batch 64, graph mode; Placeholder, Const, Identity and NoOp "
             "not counted), and the CPU time of that function, interleaved with the "
             "CE version (softmax + `CategoricalCrossentropy`). The `edl_*` and "
-            "`medl_*` rows run `EDLLoss` as it runs by default (graph mode on a "
-            "CPU: one fused op, `keras_evidential.native`; XLA: keras.ops); "
-            "`edl_mse_kl_keras_ops` is the same loss in its keras.ops form, and "
-            "the parts below are keras.ops functions. `kl_only_*`: the KL "
-            "term alone, differentiated op by op (`autodiff`, the library before "
-            "its closed-form gradient) or with `kl_to_uniform`'s closed-form "
-            "gradient; `mse_risk_only`: the sum-of-squares risk alone; "
+            "`medl_*` rows run `EDLLoss` (its `keras.ops` functions, the "
+            "library's one implementation). `kl_only`: the KL term alone "
+            "(`misleading_evidence_kl`, with its closed-form gradient); "
+            "`mse_risk_only`: the sum-of-squares risk alone; "
             "`mse_risk_checked`: the same after the value check on alpha "
             "(`check_concentrations`), as `EDLLoss` runs it.",
             common.markdown_table(["loss", "ops", "most frequent op types"], op_rows),

@@ -15,6 +15,7 @@ import summarize
 
 SCRIPTS = {
     "train_step": "bench_train_step.py",
+    "fit_epoch": "bench_fit_epoch.py",
     "profile_loss": "profile_loss.py",
     "author_loss": "bench_author_loss.py",
     "medl_trial": "bench_medl_trial.py",

@@ -22,15 +22,9 @@ RESULTS = REPO / "docs" / "results"
 
 def data_dir(path=None):
     """The offline datasets: `path`, `$KERAS_EVIDENTIAL_DATA` or `../shared/data`."""
-    candidate = Path(
-        path or os.environ.get("KERAS_EVIDENTIAL_DATA") or REPO.parent / "shared" / "data"
-    )
-    if not candidate.is_dir():
-        raise FileNotFoundError(
-            f"The offline datasets are not at {candidate}: put `shared/data` beside "
-            "the repository, set KERAS_EVIDENTIAL_DATA, or pass --data-dir."
-        )
-    return candidate
+    from experiments.data.datasets import resolve_data_dir
+
+    return resolve_data_dir(path)
 
 
 class ResultsCSV:
@@ -57,7 +51,28 @@ class ResultsCSV:
     def done(self):
         return {self.key(row) for row in self.rows()}
 
+    def append_many(self, rows, fields):
+        """Appends rows with one write on an O_APPEND file descriptor, in the
+        column order `fields`, so that rows written together stay together
+        even if another process appends to the same file at the same time."""
+        import io
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new = not self.path.exists() or self.path.stat().st_size == 0
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, buffer.getvalue().encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
     def append(self, row):
+        """Appends one row; a column new to the file rewrites it with the column."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         existing = self.rows()
         fields = list(existing[0].keys()) if existing else list(row)
@@ -92,6 +107,23 @@ class RunLog:
         print(line, flush=True)
         with self.path.open("a") as f:
             f.write(line + "\n")
+
+
+def machine_description():
+    """One line: system, processor and cores, for run logs."""
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores"
+        + (f" ({model})" if model else "")
+    )
 
 
 def machine_info():

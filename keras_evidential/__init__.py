@@ -8,6 +8,7 @@ from keras_evidential import export
 from keras_evidential import layers
 from keras_evidential import losses
 from keras_evidential import metrics
+from keras_evidential import nig
 from keras_evidential import saving
 from keras_evidential.model_kind import ModelKind
 from keras_evidential.model_kind import model_kind

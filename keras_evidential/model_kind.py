@@ -11,7 +11,9 @@ import keras
 from keras import ops
 
 from keras_evidential import dirichlet
+from keras_evidential.layers.density_aware_dirichlet import DensityAwareDirichlet
 from keras_evidential.layers.dirichlet_output import DirichletOutput
+from keras_evidential.layers.flexible_dirichlet_output import FlexibleDirichletOutput
 from keras_evidential.layers.evidence import Evidence
 from keras_evidential.layers.evidence import get as get_evidence
 from keras_evidential.layers.learned_unknown_class_head import LearnedUnknownClassHead
@@ -21,7 +23,11 @@ from keras_evidential.losses.edl_loss import check_loss_matches_model
 
 OUTPUTS = ("alpha", "logits")
 UNKNOWN_CLASS_HEADS = (UnknownClassHead, LearnedUnknownClassHead)
-DIRICHLET_HEADS = UNKNOWN_CLASS_HEADS + (DirichletOutput,)
+DIRICHLET_HEADS = UNKNOWN_CLASS_HEADS + (
+    DirichletOutput,
+    DensityAwareDirichlet,
+    FlexibleDirichletOutput,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,16 +48,45 @@ class ModelKind:
     unknown_class: bool
     num_known_classes: int
     evidence: Evidence = None
+    prior_weight: float = 1.0
+    minimum_alpha: float = 1.0
+    flexible: bool = False
 
-    def to_alpha(self, outputs):
-        """The model's outputs as Dirichlet concentrations (float32 or wider)."""
+    def _float32(self, outputs):
         outputs = ops.convert_to_tensor(outputs)
         # S = sum(alpha) overflows float16, as in `DirichletOutput`.
         if keras.backend.standardize_dtype(outputs.dtype) in ("float16", "bfloat16"):
             outputs = ops.cast(outputs, "float32")
+        return outputs
+
+    def to_alpha(self, outputs):
+        """The model's outputs as Dirichlet concentrations (float32 or wider).
+
+        For F-EDL's packed `(alpha, p, tau)`, the Dirichlet with the same
+        mean, `alpha + tau p`.
+        """
+        outputs = self._float32(outputs)
+        if self.flexible:
+            return dirichlet.flexible_equivalent_alpha(
+                *dirichlet.split_flexible_parameters(outputs)
+            )
         if self.evidence is None:
             return outputs
-        return dirichlet.alpha_from_evidence(self.evidence(outputs))
+        return dirichlet.alpha_from_evidence(self.evidence(outputs), self.prior_weight)
+
+    def uncertainty(self, outputs):
+        """The model's uncertainty in [0, 1] for EDL-type heads: the vacuity
+        `prior_weight K / S` of the known classes (R-EDL's `lambda K / S`),
+        or F-EDL's epistemic uncertainty. DAEDL's `K / S` can exceed 1."""
+        outputs = self._float32(outputs)
+        if self.flexible:
+            return dirichlet.flexible_epistemic_uncertainty(
+                *dirichlet.split_flexible_parameters(outputs)
+            )
+        alpha = self.to_alpha(outputs)
+        if self.unknown_class:
+            alpha = alpha[..., :-1]
+        return dirichlet.vacuity(alpha, self.prior_weight)
 
 
 def output_layer(model):
@@ -95,10 +130,23 @@ def _output_width(model):
                 f"{len(outputs)} outputs"
             )
         return outputs[0].shape[-1]
+    # A subclassed model: the output of the input shapes of its first call.
+    from keras.src.export import export_utils
+
     try:
-        return model.compute_output_shape(model._build_shapes_dict["input_shape"])[-1]
+        specs = keras.tree.flatten(export_utils.get_input_signature(model))
+        inputs = [
+            keras.KerasTensor(spec.shape, keras.backend.standardize_dtype(spec.dtype))
+            for spec in specs
+        ]
+        output = keras.src.backend.compute_output_spec(
+            model, inputs[0] if len(inputs) == 1 else inputs
+        )
     except Exception:
         return None
+    if len(keras.tree.flatten(output)) != 1:
+        return None
+    return keras.tree.flatten(output)[0].shape[-1]
 
 
 def model_kind(model, output=None, evidence=None, unknown_class=None):
@@ -175,6 +223,10 @@ def model_kind(model, output=None, evidence=None, unknown_class=None):
             )
     if unknown_class is None:
         unknown_class = is_head
+    if isinstance(layer, FlexibleDirichletOutput):
+        return ModelKind(
+            "alpha", False, layer.num_classes, minimum_alpha=0.0, flexible=True
+        )
     width = _output_width(model)
     if width is None or width < 2 + int(unknown_class):
         raise ValueError(
@@ -188,7 +240,13 @@ def model_kind(model, output=None, evidence=None, unknown_class=None):
                 "`evidence` applies to logits models only; this model "
                 f"outputs alpha. Received: output='alpha', evidence={evidence!r}"
             )
-        return ModelKind("alpha", unknown_class, width - int(unknown_class))
+        prior_weight = float(getattr(layer, "prior_weight", 1.0))
+        # DAEDL's alpha = exp(z s) is only > 0; R-EDL's alpha >= lambda.
+        minimum = 0.0 if isinstance(layer, DensityAwareDirichlet) else prior_weight
+        return ModelKind(
+            "alpha", unknown_class, width - int(unknown_class),
+            prior_weight=prior_weight, minimum_alpha=minimum,
+        )
     if unknown_class:
         raise ValueError(
             "m-EDL's unknown class is appended to alpha by UnknownClassHead, "

@@ -49,20 +49,29 @@ def check_labels(labels, num_classes, message=None):
     )
 
 
-def check_concentrations(alpha, argument="y_pred"):
-    """Checks that Dirichlet concentrations are finite and >= 1."""
+def check_concentrations(alpha, argument="y_pred", minimum=1.0):
+    """Checks that Dirichlet concentrations are finite and >= `minimum`.
+
+    `minimum` is EDL's 1 by default; R-EDL's `alpha = e + lambda` needs
+    `lambda`, and the `alpha = exp(z)` of DAEDL and F-EDL only `alpha > 0`
+    (`minimum=0`).
+    """
     alpha = ops.convert_to_tensor(alpha)
     if _statically_empty(alpha) or _is_placeholder(alpha):
         return
     # Two reductions decide it: min and max propagate NaN on every backend,
     # and NaN fails both comparisons. Fewer ops than `isfinite` + `all`
     # matters, since the check runs in every training step.
-    minimum, maximum = ops.min(alpha), ops.max(alpha)
+    least = float(minimum)
+    lowest, maximum = ops.min(alpha), ops.max(alpha)
     _check(
-        ops.logical_and(minimum >= 1.0, maximum < float("inf")),
-        concentration_error_message(argument),
+        ops.logical_and(
+            lowest > least if least == 0.0 else lowest >= least,
+            maximum < float("inf"),
+        ),
+        concentration_error_message(argument, least),
         argument,
-        minimum,
+        lowest,
         maximum,
     )
 
@@ -89,10 +98,13 @@ def check_finite(x, argument):
     )
 
 
-def concentration_error_message(argument="y_pred"):
+def concentration_error_message(argument="y_pred", minimum=1.0):
     """What a failed `check_concentrations` says, before the received values."""
+    bound = "alpha >= 1" if minimum == 1.0 else (
+        "alpha > 0" if minimum == 0.0 else f"alpha >= {minimum:g}"
+    )
     return (
-        f"`{argument}` must hold finite Dirichlet concentrations alpha >= 1 "
+        f"`{argument}` must hold finite Dirichlet concentrations {bound} "
         "(the output of `DirichletOutput`); it may not contain NaN or inf. "
         "For raw logits pass `from_logits=True`."
     )
@@ -162,3 +174,41 @@ def _check(ok, message, argument, minimum, maximum):
         ops.convert_to_numpy(minimum),
         ops.convert_to_numpy(maximum),
     )
+
+
+def check_nig_parameters(nu, alpha, beta, argument="y_pred"):
+    """Checks that NIG parameters are finite with `nu, beta > 0` and `alpha > 1`.
+
+    `gamma` is not checked: a NaN there gives a NaN loss that Keras reports
+    anyway, while a non-positive `nu` or `beta` would give a plausible-looking
+    loss from the wrong branch of a logarithm's domain on some backends.
+    """
+    if _statically_empty(nu) or _shape_inference():
+        return
+    low = ops.minimum(ops.min(nu), ops.min(beta))
+    high = ops.maximum(
+        ops.maximum(ops.max(nu), ops.max(beta)), ops.max(alpha)
+    )
+    alpha_min = ops.min(alpha)
+    _check(
+        ops.logical_and(
+            ops.logical_and(low > 0.0, alpha_min > 1.0), high < float("inf")
+        ),
+        f"`{argument}` must hold finite Normal-Inverse-Gamma parameters with "
+        "nu > 0, alpha > 1 and beta > 0 (the output of "
+        "`NormalInverseGammaOutput`); it may not contain NaN or inf.",
+        argument,
+        ops.minimum(low, alpha_min - 1.0),
+        high,
+    )
+
+
+def _shape_inference():
+    """Whether Keras is only inferring shapes (`compute_output_spec`).
+
+    On PyTorch that runs the loss on tensors of ones, which are no NIG
+    (`alpha = 1`), before the first real step.
+    """
+    from keras.src.backend.common.symbolic_scope import in_symbolic_scope
+
+    return in_symbolic_scope()

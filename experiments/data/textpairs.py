@@ -69,11 +69,13 @@ class TextPairs:
 
 
 def default_data_dir():
-    """`shared/data/textpairs` next to the repository, or `$KERAS_EVIDENTIAL_TEXTPAIRS`."""
+    """`$KERAS_EVIDENTIAL_TEXTPAIRS`, else `textpairs/` of the offline datasets."""
     env = os.environ.get("KERAS_EVIDENTIAL_TEXTPAIRS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "textpairs"
+    from experiments.data.datasets import resolve_data_dir
+
+    return resolve_data_dir() / "textpairs"
 
 
 def load_text_pairs(task, split, data_dir=None):

@@ -8,11 +8,8 @@ or EMNIST at 25 / 50 / 75 %. Each (training, test set) pair is one row of
 `trials.csv`; the studies (Q1-Q4, Table 6) are views of these rows.
 """
 
-import csv
 import dataclasses
 import hashlib
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -21,6 +18,7 @@ import numpy as np
 from experiments.data import datasets as data
 from keras_evidential.data.mixing import mix_indices
 from experiments.data.datasets import split_pool
+from experiments.harness import ResultsCSV
 from experiments.medl import scoring
 from experiments.medl import towers as towers_lib
 
@@ -193,36 +191,10 @@ def trainings(studies, seeds, train_rates=None):
 
 def read_done(csv_path):
     """Trainings already in the CSV (all their rows are written at once)."""
-    done = set()
-    if Path(csv_path).is_file():
-        with open(csv_path, newline="") as f:
-            for row in csv.DictReader(f):
-                done.add(
-                    (row["model"], row["train_u"], float(row["train_rate"]), int(row["seed"]))
-                )
-    return done
-
-
-def append_rows(csv_path, rows):
-    """Appends rows with one `write` on an O_APPEND file descriptor.
-
-    One write keeps a group's rows together even if another run appends to
-    the same file at the same time.
-    """
-    import io
-
-    new = not Path(csv_path).is_file()
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    if new:
-        writer.writeheader()
-    writer.writerows(rows)
-    fd = os.open(csv_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, buffer.getvalue().encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    return {
+        (row["model"], row["train_u"], float(row["train_rate"]), int(row["seed"]))
+        for row in ResultsCSV(csv_path, ()).rows()
+    }
 
 
 def groups(pending, size):
@@ -342,19 +314,5 @@ class Runner:
             for row in trial_rows:
                 row["group_seconds"] = round(seconds, 1)
                 flat.append(row)
-        append_rows(self.csv_path, flat)
+        ResultsCSV(self.csv_path, ()).append_many(flat, COLUMNS)
         return results, seconds
-
-
-def machine_description():
-    cpus = os.cpu_count()
-    model = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{platform.system()} {platform.machine()}, {cpus} CPU cores ({model})"

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from experiments.harness import machine_description
 from experiments.medl import experiment
 
 DEFAULT_OUT = "docs/results/medl"
@@ -111,7 +112,7 @@ def _run(args):
         log.write(
             f"{datetime.datetime.now(datetime.timezone.utc).isoformat()} start: "
             f"python -m experiments.medl {shlex.join(args.argv)}"
-            f" | {experiment.machine_description()} | {len(pending)} trainings pending\n"
+            f" | {machine_description()} | {len(pending)} trainings pending\n"
         )
     if pending:
         unknown_train = {u for _, u, _, _ in pending if u != "none"}

@@ -1,6 +1,6 @@
 """The m-EDL paper's accuracies, as CSV columns, from `keras_evidential.evaluation`.
 
-Definitions (REFERENCE.md section 2 and the reference code), with the
+Definitions (docs/formulas.md, m-EDL and the reference code), with the
 `accuracy_vs_threshold` curve each column comes from:
 - m-EDL, threshold-free: predict argmax over the K + 1 classes of p_hat.
   `acc_k` (`known_accuracy`): share of true-k samples predicted as their

@@ -61,14 +61,12 @@ def ssim_matrix(images, pairs=20000, seed=0):
 
 
 def classical_mds(distances, dims=2):
-    """Torgerson's classical MDS of a symmetric distance matrix."""
-    d2 = np.asarray(distances, dtype=float) ** 2
-    n = len(d2)
-    centering = np.eye(n) - np.ones((n, n)) / n
-    gram = -0.5 * centering @ d2 @ centering
-    values, vectors = np.linalg.eigh(gram)
-    order = np.argsort(values)[::-1][:dims]
-    return vectors[:, order] * np.sqrt(np.clip(values[order], 0, None))
+    """Torgerson's classical MDS of a symmetric distance matrix (scikit-learn)."""
+    from sklearn.manifold import ClassicalMDS
+
+    return ClassicalMDS(n_components=dims, metric="precomputed").fit_transform(
+        np.asarray(distances, dtype=float)
+    )
 
 
 def distance_matrix(means):

@@ -43,7 +43,7 @@ HEADS = ("edl", "medl", "medl-learned")
 
 @dataclasses.dataclass(frozen=True)
 class Protocol:
-    """The paper's training protocol (REFERENCE.md section 2)."""
+    """The paper's training protocol (docs/formulas.md, m-EDL)."""
 
     hidden_units: int = 32
     batch_size: int = 64

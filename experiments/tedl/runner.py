@@ -15,7 +15,6 @@ alone with `--report-only`.
 """
 
 import argparse
-import csv
 import os
 import platform
 import sys
@@ -23,6 +22,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from experiments.harness import ResultsCSV
+from experiments.harness import machine_description
 
 DEFAULT_OUT = Path("docs") / "results" / "tedl"
 CSV_NAME = "runs.csv"
@@ -138,25 +140,14 @@ def row_key(row):
 
 
 def read_rows(path):
-    if not Path(path).exists():
-        return []
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+    return ResultsCSV(path, ()).rows()
 
 
 def append_rows(path, rows):
     """Appends one run's rows; the header is written with the first run."""
     from experiments.tedl.report import COLUMNS
 
-    new = not Path(path).exists() or Path(path).stat().st_size == 0
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        if new:
-            writer.writeheader()
-        for row in rows:
-            writer.writerow(row)
-        f.flush()
-        os.fsync(f.fileno())
+    ResultsCSV(path, ()).append_many(rows, COLUMNS)
 
 
 def write_log(out, argv, started, trained, planned):
@@ -166,8 +157,7 @@ def write_log(out, argv, started, trained, planned):
     line = (
         f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(started))} "
         f"python -m experiments.tedl {' '.join(argv if argv is not None else sys.argv[1:])}"
-        f" | {platform.node()}, {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores, {platform.system()}, TF {tf.__version__}"
+        f" | {machine_description()}, TF {tf.__version__}"
         f" | {trained} of {planned} runs trained, wall {time.time() - started:.0f} s\n"
     )
     with open(Path(out) / "runs.log", "a") as f:

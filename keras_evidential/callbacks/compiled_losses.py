@@ -14,27 +14,49 @@ from keras_evidential.losses.edl_loss import EDLLoss
 FIRST_EDL_EPOCH = "keras_evidential_first_edl_epoch"
 
 
-def find_edl_losses(model, callback_name):
+def find_edl_losses(model, callback_name, allow_pending=False, annealable=False):
     """The `EDLLoss` instances a compiled model trains with.
 
+    With `annealable=True`, every compiled loss whose `kl_weight` is a
+    `keras.Variable` (`EDLLoss`, `IEDLLoss`, `RelaxedEDLLoss` with its KL
+    term, `REDLoss`, `DAEDLLoss`): the losses `KLAnnealing` schedules.
+
     Also finds the instance Keras made for `compile(loss=EDLLoss)` (the
-    class), which `model.loss` does not hold.
+    class), which `model.loss` does not hold. Keras makes it at the first
+    training step; before that, with `allow_pending=True`, an empty list is
+    returned (that instance has the default `kl_weight=0` and `stage=2`).
 
     Raises:
-        ValueError: if the model was compiled without any `EDLLoss`.
+        ValueError: if the model was compiled without any such loss.
     """
+
+    def wanted(loss):
+        if annealable:
+            return isinstance(getattr(loss, "kl_weight", None), keras.Variable)
+        return isinstance(loss, EDLLoss)
+
     candidates = list(keras.tree.flatten(getattr(model, "loss", None)))
     # Keras's compiled-loss container holds the instances it trains with.
     for entry in getattr(getattr(model, "_compile_loss", None), "_flat_losses", None) or ():
         candidates.append(getattr(entry, "loss", entry))
     losses = []
     for loss in candidates:
-        if isinstance(loss, EDLLoss) and not any(loss is seen for seen in losses):
+        if wanted(loss) and not any(loss is seen for seen in losses):
             losses.append(loss)
+    if not losses and allow_pending and any(
+        isinstance(loss, type) and issubclass(loss, keras.losses.Loss) for loss in candidates
+    ):
+        return []
     if not losses:
         raise ValueError(
             f"{callback_name} needs a model compiled with "
-            "`keras_evidential.losses.EDLLoss`. "
+            + (
+                "a loss with a KL coefficient (`EDLLoss`, `IEDLLoss`, "
+                "`RelaxedEDLLoss`, `REDLoss`, `DAEDLLoss`). "
+                if annealable
+                else "`keras_evidential.losses.EDLLoss`. "
+            )
+            +
             f"Received: model.loss={getattr(model, 'loss', None)!r}"
         )
     return losses

@@ -17,7 +17,10 @@ def annealed_kl_weight(epochs_of_edl, increment, max_weight):
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
 class KLAnnealing(keras.callbacks.Callback):
-    """Anneals the KL coefficient of `EDLLoss` once per epoch.
+    """Anneals the KL coefficient of the evidential losses once per epoch.
+
+    Every compiled loss with a `kl_weight` variable is scheduled: `EDLLoss`,
+    `REDLoss`, `IEDLLoss`, `RelaxedEDLLoss` (R-EDL) and `DAEDLLoss`.
 
     Formula:
     ```
@@ -73,7 +76,7 @@ class KLAnnealing(keras.callbacks.Callback):
         self.verbose = verbose
 
     def on_train_begin(self, logs=None):
-        find_edl_losses(self.model, "KLAnnealing")
+        find_edl_losses(self.model, "KLAnnealing", allow_pending=True, annealable=True)
         warn_about_siblings(self, "kl_weight")
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -83,7 +86,15 @@ class KLAnnealing(keras.callbacks.Callback):
         weight = annealed_kl_weight(
             epoch - first_edl_epoch, self.increment, self.max_weight
         )
-        for loss in find_edl_losses(self.model, "KLAnnealing"):
+        losses = find_edl_losses(self.model, "KLAnnealing", allow_pending=True, annealable=True)
+        if not losses and weight != 0.0:
+            raise ValueError(
+                f"KLAnnealing must set kl_weight={weight} before the first "
+                "step, but the model was compiled with the EDLLoss class, whose "
+                "instance Keras makes at that step. Compile with an instance: "
+                "loss=EDLLoss(). Received: model.loss=EDLLoss (the class)"
+            )
+        for loss in losses:
             current = ops.convert_to_numpy(loss.kl_weight)
             changed |= bool(current != current.dtype.type(weight))
             loss.kl_weight.assign(weight)
@@ -94,7 +105,7 @@ class KLAnnealing(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            loss = find_edl_losses(self.model, "KLAnnealing")[0]
+            loss = find_edl_losses(self.model, "KLAnnealing", annealable=True)[0]
             logs["kl_weight"] = float(ops.convert_to_numpy(loss.kl_weight))
 
     @classmethod

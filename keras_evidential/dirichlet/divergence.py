@@ -8,10 +8,14 @@ from keras_evidential.dirichlet import special
 from keras_evidential.dirichlet.parameters import with_strength
 
 
-def misleading_alpha(y, alpha):
-    """`alpha_tilde = y + (1 - y) * alpha`: the target's evidence removed."""
+def misleading_alpha(y, alpha, prior_weight=1.0):
+    """`alpha_tilde = prior_weight * y + (1 - y) * alpha`: the target's evidence removed.
+
+    `prior_weight` is R-EDL's `lambda` (`alpha = e + lambda`); the default 1
+    is EDL's `y + (1 - y) * alpha`.
+    """
     y, alpha = (ops.convert_to_tensor(t) for t in (y, alpha))
-    return y + (1.0 - y) * alpha
+    return prior_weight * y + (1.0 - y) * alpha
 
 
 def kl_to_uniform(alpha):
@@ -62,11 +66,8 @@ def _kl_to_uniform_and_gradient(alpha):
     # KL of Dir(1, ..., 1) is 0, and float32 sums of the unshifted terms
     # (each of size lgamma(K)) left errors of ~1e-6 that made the loss of a
     # perfect prediction negative.
-    zero = ops.zeros_like(alpha_terms)
-    alpha_part = ops.sum(ops.where(alpha == 1.0, zero, alpha_terms + 1.0), axis=-1)
-    s_part = ops.where(
-        s == float(k), ops.zeros_like(s), s_terms - (math.lgamma(k) + k)
-    )[..., 0]
+    alpha_part = ops.sum(ops.where(alpha == 1.0, 0.0, alpha_terms + 1.0), axis=-1)
+    s_part = ops.where(s == float(k), 0.0, s_terms - (math.lgamma(k) + k))[..., 0]
     # KL >= 0; rounding near alpha = 1 must not make it (and the loss)
     # negative.
     value = ops.maximum(alpha_part + s_part, 0.0)
@@ -99,3 +100,40 @@ def _misleading_evidence_kl_with_gradient(y, alpha):
         return (1.0 - alpha) * d_alpha_tilde_scaled, (1.0 - y) * d_alpha_tilde_scaled
 
     return value, grad
+
+
+def dirichlet_kl(alpha, beta):
+    """`KL(Dir(alpha) || Dir(beta))`, reduced over the last axis.
+
+    Formula:
+    ```
+    KL = lgamma(S_a) - sum_j lgamma(alpha_j) - lgamma(S_b) + sum_j lgamma(beta_j)
+         + sum_j (alpha_j - beta_j) (digamma(alpha_j) - digamma(S_a))
+    ```
+
+    with `S_a = sum_j alpha_j`, `S_b = sum_j beta_j`; `beta` broadcasts
+    against `alpha` (a scalar gives the symmetric `Dir(beta, ..., beta)`).
+    The reverse KL of Prior Networks (Malinin & Gales, 2019) is
+    `dirichlet_kl(alpha, target)`; R-EDL's regulariser is
+    `dirichlet_kl(misleading_alpha(y, alpha, lambda), lambda)`.
+
+    Computed directly from `lgamma` and `digamma`: in float32 the lgamma
+    terms of size `S log S` cancel, so the absolute error grows to ~1e-7
+    `S log S` (0.2 % of the value at alpha ~ 1e5); `kl_to_uniform` has the
+    cancellation-free form for EDL's own regulariser.
+    """
+    alpha = ops.convert_to_tensor(alpha)
+    beta = ops.cast(ops.convert_to_tensor(beta), alpha.dtype) + ops.zeros_like(alpha)
+    s_alpha = ops.sum(alpha, axis=-1)
+    s_beta = ops.sum(beta, axis=-1)
+    return (
+        special.lgamma(s_alpha)
+        - ops.sum(special.lgamma(alpha), axis=-1)
+        - special.lgamma(s_beta)
+        + ops.sum(special.lgamma(beta), axis=-1)
+        + ops.sum(
+            (alpha - beta)
+            * (special.digamma(alpha) - special.digamma(s_alpha)[..., None]),
+            axis=-1,
+        )
+    )

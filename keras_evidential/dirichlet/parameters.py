@@ -8,10 +8,14 @@ the last axis and keeps the leading (batch) axes.
 from keras import ops
 
 
-def alpha_from_evidence(evidence):
-    """Dirichlet concentration `alpha = evidence + 1`."""
+def alpha_from_evidence(evidence, prior_weight=1.0):
+    """Dirichlet concentration `alpha = evidence + prior_weight`.
+
+    The default `prior_weight=1` is EDL's `alpha = e + 1`; R-EDL (Chen et al.,
+    2024) treats it as a hyperparameter `lambda` (0.1 on MNIST).
+    """
     evidence = ops.convert_to_tensor(evidence)
-    return evidence + ops.cast(1.0, evidence.dtype)
+    return evidence + ops.cast(prior_weight, evidence.dtype)
 
 
 def num_classes(alpha):
@@ -55,10 +59,15 @@ def belief(alpha):
     return (alpha - ops.cast(1.0, alpha.dtype)) / strength(alpha, keepdims=True)
 
 
-def vacuity(alpha):
-    """Uncertainty mass `u = K / S`, in (0, 1]."""
+def vacuity(alpha, prior_weight=1.0):
+    """Uncertainty mass `u = prior_weight * K / S`, in (0, 1].
+
+    With R-EDL's prior weight `lambda` (`alpha = e + lambda`) the vacuous
+    opinion has `S = lambda K`, so `u = lambda K / S`; the default 1 is EDL's
+    `K / S`.
+    """
     alpha = ops.convert_to_tensor(alpha)
-    return num_classes(alpha) / strength(alpha)
+    return ops.cast(prior_weight, alpha.dtype) * num_classes(alpha) / strength(alpha)
 
 
 def add_unknown_class(alpha):

@@ -89,6 +89,20 @@ def _digamma_risk_with_gradient(y, alpha):
     return value, grad
 
 
+def projected_squared_error(y, alpha):
+    """`sum_j (y_j - alpha_j / S)^2`: the squared error of the mean alone.
+
+    R-EDL's and Re-EDL's empirical risk (Chen et al., 2024, eq. 12): the
+    sum-of-squares risk without its variance term
+    `sum_j p_j (1 - p_j) / (S + 1)`, which the authors find drives the
+    evidence to grow without bound. With `p = alpha / S` a probability vector
+    it is also the Brier score of `p`.
+    """
+    y, alpha = (ops.convert_to_tensor(t) for t in (y, alpha))
+    p = alpha / strength(alpha, keepdims=True)
+    return ops.sum(ops.square(y - p), axis=-1)
+
+
 RISKS = {
     "mse": sum_of_squares_risk,
     "log": log_risk,

@@ -1,5 +1,6 @@
 """Evaluating the uncertainty of evidential classifiers: NumPy curves and
-figures, an all-in-one report with CSV and PNG output, and a callback."""
+figures, an all-in-one report with CSV and PNG output, and a callback; and of
+evidential regressors (`regression`: scores and the coverage curve)."""
 
 from keras_evidential.evaluation.callback import UncertaintyMonitor
 from keras_evidential.evaluation.curves import DEFAULT_THRESHOLDS
@@ -15,6 +16,18 @@ from keras_evidential.evaluation.curves import uncertainty_metrics
 from keras_evidential.evaluation.plots import plot_accuracy_vs_threshold
 from keras_evidential.evaluation.plots import plot_auc_vs_threshold
 from keras_evidential.evaluation.plots import plot_uncertainty_distribution
+from keras_evidential.evaluation.regression import coverage_curve
+from keras_evidential.evaluation.regression import plot_coverage_curve
+from keras_evidential.evaluation.regression import regression_scores
 from keras_evidential.evaluation.report import UncertaintyReport
 from keras_evidential.evaluation.report import evaluate_uncertainty
 from keras_evidential.evaluation.report import write_csv
+from keras_evidential.evaluation.detection import CONFIDENCE_SCORES
+from keras_evidential.evaluation.detection import average_precision
+from keras_evidential.evaluation.detection import brier_score
+from keras_evidential.evaluation.detection import confidence_scores
+from keras_evidential.evaluation.detection import expected_calibration_error
+from keras_evidential.evaluation.detection import fpr_at_tpr
+from keras_evidential.evaluation.detection import misclassification_detection
+from keras_evidential.evaluation.detection import ood_detection
+from keras_evidential.evaluation.detection import reliability_bins

@@ -143,7 +143,7 @@ def label_indices(alpha, labels, unknown_class=False):
 
 
 def predicted_labels(alpha, unknown_class=False, threshold=None):
-    """Predictions in `[0, K]`, K = "unknown" (see `metrics.labels`)."""
+    """Predictions in `[0, K]`, K = "unknown" (see `keras_evidential.labels`)."""
     alpha = ops.convert_to_tensor(np.asarray(alpha, dtype="float32"))
     threshold = validate_threshold(threshold)
     return ops.convert_to_numpy(predict_labels(alpha, unknown_class, threshold))

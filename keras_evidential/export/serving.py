@@ -11,8 +11,9 @@ import keras
 from keras import ops
 
 from keras_evidential import dirichlet
-from keras_evidential.validation import check_concentrations
+from keras_evidential.export import regression
 from keras_evidential.model_kind import model_kind
+from keras_evidential.validation import check_concentrations
 
 SIGNATURE_NAME = "serving_default"
 OUTPUT_NAMES = (
@@ -25,7 +26,7 @@ OUTPUT_NAMES = (
 DEFAULT_UNKNOWN_LABEL = "unknown"
 
 
-def evidential_outputs(alpha, unknown_class=False, threshold=None):
+def evidential_outputs(alpha, unknown_class=False, threshold=None, uncertainty=None):
     """The numeric serving outputs of a batch of Dirichlets.
 
     Formula:
@@ -49,6 +50,9 @@ def evidential_outputs(alpha, unknown_class=False, threshold=None):
             class.
         threshold: Optional float in (0, 1), K-class models only: rows whose
             uncertainty exceeds it are predicted as the unknown class, index K.
+        uncertainty: Optional per-row uncertainty to serve instead of the
+            vacuity `K / S` (R-EDL's `lambda K / S`, F-EDL's epistemic
+            uncertainty; see `ModelKind.uncertainty`).
 
     Returns:
         A dict with `probabilities`, `uncertainty` (shape `(batch,)`),
@@ -59,7 +63,8 @@ def evidential_outputs(alpha, unknown_class=False, threshold=None):
 
     probabilities = dirichlet.expected_probability(alpha)
     known_alpha = alpha[..., :-1] if unknown_class else alpha
-    uncertainty = dirichlet.vacuity(known_alpha)
+    if uncertainty is None:
+        uncertainty = dirichlet.vacuity(known_alpha)
     # Not `ops.argmax`: its fix for negative zeros (a Bitcast) has no ONNX
     # equivalent, and probabilities are positive.
     class_index = tf.argmax(probabilities, axis=-1, output_type="int64")
@@ -125,7 +130,10 @@ def _input_signature(model, input_signature):
     from keras.src.export import export_utils
 
     try:
-        return keras.tree.flatten(export_utils.get_input_signature(model))
+        return [
+            tf.TensorSpec(spec.shape, keras.backend.standardize_dtype(spec.dtype))
+            for spec in keras.tree.flatten(export_utils.get_input_signature(model))
+        ]
     except Exception as error:
         raise ValueError(
             "Cannot read the inputs of this subclassed model. Call it once on "
@@ -153,10 +161,12 @@ def _probe(model, kind, input_signature):
     )
     alpha = kind.to_alpha(model(inputs, training=False))
     minimum = float(ops.convert_to_numpy(ops.min(alpha)))
-    if not minimum >= 1.0 or not float(ops.convert_to_numpy(ops.max(alpha))) < float("inf"):
+    bound = kind.minimum_alpha
+    valid = minimum > 0.0 if bound == 0.0 else minimum >= bound
+    if not valid or not float(ops.convert_to_numpy(ops.max(alpha))) < float("inf"):
         raise ValueError(
             "The model's output, read as Dirichlet concentrations, is not "
-            "alpha >= 1 (on an all-zeros input it gave a minimum of "
+            f"alpha >= {bound:g} (on an all-zeros input it gave a minimum of "
             f"{minimum:.4g}). End the model in DirichletOutput, or export a "
             "logits model with output='logits' and its evidence. Received: "
             f"output={kind.output!r}"
@@ -209,6 +219,11 @@ def serving_function(
             "Serving exports need the TensorFlow backend. Received: "
             f"keras.backend.backend()={keras.backend.backend()!r}"
         )
+    if regression.is_regression_model(model):
+        # Classification arguments do not apply to a regressor.
+        return regression.regression_serving_function(
+            model, _input_signature(model, input_signature), outputs
+        )
     kind = model_kind(
         model, output=output, evidence=evidence, unknown_class=unknown_class
     )
@@ -226,7 +241,7 @@ def serving_function(
                 f"Received: threshold={threshold}"
             )
         threshold = float(threshold)
-    selected = _selected_outputs(outputs)
+    selected = selected_outputs(outputs)
     input_signature = _input_signature(model, input_signature)
     _probe(model, kind, input_signature)
 
@@ -237,11 +252,14 @@ def serving_function(
             inputs = inputs[0]
         else:
             inputs = keras.tree.pack_sequence_as(model.input, list(inputs))
-        alpha = kind.to_alpha(model(inputs, training=False))
+        raw = model(inputs, training=False)
+        alpha = kind.to_alpha(raw)
         # A request whose features hold NaN or inf fails with this message
         # instead of being answered with alpha = 1 ("I don't know").
-        check_concentrations(alpha, "the model's output alpha")
-        values = evidential_outputs(alpha, unknown_class, threshold)
+        check_concentrations(alpha, "the model's output alpha", kind.minimum_alpha)
+        values = evidential_outputs(
+            alpha, unknown_class, threshold, uncertainty=kind.uncertainty(raw)
+        )
         if "class_label" in selected:
             # Created inside the traced function so that it is a graph
             # constant (tf2onnx turns a captured outer tensor into an input).
@@ -253,16 +271,17 @@ def serving_function(
     return serve, input_signature
 
 
-def _selected_outputs(outputs):
+def selected_outputs(outputs, names=OUTPUT_NAMES):
+    """`outputs` checked against the serving outputs `names` (all if None)."""
     if outputs is None:
-        return OUTPUT_NAMES
+        return names
     if isinstance(outputs, str):
         outputs = (outputs,)
     selected = tuple(outputs)
-    unknown = [name for name in selected if name not in OUTPUT_NAMES]
+    unknown = [name for name in selected if name not in names]
     if not selected or unknown or len(set(selected)) != len(selected):
         raise ValueError(
-            f"`outputs` must be distinct names among {OUTPUT_NAMES}. "
+            f"`outputs` must be distinct names among {names}. "
             f"Received: outputs={outputs!r}"
         )
     return selected
@@ -285,7 +304,11 @@ def export_saved_model(
     """Exports an evidential model as a SavedModel for TF Serving.
 
     Writes `<base_dir>/<version>/`, the layout TF Serving watches, with one
-    signature, `serving_default` (method `tensorflow/serving/predict`):
+    signature, `serving_default` (method `tensorflow/serving/predict`). For
+    a regressor (a model ending in `NormalInverseGammaOutput` or
+    `NormalInverseGammaRescaling`) its outputs are
+    `keras_evidential.export.regression.REGRESSION_OUTPUT_NAMES`, each
+    float32 `(batch, T)`; for a classifier:
 
     - inputs: the model's inputs, named after them (a text model that takes
       raw strings takes `DT_STRING`);

@@ -3,23 +3,31 @@ this package's layers."""
 
 import keras
 
+from keras_evidential.layers.density_aware_dirichlet import DensityAwareDirichlet
 from keras_evidential.layers.dirichlet_output import DirichletOutput
 from keras_evidential.layers.evidence import Evidence
 from keras_evidential.layers.evidence import EvidenceELU
 from keras_evidential.layers.evidence import EvidenceExp
 from keras_evidential.layers.evidence import EvidenceReLU
 from keras_evidential.layers.evidence import EvidenceSoftplus
+from keras_evidential.layers.flexible_dirichlet_output import FlexibleDirichletOutput
 from keras_evidential.layers.learned_unknown_class_head import LearnedUnknownClassHead
+from keras_evidential.layers.normal_inverse_gamma import NormalInverseGammaOutput
+from keras_evidential.layers.normal_inverse_gamma import NormalInverseGammaRescaling
 from keras_evidential.layers.unknown_class_head import UnknownClassHead
 from keras_evidential.serialization import namespace_functions
 
 ALL_OBJECTS = (
+    DensityAwareDirichlet,
     DirichletOutput,
     EvidenceELU,
     EvidenceExp,
     EvidenceReLU,
     EvidenceSoftplus,
+    FlexibleDirichletOutput,
     LearnedUnknownClassHead,
+    NormalInverseGammaOutput,
+    NormalInverseGammaRescaling,
     UnknownClassHead,
 )
 serialize, deserialize, get = namespace_functions(ALL_OBJECTS, "layer", keras.layers.Layer)

@@ -1,5 +1,7 @@
 """DirichletOutput: the last layer of an evidential classifier."""
 
+import math
+
 import keras
 
 from keras_evidential.dirichlet import alpha_from_evidence
@@ -27,7 +29,7 @@ class DirichletOutput(keras.layers.Layer):
 
     Formula:
     ```
-    alpha = evidence(z) + 1
+    alpha = evidence(z) + prior_weight      (prior_weight = 1: EDL)
     ```
 
     Put it after the last `Dense(K)` layer; the model then outputs `alpha`, the
@@ -40,6 +42,12 @@ class DirichletOutput(keras.layers.Layer):
         evidence: The evidence function: `"relu"` (default, the original EDL),
             `"softplus"`, `"exp"` (clipped), `"elu"` (TEDL), or an `Evidence`
             layer such as `EvidenceELU(offset=1.0)`.
+        prior_weight: Positive float, the constant added to the evidence:
+            1 (default) is EDL's `alpha = e + 1`; R-EDL and Re-EDL (Chen et
+            al., 2024) use a smaller `lambda` (0.1 on MNIST). Then `alpha >=
+            prior_weight`, the vacuity is `prior_weight * K / S`
+            (`dirichlet.vacuity(alpha, prior_weight)`) and the model is
+            trained with `REDLLoss(prior_weight=...)`.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Example:
@@ -58,18 +66,20 @@ class DirichletOutput(keras.layers.Layer):
 
     Reference:
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
+    - Chen et al., R-EDL, ICLR 2024 (the prior weight)
     """
 
-    def __init__(self, evidence="relu", **kwargs):
+    def __init__(self, evidence="relu", prior_weight=1.0, **kwargs):
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
         self.evidence = evidence_lib.get(evidence, dtype=self.dtype_policy)
+        self.prior_weight = validate_prior_weight(prior_weight)
         self.supports_masking = True
         self._build_at_init()
 
     def call(self, inputs):
         check_finite(inputs, "The logits that DirichletOutput receives")
-        return alpha_from_evidence(self.evidence(inputs))
+        return alpha_from_evidence(self.evidence(inputs), self.prior_weight)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -77,6 +87,23 @@ class DirichletOutput(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {"evidence": evidence_lib.serialize(self.evidence)}
+            {
+                "evidence": evidence_lib.serialize(self.evidence),
+                "prior_weight": self.prior_weight,
+            }
         )
         return config
+
+
+def validate_prior_weight(prior_weight):
+    """Returns `prior_weight` as a float; raises unless it is finite and > 0."""
+    try:
+        value = float(prior_weight)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(
+            "`prior_weight` must be a finite number > 0. "
+            f"Received: prior_weight={prior_weight!r}"
+        )
+    return value

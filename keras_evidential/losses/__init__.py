@@ -5,7 +5,28 @@ import keras
 
 from keras_evidential.losses.edl_loss import EDLLoss
 from keras_evidential.losses.edl_loss import edl_loss
+from keras_evidential.losses.daedl_loss import DAEDLLoss
+from keras_evidential.losses.evidential_regression import EvidentialRegressionLoss
+from keras_evidential.losses.evidential_regression import MeinertRegressionLoss
+from keras_evidential.losses.evidential_regression import evidential_regression_loss
+from keras_evidential.losses.fedl_loss import FEDLLoss
+from keras_evidential.losses.iedl_loss import IEDLLoss
+from keras_evidential.losses.iedl_loss import iedl_loss
+from keras_evidential.losses.prior_network_loss import PriorNetworkLoss
+from keras_evidential.losses.red_loss import REDLoss
+from keras_evidential.losses.redl_loss import RelaxedEDLLoss
+from keras_evidential.losses.redl_loss import relaxed_edl_loss
 from keras_evidential.serialization import namespace_functions
 
-ALL_OBJECTS = (EDLLoss,)
+ALL_OBJECTS = (
+    DAEDLLoss,
+    EDLLoss,
+    EvidentialRegressionLoss,
+    FEDLLoss,
+    IEDLLoss,
+    MeinertRegressionLoss,
+    PriorNetworkLoss,
+    REDLoss,
+    RelaxedEDLLoss,
+)
 serialize, deserialize, get = namespace_functions(ALL_OBJECTS, "loss", keras.losses.Loss)

@@ -148,6 +148,14 @@ class EDLLoss(keras.losses.Loss):
                 f"from_logits=True. Received: stage={stage}, "
                 f"from_logits={from_logits}"
             )
+        if _in_stateless_scope():
+            raise ValueError(
+                "EDLLoss holds variables (kl_weight, stage), which Keras "
+                "cannot create inside a training step: on JAX and PyTorch it "
+                "instantiates a loss class given to `compile` there. Compile "
+                "with an instance, loss=EDLLoss(...). Received: the class "
+                "EDLLoss, instantiated inside a step"
+            )
         self.risk = risk
         self.from_logits = bool(from_logits)
         self.evidence = evidence_lib.get(evidence, dtype=self.dtype)
@@ -161,11 +169,11 @@ class EDLLoss(keras.losses.Loss):
         self._model_checked = False
 
     def call(self, y_true, y_pred):
-        if not self._model_checked:
+        model, features = training_step()
+        if model is not None and not self._model_checked:
             self._model_checked = True
-            model = training_model()
-            if model is not None:
-                check_loss_matches_model(model, self)
+            check_loss_matches_model(model, self)
+        check_features(features)
         if not self.from_logits:
             return edl_loss(
                 y_true, y_pred, self.risk, self.kl_weight, validate=True
@@ -216,21 +224,45 @@ def validate_kl_weight(kl_weight, argument="kl_weight"):
         )
 
 
-def training_model():
-    """The model whose `compute_loss` is calling, found in the calling frames.
+def training_step():
+    """The model and input batch of the Keras step that calls the loss.
 
-    Keras gives a loss no reference to its model; the first call of
-    `EDLLoss` looks for it once, to refuse a loss that does not match the
-    model's output layer (see `check_loss_matches_model`). None where the
-    loss is called outside a Keras training or evaluation step.
+    Keras gives a loss neither; both are found in the calling frames, in
+    the model's `compute_loss`. In a compiled step this runs once, while
+    tracing. Returns `(None, None)` where the loss is called outside a
+    Keras training or evaluation step.
     """
+    model = None
     frame = sys._getframe(1)
     while frame is not None:
-        candidate = frame.f_locals.get("self")
-        if isinstance(candidate, keras.Model):
-            return candidate
+        if frame.f_code.co_name in ("compute_loss", "_compute_loss"):
+            candidate = frame.f_locals.get("self")
+            if isinstance(candidate, keras.Model):
+                model = candidate
+                # Keras's own `compute_loss` deletes `x`; `_compute_loss`,
+                # which calls it, still holds it.
+                if "x" in frame.f_locals:
+                    return model, frame.f_locals["x"]
+        elif model is not None:
+            break
         frame = frame.f_back
-    return None
+    return model, None
+
+
+def check_features(features):
+    """Checks a training batch's floating-point features for NaN and inf.
+
+    A NaN feature does not always reach the logits: TensorFlow's fused CPU
+    kernels compute ReLU(NaN) = 0 in a hidden layer, so the loss stays
+    finite while the NaN gradient poisons the first layer's weights, and the
+    model then answers every input with the same alpha ~ 1 (vacuity ~ 1), a
+    plausible-looking "I don't know". The check fails the step instead.
+    """
+    for tensor in keras.tree.flatten(features):
+        if tensor is None or not hasattr(tensor, "dtype"):
+            continue
+        if "float" in keras.backend.standardize_dtype(tensor.dtype):
+            check_finite(tensor, "The model's input features (x)")
 
 
 def check_loss_matches_model(model, loss):
@@ -253,3 +285,11 @@ def check_loss_matches_model(model, loss):
             "a plain Dense(K) layer (logits) to keep from_logits=True. "
             f"Received: output layer {layer.name!r}, from_logits=True"
         )
+
+
+def _in_stateless_scope():
+    try:
+        from keras.src.backend.common.stateless_scope import in_stateless_scope
+    except ImportError:  # A later Keras: its own error will say it.
+        return False
+    return in_stateless_scope()

@@ -1,9 +1,10 @@
-"""Keras metrics of evidential classifiers: open-set accuracy, AUROC, ECE.
+"""Keras metrics of evidential models.
 
-Every metric takes the model output `alpha` as `y_pred` and integer labels
-in `[0, K]` as `y_true`, where the label K marks a sample of an unknown class
-(see `keras_evidential.labels`). `get`, `serialize` and `deserialize` work as
-`keras.metrics`' do.
+Every classification metric takes the model output `alpha` as `y_pred` and
+integer labels in `[0, K]` as `y_true`, where the label K marks a sample of an
+unknown class (see `keras_evidential.labels`). The `NIG*` regression metrics
+take Normal-Inverse-Gamma parameters (see `keras_evidential.metrics.regression`).
+`get`, `serialize` and `deserialize` work as `keras.metrics`' do.
 """
 
 import keras
@@ -17,18 +18,34 @@ from keras_evidential.metrics.open_set import RejectionRate
 from keras_evidential.metrics.open_set import SelectiveAccuracy
 from keras_evidential.metrics.open_set import UnknownClassPrecision
 from keras_evidential.metrics.open_set import UnknownClassRecall
+from keras_evidential.metrics.detection import BrierScore
+from keras_evidential.metrics.detection import MisclassificationAUPR
+from keras_evidential.metrics.detection import UnknownClassAUPR
+from keras_evidential.metrics.detection import UnknownClassFPR
+from keras_evidential.metrics.regression import NIGContinuousRankedProbabilityScore
+from keras_evidential.metrics.regression import NIGIntervalCoverage
+from keras_evidential.metrics.regression import NIGNegativeLogLikelihood
+from keras_evidential.metrics.regression import NIGRootMeanSquaredError
 from keras_evidential.metrics.risk import BayesRisk
 from keras_evidential.serialization import namespace_functions
 
 ALL_OBJECTS = (
     BayesRisk,
+    BrierScore,
     ExpectedCalibrationError,
     KnownClassAccuracy,
+    MisclassificationAUPR,
     MisclassificationAUROC,
+    NIGContinuousRankedProbabilityScore,
+    NIGIntervalCoverage,
+    NIGNegativeLogLikelihood,
+    NIGRootMeanSquaredError,
     RejectionRate,
     SelectiveAccuracy,
     ThresholdedAUC,
+    UnknownClassAUPR,
     UnknownClassAUROC,
+    UnknownClassFPR,
     UnknownClassPrecision,
     UnknownClassRecall,
 )

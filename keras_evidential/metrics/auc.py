@@ -49,10 +49,11 @@ class _DirichletAUC(keras.metrics.AUC):
         summation_method="interpolation",
         name=None,
         dtype=None,
+        curve="ROC",
     ):
         super().__init__(
             num_thresholds=num_thresholds,
-            curve="ROC",
+            curve=curve,
             summation_method=summation_method,
             name=name,
             dtype=dtype,

@@ -86,3 +86,15 @@ def test_a_subclass_with_weights_gets_built():
     np.testing.assert_allclose(
         alpha, reference.EVIDENCE["softplus"](Z.astype("float64")) + 1, rtol=1e-5
     )
+
+
+def test_dirichlet_output_prior_weight():
+    # R-EDL: alpha = e + lambda, and the argument survives the config.
+    layer = ke.layers.DirichletOutput("relu", prior_weight=0.1)
+    alpha = keras.ops.convert_to_numpy(layer(np.array([[-1.0, 2.0]], "float32")))
+    np.testing.assert_allclose(alpha, [[0.1, 2.1]], rtol=1e-6)
+    restored = ke.layers.DirichletOutput.from_config(layer.get_config())
+    assert restored.prior_weight == 0.1
+    assert ke.layers.DirichletOutput().prior_weight == 1.0
+    with pytest.raises(ValueError, match="prior_weight"):
+        ke.layers.DirichletOutput(prior_weight=0.0)

@@ -1,0 +1,243 @@
+"""The evidential classification benchmark on MNIST: train, test, record.
+
+Resumable grid over (method, seed): each finished run appends one row to
+`<out>/runs.csv` (a rerun skips finished rows) and writes its plot data to
+`<out>/runs/<method>_s<seed>.json`. Several seeds of one method train as one
+Keras model (`--pack`, independent towers on the same batches) because on a
+small CPU the per-step overhead, not the arithmetic, decides the time.
+
+Protocol (I-EDL / R-EDL MNIST configs): the conv net of `methods.py`, Adam
+1e-3, StepLR(15, 0.1), batch 64, 80/20 train/validation split, the epoch of
+best validation accuracy tested, KL annealed min(1, epoch / 10). With
+`--epochs E < 60` the step (15) and the annealing length (10) are scaled by
+E / 60.
+
+    python -m experiments.benchmark.runner --epochs 6 --seeds 0 1 2 3 4   # graph mode, spe 16
+    python -m experiments.benchmark.runner --smoke   # 1 epoch, 3,000 samples
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+import keras_evidential as ke
+from experiments import harness
+from experiments.benchmark import data as data_lib
+from experiments.benchmark.methods import METHODS
+from experiments.benchmark.methods import NUM_CLASSES
+from experiments.benchmark.methods import build
+from experiments.benchmark.methods import to_probabilities_and_scores
+
+OUT = harness.RESULTS / "benchmark"
+FULL_EPOCHS, LR_STEP, KL_EPOCHS = 60, 15, 10
+
+
+class BestTowerWeights(keras.callbacks.Callback):
+    """Keeps each tower's weights at its best validation accuracy, restores them at the end."""
+
+    def __init__(self, method, seeds, x_val, y_val, batch_size=1024):
+        super().__init__()
+        self.method, self.seeds = method, seeds
+        self.x_val, self.y_val, self.batch_size = x_val, y_val, batch_size
+        self.best = {seed: (-1.0, None, -1) for seed in seeds}
+        self.epoch_times, self._start = [], None
+
+    def _tower_weights(self, seed):
+        prefix = f"s{seed}_"
+        return [w for w in self.model.weights if w.path.split("/")[0].startswith(prefix)]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_times.append(time.perf_counter() - self._start)
+        outputs = self.model.predict(self.x_val, batch_size=self.batch_size, verbose=0)
+        outputs = outputs if isinstance(outputs, list) else [outputs]
+        for seed, output in zip(self.seeds, outputs):
+            probabilities, _ = to_probabilities_and_scores(self.method, output)
+            accuracy = float(np.mean(probabilities.argmax(-1) == self.y_val))
+            if logs is not None:
+                logs[f"val_accuracy_s{seed}"] = accuracy
+            if accuracy > self.best[seed][0]:
+                weights = [np.array(keras.ops.convert_to_numpy(w)) for w in self._tower_weights(seed)]
+                self.best[seed] = (accuracy, weights, epoch)
+
+    def restore(self):
+        for seed in self.seeds:
+            for variable, value in zip(self._tower_weights(seed), self.best[seed][1]):
+                variable.assign(value)
+
+
+def schedules(epochs):
+    lr_step = max(1, round(LR_STEP * epochs / FULL_EPOCHS))
+    kl_epochs = max(1, round(KL_EPOCHS * epochs / FULL_EPOCHS))
+    return lr_step, kl_epochs
+
+
+def train(method, seeds, data, args):
+    model, warmup = build(method, seeds, args.width)
+    lr_step, kl_epochs = schedules(args.epochs)
+    schedule = keras.callbacks.LearningRateScheduler(lambda epoch: 1e-3 * 0.1 ** (epoch // lr_step))
+    x, y = data["x_train"], data["y_train"]
+    if method.outlier_exposure:
+        x = np.concatenate([x, data["outliers"]])
+        y = np.concatenate([y, np.full(len(data["outliers"]), NUM_CLASSES, "int32")])
+    compile_args = dict(jit_compile=args.jit, steps_per_execution=args.steps_per_execution)
+    fit_args = dict(batch_size=args.batch_size, verbose=0, shuffle=True)
+    warmup_epochs = int(round(method.warmup_ce_share * args.epochs)) if warmup is not None else 0
+    started = time.perf_counter()
+    warmup_times = []
+    if warmup_epochs:
+        warmup.compile(
+            keras.optimizers.Adam(1e-3),
+            [keras.losses.SparseCategoricalCrossentropy(from_logits=True)] * len(seeds),
+            **compile_args,
+        )
+        timer = EpochTimer()
+        warmup.fit(x, [y] * len(seeds), epochs=warmup_epochs, callbacks=[schedule, timer], **fit_args)
+        warmup_times = timer.times
+    losses = [method.make_loss() for _ in seeds]
+    for loss in losses:
+        if hasattr(loss, "kl_weight") and loss.kl_weight is not None:
+            loss.first_edl_epoch = warmup_epochs
+    model.compile(keras.optimizers.Adam(1e-3), losses, **compile_args)
+    best = BestTowerWeights(method, seeds, data["x_val"], data["y_val"])
+    callbacks = [schedule, best]
+    if method.anneal_kl:
+        callbacks.append(ke.callbacks.KLAnnealing(increment=1.0 / kl_epochs))
+    model.fit(
+        x, [y] * len(seeds), epochs=args.epochs, initial_epoch=warmup_epochs,
+        callbacks=callbacks, **fit_args,
+    )
+    best.restore()
+    if method.head == "density":
+        for seed in seeds:
+            ke.callbacks.fit_model_density(model, data["x_train"], data["y_train"], layer_name=f"s{seed}_density")
+    train_time = time.perf_counter() - started
+    epoch_times = warmup_times + best.epoch_times
+    return model, best, train_time, epoch_times
+
+
+class EpochTimer(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.times = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self._start)
+
+
+def evaluate(method, output_id, y_test, outputs_ood):
+    """One tower's figures, and its plot data."""
+    probabilities, id_scores = to_probabilities_and_scores(method, output_id)
+    predictions = probabilities.argmax(-1)
+    correct = predictions == y_test
+    row = {
+        "accuracy": float(correct.mean()),
+        "ece15": ke.evaluation.expected_calibration_error(probabilities, y_test, 15),
+        "brier": ke.evaluation.brier_score(probabilities, y_test),
+    }
+    miscls = ke.evaluation.misclassification_detection(correct, id_scores["max_probability"])
+    row.update({"miscls_aupr": miscls["aupr"], "miscls_auroc": miscls["auroc"]})
+    plots = {
+        "reliability": {k: np.nan_to_num(v, nan=-1).tolist() for k, v in ke.evaluation.reliability_bins(probabilities, y_test, 15).items()},
+        "histograms": {},
+    }
+    for ood_name, output in outputs_ood.items():
+        _, ood_scores = to_probabilities_and_scores(method, output)
+        for score in id_scores:
+            figures = ke.evaluation.ood_detection(id_scores[score], ood_scores[score])
+            for key, value in figures.items():
+                row[f"{ood_name}_{score}_{key}"] = value
+        score = "alpha0" if "alpha0" in id_scores else "max_probability"
+        values = np.r_[id_scores[score], ood_scores[score]]
+        transform = np.log10 if score == "alpha0" else (lambda v: v)
+        edges = np.linspace(transform(values.min()), transform(values.max()) + 1e-9, 31)
+        plots["histograms"][ood_name] = {
+            "score": score if score != "alpha0" else "log10 alpha0",
+            "edges": edges.tolist(),
+            "in": np.histogram(transform(id_scores[score]), edges)[0].tolist(),
+            "out": np.histogram(transform(ood_scores[score]), edges)[0].tolist(),
+        }
+    return row, plots
+
+
+def run(args):
+    out = Path(args.out)
+    results = harness.ResultsCSV(out / "runs.csv", ["method", "seed", "config"])
+    log = harness.RunLog(out / "run.log")
+    config = f"e{args.epochs}_w{args.width}_n{args.train_size or 'all'}"
+    command = "python -m experiments.benchmark.runner " + " ".join(sys.argv[1:])
+    log(f"start: {command} config={config} machine={harness.machine_info()}")
+    data = data_lib.load(args.data_dir, args.train_size)
+    log(f"data: train {len(data['x_train'])}, val {len(data['x_val'])}, test {len(data['x_test'])}, "
+        + ", ".join(f"{k} {len(v)}" for k, v in data["ood"].items()))
+    done = results.done()
+    for name in args.methods:
+        method = METHODS[name]
+        todo = [s for s in args.seeds if (name, str(s), config) not in done]
+        for start in range(0, len(todo), args.pack):
+            seeds = todo[start : start + args.pack]
+            log(f"{name}: training seeds {seeds}")
+            model, best, train_time, epoch_times = train(method, seeds, data, args)
+            predict = lambda x: (lambda o: o if isinstance(o, list) else [o])(
+                model.predict(x, batch_size=1024, verbose=0)
+            )
+            id_outputs = predict(data["x_test"])
+            ood_outputs = {k: predict(v) for k, v in data["ood"].items()}
+            for i, seed in enumerate(seeds):
+                row, plots = evaluate(method, id_outputs[i], data["y_test"], {k: v[i] for k, v in ood_outputs.items()})
+                row = {
+                    "method": name, "seed": seed, "config": config,
+                    **row,
+                    "best_epoch": best.best[seed][2] + 1,
+                    "val_accuracy": best.best[seed][0],
+                    "train_time_s": train_time / len(seeds),
+                    "epoch_time_s": float(np.median(epoch_times)) / len(seeds),
+                    "epochs": args.epochs, "width": args.width, "pack": len(seeds),
+                    "jit": args.jit, "steps_per_execution": args.steps_per_execution,
+                }
+                results.append(row)
+                plot_path = out / "runs" / f"{name}_s{seed}_{config}.json"
+                plot_path.parent.mkdir(parents=True, exist_ok=True)
+                plot_path.write_text(json.dumps(plots))
+                log(f"{name} seed {seed}: acc {row['accuracy']:.4f}, FMNIST AUPR (max p) "
+                    f"{row['fmnist_max_probability_aupr_in']:.4f}, epoch {row['epoch_time_s']:.1f} s/seed")
+            keras.backend.clear_session()
+    log("done")
+
+
+def parse(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--width", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--pack", type=int, default=1, help="seeds trained as one model (measured: no gain on 2 CPUs)")
+    parser.add_argument("--jit", action="store_true", help="XLA (jit_compile=True)")
+    parser.add_argument("--steps-per-execution", type=int, default=16)
+    parser.add_argument("--train-size", type=int, default=None)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--smoke", action="store_true",
+                        help="1 epoch on 3,000 samples, 2 rows, seed 0, into <out>/smoke")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.epochs, args.train_size, args.seeds = 1, 3000, [0]
+        if args.methods == list(METHODS):
+            args.methods = ["edl_relu", "re_edl"]
+        args.out = str(Path(args.out) / "smoke")
+    return args
+
+
+if __name__ == "__main__":
+    run(parse())

@@ -1,0 +1,110 @@
+"""FlexibleDirichletOutput: F-EDL's head (Yoon & Kim, NeurIPS 2025)."""
+
+import keras
+from keras import ops
+
+from keras_evidential.dirichlet import exp_evidence
+from keras_evidential.layers.dirichlet_output import full_precision_dtype
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class FlexibleDirichletOutput(keras.layers.Layer):
+    """Predicts the flexible Dirichlet `FD(alpha, p, tau)` from features.
+
+    Formula:
+    ```
+    alpha = exp(clip(W_1 f))       (K values > 0)
+    p     = softmax(W_2 f)         (K values on the simplex)
+    tau   = softplus(W_3 f)        (1 value >= 0)
+    output = concat([alpha, p, tau])   shape (..., 2K + 1)
+    ```
+
+    Three dense heads on the penultimate features `f`. The single packed
+    output keeps a model ending in this layer compatible with
+    `model.compile(loss=FEDLLoss())`; `dirichlet.split_flexible_parameters`
+    unpacks it, `dirichlet.flexible_expected_probability` gives the
+    prediction `E[pi] = (alpha + tau p) / (alpha_0 + tau)` and
+    `dirichlet.flexible_epistemic_uncertainty` the paper's uncertainty;
+    `dirichlet.flexible_equivalent_alpha` (`alpha + tau p`) gives a Dirichlet
+    with the same mean for the `alpha`-based metrics.
+
+    Args:
+        num_classes: Integer >= 2, K.
+        spectral_normalization: Whether to wrap the `alpha` head in
+            `keras.layers.SpectralNormalization`, as the paper does (it also
+            normalises the feature extractor). Defaults to `True`.
+        clip_value: Positive float, the logit clip before `exp`. Defaults to
+            `10.0`.
+        **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
+
+    Example:
+
+    >>> model = keras.Sequential([
+    ...     keras.Input((784,)), keras.layers.Dense(64, activation="relu"),
+    ...     keras_evidential.layers.FlexibleDirichletOutput(10)])
+    >>> model.compile("adam", keras_evidential.losses.FEDLLoss())
+    >>> model(np.zeros((2, 784))).shape
+    (2, 21)
+
+    Reference:
+    - Yoon & Kim, "Uncertainty Estimation by Flexible Evidential Deep
+      Learning", NeurIPS 2025, section 3.1
+    """
+
+    def __init__(
+        self, num_classes, spectral_normalization=True, clip_value=10.0, **kwargs
+    ):
+        kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
+        super().__init__(**kwargs)
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or (
+            num_classes < 2
+        ):
+            raise ValueError(
+                "`num_classes` must be an integer >= 2. "
+                f"Received: num_classes={num_classes!r}"
+            )
+        if not clip_value > 0:
+            raise ValueError(
+                "`clip_value` must be a positive number. "
+                f"Received: clip_value={clip_value}"
+            )
+        self.num_classes = num_classes
+        self.spectral_normalization = bool(spectral_normalization)
+        self.clip_value = float(clip_value)
+        alpha_head = keras.layers.Dense(num_classes, dtype=self.dtype_policy)
+        if self.spectral_normalization:
+            alpha_head = keras.layers.SpectralNormalization(
+                alpha_head, dtype=self.dtype_policy
+            )
+        self.alpha_head = alpha_head
+        self.allocation_head = keras.layers.Dense(num_classes, dtype=self.dtype_policy)
+        self.dispersion_head = keras.layers.Dense(1, dtype=self.dtype_policy)
+
+    def build(self, input_shape):
+        if input_shape[-1] is None:
+            raise ValueError(
+                "FlexibleDirichletOutput needs a known feature dimension. "
+                f"Received: input_shape={input_shape}"
+            )
+        for head in (self.alpha_head, self.allocation_head, self.dispersion_head):
+            head.build(input_shape)
+
+    def call(self, inputs, training=None):
+        alpha = exp_evidence(self.alpha_head(inputs, training=training), self.clip_value)
+        p = ops.softmax(self.allocation_head(inputs), axis=-1)
+        tau = ops.softplus(self.dispersion_head(inputs))
+        return ops.concatenate([alpha, p, tau], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (2 * self.num_classes + 1,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_classes": self.num_classes,
+                "spectral_normalization": self.spectral_normalization,
+                "clip_value": self.clip_value,
+            }
+        )
+        return config

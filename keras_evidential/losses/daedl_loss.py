@@ -1,0 +1,64 @@
+"""DAEDLLoss: the training loss of density-aware EDL (Yoon & Kim, ICML 2024)."""
+
+import keras
+from keras import ops
+
+from keras_evidential.losses.coefficients import kl_weight_variable
+from keras_evidential.losses.edl_loss import edl_loss
+from keras_evidential.labels import one_hot_targets
+from keras_evidential.validation import check_concentrations
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class DAEDLLoss(keras.losses.Loss):
+    """EDL's expected squared error and KL for `alpha = exp(z)` (DAEDL).
+
+    Formula:
+    ```
+    loss = mean_i [E_{pi ~ Dir(alpha_i)} ||y_i - pi||^2
+                   + kl_weight * KL(Dir(alpha_tilde_i) || Dir(1))]
+    alpha = exp(z)   (no "+ 1"; alpha > 0)
+    ```
+
+    The same two terms as `EDLLoss(risk="mse")` (Yoon & Kim, eq. 2), for
+    DAEDL's concentrations `alpha = exp(logits)`, which may lie below 1 (its
+    mean is then softmax(logits)). The model ends in `DensityAwareDirichlet`;
+    at test time that layer scales the logits by the fitted feature density.
+    `kl_weight` is a non-trainable variable that `KLAnnealing` schedules.
+
+    Args:
+        kl_weight: Float >= 0, the initial KL coefficient. Defaults to `0.0`.
+        reduction: Type of reduction. Defaults to `"sum_over_batch_size"`.
+        name: Optional name for the loss instance.
+        dtype: The dtype of the loss's computations.
+
+    Example:
+
+    >>> loss = keras_evidential.losses.DAEDLLoss()
+    >>> round(float(loss(np.array([0]), np.array([[1.0, 1.0]]))), 4)
+    0.6667
+
+    Reference:
+    - Yoon & Kim, "Uncertainty Estimation by Density Aware Evidential Deep
+      Learning", ICML 2024, eq. 2 and section 3.2
+    """
+
+    def __init__(
+        self,
+        kl_weight=0.0,
+        reduction="sum_over_batch_size",
+        name="daedl_loss",
+        dtype=None,
+    ):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.kl_weight = kl_weight_variable(kl_weight, self.dtype)
+
+    def call(self, y_true, y_pred):
+        y = one_hot_targets(y_true, y_pred)
+        check_concentrations(y_pred, minimum=0.0)
+        return edl_loss(y, y_pred, "mse", self.kl_weight)
+
+    def get_config(self):
+        config = super().get_config()
+        config["kl_weight"] = float(ops.convert_to_numpy(self.kl_weight))
+        return config

@@ -1,0 +1,236 @@
+"""Losses of evidential regressors: DER and Meinert et al.'s variants."""
+
+import keras
+from keras import ops
+
+from keras_evidential import nig
+from keras_evidential.losses.edl_loss import validate_kl_weight
+from keras_evidential.validation import check_nig_parameters
+
+REGULARIZERS = ("amini", "meinert")
+
+
+def evidential_regression_loss(
+    y_true, y_pred, regularizer_weight=0.01, regularizer="amini", p=1.0,
+    validate=False,
+):
+    """Per-element DER loss: the NIG NLL plus the weighted evidence regulariser.
+
+    Formula:
+    ```
+    loss = -log St(y | gamma, w_St, 2 alpha) + weight * R
+    R = |y - gamma| (2 nu + alpha)              # regularizer="amini"
+    R = |(y - gamma) / w_St|^p (2 nu + alpha)   # regularizer="meinert"
+    ```
+
+    Args:
+        y_true: Targets, shape `(..., T)`.
+        y_pred: NIG parameters in the NIG layout, shape `(..., 4T)`.
+        regularizer_weight: lambda, a float or scalar tensor.
+        regularizer: `"amini"` or `"meinert"`.
+        p: The exponent of Meinert's regulariser.
+        validate: Whether to check that `nu, beta > 0`, `alpha > 1` and all
+            are finite (see `keras_evidential.validation`).
+
+    Returns:
+        The loss per target, shape `(..., T)`.
+    """
+    gamma, nu, alpha, beta = nig.split_nig(y_pred)
+    y_true = _targets_like(y_true, gamma)
+    if validate:
+        check_nig_parameters(nu, alpha, beta)
+    nll = nig.nig_nll(y_true, gamma, nu, alpha, beta)
+    if regularizer == "amini":
+        penalty = nig.amini_regularizer(y_true, gamma, nu, alpha)
+    else:
+        penalty = nig.meinert_regularizer(y_true, gamma, nu, alpha, beta, p)
+    return nll + regularizer_weight * penalty
+
+
+def _targets_like(y_true, gamma):
+    """`y_true` cast to `gamma`'s dtype, after checking it holds one value per target."""
+    y_true = ops.convert_to_tensor(y_true)
+    if len(y_true.shape) == len(gamma.shape) - 1:
+        # Keras hands a single target as `(batch,)` when the data has no axis
+        # for it; a single-target NIG output is `(batch, 4)`.
+        y_true = ops.expand_dims(y_true, -1)
+    if len(y_true.shape) != len(gamma.shape) or (
+        y_true.shape[-1] is not None and y_true.shape[-1] != gamma.shape[-1]
+    ):
+        raise ValueError(
+            "`y_true` must hold one value per target: shape (..., T) for a "
+            "prediction of shape (..., 4T). Received: y_true with shape "
+            f"{tuple(y_true.shape)} and y_pred with {gamma.shape[-1]} targets"
+        )
+    return ops.cast(y_true, gamma.dtype)
+
+
+class _NIGLoss(keras.losses.Loss):
+    """What the NIG losses share: the weight variable, the float32 cast and the config."""
+
+    def __init__(self, regularizer_weight, reduction, name, dtype):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        validate_kl_weight(regularizer_weight, "regularizer_weight")
+        # A variable, so that a callback can schedule it inside the compiled
+        # step (like `EDLLoss.kl_weight`).
+        self.regularizer_weight = keras.Variable(
+            float(regularizer_weight), dtype=self.dtype, trainable=False,
+            name="regularizer_weight",
+        )
+
+    def call(self, y_true, y_pred):
+        # The four parameters must agree in dtype; under mixed precision a
+        # float16 output is scored in float32.
+        y_pred = ops.cast(y_pred, self.dtype)
+        return ops.mean(self.elementwise(y_true, y_pred), axis=-1)
+
+    def get_config(self):
+        config = super().get_config()
+        config["regularizer_weight"] = float(
+            ops.convert_to_numpy(self.regularizer_weight)
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class EvidentialRegressionLoss(_NIGLoss):
+    """Deep evidential regression: NIG negative log-likelihood plus evidence regulariser.
+
+    Formula:
+    ```
+    loss = mean_{i,t} [ -log St(y | gamma, w_St, 2 alpha)
+                        + regularizer_weight * R ]
+    w_St = sqrt(beta (1 + nu) / (alpha nu))
+    R = |y - gamma| (2 nu + alpha)              # regularizer="amini"
+    R = |(y - gamma) / w_St|^p (2 nu + alpha)   # regularizer="meinert"
+    ```
+
+    The model outputs NIG parameters (its last layer is
+    `NormalInverseGammaOutput(units=T)`, shape `(..., 4T)`), and `y_true` has
+    shape `(..., T)` (or `(batch,)` for one target). The loss is the mean over
+    targets of each sample, then reduced over the batch.
+
+    `regularizer_weight` is held in a non-trainable `keras.Variable`, so a
+    callback can change it during `fit` (on JAX, rebuild the train function
+    after assigning, as `KLAnnealing` does).
+
+    Args:
+        regularizer_weight: Float >= 0, lambda. Defaults to `0.01`, the value
+            of both papers' cubic example.
+        regularizer: `"amini"` (Amini et al. 2020, Eq. 9; default) or
+            `"meinert"` (Meinert et al. 2023, Eq. 11: the residual in units of
+            the Student-t width, so that noisy regions do not raise the
+            epistemic uncertainty).
+        p: Float > 0, the exponent of Meinert's regulariser. Defaults to `1`.
+        reduction: Type of reduction to apply to the loss. Defaults to
+            `"sum_over_batch_size"`.
+        name: Optional name for the loss instance.
+        dtype: The dtype of the loss's computations. Defaults to
+            `keras.backend.floatx()` (float32 also under mixed precision).
+
+    Example:
+
+    >>> model = keras.Sequential([
+    ...     keras.Input((1,)),
+    ...     keras.layers.Dense(64, activation="relu"),
+    ...     keras_evidential.layers.NormalInverseGammaOutput(units=1),
+    ... ])
+    >>> model.compile(
+    ...     optimizer="adam",
+    ...     loss=keras_evidential.losses.EvidentialRegressionLoss(0.01))
+
+    Reference:
+    - [Amini et al., 2020](https://arxiv.org/abs/1910.02600)
+    - [Meinert, Gawlikowski & Lavin, 2023](https://arxiv.org/abs/2205.10060)
+    """
+
+    def __init__(
+        self,
+        regularizer_weight=0.01,
+        regularizer="amini",
+        p=1.0,
+        reduction="sum_over_batch_size",
+        name="evidential_regression_loss",
+        dtype=None,
+    ):
+        super().__init__(regularizer_weight, reduction, name, dtype)
+        if regularizer not in REGULARIZERS:
+            raise ValueError(
+                f"`regularizer` must be one of {REGULARIZERS}. "
+                f"Received: regularizer={regularizer!r}"
+            )
+        if not (isinstance(p, (int, float)) and not isinstance(p, bool) and p > 0):
+            raise ValueError(f"`p` must be a number > 0. Received: p={p!r}")
+        if regularizer == "amini" and p != 1:
+            raise ValueError(
+                "The exponent `p` belongs to Meinert's regulariser; Amini's is "
+                f"linear. Received: regularizer='amini', p={p!r}"
+            )
+        self.regularizer = regularizer
+        self.p = float(p)
+
+    def elementwise(self, y_true, y_pred):
+        return evidential_regression_loss(
+            y_true, y_pred, self.regularizer_weight, self.regularizer, self.p,
+            validate=True,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"regularizer": self.regularizer, "p": self.p})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class MeinertRegressionLoss(_NIGLoss):
+    """Meinert et al.'s alternative loss: a Gaussian NLL with `nu` as epistemic proxy.
+
+    Formula:
+    ```
+    loss = mean_{i,t} [ log sigma^2 + (1 + regularizer_weight nu) (y - gamma)^2 / sigma^2 ]
+    sigma^2 = beta / nu
+    ```
+
+    Meinert et al. (2023), Eq. 12: the mean-variance estimation of Nix &
+    Weigend with the variance written as `beta / nu` and the residual
+    penalised in proportion to `nu` (their Eq. 11 with `p = 2`). `alpha` is
+    not used; the predictive is `N(gamma, beta / nu)`, the aleatoric
+    uncertainty `sqrt(beta / nu)` and the epistemic one `1 / sqrt(nu)`. The
+    model ends in `NormalInverseGammaOutput` as for
+    `EvidentialRegressionLoss`.
+
+    Args:
+        regularizer_weight: Float >= 0, lambda. Defaults to `0.01`
+            (Meinert et al. use 2 on their cubic example).
+        reduction: Type of reduction to apply to the loss. Defaults to
+            `"sum_over_batch_size"`.
+        name: Optional name for the loss instance.
+        dtype: The dtype of the loss's computations. Defaults to
+            `keras.backend.floatx()`.
+
+    Example:
+
+    >>> model.compile(
+    ...     optimizer="adam",
+    ...     loss=keras_evidential.losses.MeinertRegressionLoss(2.0))
+
+    Reference:
+    - [Meinert, Gawlikowski & Lavin, 2023](https://arxiv.org/abs/2205.10060)
+    """
+
+    def __init__(
+        self,
+        regularizer_weight=0.01,
+        reduction="sum_over_batch_size",
+        name="meinert_regression_loss",
+        dtype=None,
+    ):
+        super().__init__(regularizer_weight, reduction, name, dtype)
+
+    def elementwise(self, y_true, y_pred):
+        gamma, nu, alpha, beta = nig.split_nig(y_pred)
+        y_true = _targets_like(y_true, gamma)
+        check_nig_parameters(nu, alpha, beta)
+        return nig.meinert_alternative_loss(
+            y_true, gamma, nu, beta, self.regularizer_weight
+        )

@@ -1,0 +1,58 @@
+"""FEDLLoss: the objective of flexible-Dirichlet EDL (Yoon & Kim, NeurIPS 2025)."""
+
+import keras
+from keras import ops
+
+from keras_evidential.dirichlet import flexible_expected_squared_error
+from keras_evidential.dirichlet import split_flexible_parameters
+from keras_evidential.labels import one_hot_targets
+from keras_evidential.validation import check_concentrations
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class FEDLLoss(keras.losses.Loss):
+    """Expected squared error under the flexible Dirichlet, plus a Brier term on `p`.
+
+    Formula:
+    ```
+    loss = mean_i [E_{pi ~ FD(alpha_i, p_i, tau_i)} ||y_i - pi||^2 + ||y_i - p_i||^2]
+    E ||y - pi||^2 = sum_k (y_k - E[pi_k])^2 + Var[pi_k]
+    ```
+
+    `y_pred` is the packed output `[alpha (K), p (K), tau (1)]` of
+    `FlexibleDirichletOutput`; integer labels index the K classes. The FD
+    moments are in closed form (`dirichlet.flexible_variance`), so no
+    sampling is needed; the second term keeps the allocation `p` from
+    degenerating.
+
+    Args:
+        reduction: Type of reduction. Defaults to `"sum_over_batch_size"`.
+        name: Optional name for the loss instance.
+        dtype: The dtype of the loss's computations.
+
+    Example:
+
+    >>> loss = keras_evidential.losses.FEDLLoss()
+    >>> params = np.array([[1.0, 1.0, 0.5, 0.5, 1.0]])  # alpha, p, tau
+    >>> round(float(loss(np.array([0]), params)), 4)
+    1.1667
+
+    Reference:
+    - Yoon & Kim, "Uncertainty Estimation by Flexible Evidential Deep
+      Learning", NeurIPS 2025, section 3.2 and Appendix A.1
+    """
+
+    def __init__(
+        self, reduction="sum_over_batch_size", name="fedl_loss", dtype=None
+    ):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def call(self, y_true, y_pred):
+        alpha, p, tau = split_flexible_parameters(y_pred)
+        check_concentrations(
+            ops.concatenate([alpha, tau], axis=-1), minimum=0.0
+        )
+        y = one_hot_targets(y_true, alpha)
+        return flexible_expected_squared_error(y, alpha, p, tau) + ops.sum(
+            ops.square(y - p), axis=-1
+        )

@@ -1,0 +1,71 @@
+"""REDLoss: EDL with RED's correct-evidence regulariser (Pandey & Yu, 2023)."""
+
+import keras
+
+from keras_evidential.dirichlet import correct_evidence_regularizer
+from keras_evidential.losses.coefficients import validate_coefficient
+from keras_evidential.losses.edl_loss import EDLLoss
+from keras_evidential.losses.edl_loss import edl_loss
+from keras_evidential.labels import one_hot_targets
+from keras_evidential.validation import check_concentrations
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class REDLoss(EDLLoss):
+    """EDL's loss plus RED's vacuity-guided correct-evidence regulariser.
+
+    Formula:
+    ```
+    loss = mean_i [risk(y_i, alpha_i) + kl_weight * KL(Dir(alpha_tilde_i) || Dir(1))
+                   - correct_evidence_weight * stop_gradient(K / S_i) * e_i,y_i]
+    ```
+
+    Where every class's evidence is near zero ("zero-evidence regions" of
+    the evidence activation) the risk's gradient vanishes and a training
+    sample teaches nothing; the extra term pushes up the true class's
+    evidence in proportion to the vacuity, so it acts mostly there. RED
+    pairs it with exponential evidence (`DirichletOutput("exp")`), whose
+    gradient never vanishes. Everything else (`risk`, `kl_weight` and its
+    annealing, `from_logits`, the TEDL stage) is `EDLLoss`'s.
+
+    Args:
+        correct_evidence_weight: Float >= 0, the regulariser's coefficient.
+            Defaults to `1.0`.
+        **kwargs: `EDLLoss` arguments (`risk`, `kl_weight`, `from_logits`,
+            `evidence`, `stage`, `reduction`, `name`, `dtype`).
+
+    Example:
+
+    >>> loss = keras_evidential.losses.REDLoss(risk="log")
+    >>> round(float(loss(np.array([0]), np.array([[3.0, 1.0]]))), 4)
+    -0.7123
+
+    Reference:
+    - Pandey & Yu, "Learn to Accumulate Evidence from All Training Samples:
+      Theory and Practice", ICML 2023
+    """
+
+    def __init__(self, correct_evidence_weight=1.0, name="red_loss", **kwargs):
+        if kwargs.get("from_logits"):
+            raise ValueError(
+                "REDLoss needs the model's `alpha` (a model ending in "
+                "`DirichletOutput`). Received: from_logits=True"
+            )
+        super().__init__(name=name, **kwargs)
+        self.correct_evidence_weight = validate_coefficient(
+            correct_evidence_weight, "correct_evidence_weight"
+        )
+
+    def call(self, y_true, y_pred):
+        y = one_hot_targets(y_true, y_pred)
+        check_concentrations(y_pred)
+        return edl_loss(
+            y, y_pred, self.risk, self.kl_weight
+        ) + self.correct_evidence_weight * correct_evidence_regularizer(y, y_pred)
+
+    def get_config(self):
+        config = super().get_config()
+        for fixed in ("from_logits", "evidence", "stage"):
+            config.pop(fixed)
+        config["correct_evidence_weight"] = self.correct_evidence_weight
+        return config

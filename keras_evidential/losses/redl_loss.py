@@ -1,0 +1,126 @@
+"""RelaxedEDLLoss: R-EDL (Chen et al., ICLR 2024) and its Re-EDL preset."""
+
+import keras
+from keras import ops
+
+from keras_evidential.dirichlet import dirichlet_kl
+from keras_evidential.dirichlet import misleading_alpha
+from keras_evidential.dirichlet import projected_squared_error
+from keras_evidential.layers.dirichlet_output import validate_prior_weight
+from keras_evidential.losses.coefficients import kl_weight_variable
+from keras_evidential.labels import one_hot_targets
+from keras_evidential.validation import check_concentrations
+
+
+def relaxed_edl_loss(y_true, alpha, prior_weight=0.1, kl_weight=None, validate=False):
+    """Per-sample R-EDL loss; `kl_weight=None` is Re-EDL (no KL term).
+
+    Formula:
+    ```
+    loss_i = sum_j (y_ij - alpha_ij / S_i)^2
+             + kl_weight * KL(Dir(lambda y_i + (1 - y_i) alpha_i) || Dir(lambda))
+    ```
+
+    Args:
+        y_true: Integer labels of shape `alpha.shape[:-1]` or one-hot labels.
+        alpha: Concentrations `evidence + prior_weight`, shape `(..., K)`.
+        prior_weight: R-EDL's `lambda` (0.1 for MNIST in the paper).
+        kl_weight: None (Re-EDL) or the KL coefficient.
+        validate: Whether to check that `alpha` is finite and >= `lambda`.
+    """
+    y = one_hot_targets(y_true, alpha)
+    if validate:
+        check_concentrations(alpha, minimum=prior_weight)
+    risk = projected_squared_error(y, alpha)
+    if kl_weight is None:
+        return risk
+    target = misleading_alpha(y, alpha, prior_weight)
+    return risk + kl_weight * dirichlet_kl(target, prior_weight)
+
+
+@keras.saving.register_keras_serializable(package="keras_evidential")
+class RelaxedEDLLoss(keras.losses.Loss):
+    """R-EDL: EDL with a free prior weight and without the variance term.
+
+    Formula:
+    ```
+    alpha = e + lambda,   p = alpha / S,   u = lambda K / S
+    loss = mean_i [sum_j (y_ij - p_ij)^2
+                   + kl_weight * KL(Dir(lambda y_i + (1 - y_i) alpha_i) || Dir(lambda))]
+    ```
+
+    The model must output `alpha = e + lambda`:
+    `DirichletOutput(evidence="softplus", prior_weight=lambda)` with the same
+    `lambda` as here. Compared with `EDLLoss`, the constant 1 (the number of
+    classes times the base rate) becomes the hyperparameter `lambda`, the
+    variance term of the sum-of-squares risk is dropped and the KL
+    regulariser pulls towards `Dir(lambda)`. `kl_weight` is a non-trainable
+    variable that `KLAnnealing` schedules (the paper anneals
+    `min(1, t / 10)`).
+
+    Re-EDL (Chen et al., TPAMI 2025) is R-EDL without the KL term:
+    `RelaxedEDLLoss.re_edl(prior_weight=0.1)`, i.e. `kl=False`.
+
+    Args:
+        prior_weight: Positive float, `lambda`. Defaults to `0.1`, the paper's
+            MNIST value (0.8 for CIFAR-10).
+        kl: Whether to add the KL regulariser (R-EDL, default) or not
+            (Re-EDL). Without it the loss has no `kl_weight` variable.
+        kl_weight: Float >= 0, the initial KL coefficient. Defaults to `0.0`.
+        reduction: Type of reduction. Defaults to `"sum_over_batch_size"`.
+        name: Optional name for the loss instance.
+        dtype: The dtype of the loss's computations.
+
+    Example:
+
+    >>> model = keras.Sequential([
+    ...     keras.Input((784,)), keras.layers.Dense(10),
+    ...     keras_evidential.layers.DirichletOutput("softplus", prior_weight=0.1)])
+    >>> model.compile(optimizer="adam",
+    ...               loss=keras_evidential.losses.RelaxedEDLLoss.re_edl(0.1))
+    >>> loss = keras_evidential.losses.RelaxedEDLLoss.re_edl(prior_weight=0.5)
+    >>> float(loss(np.array([0]), np.array([[1.5, 0.5]])))
+    0.125
+
+    Reference:
+    - Chen, Gao, Xu, "R-EDL: Relaxing Nonessential Settings of Evidential
+      Deep Learning", ICLR 2024; Re-EDL, IEEE TPAMI 2025, eqs. 10-16
+    """
+
+    def __init__(
+        self,
+        prior_weight=0.1,
+        kl=True,
+        kl_weight=0.0,
+        reduction="sum_over_batch_size",
+        name="relaxed_edl_loss",
+        dtype=None,
+    ):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.prior_weight = validate_prior_weight(prior_weight)
+        self.kl = bool(kl)
+        self.kl_weight = kl_weight_variable(kl_weight, self.dtype) if self.kl else None
+
+    @classmethod
+    def re_edl(cls, prior_weight=0.1, **kwargs):
+        """Re-EDL: R-EDL's risk and prior weight, without the KL term."""
+        kwargs.setdefault("name", "re_edl_loss")
+        return cls(prior_weight=prior_weight, kl=False, **kwargs)
+
+    def call(self, y_true, y_pred):
+        return relaxed_edl_loss(
+            y_true, y_pred, self.prior_weight, self.kl_weight, validate=True
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "prior_weight": self.prior_weight,
+                "kl": self.kl,
+                "kl_weight": (
+                    float(ops.convert_to_numpy(self.kl_weight)) if self.kl else 0.0
+                ),
+            }
+        )
+        return config

@@ -1,0 +1,69 @@
+"""The NIG regression metrics against the float64 reference."""
+
+import keras
+import numpy as np
+
+import keras_evidential as ke
+from tests import reference_nig as ref
+from tests.testing import TestCase
+
+
+def _data(n=8, targets=2, seed=0):
+    rng = np.random.default_rng(seed)
+    shape = (n, targets)
+    params = [rng.normal(0, 2, shape), rng.uniform(0.2, 4, shape),
+              rng.uniform(1.2, 6, shape), rng.uniform(0.2, 4, shape)]
+    y = params[0] + rng.normal(0, 2, shape)
+    return y.astype("float32"), np.concatenate(params, -1).astype("float32"), params, y
+
+
+class RegressionMetricsTest(TestCase):
+    def test_rmse(self):
+        y, pred, p, y64 = _data()
+        self.run_metric_test(ke.metrics.NIGRootMeanSquaredError, {}, y, pred,
+                             np.sqrt(np.mean((y64 - p[0]) ** 2)), rtol=1e-5)
+
+    def test_nll_with_sample_weight(self):
+        y, pred, p, y64 = _data(seed=1)
+        w = np.linspace(0.5, 1.5, len(y)).astype("float32")
+        per_sample = ref.student_t_nll(y64, *p).mean(-1)
+        self.run_metric_test(ke.metrics.NIGNegativeLogLikelihood, {}, y, pred,
+                             per_sample.mean(), rtol=1e-5)
+        # `model.evaluate` weights only `weighted_metrics`, so the weighted
+        # mean is checked on the metric itself.
+        metric = ke.metrics.NIGNegativeLogLikelihood()
+        metric.update_state(y, pred, sample_weight=w)
+        self.assertAllClose(metric.result(), np.sum(per_sample * w) / np.sum(w), rtol=1e-5)
+
+    def test_crps(self):
+        y, pred, p, y64 = _data(n=4, targets=1, seed=2)
+        g, n, a, b = (q[:, 0] for q in p)
+        want = np.mean([ref.crps_by_integration(y64[i, 0], g[i], ref.width(n[i], a[i], b[i]), 2 * a[i])
+                        for i in range(4)])
+        self.run_metric_test(ke.metrics.NIGContinuousRankedProbabilityScore, {}, y, pred, want, rtol=1e-4)
+
+    def test_coverage(self):
+        y, pred, p, y64 = _data(n=40, targets=1, seed=3)
+        g, n, a, b = (q[:, 0] for q in p)
+        inside = ref.central_interval_contains(y64[:, 0], g, ref.width(n, a, b), 2 * a, 0.8)
+        self.run_metric_test(ke.metrics.NIGIntervalCoverage, {"level": 0.8}, y, pred, inside.mean())
+        self.assertEqual(ke.metrics.NIGIntervalCoverage().name, "coverage_95")
+
+    def test_bad_level_is_named(self):
+        for level in (0.0, 1.0, "a"):
+            with self.assertRaisesRegex(ValueError, "level="):
+                ke.metrics.NIGIntervalCoverage(level=level)
+
+    def test_bad_shapes_are_named(self):
+        y, pred, _, _ = _data()
+        with self.assertRaisesRegex(ValueError, "multiple of 4"):
+            ke.metrics.NIGNegativeLogLikelihood().update_state(y, pred[:, :6])
+        with self.assertRaisesRegex(ValueError, "one value per target"):
+            ke.metrics.NIGRootMeanSquaredError().update_state(y[:, :1], pred)
+
+    def test_mixed_precision_prediction_is_scored_in_float32(self):
+        y, pred, p, y64 = _data(seed=4)
+        m = ke.metrics.NIGNegativeLogLikelihood()
+        m.update_state(y, pred.astype("float16"))
+        self.assertEqual(keras.backend.standardize_dtype(m.result().dtype), "float32")
+        self.assertAllClose(m.result(), ref.student_t_nll(y64, *p).mean(), rtol=2e-2)
