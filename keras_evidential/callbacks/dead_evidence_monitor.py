@@ -59,9 +59,19 @@ class DeadEvidenceMonitor(keras.callbacks.Callback):
 
     Example:
 
-    >>> monitor = keras_evidential.callbacks.DeadEvidenceMonitor(x_val[:2000])
-    >>> history = model.fit(x, y, epochs=5, callbacks=[monitor])
-    >>> history.history["dead_units"]  # e.g. [0, 0, 1, 1, 1]
+    A unit whose logits are all negative (here: a bias of -100) has died:
+
+    >>> x, y = np.random.default_rng(0).normal(size=(32, 4)), np.arange(32) % 3
+    >>> model = keras.Sequential([
+    ...     keras.Input((4,)),
+    ...     keras.layers.Dense(3, bias_initializer=keras.initializers.Constant(
+    ...         [0.0, 0.0, -100.0])),
+    ...     keras_evidential.layers.DirichletOutput("relu")])
+    >>> model.compile(optimizer="adam", loss=keras_evidential.losses.EDLLoss())
+    >>> monitor = keras_evidential.callbacks.DeadEvidenceMonitor(x, warn=False)
+    >>> history = model.fit(x, y, epochs=2, verbose=0, callbacks=[monitor])
+    >>> history.history["dead_units"]
+    [1, 1]
 
     Reference:
     - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023)

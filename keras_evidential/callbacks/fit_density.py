@@ -54,8 +54,17 @@ class FitDensity(keras.callbacks.Callback):
 
     Example:
 
-    >>> model.fit(x, y, epochs=10, callbacks=[
+    >>> inputs = keras.Input((4,))
+    >>> features = keras.layers.Dense(8, activation="relu")(inputs)
+    >>> logits = keras.layers.Dense(3)(features)
+    >>> alpha = keras_evidential.layers.DensityAwareDirichlet()([features, logits])
+    >>> model = keras.Model(inputs, alpha)
+    >>> model.compile("adam", keras_evidential.losses.DAEDLLoss())
+    >>> x, y = np.random.default_rng(0).normal(size=(64, 4)), np.arange(64) % 3
+    >>> history = model.fit(x, y, epochs=1, verbose=0, callbacks=[
     ...     keras_evidential.callbacks.FitDensity(x, y)])
+    >>> model.predict(x[:2], verbose=0).shape
+    (2, 3)
 
     Reference:
     - Yoon & Kim, DAEDL, ICML 2024, Algorithm 2

@@ -44,11 +44,18 @@ class RegularizerSchedule(keras.callbacks.Callback):
 
     Example:
 
+    >>> x = np.random.default_rng(0).normal(size=(32, 1))
+    >>> y = x ** 3
+    >>> model = keras.Sequential([
+    ...     keras.Input((1,)), keras.layers.Dense(8, activation="relu"),
+    ...     keras_evidential.layers.NormalInverseGammaOutput(units=1)])
     >>> model.compile(optimizer="adam",
     ...               loss=keras_evidential.losses.EvidentialRegressionLoss())
-    >>> model.fit(x, y, epochs=20, callbacks=[
+    >>> history = model.fit(x, y, epochs=3, verbose=0, callbacks=[
     ...     keras_evidential.callbacks.RegularizerSchedule(
     ...         lambda t: min(0.01, 0.001 * t))])
+    >>> [round(w, 6) for w in history.history["regularizer_weight"]]
+    [0.0, 0.001, 0.002]
 
     Reference:
     - [Amini et al., 2020](https://arxiv.org/abs/1910.02600) (their code

@@ -43,7 +43,7 @@ class FlexibleDirichletOutput(keras.layers.Layer):
     ...     keras.Input((784,)), keras.layers.Dense(64, activation="relu"),
     ...     keras_evidential.layers.FlexibleDirichletOutput(10)])
     >>> model.compile("adam", keras_evidential.losses.FEDLLoss())
-    >>> model(np.zeros((2, 784))).shape
+    >>> tuple(model(np.zeros((2, 784))).shape)
     (2, 21)
 
     Reference:

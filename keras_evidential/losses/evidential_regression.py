@@ -210,6 +210,11 @@ class MeinertRegressionLoss(_NIGLoss):
 
     Example:
 
+    >>> model = keras.Sequential([
+    ...     keras.Input((1,)),
+    ...     keras.layers.Dense(64, activation="relu"),
+    ...     keras_evidential.layers.NormalInverseGammaOutput(units=1),
+    ... ])
     >>> model.compile(
     ...     optimizer="adam",
     ...     loss=keras_evidential.losses.MeinertRegressionLoss(2.0))

@@ -130,8 +130,10 @@ class MisclassificationAUPR(_DirichletAUC):
 
     Example:
 
-    >>> model.compile(optimizer="adam", loss=EDLLoss(), metrics=[
-    ...     keras_evidential.metrics.MisclassificationAUPR()])
+    >>> metric = keras_evidential.metrics.MisclassificationAUPR()
+    >>> metric.update_state([0, 0, 1], [[9.0, 1.0], [1.0, 2.0], [1.0, 9.0]])
+    >>> round(float(metric.result()), 4)  # the error is the least confident
+    1.0
 
     Reference:
     - Deng et al., I-EDL, ICML 2023 (Table 1, "Conf." AUPR)
