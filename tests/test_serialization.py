@@ -11,7 +11,18 @@ from keras_evidential import metrics
 from keras_evidential.serialization import _snake_case
 
 NAMESPACES = [ke.layers, ke.losses, ke.metrics, ke.callbacks]
-REQUIRED_ARGUMENTS = {ke.callbacks.TwoStageFit: {"switch_epoch": 2}}
+
+
+@keras.saving.register_keras_serializable(package="kee_test_serialization")
+def warm_up(epoch):
+    return min(0.01, 0.001 * epoch)
+
+
+REQUIRED_ARGUMENTS = {
+    ke.callbacks.TwoStageFit: {"switch_epoch": 2},
+    ke.callbacks.RegularizerSchedule: {"schedule": warm_up},
+    ke.layers.FlexibleDirichletOutput: {"num_classes": 3},
+}
 
 
 

@@ -18,7 +18,7 @@ def test_callbacks_refuse_a_model_without_edl_loss():
     model = logits_model()
     model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     for callback in (ke.callbacks.TwoStageFit(switch_epoch=1), ke.callbacks.KLAnnealing()):
-        with pytest.raises(ValueError, match="needs a model compiled with `keras_evidential.losses.EDLLoss`"):
+        with pytest.raises(ValueError, match="needs a model compiled with"):
             full_batch_fit(model, x, labels, 1, [callback])
 
 

@@ -30,12 +30,6 @@ def test_kl_annealing_changes_the_compiled_loss_exactly(jit_compile):
 
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 16, section 5, not fixed: find_edl_losses reads Keras's "
-    "compiled-loss container, which is empty until the first train step, so "
-    "on_train_begin still raises 'needs a model compiled with EDLLoss'",
-)
 def test_kl_annealing_with_the_loss_class_compiled():
     """Issue 16, section 5: `compile(loss=EDLLoss)` (the class, which Keras
     instantiates) raised "needs a model compiled with EDLLoss"."""
