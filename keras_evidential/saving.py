@@ -147,8 +147,9 @@ def _explain(filepath, needed, custom_objects, error):
             "(its class decorated with "
             "`@keras.saving.register_keras_serializable(package=...)`), or "
             "pass it in `custom_objects`, e.g. "
-            f"custom_objects={{{missing[0].split('>', 1)[1]!r}: "
-            f"{missing[0].split('>', 1)[1]}}}."
+            f"custom_objects={{{missing[0]!r}: "
+            f"{missing[0].split('>', 1)[1]}}}" " (Keras looks a registered class up "
+            "by its full registered name)."
         )
     else:
         lines.append(

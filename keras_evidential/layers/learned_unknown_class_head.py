@@ -53,22 +53,12 @@ class LearnedUnknownClassHead(keras.layers.Layer):
         super().__init__(**kwargs)
         self.evidence = evidence_lib.get(evidence, dtype=self.dtype_policy)
         self.supports_masking = True
-
-    def build(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2:
-            raise ValueError(
-                "LearnedUnknownClassHead takes a list [alpha, z_u]. "
-                f"Received: input_shape={input_shape}"
-            )
-        alpha_shape, logit_shape = input_shape
-        if alpha_shape[-1] is None or logit_shape[-1] != 1:
-            raise ValueError(
-                "Expected alpha of shape (..., K) with a known K and z_u of "
-                f"shape (..., 1). Received: input_shape={input_shape}"
-            )
-        self.built = True
+        # No weights: built when made; shapes are checked in `call` and
+        # `compute_output_shape`.
+        self._build_at_init()
 
     def call(self, inputs):
+        _check_input_shapes([tuple(t.shape) for t in inputs])
         alpha, logit = inputs
         alpha_plus = add_unknown_class(alpha)
         return ops.concatenate(
@@ -77,6 +67,7 @@ class LearnedUnknownClassHead(keras.layers.Layer):
         )
 
     def compute_output_shape(self, input_shape):
+        _check_input_shapes(input_shape)
         alpha_shape = input_shape[0]
         return tuple(alpha_shape[:-1]) + (alpha_shape[-1] + 1,)
 
@@ -89,3 +80,17 @@ class LearnedUnknownClassHead(keras.layers.Layer):
             {"evidence": evidence_lib.serialize(self.evidence)}
         )
         return config
+
+
+def _check_input_shapes(input_shape):
+    if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2:
+        raise ValueError(
+            "LearnedUnknownClassHead takes a list [alpha, z_u]. "
+            f"Received: input_shape={input_shape}"
+        )
+    alpha_shape, logit_shape = input_shape
+    if alpha_shape[-1] is None or logit_shape[-1] != 1:
+        raise ValueError(
+            "Expected alpha of shape (..., K) with a known K and z_u of "
+            f"shape (..., 1). Received: input_shape={input_shape}"
+        )

@@ -40,22 +40,27 @@ class UnknownClassHead(keras.layers.Layer):
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
         self.supports_masking = True
-
-    def build(self, input_shape):
-        if len(input_shape) < 2:
-            raise ValueError(
-                "UnknownClassHead needs inputs of shape (batch, ..., K). "
-                f"Received: input_shape={input_shape}"
-            )
-        if input_shape[-1] is None:
-            raise ValueError(
-                "UnknownClassHead needs a known number of classes in the last "
-                f"axis of its input. Received: input_shape={input_shape}"
-            )
-        self.built = True
+        # No weights: built when made (the shape is checked where it is
+        # known, in `compute_output_shape` and `call`).
+        self._build_at_init()
 
     def call(self, inputs):
+        _check_alpha_shape(inputs.shape)
         return add_unknown_class(inputs)
 
     def compute_output_shape(self, input_shape):
+        _check_alpha_shape(input_shape)
         return tuple(input_shape[:-1]) + (input_shape[-1] + 1,)
+
+
+def _check_alpha_shape(input_shape):
+    if len(input_shape) < 2:
+        raise ValueError(
+            "UnknownClassHead needs inputs of shape (batch, ..., K). "
+            f"Received: input_shape={tuple(input_shape)}"
+        )
+    if input_shape[-1] is None:
+        raise ValueError(
+            "UnknownClassHead needs a known number of classes in the last "
+            f"axis of its input. Received: input_shape={tuple(input_shape)}"
+        )

@@ -178,11 +178,13 @@ class EDLLoss(keras.losses.Loss):
             return edl_loss(
                 y_true, y_pred, self.risk, self.kl_weight, validate=True
             )
-        y = one_hot_targets(y_true, y_pred)
-
+        # Each branch makes its own one-hot targets: a one-hot tensor made
+        # outside and captured by both branches breaks TensorFlow's gradient
+        # of the `cond` where a risk has no custom gradient (the log risk):
+        # "You must feed a value for placeholder tensor ...one_hot".
         def cross_entropy():
             return keras.losses.categorical_crossentropy(
-                y, y_pred, from_logits=True
+                one_hot_targets(y_true, y_pred), y_pred, from_logits=True
             )
 
         # NaN logits would pass as alpha = 1 after ReLU evidence (see
@@ -191,7 +193,9 @@ class EDLLoss(keras.losses.Loss):
 
         def evidential():
             alpha = alpha_from_evidence(self.evidence(y_pred))
-            return edl_loss(y, alpha, self.risk, self.kl_weight)
+            return edl_loss(
+                one_hot_targets(y_true, y_pred), alpha, self.risk, self.kl_weight
+            )
 
         return ops.cond(
             ops.equal(self.stage, CROSS_ENTROPY_STAGE), cross_entropy, evidential

@@ -8,7 +8,6 @@ import keras_evidential as ke
 from tests import reference
 from tests.callbacks.fitting import K
 from tests.callbacks.fitting import alpha_model
-from tests.callbacks.fitting import alpha_model
 from tests.callbacks.fitting import data
 from tests.callbacks.fitting import full_batch_fit
 from tests.callbacks.fitting import logits_model

@@ -80,14 +80,6 @@ class EDLLossTest(TestCase):
                 model_fn=logits_model(5) if evidence == "elu" else None,
             )
 
-    @pytest.mark.xfail(
-        keras.backend.backend() == "tensorflow",
-        strict=True,
-        reason="library bug: EDLLoss(risk='log', from_logits=True) cannot "
-        "train on TensorFlow: the gradient of the stage `ops.cond` fails with "
-        "'You must feed a value for placeholder tensor ...one_hot' (graph "
-        "and XLA; 'mse' and 'digamma', which have custom gradients, train)",
-    )
     def test_log_risk_from_logits_trains(self):
         logits = RNG.normal(0, 3, size=(8, 5)).astype("float32")
         labels = np.arange(8) % 5
