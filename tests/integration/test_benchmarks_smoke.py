@@ -19,7 +19,7 @@ from pathlib import Path
 import keras
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BENCHMARKS = REPO / "benchmarks"
 
 pytestmark = [
