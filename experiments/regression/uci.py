@@ -109,8 +109,9 @@ def standardise(train, *others):
 
 
 def split_arrays(x, y, splits, split_ids):
-    """Stacked `(trial, row, ...)` arrays of the splits `split_ids`: train part, validation part,
-    test; target std. A split listed twice gives two trials on the same data (and validation part)."""
+    """Stacked `(trial, row, ...)` arrays of the splits `split_ids`: train part,
+    validation part, test; target std. A split listed twice gives two trials on the
+    same data (and validation part)."""
     out = {k: [] for k in ("xtr", "ytr", "xva", "yva", "xte", "yte", "ystd")}
     for s in split_ids:
         train_rows = np.asarray(splits["train"][s])

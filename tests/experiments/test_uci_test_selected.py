@@ -1,4 +1,6 @@
-"""`uci.py --test-selected`: watching the test split leaves the training untouched (needs the offline data)."""
+"""`uci.py --test-selected`: watching the test split leaves the training untouched.
+
+Needs the offline data."""
 
 import pytest
 
