@@ -1,0 +1,27 @@
+"""`uci.py --test-selected`: watching the test split leaves the training untouched.
+
+Needs the offline data."""
+
+import pytest
+
+pytestmark = pytest.mark.large
+
+
+def test_watching_the_test_split_changes_only_the_selection(shared_data):
+    from experiments.regression import uci
+
+    quiet = lambda message: None
+    kwargs = dict(data_dir=shared_data, lam=0.01, log=quiet, max_epochs=2, split_ids=[0, 0, 1])
+    plain = uci.run_dataset("yacht", **kwargs)
+    watched = uci.run_dataset("yacht", watch_test=True, **kwargs)
+    assert len(watched) == 3 * len(uci.LOSSES)
+    for p, w in zip(plain, watched):
+        assert (p["split"], p["loss"]) == (w["split"], w["loss"])
+        assert (p["rmse"], p["nll"], p["best_epoch"]) == (w["rmse"], w["nll"], w["best_epoch"])
+        # The honest epoch is one of the epochs the full-test minimum ranges over.
+        assert w["test_min_per_epoch_rmse"] <= w["rmse"] + 1e-6
+        assert w["test_min_per_epoch_nll"] <= w["nll"] + 1e-6
+    by_trial = {(w["trial"], w["loss"]): w for w in watched}
+    # Two trials on split 0 share the data but not the initial weights.
+    assert by_trial[(0, "der_amini")]["split"] == by_trial[(1, "der_amini")]["split"] == 0
+    assert by_trial[(0, "der_amini")]["rmse"] != by_trial[(1, "der_amini")]["rmse"]
