@@ -147,7 +147,14 @@ def machine_info():
 
 
 def command_line():
-    return "python " + " ".join(sys.argv)
+    """The command that is running, with the script's path relative to the
+    repository (logs and results must not hold paths of this machine)."""
+    argv = list(sys.argv)
+    script = Path(argv[0]).resolve()
+    if script.is_relative_to(REPO):
+        module = ".".join(script.relative_to(REPO).with_suffix("").parts)
+        argv = ["-m", module] + argv[1:]
+    return "python " + " ".join(argv)
 
 
 def mean_std(values, scale=1.0, digits=2):

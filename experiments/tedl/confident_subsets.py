@@ -9,22 +9,27 @@ Run from the repository root:
     nice -n 10 python docs/results/tedl/confident_subsets.py
 """
 
+import os
+import tempfile
+
 import keras
 from keras import ops
 
 from keras_evidential import dirichlet
 from keras_evidential import evaluation
+from keras_evidential.evaluation.curves import alpha_from_outputs
 from experiments.tedl import runner
 from experiments.tedl.epoch_log import THRESHOLDS
 
 args = runner.build_parser().parse_args(["--seeds", "0"])
 corpus = runner.Corpus(args, None)
+SCRATCH = tempfile.mkdtemp()
 for method, evidence in (("tedl", "elu"), ("edl", "relu")):
-    args.save_model = f"/tmp/confident_subsets_{method}.keras"
+    args.save_model = os.path.join(SCRATCH, f"confident_subsets_{method}.keras")
     rows = runner.train_one(args, corpus, method, 0.1, 0, log=None)
     token_model = keras.saving.load_model(args.save_model).get_layer("two_tower_tokens")
     logits = token_model.predict(corpus.x_test, batch_size=2048, verbose=0)
-    alpha = evaluation.alpha_from_outputs(logits, evidence)
+    alpha = alpha_from_outputs(logits, evidence)
     p = ops.convert_to_numpy(dirichlet.expected_probability(alpha))[:, 1]
     u, y = ops.convert_to_numpy(dirichlet.vacuity(alpha)), corpus.y_test
     print(method, "final auc", rows[-1]["auc"], flush=True)
