@@ -2,13 +2,13 @@
 trip of every public class (the `.keras` files are tests/test_saving.py's)."""
 
 import keras
-import numpy as np
 import pytest
-from keras import ops
 
 import keras_evidential as ke
 from keras_evidential import metrics
 from keras_evidential.serialization import _snake_case
+from tests.metrics.data import open_set_data as _data
+from tests.metrics.data import result as _result
 
 NAMESPACES = [ke.layers, ke.losses, ke.metrics, ke.callbacks]
 
@@ -63,23 +63,6 @@ def test_snake_case_names():
     assert _snake_case("EDLLoss") == "edl_loss"
     assert _snake_case("EvidenceReLU") == "evidence_re_lu"
     assert _snake_case("UnknownClassAUROC") == "unknown_class_auroc"
-
-
-def _data(seed=0, n=600, k=4, unknown_class=False, unknown_share=0.25):
-    """alpha with informative evidence for known samples, labels K = unknown."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, k, n)
-    labels[rng.random(n) < unknown_share] = k
-    alpha = 1.0 + rng.gamma(0.8, 2.0, (n, k))
-    known = labels < k
-    alpha[np.flatnonzero(known), labels[known]] += rng.gamma(1.5, 6.0, known.sum())
-    if unknown_class:
-        alpha = np.concatenate([alpha, np.full((n, 1), k + 1.0)], axis=1)
-    return alpha.astype("float32"), labels
-
-
-def _result(metric):
-    return float(ops.convert_to_numpy(metric.result()))
 
 
 ALL_METRICS = (

@@ -3,15 +3,11 @@
 import keras
 import numpy as np
 import pytest
-from keras import ops
 
 from keras_evidential import layers
 from keras_evidential import losses
 from keras_evidential import metrics
-
-
-def _result(metric):
-    return float(ops.convert_to_numpy(metric.result()))
+from tests.metrics.data import result as _result
 
 
 ALL_METRICS = (

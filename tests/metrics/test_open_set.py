@@ -3,10 +3,11 @@ accuracy, rejection rate) against hand-worked values and NumPy."""
 
 import numpy as np
 import pytest
-from keras import ops
 
 from keras_evidential import metrics
 from tests.testing import TestCase
+from tests.metrics.data import open_set_data as _data
+from tests.metrics.data import result as _result
 
 
 RATIO_METRICS = (
@@ -16,19 +17,6 @@ RATIO_METRICS = (
     metrics.SelectiveAccuracy,
     metrics.RejectionRate,
 )
-
-
-def _data(seed=0, n=600, k=4, unknown_class=False, unknown_share=0.25):
-    """alpha with informative evidence for known samples, labels K = unknown."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, k, n)
-    labels[rng.random(n) < unknown_share] = k
-    alpha = 1.0 + rng.gamma(0.8, 2.0, (n, k))
-    known = labels < k
-    alpha[np.flatnonzero(known), labels[known]] += rng.gamma(1.5, 6.0, known.sum())
-    if unknown_class:
-        alpha = np.concatenate([alpha, np.full((n, 1), k + 1.0)], axis=1)
-    return alpha.astype("float32"), labels
 
 
 def _reference_predictions(alpha, unknown_class, threshold):
@@ -57,10 +45,6 @@ def _reference_ratio(metric_class, labels, predictions, k, weight=None):
     denominator = (weight * denominator).sum()
     # Documented: a metric is 0 while its denominator is 0.
     return 0.0 if denominator == 0 else (weight * numerator).sum() / denominator
-
-
-def _result(metric):
-    return float(ops.convert_to_numpy(metric.result()))
 
 
 
