@@ -90,12 +90,13 @@ def log_risk(y, alpha):
 
 
 def red_loss(y, alpha, risk="mse", kl_weight=0.0, weight=1.0):
-    """EDL loss minus `weight * (K / S) * (alpha_y - 1)` (Pandey & Yu, 2023)."""
+    """EDL loss minus `weight * (K / S) * log(alpha_y - 1)` (Pandey & Yu, 2023;
+    the authors' code writes `log(e_y)` as the logit `z_y` of exp evidence)."""
     k = alpha.shape[-1]
     vacuity = k / alpha.sum(-1)
     base = {"mse": mse_risk, "log": log_risk}[risk](y, alpha)
     kl = kl_to_uniform(y + (1 - y) * alpha)
-    return np.mean(base + kl_weight * kl - weight * vacuity * ((alpha - 1) * y).sum(-1))
+    return np.mean(base + kl_weight * kl - weight * vacuity * (np.log(alpha - 1) * y).sum(-1))
 
 
 def daedl_loss(y, alpha, kl_weight=0.0):

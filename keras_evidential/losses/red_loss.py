@@ -17,15 +17,16 @@ class REDLoss(EDLLoss):
     Formula:
     ```
     loss = mean_i [risk(y_i, alpha_i) + kl_weight * KL(Dir(alpha_tilde_i) || Dir(1))
-                   - correct_evidence_weight * stop_gradient(K / S_i) * e_i,y_i]
+                   - correct_evidence_weight * stop_gradient(K / S_i) * log(e_i,y_i)]
     ```
 
     Where every class's evidence is near zero ("zero-evidence regions" of
     the evidence activation) the risk's gradient vanishes and a training
     sample teaches nothing; the extra term pushes up the true class's
     evidence in proportion to the vacuity, so it acts mostly there. RED
-    pairs it with exponential evidence (`DirichletOutput("exp")`), whose
-    gradient never vanishes. Everything else (`risk`, `kl_weight` and its
+    pairs it with exponential evidence (`DirichletOutput("exp")`), with
+    which `log(e_y)` is the true class's logit and the term's gradient is
+    `-K / S` in [-1, 0], never vanishing. Everything else (`risk`, `kl_weight` and its
     annealing, `from_logits`, the TEDL stage) is `EDLLoss`'s.
 
     Args:
@@ -38,7 +39,7 @@ class REDLoss(EDLLoss):
 
     >>> loss = keras_evidential.losses.REDLoss(risk="log")
     >>> round(float(loss(np.array([0]), np.array([[3.0, 1.0]]))), 4)
-    -0.7123
+    -0.0589
 
     Reference:
     - Pandey & Yu, "Learn to Accumulate Evidence from All Training Samples:

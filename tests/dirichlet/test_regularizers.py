@@ -19,17 +19,42 @@ def numpy(x):
 
 
 def test_correct_evidence_regularizer_hand_worked():
-    # alpha = (3, 1), y = class 0: u = 2 / 4, e_y = 2 -> -1.
+    # alpha = (3, 1), y = class 0: u = 2 / 4, log e_y = log 2 -> -0.5 log 2.
     got = numpy(ke.dirichlet.correct_evidence_regularizer(np.array([[1.0, 0.0]]), np.array([[3.0, 1.0]])))
-    np.testing.assert_allclose(got, [-1.0])
+    np.testing.assert_allclose(got, [-0.5 * np.log(2.0)], rtol=1e-6)
 
 
 def test_correct_evidence_gradient_holds_the_vacuity_constant():
+    # d/d alpha_y of -u log(alpha_y - 1) with u constant: -u / e_y = -0.5 / 2.
     y = np.array([[1.0, 0.0]], "float32")
     _, grad = value_and_gradient(
         lambda a: ops.sum(ke.dirichlet.correct_evidence_regularizer(y, a)), np.array([[3.0, 1.0]], "float32")
     )
-    np.testing.assert_allclose(numpy(grad), [[-0.5, 0.0]])
+    np.testing.assert_allclose(numpy(grad), [[-0.25, 0.0]], rtol=1e-6)
+
+
+def test_correct_evidence_with_exp_evidence_is_minus_vacuity_times_logit():
+    # The authors' code: with exp evidence log(e_y) = z_y, so the term is
+    # -(K / S) z_y and its gradient in the logits is -(K / S) y, within [-1, 0]
+    # (Pandey & Yu, 2023, Theorem 3).
+    logits = RNG.uniform(-9.0, 9.0, size=(32, 4)).astype("float32")
+    labels = RNG.integers(0, 4, 32)
+    y = np.eye(4, dtype="float32")[labels]
+    head = ke.layers.DirichletOutput("exp")
+    value, grad = value_and_gradient(
+        lambda z: ops.sum(ke.dirichlet.correct_evidence_regularizer(y, head(z))), logits
+    )
+    z = logits.astype("float64")
+    vacuity = 4.0 / (np.exp(z) + 1.0).sum(-1)
+    np.testing.assert_allclose(float(numpy(value)), -(vacuity * z[np.arange(32), labels]).sum(), rtol=1e-4)
+    np.testing.assert_allclose(numpy(grad), -vacuity[:, None] * y, rtol=1e-3, atol=1e-6)
+    assert np.abs(numpy(grad)).max() <= 1.0
+
+
+def test_correct_evidence_zero_evidence_is_finite():
+    # ReLU evidence can be exactly 0: the log is guarded, the value finite.
+    got = numpy(ke.dirichlet.correct_evidence_regularizer(np.array([[1.0, 0.0]]), np.array([[1.0, 1.0]])))
+    assert np.all(np.isfinite(got))
 
 
 def test_dirichlet_kl_matches_reference_and_is_zero_at_equality():

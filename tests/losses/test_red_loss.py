@@ -29,9 +29,9 @@ class REDLossTest(TestCase):
         )
 
     def test_hand_worked_example(self):
-        # alpha = (3, 1), y = 0: log risk log(4/3) = 0.2877; u = 1/2, e_y = 2.
+        # alpha = (3, 1), y = 0: log risk log(4/3) = 0.2877; u = 1/2, log e_y = log 2.
         got = keras.ops.convert_to_numpy(ke.losses.REDLoss(risk="log")(np.array([0]), np.array([[3.0, 1.0]])))
-        self.assertAllClose(got, np.log(4 / 3) - 1.0, rtol=1e-6)
+        self.assertAllClose(got, np.log(4 / 3) - 0.5 * np.log(2.0), rtol=1e-6)
 
     def test_needs_alpha(self):
         with pytest.raises(ValueError, match="from_logits"):
