@@ -138,7 +138,7 @@ def test_flexible_model_is_evaluated_with_its_equivalent_alpha():
     )
 
 
-def test_edl_model_fed_alpha_below_one_is_refused():
+def test_alpha_below_one_is_refused_without_a_prior_weight():
     x, y = _inputs_and_labels(4)
     with pytest.raises(ValueError, match=r"alpha >= prior_weight"):
         evaluation.evaluate_uncertainty(
