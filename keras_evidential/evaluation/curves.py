@@ -190,10 +190,13 @@ def label_indices(alpha, labels, unknown_class=False):
     Only `alpha`'s shape is read.
     """
     alpha = ops.convert_to_tensor(np.asarray(alpha, dtype="float32"))
-    return ops.convert_to_numpy(open_set_labels(np.asarray(labels), alpha, unknown_class))
+    labels = open_set_labels(np.asarray(labels), alpha, unknown_class)
+    return ops.convert_to_numpy(labels)
 
 
-def predicted_labels(alpha, unknown_class=False, threshold=None, prior_weight=1.0):
+def predicted_labels(
+    alpha, unknown_class=False, threshold=None, prior_weight=1.0
+):
     """Predictions in `[0, K]`, K = "unknown" (see `keras_evidential.labels`).
 
     With a threshold, "unknown" where the vacuity `prior_weight K / S`

@@ -254,7 +254,8 @@ class MisclassificationAUROC(_DirichletAUC):
         alpha = known_alpha(y_pred, self.unknown_class)
         predictions = predict_labels(alpha, unknown_class=False)
         wrong = ops.cast(predictions != labels, "float32")
-        return wrong, uncertainty_score(alpha, self.score, self.prior_weight), labels < k
+        scores = uncertainty_score(alpha, self.score, self.prior_weight)
+        return wrong, scores, labels < k
 
     def get_config(self):
         config = super().get_config()

@@ -69,7 +69,12 @@ class OpenSetRate(keras.metrics.Metric):
     denominator = None
 
     def __init__(
-        self, unknown_class=False, threshold=None, prior_weight=1.0, name=None, dtype=None
+        self,
+        unknown_class=False,
+        threshold=None,
+        prior_weight=1.0,
+        name=None,
+        dtype=None,
     ):
         super().__init__(name=name, dtype=dtype)
         self.unknown_class = bool(unknown_class)

@@ -81,7 +81,8 @@ def test_logits_report_equals_the_alpha_report():
 
 def _inputs_and_labels(seed, n=64, k=3):
     rng = np.random.default_rng(seed)
-    return rng.normal(scale=2.0, size=(n, 5)).astype("float32"), rng.integers(0, k + 1, n)
+    x = rng.normal(scale=2.0, size=(n, 5)).astype("float32")
+    return x, rng.integers(0, k + 1, n)
 
 
 def test_redl_model_is_evaluated_with_its_prior_weight():
@@ -102,9 +103,13 @@ def test_redl_model_is_evaluated_with_its_prior_weight():
     assert report.metrics["known_accuracy"] == pytest.approx(right.sum() / known.sum())
     assert report.metrics["rejection_rate"] == pytest.approx(1 - kept.mean())
     # The same figures from the array, given its prior weight.
-    from_array = evaluation.evaluate_uncertainty(alpha, y=y, threshold=0.5, prior_weight=0.1)
+    from_array = evaluation.evaluate_uncertainty(
+        alpha, y=y, threshold=0.5, prior_weight=0.1
+    )
     for name, value in report.metrics.items():
-        assert from_array.metrics[name] == pytest.approx(value, rel=1e-5, nan_ok=True), name
+        assert from_array.metrics[name] == pytest.approx(
+            value, rel=1e-5, nan_ok=True
+        ), name
 
 
 def test_daedl_model_is_evaluated_with_positive_alpha():
