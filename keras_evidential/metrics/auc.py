@@ -61,6 +61,8 @@ class _DirichletAUC(keras.metrics.AUC):
             dtype=dtype,
         )
         self.unknown_class = bool(unknown_class)
+        # Scales the vacuity (R-EDL); subclasses that take it add it to
+        # their config.
         self.prior_weight = validate_prior_weight(prior_weight)
 
     def binary_problem(self, y_true, y_pred):
@@ -79,7 +81,6 @@ class _DirichletAUC(keras.metrics.AUC):
         for key in _FIXED_AUC_ARGUMENTS:
             config.pop(key, None)
         config["unknown_class"] = self.unknown_class
-        config["prior_weight"] = self.prior_weight
         return config
 
 
@@ -177,7 +178,11 @@ class ThresholdedAUC(_DirichletAUC):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {"threshold": self.threshold, "positive_class": self.positive_class}
+            {
+                "threshold": self.threshold,
+                "positive_class": self.positive_class,
+                "prior_weight": self.prior_weight,
+            }
         )
         return config
 
@@ -260,6 +265,7 @@ class MisclassificationAUROC(_DirichletAUC):
     def get_config(self):
         config = super().get_config()
         config["score"] = self.score
+        config["prior_weight"] = self.prior_weight
         return config
 
 
@@ -341,4 +347,5 @@ class UnknownClassAUROC(_DirichletAUC):
     def get_config(self):
         config = super().get_config()
         config["score"] = self.score
+        config["prior_weight"] = self.prior_weight
         return config
