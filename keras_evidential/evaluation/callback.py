@@ -28,6 +28,8 @@ class UncertaintyMonitor(keras.callbacks.Callback):
     misclassified and unknown samples) are also written with `tf.summary`
     (TEDL's uncertainty distribution per epoch); this needs TensorFlow and
     the `tensorboard` package.
+    The head's prior is read by `keras_evidential.model_kind`: an R-EDL
+    head's vacuity is `lambda K / S`, DAEDL's alpha need only be > 0.
 
     Args:
         validation_data: `(x, y)`: model inputs and integer labels in
@@ -122,26 +124,32 @@ class UncertaintyMonitor(keras.callbacks.Callback):
             ),
             "float32",
         )
+        # The head's prior: R-EDL's vacuity lambda K / S, DAEDL's alpha > 0.
+        prior = {"prior_weight": kind.prior_weight, "minimum_alpha": kind.minimum_alpha}
         figures = {
             self.prefix + name: value
             for name, value in curves.uncertainty_metrics(
-                alpha, self.y, unknown_class=unknown_class, threshold=self.threshold
+                alpha,
+                self.y,
+                unknown_class=unknown_class,
+                threshold=self.threshold,
+                **prior,
             ).items()
             if math.isfinite(value)
         }
         if logs is not None:
             logs.update(figures)
         if self.log_dir is not None:
-            self._write_summaries(epoch, alpha, unknown_class, figures)
+            self._write_summaries(epoch, alpha, unknown_class, figures, prior)
 
-    def _write_summaries(self, epoch, alpha, unknown_class, figures):
+    def _write_summaries(self, epoch, alpha, unknown_class, figures, prior):
         import tensorflow as tf
 
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(self.log_dir)
         labels = curves.label_indices(alpha, self.y, unknown_class)
         predictions = curves.predicted_labels(alpha, unknown_class)
-        vacuity = curves.uncertainty_measures(alpha, unknown_class)["vacuity"]
+        vacuity = curves.uncertainty_measures(alpha, unknown_class, **prior)["vacuity"]
         k = num_known_classes(alpha, unknown_class)
         groups = {
             "all": np.ones_like(labels, dtype=bool),

@@ -8,6 +8,13 @@ functions and metric classes as `keras_evidential.metrics`, so a figure here
 equals the metric's value over the same data; where a ratio has no samples
 (e.g. unknown recall without unknown samples) they return NaN instead of the
 metric's 0.
+
+The prior of the head: every function takes `prior_weight` (R-EDL's
+`lambda`, `DirichletOutput(prior_weight=lambda)`: `alpha = e + lambda`,
+vacuity `lambda K / S`; 1, EDL's, by default) and `minimum_alpha` (the
+smallest valid concentration, `prior_weight` by default; 0 for heads whose
+alpha is only > 0: DAEDL's `DensityAwareDirichlet`, or F-EDL's equivalent
+alpha). `alpha` below it, NaN or infinite, is refused.
 """
 
 import numpy as np
@@ -20,6 +27,7 @@ from keras_evidential.metrics.auc import ThresholdedAUC
 from keras_evidential.metrics.auc import UnknownClassAUROC
 from keras_evidential.metrics.calibration import ExpectedCalibrationError
 from keras_evidential.labels import open_set_labels
+from keras_evidential.layers.dirichlet_output import validate_prior_weight
 from keras_evidential.metrics.predictions import known_alpha
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.predictions import predict_labels
@@ -67,23 +75,62 @@ def alpha_from_outputs(outputs, evidence=None):
     return ops.convert_to_numpy(alpha)
 
 
-def _tensors(alpha, labels, unknown_class):
+def _validate_minimum_alpha(minimum_alpha, prior_weight):
+    if minimum_alpha is None:
+        return prior_weight
+    try:
+        value = float(minimum_alpha)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(
+            "`minimum_alpha` must be None (the prior weight) or a finite "
+            f"number >= 0. Received: minimum_alpha={minimum_alpha!r}"
+        )
+    return value
+
+
+def _checked_alpha(alpha, prior_weight, minimum_alpha):
+    """`alpha` as a float32 tensor, and `prior_weight` as a float; raises
+    unless every concentration is finite and at least `minimum_alpha`."""
+    prior_weight = validate_prior_weight(prior_weight)
+    minimum = _validate_minimum_alpha(minimum_alpha, prior_weight)
     alpha = np.asarray(alpha, dtype="float32")
     if alpha.ndim != 2:
         raise ValueError(
             "Expected `alpha` of shape (num_samples, num_classes). "
             f"Received: alpha.shape={alpha.shape}"
         )
-    if alpha.size and not alpha.min() >= 1.0 - 1e-5:
+    if not np.isfinite(alpha).all():
         raise ValueError(
-            "Expected Dirichlet concentrations alpha >= 1 (the output of "
-            "DirichletOutput). For a model that outputs logits, pass its "
-            "evidence function (e.g. evidence='elu'). "
-            f"Received: min(alpha)={alpha.min()}"
+            "Expected finite Dirichlet concentrations `alpha`. Received: "
+            f"{np.size(alpha) - np.isfinite(alpha).sum()} NaN or infinite values"
         )
-    alpha = ops.convert_to_tensor(alpha)
+    if minimum == 0:
+        in_range = alpha.min(initial=np.inf) > 0
+        expected = "alpha > 0 (minimum_alpha=0)"
+    else:
+        # A relative tolerance for float32 rounding of `e + lambda`.
+        in_range = alpha.min(initial=np.inf) >= minimum * (1 - 1e-5)
+        expected = f"alpha >= prior_weight={prior_weight}"
+        if minimum != prior_weight:
+            expected = f"alpha >= minimum_alpha={minimum}"
+    if not in_range:
+        raise ValueError(
+            f"Expected Dirichlet concentrations {expected} (the output of "
+            "DirichletOutput(prior_weight=...)). For a model that outputs "
+            "logits, pass its evidence function (e.g. evidence='elu'); for "
+            "R-EDL's alpha = e + lambda pass prior_weight=lambda, for alpha "
+            "that is only > 0 (DAEDL, F-EDL) minimum_alpha=0. "
+            f"Received: min(alpha)={alpha.min()}, prior_weight={prior_weight}"
+        )
+    return ops.convert_to_tensor(alpha), prior_weight
+
+
+def _tensors(alpha, labels, unknown_class, prior_weight, minimum_alpha):
+    alpha, prior_weight = _checked_alpha(alpha, prior_weight, minimum_alpha)
     labels = open_set_labels(np.asarray(labels), alpha, unknown_class)
-    return alpha, labels
+    return alpha, labels, prior_weight
 
 
 def _ratio(counts, metric_class):
@@ -93,8 +140,8 @@ def _ratio(counts, metric_class):
     return float(counts[metric_class.numerator]) / denominator
 
 
-def _counts(alpha, labels, unknown_class, threshold):
-    predictions = predict_labels(alpha, unknown_class, threshold)
+def _counts(alpha, labels, unknown_class, threshold, prior_weight):
+    predictions = predict_labels(alpha, unknown_class, threshold, prior_weight)
     counts = open_set_counts(
         labels, predictions, num_known_classes(alpha, unknown_class)
     )
@@ -138,30 +185,55 @@ def roc_auc(labels, scores):
 
 
 def label_indices(alpha, labels, unknown_class=False):
-    """Integer labels in `[0, K]` (K = unknown) from integer or one-hot ones."""
-    return ops.convert_to_numpy(_tensors(alpha, labels, unknown_class)[1])
+    """Integer labels in `[0, K]` (K = unknown) from integer or one-hot ones.
 
-
-def predicted_labels(alpha, unknown_class=False, threshold=None):
-    """Predictions in `[0, K]`, K = "unknown" (see `keras_evidential.labels`)."""
-    alpha = ops.convert_to_tensor(np.asarray(alpha, dtype="float32"))
-    threshold = validate_threshold(threshold)
-    return ops.convert_to_numpy(predict_labels(alpha, unknown_class, threshold))
-
-
-def uncertainty_measures(alpha, unknown_class=False):
-    """Per-sample uncertainty measures, as NumPy arrays of shape `(N,)`.
-
-    Keys: `strength` (S of the known classes), `vacuity`, `dissonance`,
-    `total_entropy`, `expected_entropy`, `mutual_information`, `epkl`,
-    `differential_entropy`, `confidence` (`max_k p_bar_k`), and, with
-    `unknown_class=True`, `unknown_probability` (m-EDL's `p_hat_u`).
+    Only `alpha`'s shape is read.
     """
     alpha = ops.convert_to_tensor(np.asarray(alpha, dtype="float32"))
+    labels = open_set_labels(np.asarray(labels), alpha, unknown_class)
+    return ops.convert_to_numpy(labels)
+
+
+def predicted_labels(
+    alpha, unknown_class=False, threshold=None, prior_weight=1.0
+):
+    """Predictions in `[0, K]`, K = "unknown" (see `keras_evidential.labels`).
+
+    With a threshold, "unknown" where the vacuity `prior_weight K / S`
+    exceeds it.
+    """
+    alpha = ops.convert_to_tensor(np.asarray(alpha, dtype="float32"))
+    threshold = validate_threshold(threshold)
+    prior_weight = validate_prior_weight(prior_weight)
+    return ops.convert_to_numpy(
+        predict_labels(alpha, unknown_class, threshold, prior_weight)
+    )
+
+
+def uncertainty_measures(
+    alpha, unknown_class=False, prior_weight=1.0, minimum_alpha=None
+):
+    """Per-sample uncertainty measures, as NumPy arrays of shape `(N,)`.
+
+    Keys: `strength` (S of the known classes), `vacuity` (`prior_weight K /
+    S`), `dissonance`, `total_entropy`, `expected_entropy`,
+    `mutual_information`, `epkl`, `differential_entropy`, `confidence`
+    (`max_k p_bar_k`), and, with `unknown_class=True`, `unknown_probability`
+    (m-EDL's `p_hat_u`).
+
+    Args:
+        alpha: Model outputs, `(N, K)` or `(N, K + 1)`.
+        unknown_class: Whether `alpha` comes from `UnknownClassHead`.
+        prior_weight: The head's prior weight `lambda` (see the module
+            docstring). Defaults to 1 (EDL).
+        minimum_alpha: The smallest valid `alpha`; None (default) means
+            `prior_weight`, 0 means `alpha > 0` (DAEDL, F-EDL).
+    """
+    alpha, prior_weight = _checked_alpha(alpha, prior_weight, minimum_alpha)
     known = known_alpha(alpha, unknown_class)
     measures = {
         "strength": dirichlet.strength(known),
-        "vacuity": dirichlet.vacuity(known),
+        "vacuity": dirichlet.vacuity(known, prior_weight),
         "dissonance": dirichlet.dissonance(known),
         "total_entropy": dirichlet.total_entropy(known),
         "expected_entropy": dirichlet.expected_entropy(known),
@@ -175,7 +247,14 @@ def uncertainty_measures(alpha, unknown_class=False):
     return {key: ops.convert_to_numpy(value) for key, value in measures.items()}
 
 
-def accuracy_vs_threshold(alpha, labels, thresholds=None, unknown_class=False):
+def accuracy_vs_threshold(
+    alpha,
+    labels,
+    thresholds=None,
+    unknown_class=False,
+    prior_weight=1.0,
+    minimum_alpha=None,
+):
     """Open-set accuracies as functions of the vacuity threshold.
 
     At threshold `t` a sample whose vacuity exceeds `t` is predicted
@@ -190,6 +269,10 @@ def accuracy_vs_threshold(alpha, labels, thresholds=None, unknown_class=False):
             threshold-free predictions (EDL `argmax`, m-EDL `argmax` over
             K + 1), reported with threshold NaN.
         unknown_class: Whether `alpha` comes from `UnknownClassHead`.
+        prior_weight: The head's prior weight `lambda` (R-EDL; `alpha = e +
+            lambda`): the vacuity is `lambda K / S`. Defaults to 1 (EDL).
+        minimum_alpha: The smallest valid `alpha`; None (default) means
+            `prior_weight`, 0 means `alpha > 0` (DAEDL, F-EDL).
 
     Returns:
         A dict of arrays, one value per threshold: `threshold`; `coverage`
@@ -201,12 +284,14 @@ def accuracy_vs_threshold(alpha, labels, thresholds=None, unknown_class=False):
         the threshold, `unknown_recall` too (decreasing); the other two
         depend on how well vacuity ranks errors.
     """
-    alpha, labels = _tensors(alpha, labels, unknown_class)
+    alpha, labels, prior_weight = _tensors(
+        alpha, labels, unknown_class, prior_weight, minimum_alpha
+    )
     thresholds = DEFAULT_THRESHOLDS if thresholds is None else thresholds
     thresholds = [validate_threshold(t) for t in thresholds]
     curve = {name: [] for name in ("coverage", *_RATIO_METRICS)}
     for threshold in thresholds:
-        counts = _counts(alpha, labels, unknown_class, threshold)
+        counts = _counts(alpha, labels, unknown_class, threshold, prior_weight)
         curve["coverage"].append(counts["accepted"] / max(counts["total"], 1.0))
         for name, metric_class in _RATIO_METRICS.items():
             curve[name].append(_ratio(counts, metric_class))
@@ -223,6 +308,8 @@ def auc_vs_threshold(
     unknown_class=False,
     positive_class=1,
     num_thresholds=None,
+    prior_weight=1.0,
+    minimum_alpha=None,
 ):
     """TEDL's ROC AUC on the samples with vacuity `<= t`, for each `t`.
 
@@ -238,16 +325,24 @@ def auc_vs_threshold(
         num_thresholds: None (default) for the exact AUC (`roc_auc`), or a
             number of buckets of `ThresholdedAUC` (`keras.metrics.AUC`), as
             the training metric computes it.
+        prior_weight: The head's prior weight `lambda` (R-EDL; `alpha = e +
+            lambda`): the vacuity is `lambda K / S`. Defaults to 1 (EDL).
+        minimum_alpha: The smallest valid `alpha`; None (default) means
+            `prior_weight`, 0 means `alpha > 0` (DAEDL, F-EDL).
 
     Returns:
         A dict of arrays: `threshold`, `auc` (NaN where the kept samples lack
         a class), `kept` (number of samples) and `coverage` (their share of
         the known samples).
     """
-    alpha, labels = _tensors(alpha, labels, unknown_class)
+    alpha, labels, prior_weight = _tensors(
+        alpha, labels, unknown_class, prior_weight, minimum_alpha
+    )
     thresholds = DEFAULT_THRESHOLDS if thresholds is None else thresholds
     thresholds = np.asarray([validate_threshold(t) for t in thresholds], float)
-    vacuity = ops.convert_to_numpy(dirichlet.vacuity(known_alpha(alpha, unknown_class)))
+    vacuity = ops.convert_to_numpy(
+        dirichlet.vacuity(known_alpha(alpha, unknown_class), prior_weight)
+    )
     label_array = ops.convert_to_numpy(labels)
     known = label_array < 2
     targets = label_array == positive_class
@@ -266,6 +361,7 @@ def auc_vs_threshold(
                 positive_class=positive_class,
                 unknown_class=unknown_class,
                 num_thresholds=num_thresholds,
+                prior_weight=prior_weight,
             )
             aucs.append(_auc(metric, targets, alpha, labels, covered))
         kept.append(int(covered.sum()))
@@ -279,7 +375,13 @@ def auc_vs_threshold(
 
 
 def uncertainty_distribution(
-    alpha, labels, bins=20, unknown_class=False, score="vacuity"
+    alpha,
+    labels,
+    bins=20,
+    unknown_class=False,
+    score="vacuity",
+    prior_weight=1.0,
+    minimum_alpha=None,
 ):
     """Histogram of an uncertainty score, split by outcome (TEDL's Fig. 4).
 
@@ -293,15 +395,21 @@ def uncertainty_distribution(
         bins: Number of equal-width bins on [0, 1].
         unknown_class: Whether `alpha` comes from `UnknownClassHead`.
         score: A name of `keras_evidential.metrics.UNCERTAINTY_SCORES`.
+        prior_weight: The head's prior weight `lambda` (R-EDL; `alpha = e +
+            lambda`): the vacuity is `lambda K / S`. Defaults to 1 (EDL).
+        minimum_alpha: The smallest valid `alpha`; None (default) means
+            `prior_weight`, 0 means `alpha > 0` (DAEDL, F-EDL).
 
     Returns:
         A dict of arrays: `bin_left`, `bin_right` (`bins` values each), and
         the counts `correct`, `misclassified` and `unknown` per bin.
     """
-    alpha, labels = _tensors(alpha, labels, unknown_class)
+    alpha, labels, prior_weight = _tensors(
+        alpha, labels, unknown_class, prior_weight, minimum_alpha
+    )
     k = num_known_classes(alpha, unknown_class)
     values = ops.convert_to_numpy(
-        uncertainty_score(known_alpha(alpha, unknown_class), score)
+        uncertainty_score(known_alpha(alpha, unknown_class), score, prior_weight)
     )
     predictions = ops.convert_to_numpy(predict_labels(alpha, unknown_class))
     label_array = ops.convert_to_numpy(labels)
@@ -326,6 +434,8 @@ def uncertainty_metrics(
     threshold=None,
     num_bins=15,
     num_thresholds=REPORT_AUC_BUCKETS,
+    prior_weight=1.0,
+    minimum_alpha=None,
 ):
     """Scalar figures of an evidential classifier on labelled data.
 
@@ -338,6 +448,10 @@ def uncertainty_metrics(
             figures.
         num_bins: Bins of the expected calibration error.
         num_thresholds: Buckets of `keras.metrics.AUC`.
+        prior_weight: The head's prior weight `lambda` (R-EDL; `alpha = e +
+            lambda`): the vacuity is `lambda K / S`. Defaults to 1 (EDL).
+        minimum_alpha: The smallest valid `alpha`; None (default) means
+            `prior_weight`, 0 means `alpha > 0` (DAEDL, F-EDL).
 
     Returns:
         A dict of floats (NaN where undefined): `known_accuracy`,
@@ -347,10 +461,12 @@ def uncertainty_metrics(
         `roc_auc` (binary tasks only), and `mean_<measure>` for every
         measure of `uncertainty_measures` over all samples.
     """
-    alpha, labels = _tensors(alpha, labels, unknown_class)
+    alpha, labels, prior_weight = _tensors(
+        alpha, labels, unknown_class, prior_weight, minimum_alpha
+    )
     threshold = validate_threshold(threshold)
     k = num_known_classes(alpha, unknown_class)
-    counts = _counts(alpha, labels, unknown_class, threshold)
+    counts = _counts(alpha, labels, unknown_class, threshold, prior_weight)
     figures = {
         name: _ratio(counts, metric_class)
         for name, metric_class in _RATIO_METRICS.items()
@@ -368,7 +484,9 @@ def uncertainty_metrics(
     )
     figures["misclassification_auroc"] = _auc(
         MisclassificationAUROC(
-            unknown_class=unknown_class, num_thresholds=num_thresholds
+            unknown_class=unknown_class,
+            num_thresholds=num_thresholds,
+            prior_weight=prior_weight,
         ),
         argmax != label_array,
         alpha,
@@ -376,7 +494,11 @@ def uncertainty_metrics(
         known,
     )
     figures["unknown_auroc"] = _auc(
-        UnknownClassAUROC(unknown_class=unknown_class, num_thresholds=num_thresholds),
+        UnknownClassAUROC(
+            unknown_class=unknown_class,
+            num_thresholds=num_thresholds,
+            prior_weight=prior_weight,
+        ),
         ~known,
         alpha,
         labels,
@@ -390,7 +512,7 @@ def uncertainty_metrics(
             known,
         )
     for name, values in uncertainty_measures(
-        ops.convert_to_numpy(alpha), unknown_class
+        ops.convert_to_numpy(alpha), unknown_class, prior_weight, minimum_alpha
     ).items():
         figures[f"mean_{name}"] = float(np.mean(values))
     return figures

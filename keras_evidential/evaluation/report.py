@@ -129,8 +129,19 @@ def evaluate_uncertainty(
     output_dir=None,
     evidence=None,
     output=None,
+    prior_weight=None,
+    minimum_alpha=None,
 ):
     """Evaluates an evidential classifier's uncertainty on labelled data.
+
+    Heads with another prior than EDL's are evaluated with their own: R-EDL's
+    `DirichletOutput(prior_weight=lambda)` (`alpha = e + lambda`, vacuity
+    `lambda K / S`), DAEDL's `DensityAwareDirichlet` (`alpha > 0`, vacuity
+    `K / S`), and F-EDL's `FlexibleDirichletOutput`, scored through the
+    Dirichlet with its mean, `alpha + tau p`
+    (`keras_evidential.dirichlet.flexible_equivalent_alpha`): every figure,
+    its vacuity `K / (alpha_0 + tau)` included, is that Dirichlet's, not
+    F-EDL's own epistemic uncertainty.
 
     Args:
         model_or_alpha: A Keras model that outputs `alpha` (it is run on `x`),
@@ -155,6 +166,15 @@ def evaluate_uncertainty(
             detects it from the compiled loss.
         output: For a model: `None` (detect), `"alpha"` or `"logits"`, as in
             `keras_evidential.model_kind`.
+        prior_weight: The prior weight `lambda` of the head (`alpha = e +
+            lambda`), which scales the vacuity to `lambda K / S` and is the
+            smallest valid `alpha`. None (default): for a model, read by
+            `keras_evidential.model_kind`; 1 (EDL) for an array. Pass it for
+            an array of R-EDL's alpha.
+        minimum_alpha: The smallest valid `alpha`. None (default): for a
+            model, read by `model_kind` (0 for DAEDL and F-EDL, whose alpha
+            is only > 0) unless `prior_weight` is given; otherwise
+            `prior_weight`. 0 means `alpha > 0`.
 
     Returns:
         An `UncertaintyReport`.
@@ -189,19 +209,26 @@ def evaluate_uncertainty(
             unknown_class=unknown_class,
         )
         unknown_class = kind.unknown_class
+        if prior_weight is None:
+            prior_weight = kind.prior_weight
+            if minimum_alpha is None:
+                minimum_alpha = kind.minimum_alpha
         outputs = model_or_alpha.predict(x, batch_size=batch_size, verbose=0)
         alpha = np.asarray(ops.convert_to_numpy(kind.to_alpha(outputs)), "float32")
     else:
         alpha = curves_lib.alpha_from_outputs(model_or_alpha, evidence)
     unknown_class = bool(unknown_class)
+    prior_weight = 1.0 if prior_weight is None else prior_weight
     labels = np.asarray(y)
+    prior = {"prior_weight": prior_weight, "minimum_alpha": minimum_alpha}
     common = {
         "unknown_class": unknown_class,
         "num_bins": num_bins,
         "num_thresholds": num_thresholds,
+        **prior,
     }
     binary = num_known_classes(alpha, unknown_class) == 2
-    measures = curves_lib.uncertainty_measures(alpha, unknown_class)
+    measures = curves_lib.uncertainty_measures(alpha, unknown_class, **prior)
     threshold_free = curves_lib.uncertainty_metrics(alpha, labels, **common)
     report = UncertaintyReport(
         metrics=(
@@ -213,7 +240,7 @@ def evaluate_uncertainty(
         ),
         threshold_free=threshold_free,
         accuracy_curve=curves_lib.accuracy_vs_threshold(
-            alpha, labels, thresholds, unknown_class
+            alpha, labels, thresholds, unknown_class, **prior
         ),
         auc_curve=(
             curves_lib.auc_vs_threshold(
@@ -222,12 +249,13 @@ def evaluate_uncertainty(
                 thresholds,
                 unknown_class,
                 num_thresholds=num_thresholds,
+                **prior,
             )
             if binary
             else None
         ),
         distribution=curves_lib.uncertainty_distribution(
-            alpha, labels, bins, unknown_class
+            alpha, labels, bins, unknown_class, **prior
         ),
         measures={
             "label": curves_lib.label_indices(alpha, labels, unknown_class),

@@ -10,6 +10,7 @@ from keras import ops
 
 from keras_evidential import dirichlet
 from keras_evidential.labels import open_set_labels
+from keras_evidential.layers.dirichlet_output import validate_prior_weight
 from keras_evidential.metrics.predictions import known_alpha
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.predictions import predict_labels
@@ -50,6 +51,7 @@ class _DirichletAUC(keras.metrics.AUC):
         name=None,
         dtype=None,
         curve="ROC",
+        prior_weight=1.0,
     ):
         super().__init__(
             num_thresholds=num_thresholds,
@@ -59,6 +61,9 @@ class _DirichletAUC(keras.metrics.AUC):
             dtype=dtype,
         )
         self.unknown_class = bool(unknown_class)
+        # Scales the vacuity (R-EDL); subclasses that take it add it to
+        # their config.
+        self.prior_weight = validate_prior_weight(prior_weight)
 
     def binary_problem(self, y_true, y_pred):
         """Returns `(binary_labels, scores in [0, 1], 0/1 mask)`."""
@@ -90,7 +95,8 @@ class ThresholdedAUC(_DirichletAUC):
 
     For a binary task (K = 2): the ROC AUC of the expected probability of
     the positive class, computed only on the samples whose vacuity
-    `u = K / S` is at most `threshold`. If the uncertainty is informative, the
+    `u = lambda K / S` (`lambda = prior_weight`, 1 for EDL) is at most
+    `threshold`. If the uncertainty is informative, the
     AUC rises as the threshold falls (TEDL, Fig. 3); with `threshold=None`
     it is the ROC AUC on all samples. Samples with the unknown label (2) are
     left out.
@@ -103,6 +109,8 @@ class ThresholdedAUC(_DirichletAUC):
             column (it is ignored). Defaults to `False`.
         num_thresholds: Number of buckets of `keras.metrics.AUC`. Defaults to
             200; more buckets approximate the exact AUC more closely.
+        prior_weight: R-EDL's prior weight `lambda` of the head
+            (`alpha = e + lambda`), which scales the vacuity. Defaults to 1.
         summation_method: As in `keras.metrics.AUC`. Defaults to
             `"interpolation"`.
         name: Optional name of the metric.
@@ -132,6 +140,7 @@ class ThresholdedAUC(_DirichletAUC):
         summation_method="interpolation",
         name="thresholded_auc",
         dtype=None,
+        prior_weight=1.0,
     ):
         super().__init__(
             unknown_class=unknown_class,
@@ -139,6 +148,7 @@ class ThresholdedAUC(_DirichletAUC):
             summation_method=summation_method,
             name=name,
             dtype=dtype,
+            prior_weight=prior_weight,
         )
         if positive_class not in (0, 1):
             raise ValueError(
@@ -160,14 +170,19 @@ class ThresholdedAUC(_DirichletAUC):
         scores = dirichlet.expected_probability(alpha)[..., self.positive_class]
         mask = labels < 2
         if self.threshold is not None:
-            kept = dirichlet.vacuity(alpha) <= ops.cast(self.threshold, alpha.dtype)
+            vacuity = dirichlet.vacuity(alpha, self.prior_weight)
+            kept = vacuity <= ops.cast(self.threshold, alpha.dtype)
             mask = ops.logical_and(mask, kept)
         return ops.cast(labels == self.positive_class, "float32"), scores, mask
 
     def get_config(self):
         config = super().get_config()
         config.update(
-            {"threshold": self.threshold, "positive_class": self.positive_class}
+            {
+                "threshold": self.threshold,
+                "positive_class": self.positive_class,
+                "prior_weight": self.prior_weight,
+            }
         )
         return config
 
@@ -196,6 +211,9 @@ class MisclassificationAUROC(_DirichletAUC):
             known-class part is scored. Defaults to `False`.
         num_thresholds: Number of buckets of `keras.metrics.AUC`. Defaults to
             200.
+        prior_weight: R-EDL's prior weight `lambda` of the head
+            (`alpha = e + lambda`): the `"vacuity"` score is `lambda K / S`,
+            which keeps it in the buckets' range [0, 1]. Defaults to 1.
         summation_method: As in `keras.metrics.AUC`. Defaults to
             `"interpolation"`.
         name: Optional name of the metric.
@@ -223,6 +241,7 @@ class MisclassificationAUROC(_DirichletAUC):
         summation_method="interpolation",
         name="misclassification_auroc",
         dtype=None,
+        prior_weight=1.0,
     ):
         super().__init__(
             unknown_class=unknown_class,
@@ -230,6 +249,7 @@ class MisclassificationAUROC(_DirichletAUC):
             summation_method=summation_method,
             name=name,
             dtype=dtype,
+            prior_weight=prior_weight,
         )
         self.score = validate_score(score)
 
@@ -239,11 +259,13 @@ class MisclassificationAUROC(_DirichletAUC):
         alpha = known_alpha(y_pred, self.unknown_class)
         predictions = predict_labels(alpha, unknown_class=False)
         wrong = ops.cast(predictions != labels, "float32")
-        return wrong, uncertainty_score(alpha, self.score), labels < k
+        scores = uncertainty_score(alpha, self.score, self.prior_weight)
+        return wrong, scores, labels < k
 
     def get_config(self):
         config = super().get_config()
         config["score"] = self.score
+        config["prior_weight"] = self.prior_weight
         return config
 
 
@@ -269,6 +291,9 @@ class UnknownClassAUROC(_DirichletAUC):
             Defaults to `False`.
         num_thresholds: Number of buckets of `keras.metrics.AUC`. Defaults to
             200.
+        prior_weight: R-EDL's prior weight `lambda` of the head
+            (`alpha = e + lambda`): the `"vacuity"` score is `lambda K / S`,
+            which keeps it in the buckets' range [0, 1]. Defaults to 1.
         summation_method: As in `keras.metrics.AUC`. Defaults to
             `"interpolation"`.
         name: Optional name of the metric.
@@ -296,6 +321,7 @@ class UnknownClassAUROC(_DirichletAUC):
         summation_method="interpolation",
         name="unknown_auroc",
         dtype=None,
+        prior_weight=1.0,
     ):
         super().__init__(
             unknown_class=unknown_class,
@@ -303,6 +329,7 @@ class UnknownClassAUROC(_DirichletAUC):
             summation_method=summation_method,
             name=name,
             dtype=dtype,
+            prior_weight=prior_weight,
         )
         self.score = validate_score(score)
 
@@ -313,11 +340,12 @@ class UnknownClassAUROC(_DirichletAUC):
         unknown = labels >= k
         return (
             ops.cast(unknown, "float32"),
-            uncertainty_score(alpha, self.score),
+            uncertainty_score(alpha, self.score, self.prior_weight),
             ops.ones_like(unknown),
         )
 
     def get_config(self):
         config = super().get_config()
         config["score"] = self.score
+        config["prior_weight"] = self.prior_weight
         return config

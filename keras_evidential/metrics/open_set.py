@@ -10,6 +10,7 @@ import keras
 from keras import ops
 
 from keras_evidential.labels import open_set_labels
+from keras_evidential.layers.dirichlet_output import validate_prior_weight
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.predictions import predict_labels
 from keras_evidential.metrics.predictions import validate_threshold
@@ -67,10 +68,18 @@ class OpenSetRate(keras.metrics.Metric):
     numerator = None
     denominator = None
 
-    def __init__(self, unknown_class=False, threshold=None, name=None, dtype=None):
+    def __init__(
+        self,
+        unknown_class=False,
+        threshold=None,
+        prior_weight=1.0,
+        name=None,
+        dtype=None,
+    ):
         super().__init__(name=name, dtype=dtype)
         self.unknown_class = bool(unknown_class)
         self.threshold = validate_threshold(threshold)
+        self.prior_weight = validate_prior_weight(prior_weight)
         self._direction = "up"
         self.hits = self.add_variable(
             shape=(), initializer="zeros", dtype=self.dtype, name="hits"
@@ -82,7 +91,9 @@ class OpenSetRate(keras.metrics.Metric):
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_pred = ops.convert_to_tensor(y_pred)
         labels = open_set_labels(y_true, y_pred, self.unknown_class)
-        predictions = predict_labels(y_pred, self.unknown_class, self.threshold)
+        predictions = predict_labels(
+            y_pred, self.unknown_class, self.threshold, self.prior_weight
+        )
         counts = open_set_counts(
             labels,
             predictions,
@@ -97,7 +108,13 @@ class OpenSetRate(keras.metrics.Metric):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"unknown_class": self.unknown_class, "threshold": self.threshold})
+        config.update(
+            {
+                "unknown_class": self.unknown_class,
+                "threshold": self.threshold,
+                "prior_weight": self.prior_weight,
+            }
+        )
         return config
 
 
@@ -111,6 +128,10 @@ _COMMON_ARGS = """
             predicts "unknown". With a threshold, a sample whose vacuity
             `K / S` exceeds it is predicted "unknown" (m-EDL models use the
             vacuity of their K known classes, i.e. their `p_bar`).
+        prior_weight: R-EDL's prior weight `lambda` of the head
+            (`DirichletOutput(prior_weight=lambda)`, `alpha = e + lambda`):
+            the vacuity compared with `threshold` is `lambda K / S`.
+            Defaults to 1 (EDL).
         name: Optional name of the metric.
         dtype: Optional dtype of the metric's result.
 
@@ -155,9 +176,14 @@ class KnownClassAccuracy(OpenSetRate):
     denominator = "known"
 
     def __init__(
-        self, unknown_class=False, threshold=None, name="known_accuracy", dtype=None
+        self,
+        unknown_class=False,
+        threshold=None,
+        prior_weight=1.0,
+        name="known_accuracy",
+        dtype=None,
     ):
-        super().__init__(unknown_class, threshold, name=name, dtype=dtype)
+        super().__init__(unknown_class, threshold, prior_weight, name=name, dtype=dtype)
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -191,9 +217,14 @@ class UnknownClassRecall(OpenSetRate):
     denominator = "unknown"
 
     def __init__(
-        self, unknown_class=False, threshold=None, name="unknown_recall", dtype=None
+        self,
+        unknown_class=False,
+        threshold=None,
+        prior_weight=1.0,
+        name="unknown_recall",
+        dtype=None,
     ):
-        super().__init__(unknown_class, threshold, name=name, dtype=dtype)
+        super().__init__(unknown_class, threshold, prior_weight, name=name, dtype=dtype)
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -227,9 +258,14 @@ class UnknownClassPrecision(OpenSetRate):
     denominator = "rejected"
 
     def __init__(
-        self, unknown_class=False, threshold=None, name="unknown_precision", dtype=None
+        self,
+        unknown_class=False,
+        threshold=None,
+        prior_weight=1.0,
+        name="unknown_precision",
+        dtype=None,
     ):
-        super().__init__(unknown_class, threshold, name=name, dtype=dtype)
+        super().__init__(unknown_class, threshold, prior_weight, name=name, dtype=dtype)
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -266,9 +302,14 @@ class SelectiveAccuracy(OpenSetRate):
     denominator = "accepted"
 
     def __init__(
-        self, unknown_class=False, threshold=None, name="selective_accuracy", dtype=None
+        self,
+        unknown_class=False,
+        threshold=None,
+        prior_weight=1.0,
+        name="selective_accuracy",
+        dtype=None,
     ):
-        super().__init__(unknown_class, threshold, name=name, dtype=dtype)
+        super().__init__(unknown_class, threshold, prior_weight, name=name, dtype=dtype)
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -299,7 +340,12 @@ class RejectionRate(OpenSetRate):
     denominator = "total"
 
     def __init__(
-        self, unknown_class=False, threshold=None, name="rejection_rate", dtype=None
+        self,
+        unknown_class=False,
+        threshold=None,
+        prior_weight=1.0,
+        name="rejection_rate",
+        dtype=None,
     ):
-        super().__init__(unknown_class, threshold, name=name, dtype=dtype)
+        super().__init__(unknown_class, threshold, prior_weight, name=name, dtype=dtype)
         self._direction = "down"

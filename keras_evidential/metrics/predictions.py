@@ -14,7 +14,9 @@ The convention shared by every metric, curve and report of this package:
   threshold `t`, either model predicts `argmax` over the K known classes
   and "unknown" where the vacuity `K / S` of the known-class Dirichlet
   exceeds `t` (a sample with vacuity `<= t` is kept); for an m-EDL model this
-  is its `p_bar` with EDL's rule (Nagahama, 2023, Fig. 3b).
+  is its `p_bar` with EDL's rule (Nagahama, 2023, Fig. 3b). A head with
+  R-EDL's prior weight `lambda` (`DirichletOutput(prior_weight=lambda)`,
+  `alpha = e + lambda`) has the vacuity `lambda K / S`: pass `prior_weight`.
 """
 
 from keras import ops
@@ -62,20 +64,22 @@ def validate_threshold(threshold):
     if not 0.0 <= value <= 1.0:
         raise ValueError(
             "`threshold` must be None or a vacuity threshold in [0, 1] "
-            "(the vacuity K / S lies in (0, 1]). "
+            "(the vacuity lambda K / S lies in (0, 1] for alpha >= lambda). "
             f"Received: threshold={threshold!r}"
         )
     return value
 
 
-def predict_labels(y_pred, unknown_class, threshold=None):
+def predict_labels(y_pred, unknown_class, threshold=None, prior_weight=1.0):
     """Predicted labels in `[0, K]`, K meaning "unknown" (see module doc).
 
     Args:
         y_pred: `alpha`, shape `(..., K)` or `(..., K + 1)`.
         unknown_class: Whether `y_pred`'s last column is m-EDL's class u.
         threshold: None, or a vacuity threshold: samples whose vacuity
-            `K / S` exceeds it are predicted "unknown".
+            `prior_weight K / S` exceeds it are predicted "unknown".
+        prior_weight: The prior weight `lambda` of the head (`alpha = e +
+            lambda`); 1 (default) is EDL's.
     """
     y_pred = ops.convert_to_tensor(y_pred)
     k = num_known_classes(y_pred, unknown_class)
@@ -84,5 +88,5 @@ def predict_labels(y_pred, unknown_class, threshold=None):
         source = y_pred if unknown_class else alpha
         return ops.cast(ops.argmax(source, axis=-1), "int32")
     labels = ops.cast(ops.argmax(alpha, axis=-1), "int32")
-    rejected = vacuity(alpha) > ops.cast(threshold, alpha.dtype)
+    rejected = vacuity(alpha, prior_weight) > ops.cast(threshold, alpha.dtype)
     return ops.where(rejected, k, labels)

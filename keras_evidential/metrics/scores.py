@@ -53,6 +53,14 @@ def validate_score(score):
     return score
 
 
-def uncertainty_score(alpha, score="vacuity"):
-    """The named score of a K-class Dirichlet, in [0, 1]."""
-    return UNCERTAINTY_SCORES[validate_score(score)](ops.convert_to_tensor(alpha))
+def uncertainty_score(alpha, score="vacuity", prior_weight=1.0):
+    """The named score of a K-class Dirichlet, in [0, 1].
+
+    `prior_weight` is R-EDL's `lambda` (`alpha = e + lambda`, so `alpha >=
+    lambda`): the vacuity is then `lambda K / S`, in (0, 1] again. The other
+    scores do not depend on it.
+    """
+    alpha = ops.convert_to_tensor(alpha)
+    if validate_score(score) == "vacuity":
+        return dirichlet.vacuity(alpha, prior_weight)
+    return UNCERTAINTY_SCORES[score](alpha)

@@ -173,3 +173,84 @@ def test_alpha_from_logits_applies_the_evidence():
     # ELU evidence with offset 1: alpha = elu(z) + 2.
     elu = np.where(logits > 0, logits, np.expm1(logits))
     np.testing.assert_allclose(alpha_from_outputs(logits, evidence="elu"), elu + 2.0, rtol=1e-6)
+
+
+# R-EDL, K = 2, prior weight lambda = 0.1 (alpha = e + 0.1), labels 2 = unknown.
+# Vacuities lambda K / S = 0.2 / S: 0.2/2.2, 0.2/1.2, 0.2/0.6, 0.2/1.4
+# = 0.0909, 0.1667, 0.3333, 0.1429; argmax 0, 0 (tie), 1, 0.
+REDL_ALPHA = np.array([[2.1, 0.1], [0.6, 0.6], [0.1, 0.5], [1.1, 0.3]], "float32")
+REDL_LABELS = np.array([0, 2, 1, 1])
+
+
+def test_prior_weight_accuracy_vs_threshold_by_hand():
+    curve = evaluation.accuracy_vs_threshold(
+        REDL_ALPHA, REDL_LABELS, thresholds=(0.1, 0.15, 0.5), prior_weight=0.1
+    )
+    # t = 0.1 keeps row 0: predictions (0, u, u, u). t = 0.15 keeps rows 0, 3:
+    # (0, u, u, 0). t = 0.5 keeps all: (0, 0, 1, 0).
+    np.testing.assert_allclose(curve["coverage"], [1 / 4, 2 / 4, 1.0])
+    np.testing.assert_allclose(curve["rejection_rate"], [3 / 4, 2 / 4, 0.0])
+    np.testing.assert_allclose(curve["known_accuracy"], [1 / 3, 1 / 3, 2 / 3])
+    np.testing.assert_allclose(curve["selective_accuracy"], [1.0, 1 / 2, 2 / 4])
+    np.testing.assert_allclose(curve["unknown_recall"], [1.0, 1.0, 0.0])
+    np.testing.assert_allclose(curve["unknown_precision"], [1 / 3, 1 / 2, np.nan])
+
+
+def test_prior_weight_measures_and_metrics():
+    vacuity = 0.2 / np.array([2.2, 1.2, 0.6, 1.4])
+    measures = evaluation.uncertainty_measures(REDL_ALPHA, prior_weight=0.1)
+    np.testing.assert_allclose(measures["vacuity"], vacuity, rtol=1e-6)
+    np.testing.assert_allclose(measures["strength"], [2.2, 1.2, 0.6, 1.4], rtol=1e-6)
+    figures = evaluation.uncertainty_metrics(
+        REDL_ALPHA, REDL_LABELS, threshold=0.15, prior_weight=0.1
+    )
+    assert figures["mean_vacuity"] == pytest.approx(vacuity.mean(), rel=1e-6)
+    assert figures["known_accuracy"] == pytest.approx(1 / 3)
+    assert figures["unknown_precision"] == pytest.approx(1 / 2)
+    # The unknown row 1 (0.1667) ranks below row 2 (0.3333), above 0 and 3.
+    assert figures["unknown_auroc"] == pytest.approx(2 / 3, abs=1e-3)
+    dist = evaluation.uncertainty_distribution(
+        REDL_ALPHA, REDL_LABELS, bins=10, prior_weight=0.1
+    )
+    # Right: rows 0 (0.09), 2 (0.33); wrong: row 3 (0.14); unknown: row 1 (0.17).
+    np.testing.assert_array_equal(np.flatnonzero(dist["correct"]), [0, 3])
+    np.testing.assert_array_equal(np.flatnonzero(dist["misclassified"]), [1])
+    np.testing.assert_array_equal(np.flatnonzero(dist["unknown"]), [1])
+    curve = evaluation.auc_vs_threshold(
+        REDL_ALPHA, REDL_LABELS, thresholds=(0.1, 0.15, 0.5), prior_weight=0.1
+    )
+    np.testing.assert_array_equal(curve["kept"], [1, 2, 3])
+
+
+def test_alpha_below_the_prior_weight_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"prior_weight.*Received: min\(alpha\)=0\.1"):
+        evaluation.accuracy_vs_threshold(REDL_ALPHA, REDL_LABELS)
+    with pytest.raises(ValueError, match=r"Received: min\(alpha\)=0\.1"):
+        evaluation.uncertainty_metrics(REDL_ALPHA, REDL_LABELS, prior_weight=0.5)
+    with pytest.raises(ValueError, match="Received: prior_weight=0"):
+        evaluation.uncertainty_measures(REDL_ALPHA, prior_weight=0)
+    with pytest.raises(ValueError, match="Received: minimum_alpha=-1"):
+        evaluation.uncertainty_measures(REDL_ALPHA, minimum_alpha=-1)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_alpha_is_refused(bad):
+    alpha = REDL_ALPHA.copy()
+    alpha[1, 0] = bad
+    with pytest.raises(ValueError, match="finite"):
+        evaluation.accuracy_vs_threshold(alpha, REDL_LABELS, prior_weight=0.1)
+
+
+def test_minimum_alpha_zero_takes_positive_alpha_only():
+    # DAEDL's alpha = exp(z) > 0, prior weight 1: vacuity K / S.
+    alpha = np.array([[3.0, 0.05], [0.5, 0.2]], "float32")
+    measures = evaluation.uncertainty_measures(alpha, minimum_alpha=0.0)
+    np.testing.assert_allclose(measures["vacuity"], [2 / 3.05, 2 / 0.7], rtol=1e-6)
+    curve = evaluation.accuracy_vs_threshold(
+        alpha, [0, 1], thresholds=(0.9,), minimum_alpha=0.0
+    )
+    np.testing.assert_allclose(curve["known_accuracy"], [1 / 2])
+    with pytest.raises(ValueError, match=r"alpha > 0.*Received: min\(alpha\)=0\.0"):
+        evaluation.accuracy_vs_threshold(
+            np.array([[1.0, 0.0], [1.0, 1.0]]), [0, 1], minimum_alpha=0.0
+        )

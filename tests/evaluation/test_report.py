@@ -2,10 +2,12 @@
 
 import csv
 
+import keras
 import numpy as np
 import pytest
 
 from keras_evidential import evaluation
+from keras_evidential import layers
 from tests.evaluation.helpers import assert_png
 from tests.evaluation.helpers import synthetic_alpha
 from tests.evaluation.helpers import tiny_model
@@ -75,3 +77,75 @@ def test_logits_report_equals_the_alpha_report():
         assert from_logits.metrics[name] == pytest.approx(
             value, rel=1e-5, nan_ok=True
         ), name
+
+
+def _inputs_and_labels(seed, n=64, k=3):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(scale=2.0, size=(n, 5)).astype("float32")
+    return x, rng.integers(0, k + 1, n)
+
+
+def test_redl_model_is_evaluated_with_its_prior_weight():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((5,)), keras.layers.Dense(3),
+        layers.DirichletOutput("softplus", prior_weight=0.1),
+    ])
+    x, y = _inputs_and_labels(1)
+    alpha = np.asarray(model.predict(x, verbose=0), "float64")
+    assert alpha.min() < 1.0  # EDL's range check would refuse it
+    report = evaluation.evaluate_uncertainty(model, x, y, threshold=0.5)
+    vacuity = 0.1 * 3 / alpha.sum(-1)
+    np.testing.assert_allclose(report.measures["vacuity"], vacuity, rtol=1e-5)
+    known = y < 3
+    kept = vacuity <= 0.5
+    right = known & kept & (alpha.argmax(-1) == y)
+    assert report.metrics["known_accuracy"] == pytest.approx(right.sum() / known.sum())
+    assert report.metrics["rejection_rate"] == pytest.approx(1 - kept.mean())
+    # The same figures from the array, given its prior weight.
+    from_array = evaluation.evaluate_uncertainty(
+        alpha, y=y, threshold=0.5, prior_weight=0.1
+    )
+    for name, value in report.metrics.items():
+        assert from_array.metrics[name] == pytest.approx(
+            value, rel=1e-5, nan_ok=True
+        ), name
+
+
+def test_daedl_model_is_evaluated_with_positive_alpha():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((5,))
+    features = keras.layers.Dense(8, activation="relu")(inputs)
+    logits = keras.layers.Dense(3)(features)
+    model = keras.Model(inputs, layers.DensityAwareDirichlet()([features, logits]))
+    x, y = _inputs_and_labels(2)
+    alpha = np.asarray(model.predict(x, verbose=0), "float64")
+    assert alpha.min() < 1.0  # alpha = exp(z) > 0
+    report = evaluation.evaluate_uncertainty(model, x, y)
+    np.testing.assert_allclose(report.measures["vacuity"], 3 / alpha.sum(-1), rtol=1e-5)
+
+
+def test_flexible_model_is_evaluated_with_its_equivalent_alpha():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((5,)), layers.FlexibleDirichletOutput(3),
+    ])
+    x, y = _inputs_and_labels(3)
+    out = np.asarray(model.predict(x, verbose=0), "float64")
+    alpha, p, tau = out[:, :3], out[:, 3:6], out[:, 6:]
+    equivalent = alpha + tau * p  # the Dirichlet with F-EDL's mean
+    report = evaluation.evaluate_uncertainty(model, x, y)
+    np.testing.assert_allclose(
+        report.measures["vacuity"], 3 / equivalent.sum(-1), rtol=1e-5
+    )
+    assert report.metrics["known_accuracy"] == pytest.approx(
+        ((equivalent.argmax(-1) == y) & (y < 3)).sum() / (y < 3).sum()
+    )
+
+
+def test_alpha_below_one_is_refused_without_a_prior_weight():
+    x, y = _inputs_and_labels(4)
+    with pytest.raises(ValueError, match=r"alpha >= prior_weight"):
+        evaluation.evaluate_uncertainty(
+            np.random.default_rng(0).normal(size=(64, 3)), y=y
+        )

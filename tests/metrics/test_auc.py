@@ -55,6 +55,43 @@ class AUCMetricTest(TestCase):
             labels, alpha, expected, atol=1e-3,
         )
 
+    def test_thresholded_auc_with_prior_weight(self):
+        # lambda = 0.1: vacuities 0.2 / S. Rows 0-3 have S = 2 (u = 0.1), rows
+        # 4-5 S = 0.5 (u = 0.4); the threshold 0.3 keeps rows 0-3. EDL's
+        # K / S (1 and 4) would keep none.
+        p = np.array([0.9, 0.2, 0.7, 0.4, 0.8, 0.3])
+        s = np.array([2.0, 2.0, 2.0, 2.0, 0.5, 0.5])
+        alpha = np.stack([(1 - p) * s, p * s], axis=1).astype("float32")
+        labels = np.array([1, 0, 0, 1, 0, 1])
+        # Kept: positives {0.9, 0.4}, negatives {0.2, 0.7}: 3 of 4 pairs.
+        self.run_metric_test(
+            metrics.ThresholdedAUC,
+            {"threshold": 0.3, "prior_weight": 0.1, "num_thresholds": 1000},
+            labels, alpha, 0.75, atol=1e-3,
+        )
+
+    def test_unknown_class_auroc_with_prior_weight(self):
+        # R-EDL (lambda = 0.1) alpha with S < K: K / S lies in (1, 10], beyond
+        # the buckets of `keras.metrics.AUC`; lambda K / S lies in (0, 1].
+        alpha = np.array(
+            [[1.5, 0.1], [0.2, 0.3], [0.1, 1.9], [0.4, 0.3], [0.2, 0.1], [0.1, 0.9]],
+            "float32",
+        )
+        labels = np.array([0, 2, 1, 2, 2, 1])
+        expected = roc_auc_score(labels == 2, 0.2 / alpha.sum(1))
+        assert expected == 1.0
+        self.run_metric_test(
+            metrics.UnknownClassAUROC,
+            {"score": "vacuity", "prior_weight": 0.1, "num_thresholds": 1000},
+            labels, alpha, expected, atol=1e-3,
+        )
+        self.run_metric_test(
+            metrics.MisclassificationAUROC,
+            {"score": "vacuity", "prior_weight": 0.1, "num_thresholds": 1000},
+            np.array([0, 0, 1, 1, 0, 1]), alpha,
+            roc_auc_score([0, 1, 0, 1, 0, 0], 0.2 / alpha.sum(1)), atol=1e-3,
+        )
+
 
 @pytest.mark.parametrize("unknown_class", [False, True])
 def test_misclassification_auroc_matches_sklearn(unknown_class):
@@ -161,3 +198,10 @@ def test_invalid_arguments_name_the_argument():
         metrics.ThresholdedAUC(positive_class=2)
     with pytest.raises(ValueError, match="binary task"):
         metrics.ThresholdedAUC().update_state(np.array([0]), np.ones((1, 3), "float32"))
+
+
+def test_invalid_prior_weight_is_named():
+    with pytest.raises(ValueError, match="Received: prior_weight=0"):
+        metrics.ThresholdedAUC(prior_weight=0)
+    with pytest.raises(ValueError, match="Received: prior_weight=-1"):
+        metrics.UnknownClassAUROC(prior_weight=-1)

@@ -112,6 +112,21 @@ class OpenSetMetricTest(TestCase):
         )
 
 
+    def test_prior_weight_vacuity(self):
+        # R-EDL, lambda = 0.1: vacuities 0.2 / S = 0.0909, 0.1667, 0.3333,
+        # 0.1429. Threshold 0.15 keeps rows 0 and 3: predictions (0, u, u, 0);
+        # labels (0, u, 1, 1). Known right: row 0 of 0, 2, 3. Said u: rows 1,
+        # 2, of which row 1 is u. EDL's K / S > 0.15 would reject all four.
+        alpha = np.array(
+            [[2.1, 0.1], [0.6, 0.6], [0.1, 0.5], [1.1, 0.3]], "float32"
+        )
+        labels = np.array([0, 2, 1, 1])
+        init = {"threshold": 0.15, "prior_weight": 0.1}
+        self.run_metric_test(metrics.KnownClassAccuracy, init, labels, alpha, 1 / 3)
+        self.run_metric_test(metrics.UnknownClassPrecision, init, labels, alpha, 1 / 2)
+        self.run_metric_test(metrics.RejectionRate, init, labels, alpha, 1 / 2)
+
+
 def test_hand_worked_open_set_example():
     # K = 2. Vacuities: 2/12, 2/4, 2/2, 2/12, 2/3.
     alpha = np.array(
@@ -204,3 +219,9 @@ def test_invalid_threshold_is_named():
         metrics.SelectiveAccuracy(threshold=-1)
     with pytest.raises(ValueError, match="Received: threshold=1.5"):
         metrics.RejectionRate(threshold=1.5)
+
+
+@pytest.mark.parametrize("prior_weight", [0.0, -1.0, float("nan"), "a"])
+def test_invalid_prior_weight_is_named(prior_weight):
+    with pytest.raises(ValueError, match="Received: prior_weight="):
+        metrics.KnownClassAccuracy(threshold=0.5, prior_weight=prior_weight)

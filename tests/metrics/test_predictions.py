@@ -53,3 +53,18 @@ def test_invalid_threshold_is_named(threshold):
 def test_valid_threshold_is_a_float():
     assert validate_threshold(None) is None
     assert validate_threshold(1) == 1.0 and isinstance(validate_threshold(1), float)
+
+
+# R-EDL, K = 2, prior weight lambda = 0.1 (alpha = e + 0.1). Vacuities
+# lambda K / S = 0.2 / S: 0.2/2.2, 0.2/1.2, 0.2/0.6, 0.2/1.4
+# = 0.0909, 0.1667, 0.3333, 0.1429.
+REDL_ALPHA = np.array([[2.1, 0.1], [0.6, 0.6], [0.1, 0.5], [1.1, 0.3]], "float32")
+
+
+def test_prior_weight_scales_the_vacuity_threshold():
+    # Threshold 0.15 keeps rows 0 and 3 (argmax 0 both).
+    assert _labels(REDL_ALPHA, False, threshold=0.15, prior_weight=0.1) == [0, 2, 2, 0]
+    # EDL's K / S (= 10 times larger) exceeds 0.15 everywhere.
+    assert _labels(REDL_ALPHA, False, threshold=0.15) == [2, 2, 2, 2]
+    # No threshold: the prior weight does not matter.
+    assert _labels(REDL_ALPHA, False, prior_weight=0.1) == [0, 0, 1, 0]

@@ -45,3 +45,10 @@ def test_every_score_lies_in_zero_one(score):
 def test_unknown_score_is_named():
     with pytest.raises(ValueError, match="Received: score='entropy'"):
         uncertainty_score(ALPHA, "entropy")
+
+
+def test_vacuity_score_with_prior_weight():
+    # R-EDL's vacuity lambda K / S, in (0, 1] for alpha >= lambda.
+    alpha = np.array([[2.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1]])
+    got = ops.convert_to_numpy(uncertainty_score(alpha, "vacuity", prior_weight=0.1))
+    np.testing.assert_allclose(got, [0.4 / 2.4, 1.0], rtol=1e-6)
