@@ -218,6 +218,20 @@ def summary_csv(grouped, path):
                     writer.writerow([name, column, f"{v.mean():.6g}", f"{v.std(ddof=1) if v.size > 1 else 0:.3g}", v.size])
 
 
+def wall_hours(log_lines, config):
+    """Wall time of the runner invocations of `config`, from their log lines
+    (each invocation from its `start:` line to its last line)."""
+    total, segment = 0.0, None
+    for line in log_lines + ["start: end"]:
+        if "start: " in line:
+            if segment:
+                total += segment[-1] - segment[0]
+            segment = [] if f"config={config} " in line else None
+        if segment is not None and line.startswith("[") and "s] " in line:
+            segment.append(float(line.split("+", 1)[1].split("s]", 1)[0]))
+    return total / 3600
+
+
 def report(out=OUT, config=None):
     out = Path(out)
     rows = harness.ResultsCSV(out / "runs.csv", ["method", "seed", "config"]).rows()
@@ -230,9 +244,9 @@ def report(out=OUT, config=None):
     first = rows[0]
     total_hours = sum(float(r["train_time_s"]) for r in rows) / 3600
     log = out / "run.log"
+    log_lines = log.read_text().splitlines() if log.exists() else []
     commands = sorted({line.split("start: ", 1)[1].split(" config=")[0]
-                       for line in log.read_text().splitlines()
-                       if "start: " in line and f"config={config} " in line}) if log.exists() else []
+                       for line in log_lines if "start: " in line and f"config={config} " in line})
     text = [
         "# Evidential classification benchmark: MNIST against the published tables\n",
         f"Configuration `{config}`: {first['epochs']} epochs instead of the protocol's 60 (lr 1e-3 for "
@@ -245,8 +259,9 @@ def report(out=OUT, config=None):
         "other OOD set, is not available offline. Published figures: Re-EDL (TPAMI 2025) Table 4, "
         "DAEDL (ICML 2024) Table 2.\n",
         "Reproduce: " + "; ".join(f"`{c}`" for c in commands) + f", then `python -m experiments.benchmark.report`. "
-        f"Training time summed over the {len(rows)} runs: {total_hours:.2f} h (2 shared CPU cores unless "
-        "run.log says otherwise; evaluation excluded).\n",
+        f"Training time summed over the {len(rows)} runs: {total_hours:.2f} h (evaluation excluded); "
+        f"wall time of the runner for this configuration, evaluation included: {wall_hours(log_lines, config):.2f} h "
+        "(the machine is in run.log's start lines).\n",
         "## Trained without OOD data\n",
         main_table(main),
         "\n## Targets (issue 17)\n",

@@ -1,12 +1,39 @@
-"""The MNIST benchmark harness end to end on a tiny budget (needs the offline data)."""
+"""The MNIST benchmark harness: its schedules and report arithmetic, and the
+whole run on a tiny budget (needs the offline data)."""
 
 import csv
 
 import pytest
 
-pytestmark = pytest.mark.large
+
+def test_short_runs_keep_most_epochs_at_the_first_learning_rate():
+    from experiments.benchmark.runner import schedules
+
+    # (lr step epoch, KL annealing epochs): the protocol's at 60 epochs; a
+    # short run steps after ceil(0.8 E) epochs and anneals over ceil(E / 2).
+    assert schedules(60) == (15, 10)
+    assert schedules(8) == (7, 4)
+    assert schedules(10) == (8, 5)
+    assert schedules(1) == (1, 1)
 
 
+def test_wall_hours_sums_the_invocations_of_one_config():
+    from experiments.benchmark.report import wall_hours
+
+    log = [
+        "[2026-01-01 00:00:00 +      0s] start: python -m x config=a machine={}",
+        "[2026-01-01 00:30:00 +   1800s] softmax seed 0: acc 0.99",
+        "[2026-01-01 01:00:00 +      0s] start: python -m x config=b machine={}",
+        "[2026-01-01 01:10:00 +    600s] done",
+        "[2026-01-01 02:00:00 +      0s] start: python -m x config=a machine={}",
+        "[2026-01-01 02:00:05 +      5s] data: ...",
+        "[2026-01-01 03:30:05 +   5405s] done",
+    ]
+    assert wall_hours(log, "a") == pytest.approx((1800 + 5405) / 3600)
+    assert wall_hours(log, "b") == pytest.approx(600 / 3600)
+
+
+@pytest.mark.large
 def test_runner_and_report_end_to_end(shared_data, tmp_path):
     from experiments.benchmark import report
     from experiments.benchmark import runner
