@@ -39,6 +39,7 @@ from experiments.benchmark.methods import to_probabilities_and_scores
 
 OUT = harness.RESULTS / "benchmark"
 FULL_EPOCHS, LR_STEP, KL_EPOCHS = 60, 15, 10
+DEAD_EVIDENCE = 0.01  # evidence at or below this counts as none (softplus never reaches 0)
 
 
 class BestTowerWeights(keras.callbacks.Callback):
@@ -156,6 +157,16 @@ def evaluate(method, output_id, y_test, outputs_ood):
         "ece15": ke.evaluation.expected_calibration_error(probabilities, y_test, 15),
         "brier": ke.evaluation.brier_score(probabilities, y_test),
     }
+    # Classes the model has lost (test recall below one half), and, for EDL-style
+    # heads, classes whose evidence is (near) zero on every test sample: the
+    # zero-evidence regions that RED targets.
+    recalls = [np.mean(predictions[y_test == k] == k) for k in range(NUM_CLASSES)]
+    row["collapsed_classes"] = int(sum(r < 0.5 for r in recalls))
+    if method.head in ("dirichlet", "unknown_class"):
+        alpha = np.asarray(output_id, "float64")[:, :NUM_CLASSES]
+        dead = ke.callbacks.dead_evidence_statistics(alpha, method.prior_weight, tolerance=DEAD_EVIDENCE)
+        row["dead_units"] = dead["dead_units"]
+        row["zero_evidence_fraction"] = dead["zero_evidence_fraction"]
     miscls = ke.evaluation.misclassification_detection(correct, id_scores["max_probability"])
     row.update({"miscls_aupr": miscls["aupr"], "miscls_auroc": miscls["auroc"]})
     plots = {

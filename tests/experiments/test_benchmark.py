@@ -56,3 +56,23 @@ def test_runner_and_report_end_to_end(shared_data, tmp_path):
     assert "With outlier exposure" in text and "m-EDL" in text
     for name in ("aupr.png", "reliability.png", "histograms.png", "summary.csv"):
         assert (tmp_path / name).exists()
+
+
+def test_evaluate_counts_lost_classes_and_dead_evidence():
+    import numpy as np
+
+    from experiments.benchmark.methods import METHODS
+    from experiments.benchmark.runner import evaluate
+
+    # 20 test samples, two per class; class 9 has no evidence anywhere, so
+    # its samples go to class 0 (the argmax of a tie): one lost class, one
+    # dead unit, and the two class-9 samples have zero total evidence.
+    labels = np.repeat(np.arange(10), 2)
+    alpha = np.ones((20, 10))
+    alpha[np.arange(18), labels[:18]] = 50.0
+    ood = np.ones((20, 10)) + np.eye(10)[np.arange(20) % 9]
+    row, _ = evaluate(METHODS["edl_relu"], alpha, labels, {"fmnist": ood})
+    assert row["collapsed_classes"] == 1
+    assert row["dead_units"] == 1
+    assert row["zero_evidence_fraction"] == 0.1
+    assert row["accuracy"] == 0.9
