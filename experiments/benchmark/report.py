@@ -55,7 +55,8 @@ def by_method(rows, names):
 def main_table(grouped):
     header = ["method", "seeds", "accuracy %", "miscls. AUPR %", "FMNIST AUPR % (max p)",
               "FMNIST AUPR % (alpha0)", "FMNIST AUROC %", "FMNIST FPR95 %", "EMNIST AUPR %",
-              "CIFAR-gray AUPR %", "ECE-15 %", "Brier", "train s/seed", "published acc.", "published FMNIST AUPR"]
+              "CIFAR-gray AUPR %", "ECE-15 %", "Brier", "seeds with a lost class", "train s/seed",
+              "published acc.", "published FMNIST AUPR"]
     table = []
     for name, runs in grouped.items():
         method, score = METHODS[name], ood_score(name)
@@ -65,10 +66,20 @@ def main_table(grouped):
             cell(runs, "fmnist_alpha0_aupr_in") if score == "alpha0" else "-",
             cell(runs, f"fmnist_{score}_auroc"), cell(runs, f"fmnist_{score}_fpr95"),
             cell(runs, f"emnist_{score}_aupr_in"), cell(runs, f"cifar_gray_{score}_aupr_in"),
-            cell(runs, "ece15"), cell(runs, "brier", 1.0, 4), cell(runs, "train_time_s", 1.0, 0),
+            cell(runs, "ece15"), cell(runs, "brier", 1.0, 4), lost_classes(runs),
+            cell(runs, "train_time_s", 1.0, 0),
             published(method, "accuracy"), published(method, "fmnist_aupr"),
         ])
     return harness.markdown_table(header, table)
+
+
+def lost_classes(runs):
+    """`"n/N"`: seeds whose model lost a class (test recall < 1/2), or `"-"`
+    for runs recorded before the column existed."""
+    counts = [r.get("collapsed_classes", "") for r in runs]
+    if any(c in ("", None) for c in counts):
+        return "-"
+    return f"{sum(int(c) > 0 for c in counts)}/{len(counts)}"
 
 
 def published(method, key):
