@@ -157,21 +157,21 @@ def exposure_table(grouped):
     return harness.markdown_table(header, table)
 
 
-def paired_table(grouped):
-    if BASELINE not in grouped:
+def paired_table(grouped, baseline=BASELINE):
+    if baseline not in grouped:
         return "No baseline runs.\n"
-    base = {r["seed"]: r for r in grouped[BASELINE]}
-    header = ["method", "pairs", f"FMNIST AUPR - {BASELINE} (pp)", "wins", "t-test p", "Wilcoxon p"]
+    base = {r["seed"]: r for r in grouped[baseline]}
+    header = ["method", "pairs", f"FMNIST AUPR - {baseline} (pp)", "wins", "t-test p", "Wilcoxon p"]
     table = []
     for name, runs in grouped.items():
-        if name == BASELINE:
+        if name == baseline:
             continue
         pairs = [(r, base[r["seed"]]) for r in runs if r["seed"] in base]
         if len(pairs) < 2:
             continue
         col = lambda n: f"fmnist_{ood_score(n)}_aupr_in"
         a = [float(r[col(name)]) * 100 for r, _ in pairs]
-        b = [float(s[col(BASELINE)]) * 100 for _, s in pairs]
+        b = [float(s[col(baseline)]) * 100 for _, s in pairs]
         test = harness.paired_test(a, b)
         fmt = lambda p: "-" if p is None else f"{p:.3g}"
         table.append([METHODS[name].label, test["n"], f"{test['mean_diff']:+.2f} ± {test['std_diff']:.2f}",
@@ -311,6 +311,8 @@ def report(out=OUT, config=None):
         "same data order). With 5 pairs the two-sided Wilcoxon test cannot go below p = 0.0625; "
         "the t-test assumes normal differences. No correction for the number of rows.\n",
         paired_table(main),
+        f"\n## Paired by seed against {METHODS['softmax'].label}\n",
+        paired_table(main, "softmax"),
         "\n## With outlier exposure (EMNIST letters as the unknown class; not ranked with the above)\n",
         exposure_table(exposure) if exposure else "No runs.\n",
         "\n![AUPR](aupr.png)\n\n![reliability](reliability.png)\n\n![histograms](histograms.png)\n",
