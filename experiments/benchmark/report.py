@@ -257,7 +257,7 @@ def wall_hours(log_lines, config):
     for line in log_lines + ["start: end"]:
         if "start: " in line:
             if segment:
-                total += segment[-1] - segment[0]
+                total += max(segment) - min(segment)
             segment = [] if f"config={config} " in line else None
         if segment is not None and line.startswith("[") and "s] " in line:
             segment.append(float(line.split("+", 1)[1].split("s]", 1)[0]))
