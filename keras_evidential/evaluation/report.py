@@ -11,6 +11,7 @@ from keras import ops
 from keras_evidential.evaluation import curves as curves_lib
 from keras_evidential.evaluation import plots
 from keras_evidential.model_kind import model_kind
+from keras_evidential.model_kind import output_layer
 from keras_evidential.metrics.predictions import num_known_classes
 
 
@@ -213,6 +214,17 @@ def evaluate_uncertainty(
             prior_weight = kind.prior_weight
             if minimum_alpha is None:
                 minimum_alpha = kind.minimum_alpha
+        elif (
+            hasattr(output_layer(model_or_alpha), "prior_weight")
+            and float(prior_weight) != kind.prior_weight
+        ):
+            # The head knows its prior: another value would scale every
+            # vacuity (and the threshold predictions) without an error.
+            raise ValueError(
+                "`prior_weight` contradicts the model's head, whose prior "
+                f"weight is {kind.prior_weight}; leave it None to use the "
+                f"head's. Received: prior_weight={prior_weight!r}"
+            )
         outputs = model_or_alpha.predict(x, batch_size=batch_size, verbose=0)
         alpha = np.asarray(ops.convert_to_numpy(kind.to_alpha(outputs)), "float32")
     else:
