@@ -143,6 +143,11 @@ def machine_info():
 
         info["tensorflow"] = tf.__version__
         info["gpus"] = len(tf.config.list_physical_devices("GPU"))
+    elif keras.backend.backend() == "jax":
+        import jax
+
+        info["jax"] = jax.__version__
+        info["devices"] = sorted({d.device_kind for d in jax.devices()})
     return info
 
 

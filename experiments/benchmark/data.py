@@ -34,6 +34,8 @@ def _images(array):
 
 def _resize(images, size=28):
     """Area-weighted bilinear resize of (N, H, W) uint8 images to (N, size, size)."""
+    if images.shape[1:] == (size, size):
+        return images  # e.g. a copy resized once, for a machine without TensorFlow
     import tensorflow as tf
 
     resized = tf.image.resize(images[..., None].astype("float32"), (size, size), antialias=True)

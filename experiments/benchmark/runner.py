@@ -40,17 +40,20 @@ from experiments.benchmark.methods import to_probabilities_and_scores
 OUT = harness.RESULTS / "benchmark"
 FULL_EPOCHS, LR_STEP, KL_EPOCHS = 60, 15, 10
 DEAD_EVIDENCE = 0.01  # evidence at or below this counts as none (softplus never reaches 0)
+EVALUATION_MARGIN_S = 45  # kept free before a time limit for testing and writing a row
 
 
 class BestTowerWeights(keras.callbacks.Callback):
     """Keeps each tower's weights at its best validation accuracy, restores them at the end."""
 
-    def __init__(self, method, seeds, x_val, y_val, log=None, batch_size=1024):
+    def __init__(self, method, seeds, x_val, y_val, log=None, batch_size=1024, deadline=None):
         super().__init__()
         self.method, self.seeds, self.log = method, seeds, log
         self.x_val, self.y_val, self.batch_size = x_val, y_val, batch_size
+        self.deadline = deadline
         self.best = {seed: (-1.0, None, -1) for seed in seeds}
         self.epoch_times, self._start = [], None
+        self.last_epoch = None
 
     def _tower_weights(self, seed):
         prefix = f"s{seed}_"
@@ -75,6 +78,13 @@ class BestTowerWeights(keras.callbacks.Callback):
             accuracies = ", ".join(f"{logs[f'val_accuracy_s{s}']:.4f}" for s in self.seeds) if logs else ""
             self.log(f"  {self.method.name} epoch {epoch + 1}: loss {logs.get('loss', float('nan')):.4f}, "
                      f"val acc {accuracies}, {self.epoch_times[-1]:.0f} s")
+        self.last_epoch = epoch + 1
+        # A time limit cuts the run at an epoch boundary, leaving time to test:
+        # the row then records how many epochs it trained.
+        if self.deadline is not None and time.time() + 1.5 * self.epoch_times[-1] + EVALUATION_MARGIN_S > self.deadline:
+            self.model.stop_training = True
+            if self.log is not None:
+                self.log(f"  {self.method.name}: time limit, stopping after epoch {epoch + 1}")
 
     def restore(self):
         for seed in self.seeds:
@@ -82,18 +92,19 @@ class BestTowerWeights(keras.callbacks.Callback):
                 variable.assign(value)
 
 
-def schedules(epochs):
+def schedules(epochs, protocol=False):
     """`(lr_step, kl_epochs)`: the protocol's StepLR(15) and KL over 10 epochs at 60
-    epochs; a shorter run steps the lr once, after 80 % of its epochs, and anneals
-    the KL over its first half."""
-    if epochs >= FULL_EPOCHS:
+    epochs, or when `protocol` keeps them for a run cut short; otherwise a shorter
+    run steps the lr once, after 80 % of its epochs, and anneals the KL over its
+    first half."""
+    if protocol or epochs >= FULL_EPOCHS:
         return LR_STEP, KL_EPOCHS
     return max(1, int(math.ceil(0.8 * epochs))), max(1, int(math.ceil(0.5 * epochs)))
 
 
 def train(method, seeds, data, args, log=None):
     model, warmup = build(method, seeds, args.width)
-    lr_step, kl_epochs = schedules(args.epochs)
+    lr_step, kl_epochs = schedules(args.epochs, args.protocol_schedule)
     schedule = keras.callbacks.LearningRateScheduler(lambda epoch: 1e-3 * 0.1 ** (epoch // lr_step))
     x, y = data["x_train"], data["y_train"]
     if method.outlier_exposure:
@@ -118,7 +129,7 @@ def train(method, seeds, data, args, log=None):
         if hasattr(loss, "kl_weight") and loss.kl_weight is not None:
             loss.first_edl_epoch = warmup_epochs
     model.compile(keras.optimizers.Adam(1e-3), losses, **compile_args)
-    best = BestTowerWeights(method, seeds, data["x_val"], data["y_val"], log)
+    best = BestTowerWeights(method, seeds, data["x_val"], data["y_val"], log, deadline=args.deadline)
     callbacks = [schedule, best]
     if method.anneal_kl:
         callbacks.append(ke.callbacks.KLAnnealing(increment=1.0 / kl_epochs))
@@ -196,7 +207,9 @@ def run(args):
     out = Path(args.out)
     results = harness.ResultsCSV(out / "runs.csv", ["method", "seed", "config"])
     log = harness.RunLog(out / "run.log")
-    config = f"e{args.epochs}_w{args.width}_n{args.train_size or 'all'}"
+    config = f"e{args.epochs}_w{args.width}_n{args.train_size or 'all'}" + ("_protocol" if args.protocol_schedule else "")
+    args.deadline = time.time() + args.time_limit if args.time_limit else None
+    lr_step, kl_epochs = schedules(args.epochs, args.protocol_schedule)
     command = "python -m experiments.benchmark.runner " + " ".join(sys.argv[1:])
     log(f"start: {command} config={config} machine={harness.machine_info()}")
     data = data_lib.load(args.data_dir, args.train_size)
@@ -224,7 +237,9 @@ def run(args):
                     "val_accuracy": best.best[seed][0],
                     "train_time_s": train_time / len(seeds),
                     "epoch_time_s": float(np.median(epoch_times)) / len(seeds),
-                    "epochs": args.epochs, "width": args.width, "pack": len(seeds),
+                    "epochs": args.epochs, "epochs_trained": best.last_epoch,
+                    "lr_step": lr_step, "kl_epochs": kl_epochs,
+                    "width": args.width, "pack": len(seeds), "backend": keras.backend.backend(),
                     "jit": args.jit, "steps_per_execution": args.steps_per_execution,
                 }
                 results.append(row)
@@ -247,6 +262,10 @@ def parse(argv=None):
     parser.add_argument("--pack", type=int, default=1, help="seeds trained as one model (measured: no gain on 2 CPUs)")
     parser.add_argument("--jit", action="store_true", help="XLA (jit_compile=True)")
     parser.add_argument("--steps-per-execution", type=int, default=16)
+    parser.add_argument("--protocol-schedule", action="store_true",
+                        help="keep the protocol's StepLR(15) and 10-epoch KL annealing in a run of fewer than 60 epochs")
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="seconds: each row stops training at the epoch that would cross it, and records its epochs")
     parser.add_argument("--train-size", type=int, default=None)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--out", default=str(OUT))
