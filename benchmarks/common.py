@@ -132,11 +132,23 @@ def machine_info(command=None):
     None records `sys.argv`.
     """
     import keras
-    import tensorflow as tf
 
     import keras_evidential
 
-    gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
+    backend = keras.backend.backend()
+    tf = None
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
+    elif backend == "jax":
+        import jax
+
+        gpus = [d.device_kind for d in jax.devices() if d.platform == "gpu"]
+    else:
+        import torch
+
+        gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     try:
         usable_cores = len(os.sched_getaffinity(0))
     except AttributeError:
@@ -153,14 +165,14 @@ def machine_info(command=None):
         "memory_gib": _memory_total_gib(),
         "gpus": gpus,
         "python": platform.python_version(),
-        "tensorflow": tf.__version__,
+        "tensorflow": tf.__version__ if tf else None,
         "keras": keras.__version__,
         "keras_backend": keras.backend.backend(),
         "numpy": np.__version__,
         "keras_evidential": keras_evidential.__version__,
         "git_commit": _git_commit(),
-        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
-        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads() if tf else None,
+        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads() if tf else None,
         "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
     }
 

@@ -15,6 +15,7 @@ How the check fails depends on where the step runs:
   assert ops, so the value checks do not run; shape checks still do.
 
 Each message names the argument and the received minimum and maximum.
+`keras_evidential.config.disable_value_checks()` turns the checks off.
 """
 
 import functools
@@ -22,6 +23,8 @@ import functools
 import keras
 import numpy as np
 from keras import ops
+
+from keras_evidential import config
 
 
 def check_labels(labels, num_classes, message=None):
@@ -136,6 +139,8 @@ def _raise_unless(ok, message, argument, minimum, maximum):
 
 
 def _check(ok, message, argument, minimum, maximum):
+    if not config.value_checks_enabled():
+        return  # the unused reductions are pruned from a compiled step
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf

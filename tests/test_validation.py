@@ -100,3 +100,40 @@ def test_valid_values_pass():
     validation.check_concentrations(np.array([[1.0, 3.5]], "float32"))
     validation.check_labels(np.array([0, 2]), 3)
     validation.check_finite(np.array([0.0, -1e30]), "logits")
+
+
+@pytest.fixture
+def value_checks_disabled():
+    ke.config.disable_value_checks()
+    try:
+        yield
+    finally:
+        ke.config.enable_value_checks()
+
+
+def test_disabled_value_checks_let_bad_values_through(value_checks_disabled):
+    validation.check_labels(np.array([0, 7]), 3)
+    validation.check_concentrations(np.array([[0.5, np.nan]], "float32"))
+    validation.check_finite(np.array([np.inf]), "logits")
+    ke.config.enable_value_checks()
+    with pytest.raises(ValueError, match=LABEL_ERROR):
+        validation.check_labels(np.array([0, 7]), 3)
+
+
+def test_disabled_value_checks_leave_no_host_callback_in_a_jax_step(value_checks_disabled):
+    # Under JAX `jit` each check is a host callback, which stalls an
+    # accelerator in every step: disabling the checks must remove them.
+    if keras.backend.backend() != "jax":
+        pytest.skip("host callbacks are how the checks run under JAX jit")
+    import jax
+
+    args = (np.array([0, 1]), np.full((2, 3), 2.0, "float32"))
+
+    def traced_loss():
+        # A new function each time: JAX caches the traces of one function.
+        loss = ke.losses.EDLLoss()
+        return str(jax.make_jaxpr(lambda y, alpha: loss(y, alpha))(*args))
+
+    assert "callback" not in traced_loss()
+    ke.config.enable_value_checks()
+    assert "callback" in traced_loss()

@@ -209,6 +209,8 @@ def run(args):
     log = harness.RunLog(out / "run.log")
     config = f"e{args.epochs}_w{args.width}_n{args.train_size or 'all'}" + ("_protocol" if args.protocol_schedule else "")
     args.deadline = time.time() + args.time_limit if args.time_limit else None
+    if args.no_value_checks:
+        ke.config.disable_value_checks()
     lr_step, kl_epochs = schedules(args.epochs, args.protocol_schedule)
     command = "python -m experiments.benchmark.runner " + " ".join(sys.argv[1:])
     log(f"start: {command} config={config} machine={harness.machine_info()}")
@@ -240,6 +242,7 @@ def run(args):
                     "epochs": args.epochs, "epochs_trained": best.last_epoch,
                     "lr_step": lr_step, "kl_epochs": kl_epochs,
                     "width": args.width, "pack": len(seeds), "backend": keras.backend.backend(),
+                    "value_checks": ke.config.value_checks_enabled(),
                     "jit": args.jit, "steps_per_execution": args.steps_per_execution,
                 }
                 results.append(row)
@@ -266,6 +269,8 @@ def parse(argv=None):
                         help="keep the protocol's StepLR(15) and 10-epoch KL annealing in a run of fewer than 60 epochs")
     parser.add_argument("--time-limit", type=float, default=None,
                         help="seconds: each row stops training at the epoch that would cross it, and records its epochs")
+    parser.add_argument("--no-value-checks", action="store_true",
+                        help="keras_evidential.config.disable_value_checks(): no host callback per step under JAX")
     parser.add_argument("--train-size", type=int, default=None)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--out", default=str(OUT))
