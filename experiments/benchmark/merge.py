@@ -3,16 +3,23 @@
     python -m experiments.benchmark.merge /tmp/bench/* [--out docs/results/benchmark]
 
 Rows already in the target's `runs.csv` (same method, seed and config) are
-skipped. Log lines are merged in time order, so that a report reads the
+skipped; start lines lose their `--out` and `--data-dir` paths. Log lines are merged in time order, so that a report reads the
 parallel processes' wall time as one span, not as their sum.
 """
 
 import argparse
+import re
 import shutil
 from pathlib import Path
 
 from experiments import harness
 from experiments.benchmark.runner import OUT
+
+
+def _without_paths(line):
+    """A start line without `--out` / `--data-dir`: paths of the machine that
+    ran it, meaningless in the committed log."""
+    return re.sub(r" --(?:out|data-dir) \S+", "", line) if "start: " in line else line
 
 
 def merge(sources, out=OUT):
@@ -31,7 +38,7 @@ def merge(sources, out=OUT):
             (out / "runs").mkdir(parents=True, exist_ok=True)
             shutil.copyfile(plot, out / "runs" / plot.name)
         if (source / "run.log").exists():
-            log_lines += (source / "run.log").read_text().splitlines()
+            log_lines += [_without_paths(line) for line in (source / "run.log").read_text().splitlines()]
     # "[YYYY-MM-DD HH:MM:SS +   Ns] ...": the timestamp sorts as text; a stable
     # sort keeps each process's own order within one second.
     log_lines.sort(key=lambda line: line[1:20])

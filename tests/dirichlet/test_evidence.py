@@ -26,3 +26,20 @@ def test_evidence_functions_match_reference(name):
 def test_exp_evidence_is_clipped():
     got = np_(dirichlet.exp_evidence(np.array([200.0, -200.0], "float32"), clip_value=10.0))
     np.testing.assert_allclose(got, np.exp([10.0, -10.0]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("straight_through, expected", [(False, [0.0, 0.0, 1.0]), (True, None)])
+def test_exp_evidence_gradient_beyond_the_clip(straight_through, expected):
+    # d/dz of sum(exp(clip(z))) at z = (20, -20, 0), clip 10: the plain clip
+    # passes no gradient outside [-10, 10] (a logit there stops learning); the
+    # straight-through clip passes exp of the clipped value, as if the clip
+    # were not there for the gradient.
+    from tests.gradients import value_and_gradient
+
+    z = np.array([20.0, -20.0, 0.0], "float32")
+    value, gradient = value_and_gradient(
+        lambda x: ops.sum(dirichlet.exp_evidence(x, 10.0, straight_through=straight_through)), z
+    )
+    np.testing.assert_allclose(float(np_(value)), np.exp(10.0) + np.exp(-10.0) + 1.0, rtol=1e-6)
+    expected = np.exp([10.0, -10.0, 0.0]) if expected is None else expected
+    np.testing.assert_allclose(np_(gradient), expected, rtol=1e-6)
