@@ -107,3 +107,25 @@ def validate_prior_weight(prior_weight):
             f"Received: prior_weight={prior_weight!r}"
         )
     return value
+
+
+def validate_minimum_alpha(minimum_alpha):
+    """Returns `minimum_alpha` as a float (or None); raises unless it is
+    None or finite and >= 0.
+
+    The smallest concentration a head outputs: None stands for its prior
+    weight (`alpha = e + lambda >= lambda`), 0 for `alpha > 0` only (DAEDL's
+    and F-EDL's `alpha = exp(z)`).
+    """
+    if minimum_alpha is None:
+        return None
+    try:
+        value = float(minimum_alpha)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(
+            "`minimum_alpha` must be None (the prior weight) or a finite "
+            f"number >= 0. Received: minimum_alpha={minimum_alpha!r}"
+        )
+    return value
