@@ -95,12 +95,17 @@ class DirichletOutput(keras.layers.Layer):
         return config
 
 
+def _float_or_nan(value):
+    # A value that is no number fails every range check as NaN does.
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 def validate_prior_weight(prior_weight):
     """Returns `prior_weight` as a float; raises unless it is finite and > 0."""
-    try:
-        value = float(prior_weight)
-    except (TypeError, ValueError):
-        value = float("nan")
+    value = _float_or_nan(prior_weight)
     if not (math.isfinite(value) and value > 0):
         raise ValueError(
             "`prior_weight` must be a finite number > 0. "
@@ -119,10 +124,7 @@ def validate_minimum_alpha(minimum_alpha):
     """
     if minimum_alpha is None:
         return None
-    try:
-        value = float(minimum_alpha)
-    except (TypeError, ValueError):
-        value = float("nan")
+    value = _float_or_nan(minimum_alpha)
     if not (math.isfinite(value) and value >= 0):
         raise ValueError(
             "`minimum_alpha` must be None (the prior weight) or a finite "

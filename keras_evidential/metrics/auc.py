@@ -96,6 +96,33 @@ class _DirichletAUC(keras.metrics.AUC):
         return config
 
 
+class _ScoredAUROC(_DirichletAUC):
+    """The ROC AUC of an uncertainty score; subclasses set `default_name`."""
+
+    default_name = None
+    config_arguments = ("score", "prior_weight")
+
+    def __init__(
+        self,
+        score="vacuity",
+        unknown_class=False,
+        num_thresholds=200,
+        summation_method="interpolation",
+        name=None,
+        dtype=None,
+        prior_weight=1.0,
+    ):
+        super().__init__(
+            unknown_class,
+            num_thresholds,
+            summation_method,
+            name or self.default_name,
+            dtype,
+            prior_weight,
+        )
+        self.score = validate_score(score)
+
+
 @keras.saving.register_keras_serializable(package="keras_evidential")
 class ThresholdedAUC(_DirichletAUC):
     """ROC AUC on the samples whose uncertainty is at most a threshold (TEDL).
@@ -186,7 +213,7 @@ class ThresholdedAUC(_DirichletAUC):
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
-class MisclassificationAUROC(_DirichletAUC):
+class MisclassificationAUROC(_ScoredAUROC):
     """AUROC of an uncertainty score for detecting misclassified samples.
 
     Formula:
@@ -214,7 +241,8 @@ class MisclassificationAUROC(_DirichletAUC):
             which keeps it in the buckets' range [0, 1]. Defaults to 1.
         summation_method: As in `keras.metrics.AUC`. Defaults to
             `"interpolation"`.
-        name: Optional name of the metric.
+        name: Optional name of the metric. Defaults to
+            `"misclassification_auroc"`.
         dtype: Optional dtype of the metric's result.
 
     Labels: integer `y_true` in `[0, K]` (K = unknown; such samples are left
@@ -231,22 +259,7 @@ class MisclassificationAUROC(_DirichletAUC):
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
     """
 
-    config_arguments = ("score", "prior_weight")
-
-    def __init__(
-        self,
-        score="vacuity",
-        unknown_class=False,
-        num_thresholds=200,
-        summation_method="interpolation",
-        name="misclassification_auroc",
-        dtype=None,
-        prior_weight=1.0,
-    ):
-        super().__init__(
-            unknown_class, num_thresholds, summation_method, name, dtype, prior_weight
-        )
-        self.score = validate_score(score)
+    default_name = "misclassification_auroc"
 
     def binary_problem(self, y_true, y_pred):
         k = num_known_classes(y_pred, self.unknown_class)
@@ -259,7 +272,7 @@ class MisclassificationAUROC(_DirichletAUC):
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
-class UnknownClassAUROC(_DirichletAUC):
+class UnknownClassAUROC(_ScoredAUROC):
     """AUROC of an uncertainty score for detecting unknown-class samples.
 
     Formula:
@@ -285,7 +298,7 @@ class UnknownClassAUROC(_DirichletAUC):
             which keeps it in the buckets' range [0, 1]. Defaults to 1.
         summation_method: As in `keras.metrics.AUC`. Defaults to
             `"interpolation"`.
-        name: Optional name of the metric.
+        name: Optional name of the metric. Defaults to `"unknown_auroc"`.
         dtype: Optional dtype of the metric's result.
 
     Labels: integer `y_true` in `[0, K]`, K = unknown, or one-hot (an
@@ -302,22 +315,7 @@ class UnknownClassAUROC(_DirichletAUC):
     - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023)
     """
 
-    config_arguments = ("score", "prior_weight")
-
-    def __init__(
-        self,
-        score="vacuity",
-        unknown_class=False,
-        num_thresholds=200,
-        summation_method="interpolation",
-        name="unknown_auroc",
-        dtype=None,
-        prior_weight=1.0,
-    ):
-        super().__init__(
-            unknown_class, num_thresholds, summation_method, name, dtype, prior_weight
-        )
-        self.score = validate_score(score)
+    default_name = "unknown_auroc"
 
     def binary_problem(self, y_true, y_pred):
         k = num_known_classes(y_pred, self.unknown_class)

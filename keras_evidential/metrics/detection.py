@@ -39,6 +39,17 @@ def _validate_positive(positive):
     return positive
 
 
+def _uncertainty(metric, y_pred):
+    """The metric's score of the known classes' Dirichlet, in [0, 1]; `alpha`
+    below the metric's `minimum_alpha` is refused for a prior-dependent score."""
+    return checked_uncertainty_score(
+        known_alpha(y_pred, metric.unknown_class),
+        metric.score,
+        metric.prior_weight,
+        metric.minimum_alpha,
+    )
+
+
 @keras.saving.register_keras_serializable(package="keras_evidential")
 class UnknownClassAUPR(_DirichletAUC):
     """Area under the precision-recall curve of OOD detection.
@@ -99,13 +110,8 @@ class UnknownClassAUPR(_DirichletAUC):
         minimum_alpha=None,
     ):
         super().__init__(
-            unknown_class,
-            num_thresholds,
-            summation_method,
-            name,
-            dtype,
-            prior_weight,
-            minimum_alpha,
+            unknown_class, num_thresholds, summation_method, name, dtype,
+            prior_weight, minimum_alpha,
         )
         self.score = validate_score(score)
         self.positive = _validate_positive(positive)
@@ -113,12 +119,7 @@ class UnknownClassAUPR(_DirichletAUC):
     def binary_problem(self, y_true, y_pred):
         k = num_known_classes(y_pred, self.unknown_class)
         labels = class_labels(y_true, y_pred, self.unknown_class)
-        uncertainty = checked_uncertainty_score(
-            known_alpha(y_pred, self.unknown_class),
-            self.score,
-            self.prior_weight,
-            self.minimum_alpha,
-        )
+        uncertainty = _uncertainty(self, y_pred)
         unknown = labels >= k
         if self.positive == "known":
             targets, scores = ops.logical_not(unknown), 1.0 - uncertainty
@@ -182,13 +183,8 @@ class MisclassificationAUPR(_DirichletAUC):
         minimum_alpha=None,
     ):
         super().__init__(
-            unknown_class,
-            num_thresholds,
-            summation_method,
-            name,
-            dtype,
-            prior_weight,
-            minimum_alpha,
+            unknown_class, num_thresholds, summation_method, name, dtype,
+            prior_weight, minimum_alpha,
         )
         self.score = validate_score(score)
 
@@ -197,9 +193,7 @@ class MisclassificationAUPR(_DirichletAUC):
         labels = class_labels(y_true, y_pred, self.unknown_class)
         alpha = known_alpha(y_pred, self.unknown_class)
         correct = predict_labels(alpha, unknown_class=False) == labels
-        confidence = 1.0 - checked_uncertainty_score(
-            alpha, self.score, self.prior_weight, self.minimum_alpha
-        )
+        confidence = 1.0 - _uncertainty(self, y_pred)
         return ops.cast(correct, "float32"), confidence, labels < k
 
 
@@ -272,12 +266,7 @@ class UnknownClassFPR(keras.metrics.SpecificityAtSensitivity):
         y_pred = ops.convert_to_tensor(y_pred)
         k = num_known_classes(y_pred, self.unknown_class)
         labels = class_labels(y_true, y_pred, self.unknown_class)
-        confidence = 1.0 - checked_uncertainty_score(
-            known_alpha(y_pred, self.unknown_class),
-            self.score,
-            self.prior_weight,
-            self.minimum_alpha,
-        )
+        confidence = 1.0 - _uncertainty(self, y_pred)
         known = ops.cast(labels < k, "float32")
         super().update_state(
             known,
