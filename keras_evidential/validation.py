@@ -52,12 +52,12 @@ def check_labels(labels, num_classes, message=None):
     )
 
 
-def check_concentrations(alpha, argument="y_pred", minimum=1.0):
+def check_concentrations(alpha, argument="y_pred", minimum=1.0, message=None):
     """Checks that Dirichlet concentrations are finite and >= `minimum`.
 
     `minimum` is EDL's 1 by default; R-EDL's `alpha = e + lambda` needs
     `lambda`, and the `alpha = exp(z)` of DAEDL and F-EDL only `alpha > 0`
-    (`minimum=0`).
+    (`minimum=0`). `message` replaces `concentration_error_message`'s text.
     """
     alpha = ops.convert_to_tensor(alpha)
     if _statically_empty(alpha) or _is_placeholder(alpha):
@@ -72,7 +72,7 @@ def check_concentrations(alpha, argument="y_pred", minimum=1.0):
             lowest > least if least == 0.0 else lowest >= least,
             maximum < float("inf"),
         ),
-        concentration_error_message(argument, least),
+        message or concentration_error_message(argument, least),
         argument,
         lowest,
         maximum,

@@ -27,6 +27,7 @@ from keras_evidential.metrics.auc import ThresholdedAUC
 from keras_evidential.metrics.auc import UnknownClassAUROC
 from keras_evidential.metrics.calibration import ExpectedCalibrationError
 from keras_evidential.labels import open_set_labels
+from keras_evidential.layers.dirichlet_output import validate_minimum_alpha
 from keras_evidential.layers.dirichlet_output import validate_prior_weight
 from keras_evidential.metrics.predictions import known_alpha
 from keras_evidential.metrics.predictions import num_known_classes
@@ -76,18 +77,8 @@ def alpha_from_outputs(outputs, evidence=None):
 
 
 def _validate_minimum_alpha(minimum_alpha, prior_weight):
-    if minimum_alpha is None:
-        return prior_weight
-    try:
-        value = float(minimum_alpha)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(
-            "`minimum_alpha` must be None (the prior weight) or a finite "
-            f"number >= 0. Received: minimum_alpha={minimum_alpha!r}"
-        )
-    return value
+    value = validate_minimum_alpha(minimum_alpha)
+    return prior_weight if value is None else value
 
 
 def _checked_alpha(alpha, prior_weight, minimum_alpha):

@@ -95,15 +95,39 @@ class DirichletOutput(keras.layers.Layer):
         return config
 
 
+def _float_or_nan(value):
+    # A value that is no number fails every range check as NaN does.
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 def validate_prior_weight(prior_weight):
     """Returns `prior_weight` as a float; raises unless it is finite and > 0."""
-    try:
-        value = float(prior_weight)
-    except (TypeError, ValueError):
-        value = float("nan")
+    value = _float_or_nan(prior_weight)
     if not (math.isfinite(value) and value > 0):
         raise ValueError(
             "`prior_weight` must be a finite number > 0. "
             f"Received: prior_weight={prior_weight!r}"
+        )
+    return value
+
+
+def validate_minimum_alpha(minimum_alpha):
+    """Returns `minimum_alpha` as a float (or None); raises unless it is
+    None or finite and >= 0.
+
+    The smallest concentration a head outputs: None stands for its prior
+    weight (`alpha = e + lambda >= lambda`), 0 for `alpha > 0` only (DAEDL's
+    and F-EDL's `alpha = exp(z)`).
+    """
+    if minimum_alpha is None:
+        return None
+    value = _float_or_nan(minimum_alpha)
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(
+            "`minimum_alpha` must be None (the prior weight) or a finite "
+            f"number >= 0. Received: minimum_alpha={minimum_alpha!r}"
         )
     return value

@@ -10,6 +10,7 @@ from keras import ops
 
 from keras_evidential import dirichlet
 from keras_evidential.labels import open_set_labels
+from keras_evidential.layers.dirichlet_output import validate_minimum_alpha
 from keras_evidential.layers.dirichlet_output import validate_prior_weight
 from keras_evidential.metrics.predictions import known_alpha
 from keras_evidential.metrics.predictions import num_known_classes
@@ -41,7 +42,17 @@ def _combined_weight(mask, sample_weight):
 
 
 class _DirichletAUC(keras.metrics.AUC):
-    """`keras.metrics.AUC` on (label, score, weight) derived from `alpha`."""
+    """`keras.metrics.AUC` on (label, score, weight) derived from `alpha`.
+
+    Subclasses set the curve and name, in `config_arguments`, their own
+    constructor arguments, kept as attributes of the same names, that their
+    configs hold besides `keras.metrics.AUC`'s. Of the prior arguments,
+    `prior_weight` scales the vacuity (R-EDL) and `minimum_alpha` bounds the
+    concentrations (see `uncertainty_score`).
+    """
+
+    curve_name = "ROC"
+    config_arguments = ()
 
     def __init__(
         self,
@@ -50,20 +61,19 @@ class _DirichletAUC(keras.metrics.AUC):
         summation_method="interpolation",
         name=None,
         dtype=None,
-        curve="ROC",
         prior_weight=1.0,
+        minimum_alpha=None,
     ):
         super().__init__(
             num_thresholds=num_thresholds,
-            curve=curve,
+            curve=self.curve_name,
             summation_method=summation_method,
             name=name,
             dtype=dtype,
         )
         self.unknown_class = bool(unknown_class)
-        # Scales the vacuity (R-EDL); subclasses that take it add it to
-        # their config.
         self.prior_weight = validate_prior_weight(prior_weight)
+        self.minimum_alpha = validate_minimum_alpha(minimum_alpha)
 
     def binary_problem(self, y_true, y_pred):
         """Returns `(binary_labels, scores in [0, 1], 0/1 mask)`."""
@@ -81,7 +91,36 @@ class _DirichletAUC(keras.metrics.AUC):
         for key in _FIXED_AUC_ARGUMENTS:
             config.pop(key, None)
         config["unknown_class"] = self.unknown_class
+        for key in self.config_arguments:
+            config[key] = getattr(self, key)
         return config
+
+
+class _ScoredAUROC(_DirichletAUC):
+    """The ROC AUC of an uncertainty score; subclasses set `default_name`."""
+
+    default_name = None
+    config_arguments = ("score", "prior_weight")
+
+    def __init__(
+        self,
+        score="vacuity",
+        unknown_class=False,
+        num_thresholds=200,
+        summation_method="interpolation",
+        name=None,
+        dtype=None,
+        prior_weight=1.0,
+    ):
+        super().__init__(
+            unknown_class,
+            num_thresholds,
+            summation_method,
+            name or self.default_name,
+            dtype,
+            prior_weight,
+        )
+        self.score = validate_score(score)
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -131,6 +170,8 @@ class ThresholdedAUC(_DirichletAUC):
     - Li, Shen, Charles, "TEDL: A Two-stage Evidential Deep Learning Method for Classification Uncertainty Quantification", 2022
     """
 
+    config_arguments = ("threshold", "positive_class", "prior_weight")
+
     def __init__(
         self,
         threshold=None,
@@ -143,12 +184,7 @@ class ThresholdedAUC(_DirichletAUC):
         prior_weight=1.0,
     ):
         super().__init__(
-            unknown_class=unknown_class,
-            num_thresholds=num_thresholds,
-            summation_method=summation_method,
-            name=name,
-            dtype=dtype,
-            prior_weight=prior_weight,
+            unknown_class, num_thresholds, summation_method, name, dtype, prior_weight
         )
         if positive_class not in (0, 1):
             raise ValueError(
@@ -175,20 +211,9 @@ class ThresholdedAUC(_DirichletAUC):
             mask = ops.logical_and(mask, kept)
         return ops.cast(labels == self.positive_class, "float32"), scores, mask
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "threshold": self.threshold,
-                "positive_class": self.positive_class,
-                "prior_weight": self.prior_weight,
-            }
-        )
-        return config
-
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
-class MisclassificationAUROC(_DirichletAUC):
+class MisclassificationAUROC(_ScoredAUROC):
     """AUROC of an uncertainty score for detecting misclassified samples.
 
     Formula:
@@ -216,7 +241,8 @@ class MisclassificationAUROC(_DirichletAUC):
             which keeps it in the buckets' range [0, 1]. Defaults to 1.
         summation_method: As in `keras.metrics.AUC`. Defaults to
             `"interpolation"`.
-        name: Optional name of the metric.
+        name: Optional name of the metric. Defaults to
+            `"misclassification_auroc"`.
         dtype: Optional dtype of the metric's result.
 
     Labels: integer `y_true` in `[0, K]` (K = unknown; such samples are left
@@ -233,25 +259,7 @@ class MisclassificationAUROC(_DirichletAUC):
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
     """
 
-    def __init__(
-        self,
-        score="vacuity",
-        unknown_class=False,
-        num_thresholds=200,
-        summation_method="interpolation",
-        name="misclassification_auroc",
-        dtype=None,
-        prior_weight=1.0,
-    ):
-        super().__init__(
-            unknown_class=unknown_class,
-            num_thresholds=num_thresholds,
-            summation_method=summation_method,
-            name=name,
-            dtype=dtype,
-            prior_weight=prior_weight,
-        )
-        self.score = validate_score(score)
+    default_name = "misclassification_auroc"
 
     def binary_problem(self, y_true, y_pred):
         k = num_known_classes(y_pred, self.unknown_class)
@@ -262,15 +270,9 @@ class MisclassificationAUROC(_DirichletAUC):
         scores = uncertainty_score(alpha, self.score, self.prior_weight)
         return wrong, scores, labels < k
 
-    def get_config(self):
-        config = super().get_config()
-        config["score"] = self.score
-        config["prior_weight"] = self.prior_weight
-        return config
-
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
-class UnknownClassAUROC(_DirichletAUC):
+class UnknownClassAUROC(_ScoredAUROC):
     """AUROC of an uncertainty score for detecting unknown-class samples.
 
     Formula:
@@ -296,7 +298,7 @@ class UnknownClassAUROC(_DirichletAUC):
             which keeps it in the buckets' range [0, 1]. Defaults to 1.
         summation_method: As in `keras.metrics.AUC`. Defaults to
             `"interpolation"`.
-        name: Optional name of the metric.
+        name: Optional name of the metric. Defaults to `"unknown_auroc"`.
         dtype: Optional dtype of the metric's result.
 
     Labels: integer `y_true` in `[0, K]`, K = unknown, or one-hot (an
@@ -313,25 +315,7 @@ class UnknownClassAUROC(_DirichletAUC):
     - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023)
     """
 
-    def __init__(
-        self,
-        score="vacuity",
-        unknown_class=False,
-        num_thresholds=200,
-        summation_method="interpolation",
-        name="unknown_auroc",
-        dtype=None,
-        prior_weight=1.0,
-    ):
-        super().__init__(
-            unknown_class=unknown_class,
-            num_thresholds=num_thresholds,
-            summation_method=summation_method,
-            name=name,
-            dtype=dtype,
-            prior_weight=prior_weight,
-        )
-        self.score = validate_score(score)
+    default_name = "unknown_auroc"
 
     def binary_problem(self, y_true, y_pred):
         k = num_known_classes(y_pred, self.unknown_class)
@@ -343,9 +327,3 @@ class UnknownClassAUROC(_DirichletAUC):
             uncertainty_score(alpha, self.score, self.prior_weight),
             ops.ones_like(unknown),
         )
-
-    def get_config(self):
-        config = super().get_config()
-        config["score"] = self.score
-        config["prior_weight"] = self.prior_weight
-        return config

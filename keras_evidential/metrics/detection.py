@@ -5,6 +5,12 @@ labels in `[0, K]` with K marking an out-of-distribution (unknown) sample.
 Scores are `keras_evidential.metrics.UNCERTAINTY_SCORES` (in [0, 1], higher
 = less certain); where the in-distribution or correct samples are the
 positives, the confidence `1 - score` ranks them.
+
+The scores that depend on the head's prior (`"vacuity"`, `"epkl"`) take its
+`prior_weight` (R-EDL's `alpha = e + lambda`: vacuity `lambda K / S`) and
+`minimum_alpha` (0 for DAEDL's and F-EDL's `alpha > 0`), as the AUROC metrics
+and `keras_evidential.evaluation` do; `alpha` below `minimum_alpha` is refused
+there, since the AUC buckets would clip its scores into ties.
 """
 
 import keras
@@ -14,10 +20,12 @@ from keras_evidential import dirichlet
 from keras_evidential.metrics.auc import _DirichletAUC
 from keras_evidential.metrics.auc import _combined_weight
 from keras_evidential.labels import open_set_labels as class_labels
+from keras_evidential.layers.dirichlet_output import validate_minimum_alpha
+from keras_evidential.layers.dirichlet_output import validate_prior_weight
 from keras_evidential.metrics.predictions import known_alpha
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.predictions import predict_labels
-from keras_evidential.metrics.scores import uncertainty_score
+from keras_evidential.metrics.scores import checked_uncertainty_score
 from keras_evidential.metrics.scores import validate_score
 
 _POSITIVES = ("known", "unknown")
@@ -29,6 +37,17 @@ def _validate_positive(positive):
             f"`positive` must be one of {_POSITIVES}. Received: positive={positive!r}"
         )
     return positive
+
+
+def _uncertainty(metric, y_pred):
+    """The metric's score of the known classes' Dirichlet, in [0, 1]; `alpha`
+    below the metric's `minimum_alpha` is refused for a prior-dependent score."""
+    return checked_uncertainty_score(
+        known_alpha(y_pred, metric.unknown_class),
+        metric.score,
+        metric.prior_weight,
+        metric.minimum_alpha,
+    )
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -56,6 +75,13 @@ class UnknownClassAUPR(_DirichletAUC):
             `"interpolation"` (Davis & Goadrich's PR interpolation).
         name: Optional name of the metric.
         dtype: Optional dtype of the metric's result.
+        prior_weight: R-EDL's prior weight `lambda` of the head
+            (`alpha = e + lambda`): the `"vacuity"` score is `lambda K / S`.
+            Defaults to 1 (EDL).
+        minimum_alpha: The smallest `alpha` of the head: None (default)
+            means `prior_weight`; 0 means `alpha > 0` (DAEDL's
+            `DensityAwareDirichlet`, F-EDL), whose vacuity is ranked as
+            `K / (S + K)` (see `uncertainty_score`).
 
     Example:
 
@@ -68,6 +94,9 @@ class UnknownClassAUPR(_DirichletAUC):
     - Deng et al., I-EDL, ICML 2023; Chen et al., R-EDL, ICLR 2024 (AUPR-In)
     """
 
+    curve_name = "PR"
+    config_arguments = ("score", "positive", "prior_weight", "minimum_alpha")
+
     def __init__(
         self,
         score="vacuity",
@@ -77,14 +106,12 @@ class UnknownClassAUPR(_DirichletAUC):
         summation_method="interpolation",
         name="unknown_aupr",
         dtype=None,
+        prior_weight=1.0,
+        minimum_alpha=None,
     ):
         super().__init__(
-            unknown_class=unknown_class,
-            num_thresholds=num_thresholds,
-            summation_method=summation_method,
-            name=name,
-            dtype=dtype,
-            curve="PR",
+            unknown_class, num_thresholds, summation_method, name, dtype,
+            prior_weight, minimum_alpha,
         )
         self.score = validate_score(score)
         self.positive = _validate_positive(positive)
@@ -92,18 +119,13 @@ class UnknownClassAUPR(_DirichletAUC):
     def binary_problem(self, y_true, y_pred):
         k = num_known_classes(y_pred, self.unknown_class)
         labels = class_labels(y_true, y_pred, self.unknown_class)
-        uncertainty = uncertainty_score(known_alpha(y_pred, self.unknown_class), self.score)
+        uncertainty = _uncertainty(self, y_pred)
         unknown = labels >= k
         if self.positive == "known":
             targets, scores = ops.logical_not(unknown), 1.0 - uncertainty
         else:
             targets, scores = unknown, uncertainty
         return ops.cast(targets, "float32"), scores, ops.ones_like(unknown)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"score": self.score, "positive": self.positive})
-        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -127,6 +149,13 @@ class MisclassificationAUPR(_DirichletAUC):
         summation_method: As in `keras.metrics.AUC`.
         name: Optional name of the metric.
         dtype: Optional dtype of the metric's result.
+        prior_weight: R-EDL's prior weight `lambda` of the head
+            (`alpha = e + lambda`): the `"vacuity"` score is `lambda K / S`.
+            Defaults to 1 (EDL).
+        minimum_alpha: The smallest `alpha` of the head: None (default)
+            means `prior_weight`; 0 means `alpha > 0` (DAEDL's
+            `DensityAwareDirichlet`, F-EDL), whose vacuity is ranked as
+            `K / (S + K)` (see `uncertainty_score`).
 
     Example:
 
@@ -139,6 +168,9 @@ class MisclassificationAUPR(_DirichletAUC):
     - Deng et al., I-EDL, ICML 2023 (Table 1, "Conf." AUPR)
     """
 
+    curve_name = "PR"
+    config_arguments = ("score", "prior_weight", "minimum_alpha")
+
     def __init__(
         self,
         score="least_confidence",
@@ -147,14 +179,12 @@ class MisclassificationAUPR(_DirichletAUC):
         summation_method="interpolation",
         name="misclassification_aupr",
         dtype=None,
+        prior_weight=1.0,
+        minimum_alpha=None,
     ):
         super().__init__(
-            unknown_class=unknown_class,
-            num_thresholds=num_thresholds,
-            summation_method=summation_method,
-            name=name,
-            dtype=dtype,
-            curve="PR",
+            unknown_class, num_thresholds, summation_method, name, dtype,
+            prior_weight, minimum_alpha,
         )
         self.score = validate_score(score)
 
@@ -163,13 +193,8 @@ class MisclassificationAUPR(_DirichletAUC):
         labels = class_labels(y_true, y_pred, self.unknown_class)
         alpha = known_alpha(y_pred, self.unknown_class)
         correct = predict_labels(alpha, unknown_class=False) == labels
-        confidence = 1.0 - uncertainty_score(alpha, self.score)
+        confidence = 1.0 - _uncertainty(self, y_pred)
         return ops.cast(correct, "float32"), confidence, labels < k
-
-    def get_config(self):
-        config = super().get_config()
-        config["score"] = self.score
-        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -195,6 +220,13 @@ class UnknownClassFPR(keras.metrics.SpecificityAtSensitivity):
             Defaults to 200.
         name: Optional name of the metric.
         dtype: Optional dtype of the metric's result.
+        prior_weight: R-EDL's prior weight `lambda` of the head
+            (`alpha = e + lambda`): the `"vacuity"` score is `lambda K / S`.
+            Defaults to 1 (EDL).
+        minimum_alpha: The smallest `alpha` of the head: None (default)
+            means `prior_weight`; 0 means `alpha > 0` (DAEDL's
+            `DensityAwareDirichlet`, F-EDL), whose vacuity is ranked as
+            `K / (S + K)` (see `uncertainty_score`).
 
     Example:
 
@@ -215,6 +247,8 @@ class UnknownClassFPR(keras.metrics.SpecificityAtSensitivity):
         num_thresholds=200,
         name="unknown_fpr95",
         dtype=None,
+        prior_weight=1.0,
+        minimum_alpha=None,
     ):
         if not 0 < tpr < 1:
             raise ValueError(f"`tpr` must be in (0, 1). Received: tpr={tpr}")
@@ -224,15 +258,15 @@ class UnknownClassFPR(keras.metrics.SpecificityAtSensitivity):
         self.score = validate_score(score)
         self.tpr = float(tpr)
         self.unknown_class = bool(unknown_class)
+        self.prior_weight = validate_prior_weight(prior_weight)
+        self.minimum_alpha = validate_minimum_alpha(minimum_alpha)
         self._direction = "down"
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_pred = ops.convert_to_tensor(y_pred)
         k = num_known_classes(y_pred, self.unknown_class)
         labels = class_labels(y_true, y_pred, self.unknown_class)
-        confidence = 1.0 - uncertainty_score(
-            known_alpha(y_pred, self.unknown_class), self.score
-        )
+        confidence = 1.0 - _uncertainty(self, y_pred)
         known = ops.cast(labels < k, "float32")
         super().update_state(
             known,
@@ -251,6 +285,8 @@ class UnknownClassFPR(keras.metrics.SpecificityAtSensitivity):
             "num_thresholds": self.num_thresholds,
             "name": self.name,
             "dtype": self.dtype,
+            "prior_weight": self.prior_weight,
+            "minimum_alpha": self.minimum_alpha,
         }
 
 

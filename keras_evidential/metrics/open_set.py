@@ -61,12 +61,15 @@ def open_set_counts(labels, predictions, num_known, sample_weight=None):
 class OpenSetRate(keras.metrics.Metric):
     """Base class: `numerator / denominator` of two `open_set_counts`.
 
-    Subclasses name the two counts in `numerator` and `denominator`. The
+    Subclasses name the two counts in `numerator` and `denominator`, their
+    `default_name`, and whether a higher rate is better (`direction`). The
     result is 0 while the denominator is 0.
     """
 
     numerator = None
     denominator = None
+    default_name = None
+    direction = "up"
 
     def __init__(
         self,
@@ -76,11 +79,11 @@ class OpenSetRate(keras.metrics.Metric):
         name=None,
         dtype=None,
     ):
-        super().__init__(name=name, dtype=dtype)
+        super().__init__(name=name or self.default_name, dtype=dtype)
         self.unknown_class = bool(unknown_class)
         self.threshold = validate_threshold(threshold)
         self.prior_weight = validate_prior_weight(prior_weight)
-        self._direction = "up"
+        self._direction = self.direction
         self.hits = self.add_variable(
             shape=(), initializer="zeros", dtype=self.dtype, name="hits"
         )
@@ -132,7 +135,8 @@ _COMMON_ARGS = """
             (`DirichletOutput(prior_weight=lambda)`, `alpha = e + lambda`):
             the vacuity compared with `threshold` is `lambda K / S`.
             Defaults to 1 (EDL).
-        name: Optional name of the metric.
+        name: Optional name of the metric. Defaults to the class's
+            `default_name` (e.g. `"known_accuracy"`).
         dtype: Optional dtype of the metric's result.
 
     Labels: integer `y_true` in `[0, K]` where K marks a sample of an unknown
@@ -174,16 +178,7 @@ class KnownClassAccuracy(OpenSetRate):
 
     numerator = "known_correct"
     denominator = "known"
-
-    def __init__(
-        self,
-        unknown_class=False,
-        threshold=None,
-        prior_weight=1.0,
-        name="known_accuracy",
-        dtype=None,
-    ):
-        super().__init__(unknown_class, threshold, prior_weight, name=name, dtype=dtype)
+    default_name = "known_accuracy"
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -215,16 +210,7 @@ class UnknownClassRecall(OpenSetRate):
 
     numerator = "unknown_correct"
     denominator = "unknown"
-
-    def __init__(
-        self,
-        unknown_class=False,
-        threshold=None,
-        prior_weight=1.0,
-        name="unknown_recall",
-        dtype=None,
-    ):
-        super().__init__(unknown_class, threshold, prior_weight, name=name, dtype=dtype)
+    default_name = "unknown_recall"
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -256,16 +242,7 @@ class UnknownClassPrecision(OpenSetRate):
 
     numerator = "unknown_correct"
     denominator = "rejected"
-
-    def __init__(
-        self,
-        unknown_class=False,
-        threshold=None,
-        prior_weight=1.0,
-        name="unknown_precision",
-        dtype=None,
-    ):
-        super().__init__(unknown_class, threshold, prior_weight, name=name, dtype=dtype)
+    default_name = "unknown_precision"
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -300,16 +277,7 @@ class SelectiveAccuracy(OpenSetRate):
 
     numerator = "known_correct"
     denominator = "accepted"
-
-    def __init__(
-        self,
-        unknown_class=False,
-        threshold=None,
-        prior_weight=1.0,
-        name="selective_accuracy",
-        dtype=None,
-    ):
-        super().__init__(unknown_class, threshold, prior_weight, name=name, dtype=dtype)
+    default_name = "selective_accuracy"
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -338,14 +306,5 @@ class RejectionRate(OpenSetRate):
 
     numerator = "rejected"
     denominator = "total"
-
-    def __init__(
-        self,
-        unknown_class=False,
-        threshold=None,
-        prior_weight=1.0,
-        name="rejection_rate",
-        dtype=None,
-    ):
-        super().__init__(unknown_class, threshold, prior_weight, name=name, dtype=dtype)
-        self._direction = "down"
+    default_name = "rejection_rate"
+    direction = "down"

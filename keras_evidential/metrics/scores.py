@@ -12,6 +12,7 @@ import math
 from keras import ops
 
 from keras_evidential import dirichlet
+from keras_evidential.validation import check_concentrations
 
 
 def _least_confidence(alpha):
@@ -28,7 +29,7 @@ def _per_log_k(measure):
 
 
 UNCERTAINTY_SCORES = {
-    # K / S, in (0, 1].
+    # K / S, in (0, 1] for alpha >= 1 (see `uncertainty_score` for others).
     "vacuity": dirichlet.vacuity,
     # (K - 1) / S, in (0, (K - 1) / K].
     "epkl": dirichlet.expected_pairwise_kl,
@@ -53,14 +54,55 @@ def validate_score(score):
     return score
 
 
-def uncertainty_score(alpha, score="vacuity", prior_weight=1.0):
+# The scores `c / S` that grow without bound as alpha falls below 1: their
+# range, and so their scaling, depends on the head's prior.
+PRIOR_DEPENDENT_SCORES = ("vacuity", "epkl")
+
+
+def uncertainty_score(alpha, score="vacuity", prior_weight=1.0, minimum_alpha=None):
     """The named score of a K-class Dirichlet, in [0, 1].
 
     `prior_weight` is R-EDL's `lambda` (`alpha = e + lambda`, so `alpha >=
-    lambda`): the vacuity is then `lambda K / S`, in (0, 1] again. The other
-    scores do not depend on it.
+    lambda`): the vacuity is then `lambda K / S` and the EPKL `lambda (K - 1)
+    / S`, in (0, 1] again. `minimum_alpha` (None: `prior_weight`) is the
+    smallest concentration of the head. Where it is below `prior_weight`
+    (0 for DAEDL's and F-EDL's `alpha = exp(z) > 0`), `K / S` is unbounded,
+    so these two scores are taken of `alpha + prior_weight - minimum_alpha`,
+    whose concentrations are `>= prior_weight`: e.g. `K / (S + K)` for
+    DAEDL, in (0, 1), which orders samples as `K / S` does. The other scores
+    do not depend on the prior.
     """
     alpha = ops.convert_to_tensor(alpha)
-    if validate_score(score) == "vacuity":
+    if validate_score(score) not in PRIOR_DEPENDENT_SCORES:
+        return UNCERTAINTY_SCORES[score](alpha)
+    if minimum_alpha is not None and minimum_alpha < prior_weight:
+        alpha = alpha + ops.cast(prior_weight - minimum_alpha, alpha.dtype)
+    if score == "vacuity":
         return dirichlet.vacuity(alpha, prior_weight)
-    return UNCERTAINTY_SCORES[score](alpha)
+    return ops.cast(prior_weight, alpha.dtype) * dirichlet.expected_pairwise_kl(alpha)
+
+
+def checked_uncertainty_score(alpha, score, prior_weight=1.0, minimum_alpha=None):
+    """`uncertainty_score`, after checking that a prior-dependent score gets
+    concentrations `>= minimum_alpha` (None: `prior_weight`; 0: `> 0`).
+
+    Below that bound the score would leave [0, 1] and be clipped by the AUC
+    buckets into ties: a plausible-looking wrong figure, as R-EDL's alpha
+    scored with EDL's `prior_weight=1` would give.
+    """
+    if validate_score(score) in PRIOR_DEPENDENT_SCORES:
+        minimum = prior_weight if minimum_alpha is None else minimum_alpha
+        bound = "alpha > 0" if minimum == 0 else f"alpha >= {minimum:g}"
+        check_concentrations(
+            alpha,
+            "y_pred",
+            minimum,
+            message=(
+                f"`y_pred` must hold finite Dirichlet concentrations {bound} "
+                f"for the score {score!r} (prior_weight={prior_weight:g}, "
+                f"minimum_alpha={minimum_alpha!r}). For R-EDL's alpha = e + "
+                "lambda pass prior_weight=lambda; for alpha that is only > 0 "
+                "(DAEDL, F-EDL) minimum_alpha=0."
+            ),
+        )
+    return uncertainty_score(alpha, score, prior_weight, minimum_alpha)

@@ -225,3 +225,24 @@ def test_invalid_threshold_is_named():
 def test_invalid_prior_weight_is_named(prior_weight):
     with pytest.raises(ValueError, match="Received: prior_weight="):
         metrics.KnownClassAccuracy(threshold=0.5, prior_weight=prior_weight)
+
+
+def test_default_names_directions_and_configs():
+    expected = {
+        metrics.KnownClassAccuracy: ("known_accuracy", "up"),
+        metrics.UnknownClassRecall: ("unknown_recall", "up"),
+        metrics.UnknownClassPrecision: ("unknown_precision", "up"),
+        metrics.SelectiveAccuracy: ("selective_accuracy", "up"),
+        metrics.RejectionRate: ("rejection_rate", "down"),
+    }
+    for cls, (name, direction) in expected.items():
+        metric = cls(True, 0.3, 0.5)
+        assert (metric.name, metric._direction) == (name, direction)
+        assert metric.get_config() == {
+            "name": name,
+            "dtype": "float32",
+            "unknown_class": True,
+            "threshold": 0.3,
+            "prior_weight": 0.5,
+        }
+        assert cls(name="custom").name == "custom"
