@@ -193,8 +193,11 @@ def _dirichlet_kl_with_gradient(alpha, beta):
 _SHIFT = 4
 
 # atanh(u) - u = u^3 sum_i u^(2i) / (2i + 3); 7 terms reach 1e-8 relative for
-# |u| <= 1/3, where the series is used.
+# |u| <= 1/3 (b / a in [1/2, 2]), where the series is used. (A bound of 1/5
+# with 5 terms saves 4 ops but leaves the direct forms more of the range
+# where they cancel: 3x the error for alpha = 2 beta.)
 _ATANH_SERIES = tuple(1.0 / (2 * i + 3) for i in range(7))
+_SERIES_BOUND = 1.0 / 3.0
 
 
 def _log1p_excesses(difference, b, a):
@@ -216,7 +219,7 @@ def _log1p_excesses(difference, b, a):
         series = coefficient + u_squared * series
     atanh_excess = u * u_squared * series
     log_ratio = ops.log(b / a)
-    near = ops.abs(u) <= 1.0 / 3.0
+    near = ops.abs(u) <= _SERIES_BOUND
     phi = ops.where(
         near, 2.0 * atanh_excess - u_squared * total / a, log_ratio - difference / a
     )
@@ -260,19 +263,21 @@ def _lgamma_bregman(b, a, difference):
     phi_weights = ops.convert_to_tensor([-1.0] * _SHIFT + [-0.5], a.dtype)
     a_shifted = a + float(_SHIFT)
     b_shifted = b + float(_SHIFT)
-    p = difference / a_shifted
-    q = difference / b_shifted
-    w = q / a_shifted
-    rho = a_shifted / b_shifted
-    omega = (
-        p * w / 12.0
-        - ops.square(w) * (6.0 + 2.0 * q + 3.0 * p * q) / (360.0 * a_shifted)
-        + ops.square(w)
+    a_reciprocal = 1.0 / a_shifted
+    b_reciprocal = 1.0 / b_shifted
+    p = difference * a_reciprocal
+    q = difference * b_reciprocal
+    w = q * a_reciprocal
+    rho = a_shifted * b_reciprocal
+    q_squared = ops.square(q)
+    omega = p * w / 12.0 + ops.square(w) * a_reciprocal * (
+        (6.0 + 2.0 * q + 3.0 * p * q) / -360.0
+        + ops.square(a_reciprocal)
         * (
-            rho * (rho * (15.0 * rho + 40.0 * q) + 45.0 * ops.square(q))
-            + ops.square(q) * q * (24.0 + 5.0 * p)
+            rho * (rho * (15.0 * rho + 40.0 * q) + 45.0 * q_squared)
+            + q_squared * q * (24.0 + 5.0 * p)
         )
-        / (1260.0 * a_shifted * ops.square(a_shifted))
+        / 1260.0
     )
     divergence = a_psi1[..., _SHIFT] + ops.sum(phi * phi_weights, axis=-1) + omega
     return divergence, far[..., _SHIFT]
