@@ -20,7 +20,6 @@ Run: `python benchmarks/bench_value_checks.py` (CPU: about 5 minutes with
 
 import statistics
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -101,7 +100,7 @@ def main(argv=None):
         "",
         common.markdown_table(["ratio", "median paired", "IQR"], ratio_rows),
     ])
-    payload = {"machine": info, "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+    payload = {"machine": info, "args": {k: v for k, v in vars(args).items() if k not in ("out", "data_dir")},
                "results": results, "ratios": pairs, "loads": loads}
     common.write_results(args.out, f"value_checks_{backend}_{device}", payload, markdown)
     print(markdown)
