@@ -20,21 +20,13 @@ def softplus_evidence(logits):
     return ops.softplus(logits)
 
 
-def exp_evidence(logits, clip_value=10.0, straight_through=False):
+def exp_evidence(logits, clip_value=10.0):
     """`exp(clip(z, -clip_value, clip_value))`.
 
     Unclamped `exp` overflows float32 at z ~ 88 (and float16 at z ~ 11), so the
-    logits are clipped first. The clip passes no gradient to a logit outside
-    `[-clip_value, clip_value]`: a class whose logit is pushed above the clip
-    keeps the maximal evidence for good. With `straight_through=True` the
-    gradient passes the clip as if it were not there (`d e / d z = e`), so
-    such a logit can come back; the values are the same.
+    logits are clipped first.
     """
-    logits = ops.convert_to_tensor(logits)
-    clipped = ops.clip(logits, -clip_value, clip_value)
-    if straight_through:
-        clipped = logits + ops.stop_gradient(clipped - logits)
-    return ops.exp(clipped)
+    return ops.exp(ops.clip(logits, -clip_value, clip_value))
 
 
 def elu_evidence(logits, offset=1.0):

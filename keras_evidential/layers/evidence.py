@@ -1,7 +1,6 @@
 """Evidence layers: logits in, non-negative evidence out."""
 
 import keras
-import numpy as np
 
 from keras_evidential.dirichlet import evidence as evidence_fns
 
@@ -88,12 +87,6 @@ class EvidenceExp(Evidence):
         clip_value: Positive float. Logits are clipped to
             `[-clip_value, clip_value]` before `exp`, because `exp` overflows
             float32 at z ~ 88 and float16 at z ~ 11. Defaults to `10.0`.
-        straight_through: Whether the gradient passes the clip unchanged
-            (`d e / d z = e` for every logit). By default (`False`, the
-            EDL reference code's `clamp`) a logit beyond the clip gets no
-            gradient, so a class pushed above it keeps the maximal evidence
-            on every sample for good; measured with RED at conv-net width 64
-            (`docs/methods.md`). The forward values are the same.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Example:
@@ -106,31 +99,21 @@ class EvidenceExp(Evidence):
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
     """
 
-    def __init__(self, clip_value=10.0, straight_through=False, **kwargs):
+    def __init__(self, clip_value=10.0, **kwargs):
         super().__init__(**kwargs)
         if not clip_value > 0:
             raise ValueError(
                 "`clip_value` must be a positive number. "
                 f"Received: clip_value={clip_value}"
             )
-        if not isinstance(straight_through, (bool, np.bool_)):
-            raise ValueError(
-                "`straight_through` must be True or False. "
-                f"Received: straight_through={straight_through!r}"
-            )
         self.clip_value = float(clip_value)
-        self.straight_through = bool(straight_through)
 
     def call(self, inputs):
-        return evidence_fns.exp_evidence(
-            inputs, self.clip_value, self.straight_through
-        )
+        return evidence_fns.exp_evidence(inputs, self.clip_value)
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {"clip_value": self.clip_value, "straight_through": self.straight_through}
-        )
+        config.update({"clip_value": self.clip_value})
         return config
 
 

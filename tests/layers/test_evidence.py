@@ -56,8 +56,6 @@ def test_evidence_layer_config_round_trip(name):
 
 def test_layer_arguments_survive_config():
     assert ke.layers.EvidenceExp(clip_value=3.0).get_config()["clip_value"] == 3.0
-    restored = ke.layers.EvidenceExp.from_config(ke.layers.EvidenceExp(straight_through=True).get_config())
-    assert restored.straight_through is True
     restored = ke.layers.EvidenceELU.from_config(ke.layers.EvidenceELU(offset=2.0).get_config())
     np.testing.assert_allclose(keras.ops.convert_to_numpy(restored(np.array([0.0], "float32"))), [2.0])
 
@@ -67,7 +65,6 @@ def test_layer_arguments_survive_config():
     [
         (ke.layers.EvidenceExp, {"clip_value": 0.0}, "clip_value=0.0"),
         (ke.layers.EvidenceExp, {"clip_value": -1}, "clip_value=-1"),
-        (ke.layers.EvidenceExp, {"straight_through": "yes"}, "straight_through='yes'"),
         (ke.layers.EvidenceELU, {"offset": 0.5}, "offset=0.5"),
     ],
 )
