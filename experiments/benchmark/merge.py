@@ -1,6 +1,6 @@
 """Adds the results of rows run as separate processes (`parallel_rows.sh`) to one results folder.
 
-    python -m experiments.benchmark.merge /tmp/bench/* [--out docs/results/benchmark]
+    python -m experiments.benchmark.merge build/benchmark_rows/* [--out docs/results/benchmark]
 
 Rows already in the target's `runs.csv` (same method, seed and config) are
 skipped; start lines lose their `--out` and `--data-dir` paths. Log lines are merged in time order, so that a report reads the

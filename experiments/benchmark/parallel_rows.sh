@@ -8,13 +8,13 @@
 #   KERAS_BACKEND=jax EPOCHS=40 TIME_LIMIT=500 bash experiments/benchmark/parallel_rows.sh
 #
 # Environment: EPOCHS (40), WIDTH (64), TIME_LIMIT in seconds (each row stops
-# at the epoch that would cross it), BENCH_DIR (/tmp/bench), DATA_DIR,
+# at the epoch that would cross it), BENCH_DIR (build/benchmark_rows, under the repository root), DATA_DIR,
 # PYTHON (python3), METHODS (all rows), EXTRA (more runner flags).
 set -u
 EPOCHS=${EPOCHS:-40}
 WIDTH=${WIDTH:-64}
 TIME_LIMIT=${TIME_LIMIT:-500}
-BENCH_DIR=${BENCH_DIR:-/tmp/bench}
+BENCH_DIR=${BENCH_DIR:-build/benchmark_rows}
 PYTHON=${PYTHON:-python3}
 METHODS=${METHODS:-"softmax edl_relu edl_softplus iedl redl re_edl red daedl fedl tedl tedl_redl medl prior_network"}
 DATA=${DATA_DIR:+--data-dir $DATA_DIR}
