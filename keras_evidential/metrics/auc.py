@@ -16,7 +16,7 @@ from keras_evidential.metrics.predictions import known_alpha
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.predictions import predict_labels
 from keras_evidential.metrics.predictions import validate_threshold
-from keras_evidential.metrics.scores import uncertainty_score
+from keras_evidential.metrics.scores import checked_uncertainty_score
 from keras_evidential.metrics.scores import validate_score
 
 # Arguments of `keras.metrics.AUC` that these metrics fix: their configs
@@ -100,7 +100,7 @@ class _ScoredAUROC(_DirichletAUC):
     """The ROC AUC of an uncertainty score; subclasses set `default_name`."""
 
     default_name = None
-    config_arguments = ("score", "prior_weight")
+    config_arguments = ("score", "prior_weight", "minimum_alpha")
 
     def __init__(
         self,
@@ -111,6 +111,7 @@ class _ScoredAUROC(_DirichletAUC):
         name=None,
         dtype=None,
         prior_weight=1.0,
+        minimum_alpha=None,
     ):
         super().__init__(
             unknown_class,
@@ -119,8 +120,17 @@ class _ScoredAUROC(_DirichletAUC):
             name or self.default_name,
             dtype,
             prior_weight,
+            minimum_alpha,
         )
         self.score = validate_score(score)
+
+    def scores(self, alpha):
+        """The score of the known classes' `alpha`; `alpha` below the
+        metric's `minimum_alpha` is refused for a prior-dependent score,
+        since the buckets would clip its scores into ties."""
+        return checked_uncertainty_score(
+            alpha, self.score, self.prior_weight, self.minimum_alpha
+        )
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -239,6 +249,11 @@ class MisclassificationAUROC(_ScoredAUROC):
         prior_weight: R-EDL's prior weight `lambda` of the head
             (`alpha = e + lambda`): the `"vacuity"` score is `lambda K / S`,
             which keeps it in the buckets' range [0, 1]. Defaults to 1.
+        minimum_alpha: The smallest `alpha` of the head: None (default)
+            means `prior_weight`; 0 means `alpha > 0` (DAEDL's
+            `DensityAwareDirichlet`, F-EDL), whose vacuity is ranked as
+            `K / (S + K)` (see `uncertainty_score`). `alpha` below it is
+            refused for `"vacuity"` and `"epkl"`.
         summation_method: As in `keras.metrics.AUC`. Defaults to
             `"interpolation"`.
         name: Optional name of the metric. Defaults to
@@ -267,8 +282,7 @@ class MisclassificationAUROC(_ScoredAUROC):
         alpha = known_alpha(y_pred, self.unknown_class)
         predictions = predict_labels(alpha, unknown_class=False)
         wrong = ops.cast(predictions != labels, "float32")
-        scores = uncertainty_score(alpha, self.score, self.prior_weight)
-        return wrong, scores, labels < k
+        return wrong, self.scores(alpha), labels < k
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -296,6 +310,11 @@ class UnknownClassAUROC(_ScoredAUROC):
         prior_weight: R-EDL's prior weight `lambda` of the head
             (`alpha = e + lambda`): the `"vacuity"` score is `lambda K / S`,
             which keeps it in the buckets' range [0, 1]. Defaults to 1.
+        minimum_alpha: The smallest `alpha` of the head: None (default)
+            means `prior_weight`; 0 means `alpha > 0` (DAEDL's
+            `DensityAwareDirichlet`, F-EDL), whose vacuity is ranked as
+            `K / (S + K)` (see `uncertainty_score`). `alpha` below it is
+            refused for `"vacuity"` and `"epkl"`.
         summation_method: As in `keras.metrics.AUC`. Defaults to
             `"interpolation"`.
         name: Optional name of the metric. Defaults to `"unknown_auroc"`.
@@ -324,6 +343,6 @@ class UnknownClassAUROC(_ScoredAUROC):
         unknown = labels >= k
         return (
             ops.cast(unknown, "float32"),
-            uncertainty_score(alpha, self.score, self.prior_weight),
+            self.scores(alpha),
             ops.ones_like(unknown),
         )

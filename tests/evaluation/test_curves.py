@@ -254,3 +254,21 @@ def test_minimum_alpha_zero_takes_positive_alpha_only():
         evaluation.accuracy_vs_threshold(
             np.array([[1.0, 0.0], [1.0, 1.0]]), [0, 1], minimum_alpha=0.0
         )
+
+
+def test_vacuity_aurocs_of_daedl_alpha_rank_every_sample():
+    # DAEDL's alpha = exp(z) > 0 with S < K = 2 on the unknown rows: K / S is
+    # above 1 there, so bucketed K / S would tie them. Known rows S = 3.05,
+    # 1.5 (the second wrong); unknown rows S = 0.7, 1.8, 0.3. Ranked by -S
+    # the unknown rows are vaguer than both known ones but for 1.8 > 1.5:
+    # AUROC 5/6 (K / S clipped at 1 would tie all but S = 3.05: 0.75); the
+    # wrong row is the vaguer known one: AUROC 1.
+    alpha = np.array(
+        [[3.0, 0.05], [0.5, 1.0], [0.5, 0.2], [0.9, 0.9], [0.1, 0.2]], "float32"
+    )
+    labels = np.array([0, 0, 2, 2, 2])
+    figures = evaluation.uncertainty_metrics(
+        alpha, labels, minimum_alpha=0.0, num_thresholds=2000
+    )
+    np.testing.assert_allclose(figures["unknown_auroc"], 5 / 6, atol=2e-3)
+    np.testing.assert_allclose(figures["misclassification_auroc"], 1.0, atol=2e-3)

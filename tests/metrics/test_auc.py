@@ -205,3 +205,64 @@ def test_invalid_prior_weight_is_named():
         metrics.ThresholdedAUC(prior_weight=0)
     with pytest.raises(ValueError, match="Received: prior_weight=-1"):
         metrics.UnknownClassAUROC(prior_weight=-1)
+
+
+# R-EDL's alpha = e + 0.1 read with EDL's prior_weight=1: K / S is above 1 for
+# every row, so the AUC buckets would clip the scores into one tie (AUROC 0.5).
+_REDL_ALPHA = np.array([[5.1, 0.1], [0.2, 0.5], [1.1, 0.5], [0.3, 0.1]], "float32")
+
+
+def test_scored_auroc_refuses_alpha_below_the_prior_by_name():
+    for metric in (
+        metrics.UnknownClassAUROC(),
+        metrics.MisclassificationAUROC(score="vacuity"),
+        metrics.UnknownClassAUROC(score="epkl"),
+    ):
+        with pytest.raises(ValueError, match="prior_weight"):
+            metric.update_state(np.array([0, 1, 2, 2]), _REDL_ALPHA)
+    with pytest.raises(ValueError, match="alpha > 0"):
+        metrics.UnknownClassAUROC(minimum_alpha=0.0).update_state(
+            np.array([0, 2]), np.array([[1.0, 0.0], [1.0, 1.0]], "float32")
+        )
+
+
+def test_scored_auroc_of_daedl_alpha_below_one_matches_sklearn():
+    # DAEDL's alpha = exp(z) > 0: S < K for many unknown samples. With
+    # minimum_alpha=0 the vacuity is ranked as K / (S + K), i.e. as -S.
+    rng = np.random.default_rng(5)
+    n = 2000
+    labels = rng.integers(0, 3, n)
+    log_strength = np.where(labels < 2, 1.5, -0.5) + rng.normal(0.0, 1.0, n)
+    share = rng.uniform(0.3, 1.0, n)
+    alpha = np.exp(log_strength)[:, None] * np.stack([share, 1 - share + 1e-3], -1)
+    flip = rng.random(n) < 0.5
+    alpha[flip] = alpha[flip, ::-1]
+    alpha = alpha.astype("float32")
+    strength = alpha.astype("float64").sum(1)
+    assert (strength < 2).mean() > 0.3
+    metric = metrics.UnknownClassAUROC(minimum_alpha=0.0, num_thresholds=2000)
+    metric.update_state(labels, alpha)
+    assert _result(metric) == pytest.approx(
+        roc_auc_score(labels == 2, -strength), abs=3e-3
+    )
+    known = labels < 2
+    wrong = (alpha.argmax(1) != labels)[known]
+    metric = metrics.MisclassificationAUROC(minimum_alpha=0.0, num_thresholds=2000)
+    metric.update_state(labels, alpha)
+    assert _result(metric) == pytest.approx(
+        roc_auc_score(wrong, -strength[known]), abs=3e-3
+    )
+
+
+@pytest.mark.parametrize(
+    "cls", [metrics.UnknownClassAUROC, metrics.MisclassificationAUROC]
+)
+def test_scored_auroc_prior_in_config(cls):
+    for prior in ({"prior_weight": 0.1}, {"minimum_alpha": 0.0}, {}):
+        metric = cls(score="epkl", **prior)
+        config = metric.get_config()
+        assert config["prior_weight"] == prior.get("prior_weight", 1.0)
+        assert config["minimum_alpha"] == prior.get("minimum_alpha")
+        assert cls.from_config(config).get_config() == config
+    with pytest.raises(ValueError, match="Received: minimum_alpha=-1"):
+        cls(minimum_alpha=-1.0)
