@@ -76,3 +76,20 @@ def test_evaluate_counts_lost_classes_and_dead_evidence():
     assert row["dead_units"] == 1
     assert row["zero_evidence_fraction"] == 0.1
     assert row["accuracy"] == 0.9
+
+
+def test_welch_against_published_matches_the_formula():
+    # Welch's t with Satterthwaite's degrees of freedom, written out.
+    import numpy as np
+    from scipy import stats
+
+    from experiments.benchmark.report import welch_against_published
+
+    ours = np.array([99.80, 99.76, 99.66, 99.82, 99.69])
+    va, vb = ours.var(ddof=1) / 5, 0.09**2 / 5
+    t = (ours.mean() - 99.65) / np.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va**2 / 4 + vb**2 / 4)
+    expected = 2 * stats.t.sf(abs(t), df)
+    assert welch_against_published(ours, 99.65, 0.09) == pytest.approx(expected, rel=1e-9)
+    assert 0.05 < expected < 0.15  # above the published mean, not significantly
+    assert welch_against_published([99.7], 99.65, 0.09) is None
