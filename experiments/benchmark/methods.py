@@ -95,20 +95,25 @@ def tower(inputs, method, width, prefix):
     return x, keras.layers.Dense(NUM_CLASSES, name=f"{prefix}logits")(x)
 
 
-def head(method, features, logits, prefix):
+def head(method, features, logits, prefix, exp_clip=None):
+    """The method's output layer; `exp_clip` (None: the library's default)
+    is the logit clip of the `exp` heads of DAEDL and F-EDL."""
+    clip = {} if exp_clip is None else {"clip_value": exp_clip}
     if method.head == "softmax":
         return logits
     if method.head == "density":
-        return ke.layers.DensityAwareDirichlet(name=f"{prefix}density")([features, logits])
+        return ke.layers.DensityAwareDirichlet(name=f"{prefix}density", **clip)([features, logits])
     if method.head == "flexible":
-        return ke.layers.FlexibleDirichletOutput(NUM_CLASSES, spectral_normalization=True, name=f"{prefix}fd")(features)
+        return ke.layers.FlexibleDirichletOutput(
+            NUM_CLASSES, spectral_normalization=True, name=f"{prefix}fd", **clip
+        )(features)
     alpha = ke.layers.DirichletOutput(method.evidence, prior_weight=method.prior_weight, name=f"{prefix}alpha")(logits)
     if method.head == "unknown_class":
         return ke.layers.UnknownClassHead(name=f"{prefix}unknown")(alpha)
     return alpha
 
 
-def build(method, seeds, width=64):
+def build(method, seeds, width=64, exp_clip=None):
     """`(model, warmup_model or None)`: one tower per seed in one Keras model.
 
     Towers share nothing but the input batch; each is initialised from its own
@@ -121,7 +126,7 @@ def build(method, seeds, width=64):
         keras.utils.set_random_seed(seed)
         prefix = f"s{seed}_"
         features, logits = tower(inputs, method, width, prefix)
-        outputs.append(head(method, features, logits, prefix))
+        outputs.append(head(method, features, logits, prefix, exp_clip))
         logits_outputs.append(logits)
     model = keras.Model(inputs, outputs, name=method.name)
     warmup = keras.Model(inputs, logits_outputs) if method.warmup_ce_share > 0 else None

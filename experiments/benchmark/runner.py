@@ -103,7 +103,7 @@ def schedules(epochs, protocol=False):
 
 
 def train(method, seeds, data, args, log=None):
-    model, warmup = build(method, seeds, args.width)
+    model, warmup = build(method, seeds, args.width, args.exp_clip)
     lr_step, kl_epochs = schedules(args.epochs, args.protocol_schedule)
     schedule = keras.callbacks.LearningRateScheduler(lambda epoch: 1e-3 * 0.1 ** (epoch // lr_step))
     x, y = data["x_train"], data["y_train"]
@@ -208,6 +208,8 @@ def run(args):
     results = harness.ResultsCSV(out / "runs.csv", ["method", "seed", "config"])
     log = harness.RunLog(out / "run.log")
     config = f"e{args.epochs}_w{args.width}_n{args.train_size or 'all'}" + ("_protocol" if args.protocol_schedule else "")
+    if args.exp_clip is not None:
+        config += f"_clip{args.exp_clip:g}"
     args.deadline = time.time() + args.time_limit if args.time_limit else None
     if args.no_value_checks:
         ke.config.disable_value_checks()
@@ -243,6 +245,7 @@ def run(args):
                     "lr_step": lr_step, "kl_epochs": kl_epochs,
                     "width": args.width, "pack": len(seeds), "backend": keras.backend.backend(),
                     "value_checks": ke.config.value_checks_enabled(),
+                    "exp_clip": "" if args.exp_clip is None else args.exp_clip,
                     "jit": args.jit, "steps_per_execution": args.steps_per_execution,
                 }
                 results.append(row)
@@ -271,6 +274,8 @@ def parse(argv=None):
                         help="seconds: each row stops training at the epoch that would cross it, and records its epochs")
     parser.add_argument("--no-value-checks", action="store_true",
                         help="keras_evidential.config.disable_value_checks(): no host callback per step under JAX")
+    parser.add_argument("--exp-clip", type=float, default=None,
+                        help="logit clip of DAEDL's and F-EDL's exp heads (default: the library's, 50; it was 10)")
     parser.add_argument("--train-size", type=int, default=None)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--out", default=str(OUT))

@@ -59,9 +59,11 @@ def flexible_variance(alpha, p, tau):
     """
     alpha, p, tau = (ops.convert_to_tensor(t) for t in (alpha, p, tau))
     total = ops.sum(alpha, axis=-1, keepdims=True) + tau
-    shifted = alpha + tau * p
-    return shifted * (total - shifted) / (ops.square(total) * (total + 1.0)) + (
-        ops.square(tau) * p * (1.0 - p) / (total * (total + 1.0))
+    # Written with the mean m = (alpha + tau p) / total and tau / total:
+    # the products of the textbook form overflow float32 past total ~ 1e19.
+    mean = (alpha + tau * p) / total
+    return mean * (1.0 - mean) / (total + 1.0) + (
+        (tau / total) * (tau / (total + 1.0)) * p * (1.0 - p)
     )
 
 

@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from keras_evidential.dirichlet import exp_evidence
+from keras_evidential.dirichlet.evidence import LOWEST_LOGIT
 from keras_evidential.dirichlet import fit_class_gaussians
 from keras_evidential.dirichlet import gaussian_mixture_log_density
 from keras_evidential.dirichlet import normalized_density
@@ -31,8 +32,12 @@ class DensityAwareDirichlet(keras.layers.Layer):
     of their log density; the fitted parameters are this layer's
     (non-trainable) weights, so they are saved and exported with the model.
     A test input far from the training features gets `s ~ 0`, hence
-    `alpha ~ 1` everywhere: a flat Dirichlet. The logits are clipped to
-    `[-clip_value, clip_value]` before `exp`, as `EvidenceExp` does.
+    `alpha ~ 1` everywhere: a flat Dirichlet. The scaled logits are clipped
+    to `[-10, clip_value]` before `exp` only to keep `alpha` finite and the
+    KL of `DAEDLLoss` moderate: the paper's `exp` (and its official code's)
+    has no clip, and a clip inside the trained logits' range (10, as
+    `EvidenceExp`'s) ties every sample past it at `exp(10)` per saturated
+    class, which scrambles `alpha_0`, DAEDL's OOD score (docs/methods.md).
 
     Output: `alpha > 0`, shape `(batch, C)`; its mean `alpha / S` is
     `softmax(z * s)`. Train with `DAEDLLoss`; `FitDensity` fits the density
@@ -40,7 +45,8 @@ class DensityAwareDirichlet(keras.layers.Layer):
 
     Args:
         clip_value: Positive float, the logit clip before `exp`. Defaults to
-            `10.0`.
+            `50.0`, far beyond trained logits (the risk's gradient `~ 1 / S`
+            stops them first) and below float32's overflow at 88.
         jitter: Relative ridge added to each class covariance. Defaults to
             `1e-6`.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
@@ -61,7 +67,7 @@ class DensityAwareDirichlet(keras.layers.Layer):
       Learning", ICML 2024, section 3.3 and Algorithms 2-3
     """
 
-    def __init__(self, clip_value=10.0, jitter=1e-6, **kwargs):
+    def __init__(self, clip_value=50.0, jitter=1e-6, **kwargs):
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
         if not clip_value > 0:
@@ -131,7 +137,9 @@ class DensityAwareDirichlet(keras.layers.Layer):
     def call(self, inputs):
         features, logits = inputs
         scale = self.density_scale(features)
-        return exp_evidence(logits * scale[..., None], self.clip_value)
+        return exp_evidence(
+            logits * scale[..., None], self.clip_value, min_value=LOWEST_LOGIT
+        )
 
     def fit_density(self, features, labels):
         """Fits the class Gaussians and `[d_min, d_max]` to training features.

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_evidential.dirichlet import exp_evidence
+from keras_evidential.dirichlet.evidence import LOWEST_LOGIT
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
 
 
@@ -13,7 +14,7 @@ class FlexibleDirichletOutput(keras.layers.Layer):
 
     Formula:
     ```
-    alpha = exp(clip(W_1 f))       (K values > 0)
+    alpha = exp(clip(W_1 f, -10, clip_value))   (K values > 0)
     p     = softmax(W_2 f)         (K values on the simplex)
     tau   = softplus(W_3 f)        (1 value >= 0)
     output = concat([alpha, p, tau])   shape (..., 2K + 1)
@@ -33,8 +34,11 @@ class FlexibleDirichletOutput(keras.layers.Layer):
         spectral_normalization: Whether to wrap the `alpha` head in
             `keras.layers.SpectralNormalization`, as the paper does (it also
             normalises the feature extractor). Defaults to `True`.
-        clip_value: Positive float, the logit clip before `exp`. Defaults to
-            `10.0`.
+        clip_value: Positive float, the logit clip before `exp`, only to
+            keep `alpha` finite (the paper's `exp` has none). Defaults to
+            `50.0`: a clip at 10 left the class units past it without
+            gradient, saturated at `exp(10)` for every input (measured:
+            docs/methods.md).
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Example:
@@ -52,7 +56,7 @@ class FlexibleDirichletOutput(keras.layers.Layer):
     """
 
     def __init__(
-        self, num_classes, spectral_normalization=True, clip_value=10.0, **kwargs
+        self, num_classes, spectral_normalization=True, clip_value=50.0, **kwargs
     ):
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
@@ -90,7 +94,11 @@ class FlexibleDirichletOutput(keras.layers.Layer):
             head.build(input_shape)
 
     def call(self, inputs, training=None):
-        alpha = exp_evidence(self.alpha_head(inputs, training=training), self.clip_value)
+        alpha = exp_evidence(
+            self.alpha_head(inputs, training=training),
+            self.clip_value,
+            min_value=LOWEST_LOGIT,
+        )
         p = ops.softmax(self.allocation_head(inputs), axis=-1)
         tau = ops.softplus(self.dispersion_head(inputs))
         return ops.concatenate([alpha, p, tau], axis=-1)

@@ -76,3 +76,18 @@ def test_split_checks_the_packed_width():
     assert numpy(alpha).tolist() == [[0, 1, 2]] and numpy(p).tolist() == [[3, 4, 5]] and numpy(tau).tolist() == [[6]]
     with pytest.raises(ValueError, match="odd"):
         ke.dirichlet.split_flexible_parameters(np.zeros((1, 6)))
+
+
+def test_variance_is_finite_for_large_evidence():
+    # F-EDL's alpha = exp(logits): alpha_0 above ~1.8e19 (logits past ~42)
+    # overflows (alpha_0 + tau)^2 in float32. The reference is the float64
+    # closed form of Appendix A.1 written with the mean m = E[pi].
+    alpha = np.array([[3e21, 2e20, 1.0], [5e19, 4e19, 7.0]])
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    tau = np.array([[2.0], [3e19]])
+    total = alpha.sum(-1, keepdims=True) + tau
+    mean = (alpha + tau * p) / total
+    expected = mean * (1 - mean) / (total + 1) + (tau / total) * (tau / (total + 1)) * p * (1 - p)
+    got = numpy(ke.dirichlet.flexible_variance(*(t.astype("float32") for t in (alpha, p, tau))))
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-30)  # 1e-43 underflows

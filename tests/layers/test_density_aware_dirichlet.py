@@ -6,6 +6,7 @@ import pytest
 
 import keras_evidential as ke
 from tests import reference_family as ref
+from tests.gradients import value_and_gradient
 from tests.testing import TestCase
 
 RNG = np.random.default_rng(21)
@@ -37,6 +38,30 @@ class DensityAwareDirichletTest(TestCase):
         logits = np.array([[0.0, 1.0, -2.0]], "float32")
         out = layer([np.zeros((1, 4), "float32"), logits])
         self.assertAllClose(out, np.exp(logits), rtol=1e-6)
+
+    def test_alpha_is_exp_of_large_logits(self):
+        # The paper's alpha = exp(z s) has no clip (nor has the official
+        # code): logits past 10 must keep their order, else alpha_0, DAEDL's
+        # OOD score, ties every sample at exp(10) times the saturated classes.
+        layer = ke.layers.DensityAwareDirichlet()
+        logits = np.array([[12.0, 1.0, -2.0], [15.0, 11.0, 0.0], [40.0, 0.0, 0.0]], "float32")
+        out = layer([np.zeros((3, 4), "float32"), logits])
+        self.assertAllClose(out, np.exp(logits.astype("float64")), rtol=1e-5)
+
+    def test_loss_and_gradient_finite_at_the_clip(self):
+        # The default clip only guards float32 overflow: at logits of 50,
+        # alpha_0 ~ 5e21 and the loss's S^2 would overflow if formed. Below,
+        # the logits stay clipped at -10, where the KL (~ 1 / alpha) is moderate.
+        logits = keras.Variable(np.array([[50.0, 49.0, -50.0], [-3.0, 50.0, 50.0]], "float32"))
+        layer = ke.layers.DensityAwareDirichlet()
+        features = np.zeros((2, 4), "float32")
+        loss = ke.losses.DAEDLLoss(kl_weight=0.05)
+        value, grad = value_and_gradient(
+            lambda z: loss(np.array([0, 1]), layer([features, z])), logits
+        )
+        self.assertTrue(np.isfinite(value).all() and np.isfinite(grad).all())
+        alpha = keras.ops.convert_to_numpy(layer([features, logits]))
+        self.assertAllClose(alpha[0, 2], np.exp(-10.0), rtol=1e-5)
 
     def test_fitted_density_scales_logits(self):
         labels = np.repeat(np.arange(3), 40)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import keras_evidential as ke
+from tests.gradients import value_and_gradient
 from tests.testing import TestCase
 
 
@@ -25,6 +26,27 @@ class FlexibleDirichletOutputTest(TestCase):
         alpha, p, tau = out[:, :4], out[:, 4:8], out[:, 8:]
         self.assertTrue(np.all(alpha > 0) and np.all(tau >= 0))
         self.assertAllClose(p.sum(-1), np.ones(8), rtol=1e-6)
+
+    def test_alpha_is_exp_of_large_logits(self):
+        # The paper's alpha = exp(g(z)) (section 3.1): a clip at 10 left every
+        # class unit past it without gradient, saturated for all inputs.
+        layer = ke.layers.FlexibleDirichletOutput(2, spectral_normalization=False)
+        layer.build((None, 1))
+        layer.alpha_head.kernel.assign(np.array([[1.0, -0.1]], "float32"))
+        layer.alpha_head.bias.assign(np.array([0.0, 0.0], "float32"))
+        x = np.array([[12.0], [30.0]], "float32")
+        alpha = keras.ops.convert_to_numpy(layer(x))[:, :2]
+        self.assertAllClose(alpha, np.exp(np.c_[x, -0.1 * x].astype("float64")), rtol=1e-5)
+
+    def test_loss_and_gradient_finite_at_the_clip(self):
+        # alpha_0 ~ 1e22 at logits of 50: the loss must not form alpha_0^2.
+        layer = ke.layers.FlexibleDirichletOutput(3, spectral_normalization=False)
+        layer.build((None, 2))
+        layer.alpha_head.kernel.assign(np.array([[60.0, 55.0, -60.0], [0.0, 0.0, 0.0]], "float32"))
+        loss = ke.losses.FEDLLoss()
+        x = np.array([[1.0, 0.5], [0.9, -1.0]], "float32")
+        value, grad = value_and_gradient(lambda v: loss(np.array([0, 1]), layer(v)), x)
+        self.assertTrue(np.isfinite(value).all() and np.isfinite(grad).all())
 
     def test_saving_round_trip(self):
         model = keras.Sequential([keras.Input((5,)), ke.layers.FlexibleDirichletOutput(3)])
