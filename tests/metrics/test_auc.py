@@ -7,6 +7,7 @@ from sklearn.metrics import roc_auc_score
 
 from keras_evidential import metrics
 from tests.testing import TestCase
+from tests.metrics.data import daedl_data
 from tests.metrics.data import open_set_data as _data
 from tests.metrics.data import result as _result
 
@@ -229,15 +230,7 @@ def test_scored_auroc_refuses_alpha_below_the_prior_by_name():
 def test_scored_auroc_of_daedl_alpha_below_one_matches_sklearn():
     # DAEDL's alpha = exp(z) > 0: S < K for many unknown samples. With
     # minimum_alpha=0 the vacuity is ranked as K / (S + K), i.e. as -S.
-    rng = np.random.default_rng(5)
-    n = 2000
-    labels = rng.integers(0, 3, n)
-    log_strength = np.where(labels < 2, 1.5, -0.5) + rng.normal(0.0, 1.0, n)
-    share = rng.uniform(0.3, 1.0, n)
-    alpha = np.exp(log_strength)[:, None] * np.stack([share, 1 - share + 1e-3], -1)
-    flip = rng.random(n) < 0.5
-    alpha[flip] = alpha[flip, ::-1]
-    alpha = alpha.astype("float32")
+    labels, alpha = daedl_data(np.random.default_rng(5), n=2000)
     strength = alpha.astype("float64").sum(1)
     assert (strength < 2).mean() > 0.3
     metric = metrics.UnknownClassAUROC(minimum_alpha=0.0, num_thresholds=2000)

@@ -6,6 +6,7 @@ from sklearn.metrics import average_precision_score
 from sklearn.metrics import roc_curve
 
 import keras_evidential as ke
+from tests.metrics.data import daedl_data
 from tests.testing import TestCase
 
 RNG = np.random.default_rng(31)
@@ -101,13 +102,7 @@ def redl_noisy(n=400, prior_weight=REDL_LAMBDA):
 
 def daedl_noisy(n=400):
     # DAEDL's alpha = exp(z) > 0: many concentrations below 1, S < K.
-    labels = RNG.integers(0, 3, n)
-    log_strength = np.where(labels < 2, 1.5, -0.5) + RNG.normal(0.0, 1.0, n)
-    share = RNG.uniform(0.3, 1.0, n)
-    alpha = np.exp(log_strength)[:, None] * np.stack([share, 1 - share + 1e-3], -1)
-    flip = RNG.random(n) < 0.5
-    alpha[flip] = alpha[flip, ::-1]
-    return labels, alpha.astype("float32")
+    return daedl_data(RNG, n)
 
 
 def average_precision(targets, scores):
