@@ -192,7 +192,8 @@ def target_lines(grouped):
         above = sum(v > 99.65 for v in runs)
         p = welch_against_published(runs, *METHODS["re_edl"].published["fmnist_aupr"])
         significance = "" if p is None else (
-            f"; Welch's t-test against the published 99.65 ± 0.09 (5 runs): p = {p:.2g}, "
+            f"; Welch's t-test against the published {published(METHODS['re_edl'], 'fmnist_aupr')} "
+            f"(5 runs): p = {p:.2g}, "
             + ("significant" if p < 0.05 else "not significant") + " at 0.05")
         lines.append(f"- Best FMNIST AUPR without OOD data: {METHODS[best_name].label}, "
                      f"{harness.mean_std(runs)} ({above}/{len(runs)} seeds above 99.65, the best published "

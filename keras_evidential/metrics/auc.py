@@ -16,7 +16,7 @@ from keras_evidential.metrics.predictions import known_alpha
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.predictions import predict_labels
 from keras_evidential.metrics.predictions import validate_threshold
-from keras_evidential.metrics.scores import checked_uncertainty_score
+from keras_evidential.metrics.scores import metric_uncertainty
 from keras_evidential.metrics.scores import validate_score
 
 # Arguments of `keras.metrics.AUC` that these metrics fix: their configs
@@ -123,14 +123,6 @@ class _ScoredAUROC(_DirichletAUC):
             minimum_alpha,
         )
         self.score = validate_score(score)
-
-    def scores(self, alpha):
-        """The score of the known classes' `alpha`; `alpha` below the
-        metric's `minimum_alpha` is refused for a prior-dependent score,
-        since the buckets would clip its scores into ties."""
-        return checked_uncertainty_score(
-            alpha, self.score, self.prior_weight, self.minimum_alpha
-        )
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -282,7 +274,7 @@ class MisclassificationAUROC(_ScoredAUROC):
         alpha = known_alpha(y_pred, self.unknown_class)
         predictions = predict_labels(alpha, unknown_class=False)
         wrong = ops.cast(predictions != labels, "float32")
-        return wrong, self.scores(alpha), labels < k
+        return wrong, metric_uncertainty(self, alpha), labels < k
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -343,6 +335,6 @@ class UnknownClassAUROC(_ScoredAUROC):
         unknown = labels >= k
         return (
             ops.cast(unknown, "float32"),
-            self.scores(alpha),
+            metric_uncertainty(self, alpha),
             ops.ones_like(unknown),
         )

@@ -25,7 +25,7 @@ from keras_evidential.layers.dirichlet_output import validate_prior_weight
 from keras_evidential.metrics.predictions import known_alpha
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.predictions import predict_labels
-from keras_evidential.metrics.scores import checked_uncertainty_score
+from keras_evidential.metrics.scores import metric_uncertainty
 from keras_evidential.metrics.scores import validate_score
 
 _POSITIVES = ("known", "unknown")
@@ -42,12 +42,7 @@ def _validate_positive(positive):
 def _uncertainty(metric, y_pred):
     """The metric's score of the known classes' Dirichlet, in [0, 1]; `alpha`
     below the metric's `minimum_alpha` is refused for a prior-dependent score."""
-    return checked_uncertainty_score(
-        known_alpha(y_pred, metric.unknown_class),
-        metric.score,
-        metric.prior_weight,
-        metric.minimum_alpha,
-    )
+    return metric_uncertainty(metric, known_alpha(y_pred, metric.unknown_class))
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")

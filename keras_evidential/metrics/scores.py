@@ -106,3 +106,11 @@ def checked_uncertainty_score(alpha, score, prior_weight=1.0, minimum_alpha=None
             ),
         )
     return uncertainty_score(alpha, score, prior_weight, minimum_alpha)
+
+
+def metric_uncertainty(metric, alpha):
+    """`checked_uncertainty_score` of `alpha` (the known classes') with a
+    metric's `score`, `prior_weight` and `minimum_alpha`."""
+    return checked_uncertainty_score(
+        alpha, metric.score, metric.prior_weight, metric.minimum_alpha
+    )

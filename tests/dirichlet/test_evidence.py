@@ -28,7 +28,6 @@ def test_exp_evidence_is_clipped():
     np.testing.assert_allclose(got, np.exp([10.0, -10.0]), rtol=1e-6)
 
 
-
 def test_exp_evidence_passes_no_gradient_beyond_the_clip():
     # d/dz of sum(exp(clip(z))) at z = (20, -20, 0), clip 10: a logit outside
     # [-10, 10] stops learning (the EDL reference code's clamp). With RED a
