@@ -75,24 +75,32 @@ OUTLIER_EXPOSURE_ROWS = [name for name, m in METHODS.items() if m.outlier_exposu
 def _dense(units, spectral, name, activation=None):
     layer = keras.layers.Dense(units, activation=activation, name=name)
     if spectral:
-        return keras.layers.SpectralNormalization(layer, name=name + "_sn")
+        return ke.layers.SpectralNormalization(layer, name=name + "_sn")
     return layer
 
 
 def tower(inputs, method, width, prefix):
-    """`(features, logits)` of one seed's conv net."""
+    """`(features, logits)` of one seed's conv net.
+
+    With `method.spectral` every layer, the logits' included, is spectrally
+    normalised, as in DAEDL's official MNIST net (`conv_net` with
+    `k_lipschitz=1`, PyTorch's `spectral_norm` on every layer).
+    """
     x = inputs
     for i in range(3):
         conv = keras.layers.Conv2D(width, 5, padding="same", activation="relu", name=f"{prefix}conv{i}")
         if method.spectral:
-            conv = keras.layers.SpectralNormalization(conv, name=f"{prefix}conv{i}_sn")
+            conv = ke.layers.SpectralNormalization(conv, name=f"{prefix}conv{i}_sn")
         x = keras.layers.MaxPooling2D(2, name=f"{prefix}pool{i}")(conv(x))
-    x = keras.layers.Flatten(name=f"{prefix}flatten")(x)
+    x = conv_features = keras.layers.Flatten(name=f"{prefix}flatten")(x)
     for i in range(3):
         x = _dense(width, method.spectral, f"{prefix}dense{i}", "relu")(x)
     if method.head == "flexible":
         return x, None
-    return x, keras.layers.Dense(NUM_CLASSES, name=f"{prefix}logits")(x)
+    logits = _dense(NUM_CLASSES, method.spectral, f"{prefix}logits")(x)
+    # DAEDL's official MNIST net fits its density to the flattened conv
+    # features (576 at width 64), not to the penultimate layer.
+    return (conv_features if method.head == "density" else x), logits
 
 
 def head(method, features, logits, prefix, exp_clip=None):

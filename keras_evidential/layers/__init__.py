@@ -14,6 +14,7 @@ from keras_evidential.layers.flexible_dirichlet_output import FlexibleDirichletO
 from keras_evidential.layers.learned_unknown_class_head import LearnedUnknownClassHead
 from keras_evidential.layers.normal_inverse_gamma import NormalInverseGammaOutput
 from keras_evidential.layers.normal_inverse_gamma import NormalInverseGammaRescaling
+from keras_evidential.layers.spectral_normalization import SpectralNormalization
 from keras_evidential.layers.unknown_class_head import UnknownClassHead
 from keras_evidential.serialization import namespace_functions
 
@@ -28,6 +29,7 @@ ALL_OBJECTS = (
     LearnedUnknownClassHead,
     NormalInverseGammaOutput,
     NormalInverseGammaRescaling,
+    SpectralNormalization,
     UnknownClassHead,
 )
 serialize, deserialize, get = namespace_functions(ALL_OBJECTS, "layer", keras.layers.Layer)

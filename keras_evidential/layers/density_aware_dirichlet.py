@@ -26,7 +26,8 @@ class DensityAwareDirichlet(keras.layers.Layer):
 
     Called on `[features, logits]`: `features` `(batch, H)` from the
     penultimate layer (the paper puts spectral normalisation on the feature
-    extractor: wrap its layers in `keras.layers.SpectralNormalization`) and
+    extractor: wrap its layers in
+    `keras_evidential.layers.SpectralNormalization`) and
     `logits` `(batch, C)`. `fit_density(features, labels)` fits one Gaussian
     per class to the training features (GDA) and the range `[d_min, d_max]`
     of their log density; the fitted parameters are this layer's
@@ -54,7 +55,7 @@ class DensityAwareDirichlet(keras.layers.Layer):
     Example:
 
     >>> inputs = keras.Input((784,))
-    >>> features = keras.layers.SpectralNormalization(
+    >>> features = keras_evidential.layers.SpectralNormalization(
     ...     keras.layers.Dense(64, activation="relu"))(inputs)
     >>> logits = keras.layers.Dense(10)(features)
     >>> alpha = keras_evidential.layers.DensityAwareDirichlet()([features, logits])

@@ -6,6 +6,7 @@ from keras import ops
 from keras_evidential.dirichlet import exp_evidence
 from keras_evidential.dirichlet.evidence import LOWEST_LOGIT
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
+from keras_evidential.layers.spectral_normalization import SpectralNormalization
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -32,8 +33,8 @@ class FlexibleDirichletOutput(keras.layers.Layer):
     Args:
         num_classes: Integer >= 2, K.
         spectral_normalization: Whether to wrap the `alpha` head in
-            `keras.layers.SpectralNormalization`, as the paper does (it also
-            normalises the feature extractor). Defaults to `True`.
+            `keras_evidential.layers.SpectralNormalization`, as the paper does
+            (it also normalises the feature extractor). Defaults to `True`.
         clip_value: Positive float, the logit clip before `exp`, only to
             keep `alpha` finite (the paper's `exp` has none). Defaults to
             `50.0`: a clip at 10 left the class units past it without
@@ -77,9 +78,7 @@ class FlexibleDirichletOutput(keras.layers.Layer):
         self.clip_value = float(clip_value)
         alpha_head = keras.layers.Dense(num_classes, dtype=self.dtype_policy)
         if self.spectral_normalization:
-            alpha_head = keras.layers.SpectralNormalization(
-                alpha_head, dtype=self.dtype_policy
-            )
+            alpha_head = SpectralNormalization(alpha_head, dtype=self.dtype_policy)
         self.alpha_head = alpha_head
         self.allocation_head = keras.layers.Dense(num_classes, dtype=self.dtype_policy)
         self.dispersion_head = keras.layers.Dense(1, dtype=self.dtype_policy)

@@ -15,7 +15,7 @@ RNG = np.random.default_rng(21)
 
 def daedl_model():
     inputs = keras.Input((6,))
-    features = keras.layers.SpectralNormalization(keras.layers.Dense(4))(inputs)
+    features = ke.layers.SpectralNormalization(keras.layers.Dense(4))(inputs)
     logits = keras.layers.Dense(3)(features)
     alpha = ke.layers.DensityAwareDirichlet(name="density")([features, logits])
     return keras.Model(inputs, alpha)

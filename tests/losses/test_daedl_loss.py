@@ -13,7 +13,7 @@ RNG = np.random.default_rng(14)
 
 def daedl_model():
     inputs = keras.Input((4,))
-    features = keras.layers.SpectralNormalization(keras.layers.Dense(5, activation="relu"))(inputs)
+    features = ke.layers.SpectralNormalization(keras.layers.Dense(5, activation="relu"))(inputs)
     logits = keras.layers.Dense(3)(features)
     return keras.Model(inputs, ke.layers.DensityAwareDirichlet()([features, logits]))
 
