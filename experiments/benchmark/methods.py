@@ -72,32 +72,33 @@ NO_OOD_ROWS = [name for name, m in METHODS.items() if not m.outlier_exposure]
 OUTLIER_EXPOSURE_ROWS = [name for name, m in METHODS.items() if m.outlier_exposure]
 
 
-def _dense(units, spectral, name, activation=None):
+def _dense(units, wrapper, name, activation=None):
     layer = keras.layers.Dense(units, activation=activation, name=name)
-    if spectral:
-        return ke.layers.SpectralNormalization(layer, name=name + "_sn")
-    return layer
+    return layer if wrapper is None else wrapper(layer, name=name + "_sn")
 
 
-def tower(inputs, method, width, prefix):
+def tower(inputs, method, width, prefix, spectral_wrapper=ke.layers.SpectralNormalization):
     """`(features, logits)` of one seed's conv net.
 
     With `method.spectral` every layer, the logits' included, is spectrally
     normalised, as in DAEDL's official MNIST net (`conv_net` with
-    `k_lipschitz=1`, PyTorch's `spectral_norm` on every layer).
+    `k_lipschitz=1`, PyTorch's `spectral_norm` on every layer), by
+    `spectral_wrapper` (`keras.layers.SpectralNormalization` only for the
+    A/B in docs/results/benchmark/spectral_normalization/).
     """
+    wrapper = spectral_wrapper if method.spectral else None
     x = inputs
     for i in range(3):
         conv = keras.layers.Conv2D(width, 5, padding="same", activation="relu", name=f"{prefix}conv{i}")
-        if method.spectral:
-            conv = ke.layers.SpectralNormalization(conv, name=f"{prefix}conv{i}_sn")
+        if wrapper is not None:
+            conv = wrapper(conv, name=f"{prefix}conv{i}_sn")
         x = keras.layers.MaxPooling2D(2, name=f"{prefix}pool{i}")(conv(x))
     x = conv_features = keras.layers.Flatten(name=f"{prefix}flatten")(x)
     for i in range(3):
-        x = _dense(width, method.spectral, f"{prefix}dense{i}", "relu")(x)
+        x = _dense(width, wrapper, f"{prefix}dense{i}", "relu")(x)
     if method.head == "flexible":
         return x, None
-    logits = _dense(NUM_CLASSES, method.spectral, f"{prefix}logits")(x)
+    logits = _dense(NUM_CLASSES, wrapper, f"{prefix}logits")(x)
     # DAEDL's official MNIST net fits its density to the flattened conv
     # features (576 at width 64), not to the penultimate layer.
     return (conv_features if method.head == "density" else x), logits
@@ -121,7 +122,7 @@ def head(method, features, logits, prefix, exp_clip=None):
     return alpha
 
 
-def build(method, seeds, width=64, exp_clip=None):
+def build(method, seeds, width=64, exp_clip=None, keras_spectral_normalization=False):
     """`(model, warmup_model or None)`: one tower per seed in one Keras model.
 
     Towers share nothing but the input batch; each is initialised from its own
@@ -133,7 +134,8 @@ def build(method, seeds, width=64, exp_clip=None):
     for seed in seeds:
         keras.utils.set_random_seed(seed)
         prefix = f"s{seed}_"
-        features, logits = tower(inputs, method, width, prefix)
+        wrapper = keras.layers.SpectralNormalization if keras_spectral_normalization else ke.layers.SpectralNormalization
+        features, logits = tower(inputs, method, width, prefix, wrapper)
         outputs.append(head(method, features, logits, prefix, exp_clip))
         logits_outputs.append(logits)
     model = keras.Model(inputs, outputs, name=method.name)

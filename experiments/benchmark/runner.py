@@ -103,7 +103,7 @@ def schedules(epochs, protocol=False):
 
 
 def train(method, seeds, data, args, log=None):
-    model, warmup = build(method, seeds, args.width, args.exp_clip)
+    model, warmup = build(method, seeds, args.width, args.exp_clip, args.keras_spectral_normalization)
     lr_step, kl_epochs = schedules(args.epochs, args.protocol_schedule)
     schedule = keras.callbacks.LearningRateScheduler(lambda epoch: 1e-3 * 0.1 ** (epoch // lr_step))
     x, y = data["x_train"], data["y_train"]
@@ -210,6 +210,8 @@ def run(args):
     config = f"e{args.epochs}_w{args.width}_n{args.train_size or 'all'}" + ("_protocol" if args.protocol_schedule else "")
     if args.exp_clip is not None:
         config += f"_clip{args.exp_clip:g}"
+    if args.keras_spectral_normalization:
+        config += "_kerassn"
     args.deadline = time.time() + args.time_limit if args.time_limit else None
     if args.no_value_checks:
         ke.config.disable_value_checks()
@@ -246,6 +248,8 @@ def run(args):
                     "width": args.width, "pack": len(seeds), "backend": keras.backend.backend(),
                     "value_checks": ke.config.value_checks_enabled(),
                     "exp_clip": "" if args.exp_clip is None else args.exp_clip,
+                    "spectral_normalization": "" if not method.spectral else (
+                        "keras" if args.keras_spectral_normalization else "keras_evidential"),
                     "jit": args.jit, "steps_per_execution": args.steps_per_execution,
                 }
                 results.append(row)
@@ -276,6 +280,9 @@ def parse(argv=None):
                         help="keras_evidential.config.disable_value_checks(): no host callback per step under JAX")
     parser.add_argument("--exp-clip", type=float, default=None,
                         help="logit clip of DAEDL's and F-EDL's exp heads (default: the library's, 50; it was 10)")
+    parser.add_argument("--keras-spectral-normalization", action="store_true",
+                        help="wrap the spectral rows' tower in keras.layers.SpectralNormalization instead of "
+                             "keras_evidential's (the A/B of docs/results/benchmark/spectral_normalization)")
     parser.add_argument("--train-size", type=int, default=None)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--out", default=str(OUT))

@@ -36,7 +36,8 @@ def fit_class_gaussians(features, labels, num_classes, jitter=1e-6):
         `precision_cholesky[c] = L` with `L L^T = Sigma_c^{-1}`, as float32.
 
     Raises:
-        ValueError: if a class has fewer than 2 samples or the shapes differ.
+        ValueError: if a class has fewer than 2 samples, or not more samples
+            than feature dimensions, or the shapes differ.
     """
     features = np.asarray(features, dtype="float64")
     labels = np.asarray(labels).reshape(-1)
@@ -53,6 +54,16 @@ def fit_class_gaussians(features, labels, num_classes, jitter=1e-6):
             raise ValueError(
                 f"Every class needs at least 2 training samples to fit its "
                 f"Gaussian. Received: {len(members)} samples of class {c}"
+            )
+        if len(members) <= h:
+            # Fewer than H + 1 samples give a singular covariance, held up
+            # only by the jitter: held-out features off the samples' span
+            # fall far below the training densities (s = 0, a flat Dirichlet).
+            raise ValueError(
+                "Every class needs more training samples than feature "
+                "dimensions to fit a full-rank Gaussian. Received: "
+                f"{len(members)} training samples of class {c} for "
+                f"{h}-dimensional features"
             )
         mean = members.mean(axis=0)
         covariance = np.cov(members, rowvar=False).reshape(h, h)

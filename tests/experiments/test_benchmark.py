@@ -39,7 +39,7 @@ def test_runner_and_report_end_to_end(shared_data, tmp_path):
     from experiments.benchmark import runner
 
     args = runner.parse([
-        "--methods", "softmax", "daedl", "fedl", "medl", "--epochs", "1", "--train-size", "300",
+        "--methods", "softmax", "daedl", "fedl", "medl", "--epochs", "1", "--train-size", "1000", "--width", "8",
         "--seeds", "0", "--data-dir", str(shared_data), "--out", str(tmp_path),
     ])
     runner.run(args)

@@ -68,3 +68,22 @@ def test_flexible_dirichlet_serves_its_mean_and_epistemic_uncertainty(tmp_path):
     expected_u = keras.ops.convert_to_numpy(ke.dirichlet.flexible_epistemic_uncertainty(
         *ke.dirichlet.split_flexible_parameters(packed.astype("float32"))))
     np.testing.assert_allclose(out["uncertainty"], expected_u, rtol=1e-5)
+
+
+def test_spectral_normalization_is_served_normalized(tmp_path):
+    # The served graph must divide the kernel by its spectral norm, as training
+    # did: keras.layers.SpectralNormalization serves the stored kernel as is.
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((6,))
+    sn = ke.layers.SpectralNormalization(keras.layers.Dense(8, activation="relu"), power_iterations=30)
+    features = sn(inputs)
+    head = keras.layers.Dense(K)
+    model = keras.Model(inputs, ke.layers.DensityAwareDirichlet()([features, head(features)]))
+    kernel = np.random.default_rng(4).normal(0, 3, (6, 8))
+    sn.layer.kernel.assign(kernel.astype("float32"))
+    x = data(seed=5)
+    out = serve(model, tmp_path, x)
+    normalized = kernel / np.linalg.svd(kernel, compute_uv=False)[0]
+    hidden = np.maximum(x.astype("float64") @ normalized + keras.ops.convert_to_numpy(sn.layer.bias), 0.0)
+    logits = hidden @ keras.ops.convert_to_numpy(head.kernel) + keras.ops.convert_to_numpy(head.bias)
+    np.testing.assert_allclose(out["alpha"], np.exp(logits), rtol=1e-4)
