@@ -131,10 +131,10 @@ def build(method, seeds, width=64, exp_clip=None, keras_spectral_normalization=F
     """
     inputs = keras.Input((28, 28, 1), name="image")
     outputs, logits_outputs = [], []
+    wrapper = keras.layers.SpectralNormalization if keras_spectral_normalization else ke.layers.SpectralNormalization
     for seed in seeds:
         keras.utils.set_random_seed(seed)
         prefix = f"s{seed}_"
-        wrapper = keras.layers.SpectralNormalization if keras_spectral_normalization else ke.layers.SpectralNormalization
         features, logits = tower(inputs, method, width, prefix, wrapper)
         outputs.append(head(method, features, logits, prefix, exp_clip))
         logits_outputs.append(logits)
