@@ -22,6 +22,7 @@ REQUIRED_ARGUMENTS = {
     ke.callbacks.TwoStageFit: {"switch_epoch": 2},
     ke.callbacks.RegularizerSchedule: {"schedule": warm_up},
     ke.layers.FlexibleDirichletOutput: {"num_classes": 3},
+    ke.layers.SpectralNormalization: {"layer": keras.layers.Dense(2)},
 }
 
 
