@@ -54,11 +54,11 @@ class SpectralNormalization(keras.layers.Wrapper):
     DAEDL's and F-EDL's official code use) does: the stored kernel `W` is the
     trainable parameter, the gradient flows through `W / sigma(W)`, and every
     call, training or not, uses the normalised kernel. Keras's wrapper instead
-    overwrites the stored kernel with `W / sigma(W)` in each training call.
-    Measured (tests/layers/test_spectral_normalization.py): on JAX that write
-    is dropped, so `predict` uses the raw kernel (spectral norm 5.7 after
-    3 epochs of a toy fit) while training used the normalised one; on
-    TensorFlow it makes training a projected gradient step.
+    overwrites the stored kernel with `W / sigma(W)` in each training call
+    (Keras 3.15): on JAX that write is dropped, so `predict` uses the raw
+    kernel while training used the normalised one; on TensorFlow and PyTorch
+    it makes training a projected gradient step (measured in docs/methods.md,
+    "Spectral normalisation").
 
     Only training calls update the stored `u`; inference runs the same power
     iteration from it without storing, so `predict` is a deterministic
