@@ -195,10 +195,15 @@ def target_lines(grouped):
             f"; Welch's t-test against the published {published(METHODS['re_edl'], 'fmnist_aupr')} "
             f"(5 runs): p = {p:.2g}, "
             + ("significant" if p < 0.05 else "not significant") + " at 0.05")
+        # The issue sets the target at Re-EDL's 99.65; DAEDL's paper prints a
+        # higher figure (99.87) for a method trained without OOD data too.
+        higher = [f"{m.label} {published(m, 'fmnist_aupr')}" for m in METHODS.values()
+                  if not m.outlier_exposure and m.published.get("fmnist_aupr", (0,))[0] > 99.65]
+        caveat = f"; higher published figures without OOD data: {', '.join(higher)}" if higher else ""
         lines.append(f"- Best FMNIST AUPR without OOD data: {METHODS[best_name].label}, "
-                     f"{harness.mean_std(runs)} ({above}/{len(runs)} seeds above 99.65, the best published "
-                     f"without OOD data, Re-EDL): target {'met' if best > 99.65 else 'not met'} in the mean"
-                     f"{significance}.")
+                     f"{harness.mean_std(runs)} ({above}/{len(runs)} seeds above 99.65, the issue's target, "
+                     f"Re-EDL's published figure): target {'met' if best > 99.65 else 'not met'} in the mean"
+                     f"{significance}{caveat}.")
     return "\n".join(lines) + "\n"
 
 
