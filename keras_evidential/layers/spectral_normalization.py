@@ -122,11 +122,15 @@ class SpectralNormalization(keras.layers.Wrapper):
     def normalized_kernel(self):
         """`(W / sigma(W), new u)` from the current weights."""
         kernel = ops.convert_to_tensor(self.kernel)
-        matrix = ops.reshape(kernel, (-1, kernel.shape[-1]))
+        # float32 even under mixed precision: EPSILON and the sums of squares
+        # underflow or overflow in float16.
+        full = ops.cast(kernel, "float32")
         sigma, vector_u = spectral_norm_estimate(
-            matrix, ops.convert_to_tensor(self.vector_u), self.power_iterations
+            ops.reshape(full, (-1, kernel.shape[-1])),
+            ops.cast(self.vector_u, "float32"),
+            self.power_iterations,
         )
-        return kernel / ops.cast(sigma, kernel.dtype), vector_u
+        return ops.cast(full / sigma, kernel.dtype), vector_u
 
     def call(self, inputs, training=False):
         kernel, vector_u = self.normalized_kernel()

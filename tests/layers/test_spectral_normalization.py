@@ -120,6 +120,15 @@ class SpectralNormalizationTest(TestCase):
         self.assertGreater(largest_singular_value(kernel), 2.0)
         self.assertAllClose(model.predict(x, verbose=0), dense_reference(x, kernel, bias), rtol=1e-3, atol=1e-3)
 
+    def test_zero_kernel_gives_the_bias(self):
+        # sigma = 0: the guard keeps the output finite, also in float16.
+        for dtype in ("float32", "mixed_float16"):
+            layer = ke.layers.SpectralNormalization(
+                keras.layers.Dense(3, kernel_initializer="zeros", bias_initializer="ones", dtype=dtype), dtype=dtype
+            )
+            y = to_numpy(layer(np.ones((2, 4), "float32"), training=True))
+            self.assertAllClose(y.astype("float32"), np.ones((2, 3)))
+
     def test_saving_round_trip(self):
         model = keras.Sequential(
             [keras.Input((4,)), ke.layers.SpectralNormalization(keras.layers.Dense(3), power_iterations=3)]
