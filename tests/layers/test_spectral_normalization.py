@@ -129,6 +129,16 @@ class SpectralNormalizationTest(TestCase):
             y = to_numpy(layer(np.ones((2, 4), "float32"), training=True))
             self.assertAllClose(y.astype("float32"), np.ones((2, 3)))
 
+    def test_wrapped_layer_losses_reach_the_model(self):
+        # The wrapped layer runs in a scope of its own; its activity
+        # regularisation (l2: 0.01 sum(y^2) / batch) must still be collected.
+        layer = ke.layers.SpectralNormalization(keras.layers.Dense(3, activity_regularizer="l2"))
+        model = keras.Sequential([keras.Input((4,)), layer])
+        x = np.random.default_rng(5).normal(size=(2, 4)).astype("float32")
+        y = to_numpy(model(x)).astype("float64")
+        self.assertEqual(len(model.losses), 1)
+        self.assertAllClose(to_numpy(model.losses[0]), 0.01 * np.sum(y**2) / 2, rtol=1e-4)
+
     def test_saving_round_trip(self):
         model = keras.Sequential(
             [keras.Input((4,)), ke.layers.SpectralNormalization(keras.layers.Dense(3), power_iterations=3)]
