@@ -62,7 +62,9 @@ class SpectralNormalization(keras.layers.Wrapper):
 
     Only training calls update the stored `u`; inference runs the same power
     iteration from it without storing, so `predict` is a deterministic
-    function of the weights (and exports as one).
+    function of the weights (and exports as one). The wrapped layer's own
+    losses and state updates (a moving statistic it assigns in training)
+    reach the model as if it were unwrapped.
 
     Args:
         layer: A `keras.layers.Layer` with a `kernel` (`Dense`, `Conv2D`,
@@ -140,10 +142,17 @@ class SpectralNormalization(keras.layers.Wrapper):
         # the normalised tensor, so the gradient flows into the stored W.
         # The scope must map every weight of the layer: under JAX's stateless
         # training step the current values live only in the enclosing scope.
-        mapping = [(v, v.value) for v in self.layer.weights if v is not self.kernel]
-        mapping.append((self.kernel, kernel))
-        with keras.StatelessScope(mapping, collect_losses=True) as scope:
+        others = [v for v in self.layer.weights if v is not self.kernel]
+        scope = keras.StatelessScope([(v, v.value) for v in others] + [(self.kernel, kernel)], collect_losses=True)
+        entry = {id(v): scope.get_current_value(v) for v in others}
+        with scope:
             outputs = self.layer(inputs)
+        # The scope holds what the wrapped layer assigned (moving statistics,
+        # counters); carry those writes out to the stored variables.
+        for variable in others:
+            value = scope.get_current_value(variable)
+            if value is not entry[id(variable)]:
+                variable.assign(value)
         for loss in scope.losses:
             self.add_loss(loss)
         # The wrapped layer keeps its own dtype policy; the wrapper's decides.

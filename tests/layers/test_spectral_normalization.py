@@ -24,6 +24,24 @@ def dense_reference(x, kernel, bias):
     return np.asarray(x, "float64") @ (kernel / largest_singular_value(kernel)) + bias
 
 
+class MovingMeanDense(keras.layers.Dense):
+    """A Dense layer that also tracks a moving mean of its inputs in training."""
+
+    def __init__(self, units, momentum, **kwargs):
+        super().__init__(units, **kwargs)
+        self.momentum = momentum
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.moving_mean = self.add_weight(shape=(input_shape[-1],), initializer="zeros", trainable=False)
+
+    def call(self, inputs, training=False):
+        if training:
+            mean = keras.ops.mean(inputs, axis=0)
+            self.moving_mean.assign(self.momentum * self.moving_mean + (1 - self.momentum) * mean)
+        return super().call(inputs)
+
+
 class SpectralNormalizationTest(TestCase):
     def test_layer_basics(self):
         self.run_layer_test(
@@ -138,6 +156,24 @@ class SpectralNormalizationTest(TestCase):
         y = to_numpy(model(x)).astype("float64")
         self.assertEqual(len(model.losses), 1)
         self.assertAllClose(to_numpy(model.losses[0]), 0.01 * np.sum(y**2) / 2, rtol=1e-4)
+
+    def test_wrapped_layer_state_updates_persist(self):
+        # A wrapped layer that keeps state (here an exponential moving mean of
+        # its inputs, updated in training calls) assigns it inside the
+        # wrapper's scope; the update must reach the stored variable on every
+        # backend, in `fit` and in an eager call, and inference must leave it.
+        x = np.full((32, 4), 2.0, "float32")
+        layer = ke.layers.SpectralNormalization(MovingMeanDense(3, momentum=0.5))
+        model = keras.Sequential([keras.Input((4,)), layer])
+        model.compile("sgd", "mse")
+        model.fit(x, np.zeros((32, 3), "float32"), epochs=1, batch_size=8, verbose=0)
+        # Four steps from 0 toward 2 with momentum 0.5: 2 (1 - 0.5^4).
+        self.assertAllClose(to_numpy(layer.layer.moving_mean), np.full(4, 2.0 * (1 - 0.5**4)), rtol=1e-6)
+        model.predict(x, verbose=0)
+        layer(x)
+        self.assertAllClose(to_numpy(layer.layer.moving_mean), np.full(4, 2.0 * (1 - 0.5**4)), rtol=1e-6)
+        layer(x, training=True)
+        self.assertAllClose(to_numpy(layer.layer.moving_mean), np.full(4, 2.0 * (1 - 0.5**5)), rtol=1e-6)
 
     def test_saving_round_trip(self):
         model = keras.Sequential(
