@@ -10,6 +10,7 @@ from keras_evidential.dirichlet import fit_class_gaussians
 from keras_evidential.dirichlet import gaussian_mixture_log_density
 from keras_evidential.dirichlet import normalized_density
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
+from keras_evidential.layers.evidence import validate_clip_value
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -45,7 +46,7 @@ class DensityAwareDirichlet(keras.layers.Layer):
     at the end of `fit`.
 
     Args:
-        clip_value: Positive float, the logit clip before `exp`. Defaults to
+        clip_value: Finite float > 0, the logit clip before `exp`. Defaults to
             `50.0`, far beyond trained logits (the risk's gradient `~ 1 / S`
             stops them first) and below float32's overflow at 88.
         jitter: Relative ridge added to each class covariance. Defaults to
@@ -71,16 +72,11 @@ class DensityAwareDirichlet(keras.layers.Layer):
     def __init__(self, clip_value=50.0, jitter=1e-6, **kwargs):
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
-        if not clip_value > 0:
-            raise ValueError(
-                "`clip_value` must be a positive number. "
-                f"Received: clip_value={clip_value}"
-            )
         if not jitter >= 0:
             raise ValueError(
                 f"`jitter` must be a number >= 0. Received: jitter={jitter}"
             )
-        self.clip_value = float(clip_value)
+        self.clip_value = validate_clip_value(clip_value)
         self.jitter = float(jitter)
 
     def build(self, input_shape):

@@ -1,8 +1,29 @@
 """Evidence layers: logits in, non-negative evidence out."""
 
+import math
+import numbers
+
 import keras
 
 from keras_evidential.dirichlet import evidence as evidence_fns
+
+
+def validate_clip_value(clip_value):
+    """Returns `clip_value` as a float; raises unless it is a finite number > 0.
+
+    The logit clip of every `exp` evidence head: an infinite clip lets `exp`
+    overflow to an infinite concentration.
+    """
+    if (
+        isinstance(clip_value, bool)
+        or not isinstance(clip_value, numbers.Real)
+        or not (math.isfinite(clip_value) and clip_value > 0)
+    ):
+        raise ValueError(
+            "`clip_value` must be a finite number > 0. "
+            f"Received: clip_value={clip_value!r}"
+        )
+    return float(clip_value)
 
 
 class Evidence(keras.layers.Layer):
@@ -84,7 +105,7 @@ class EvidenceExp(Evidence):
     ```
 
     Args:
-        clip_value: Positive float. Logits are clipped to
+        clip_value: Finite float > 0. Logits are clipped to
             `[-clip_value, clip_value]` before `exp`, because `exp` overflows
             float32 at z ~ 88 and float16 at z ~ 11. Defaults to `10.0`.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
@@ -101,12 +122,7 @@ class EvidenceExp(Evidence):
 
     def __init__(self, clip_value=10.0, **kwargs):
         super().__init__(**kwargs)
-        if not clip_value > 0:
-            raise ValueError(
-                "`clip_value` must be a positive number. "
-                f"Received: clip_value={clip_value}"
-            )
-        self.clip_value = float(clip_value)
+        self.clip_value = validate_clip_value(clip_value)
 
     def call(self, inputs):
         return evidence_fns.exp_evidence(inputs, self.clip_value)

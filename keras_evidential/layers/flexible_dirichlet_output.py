@@ -6,6 +6,7 @@ from keras import ops
 from keras_evidential.dirichlet import exp_evidence
 from keras_evidential.dirichlet.evidence import LOWEST_LOGIT
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
+from keras_evidential.layers.evidence import validate_clip_value
 from keras_evidential.layers.spectral_normalization import SpectralNormalization
 
 
@@ -35,7 +36,7 @@ class FlexibleDirichletOutput(keras.layers.Layer):
         spectral_normalization: Whether to wrap the `alpha` head in
             `keras_evidential.layers.SpectralNormalization`, as the paper does
             (it also normalises the feature extractor). Defaults to `True`.
-        clip_value: Positive float, the logit clip before `exp`, only to
+        clip_value: Finite float > 0, the logit clip before `exp`, only to
             keep `alpha` finite (the paper's `exp` has none). Defaults to
             `50.0`: a clip at 10 left the class units past it without
             gradient, saturated at `exp(10)` for every input (measured:
@@ -68,14 +69,9 @@ class FlexibleDirichletOutput(keras.layers.Layer):
                 "`num_classes` must be an integer >= 2. "
                 f"Received: num_classes={num_classes!r}"
             )
-        if not clip_value > 0:
-            raise ValueError(
-                "`clip_value` must be a positive number. "
-                f"Received: clip_value={clip_value}"
-            )
         self.num_classes = num_classes
         self.spectral_normalization = bool(spectral_normalization)
-        self.clip_value = float(clip_value)
+        self.clip_value = validate_clip_value(clip_value)
         alpha_head = keras.layers.Dense(num_classes, dtype=self.dtype_policy)
         if self.spectral_normalization:
             alpha_head = SpectralNormalization(alpha_head, dtype=self.dtype_policy)

@@ -73,6 +73,22 @@ def test_invalid_evidence_arguments(layer, kwargs, received):
         layer(**kwargs)
 
 
+EXP_HEADS = {
+    "EvidenceExp": lambda clip_value: ke.layers.EvidenceExp(clip_value=clip_value),
+    "DensityAwareDirichlet": lambda clip_value: ke.layers.DensityAwareDirichlet(clip_value=clip_value),
+    "FlexibleDirichletOutput": lambda clip_value: ke.layers.FlexibleDirichletOutput(3, clip_value=clip_value),
+}
+
+
+@pytest.mark.parametrize("head", sorted(EXP_HEADS))
+@pytest.mark.parametrize("bad", [0.0, -1, float("nan"), float("inf"), "10", None, True])
+def test_exp_heads_refuse_a_bad_clip_value(head, bad):
+    # An infinite clip lets exp overflow to alpha = inf; a string or None
+    # failed with a TypeError that named nothing.
+    with pytest.raises(ValueError, match=f"Received: clip_value={bad!r}"):
+        EXP_HEADS[head](bad)
+
+
 @pytest.mark.parametrize("name", sorted(LAYERS))
 def test_a_subclass_with_weights_gets_built(name):
     """Issue 16, section 5: `self.built = True` in `__init__` skipped `build`."""
