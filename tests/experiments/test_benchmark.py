@@ -93,3 +93,32 @@ def test_welch_against_published_matches_the_formula():
     assert welch_against_published(ours, 99.65, 0.09) == pytest.approx(expected, rel=1e-9)
     assert 0.05 < expected < 0.15  # above the published mean, not significantly
     assert welch_against_published([99.7], 99.65, 0.09) is None
+
+
+def test_paired_pairs_runs_by_seed(tmp_path):
+    from scipy import stats
+
+    from experiments.benchmark import paired
+
+    def write(folder, method, config, accuracies):
+        folder.mkdir()
+        with (folder / "runs.csv").open("w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["method", "seed", "config", "accuracy"])
+            for seed, accuracy in accuracies.items():
+                writer.writerow([method, seed, config, accuracy])
+
+    # Seed 3 has no partner and must be left out; B lists its seeds in another order.
+    write(tmp_path / "a", "daedl", "e25", {0: 0.99, 1: 0.98, 2: 0.97, 3: 0.5})
+    write(tmp_path / "b", "daedl", "e15", {2: 0.95, 0: 0.98, 1: 0.98})
+    seeds, table = paired.compare(f"{tmp_path / 'a'}:daedl", f"{tmp_path / 'b'}:daedl", ["accuracy"])
+    assert seeds == [0, 1, 2]
+    # Differences 1, 0, 2 pp: mean 1, std 1, t = 1 / (1 / sqrt 3) on 2 degrees of freedom.
+    column, a, b, diff, wins, t_p, _ = table[0]
+    assert (column, a, b, diff, wins) == ("accuracy", "98.00 ± 1.00", "97.00 ± 1.73", "+1.00 ± 1.00", "2/3")
+    assert float(t_p) == pytest.approx(2 * stats.t.sf(3**0.5, 2), rel=5e-3)
+    with pytest.raises(ValueError, match="no runs of redl"):
+        paired.compare(f"{tmp_path / 'a'}:daedl", f"{tmp_path / 'b'}:redl", ["accuracy"])
+    write(tmp_path / "c", "daedl", "e15", {4: 0.9})
+    with pytest.raises(ValueError, match="share 0 seed"):
+        paired.compare(f"{tmp_path / 'a'}:daedl", f"{tmp_path / 'c'}:daedl", ["accuracy"])
