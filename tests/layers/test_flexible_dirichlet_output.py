@@ -1,5 +1,7 @@
 """FlexibleDirichletOutput: F-EDL's packed (alpha, p, tau) head."""
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -55,6 +57,17 @@ class FlexibleDirichletOutputTest(TestCase):
         path = self.get_temp_dir() + "/fedl.keras"
         model.save(path)
         self.assertAllClose(keras.saving.load_model(path).predict(x, verbose=0), model.predict(x, verbose=0))
+
+    def test_loads_a_model_saved_with_keras_spectral_normalization(self):
+        # tests/layers/fixtures/README.md: an F-EDL model saved by the release
+        # whose alpha head was keras.layers.SpectralNormalization (TensorFlow,
+        # so the stored kernel is the normalised one). It must load into the
+        # library's wrapper, keep its weights and predict what it predicted.
+        fixtures = Path(__file__).parent / "fixtures"
+        model = keras.saving.load_model(fixtures / "fedl_keras_spectral_normalization.keras")
+        saved = np.load(fixtures / "fedl_keras_spectral_normalization.npz")
+        self.assertIsInstance(model.layers[-1].alpha_head, ke.layers.SpectralNormalization)
+        self.assertAllClose(model.predict(saved["x"], verbose=0), saved["prediction"], rtol=1e-3, atol=1e-5)
 
     def test_bad_arguments(self):
         with pytest.raises(ValueError, match="num_classes"):
