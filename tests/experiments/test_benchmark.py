@@ -122,3 +122,15 @@ def test_paired_pairs_runs_by_seed(tmp_path):
     write(tmp_path / "c", "daedl", "e15", {4: 0.9})
     with pytest.raises(ValueError, match="share 0 seed"):
         paired.compare(f"{tmp_path / 'a'}:daedl", f"{tmp_path / 'c'}:daedl", ["accuracy"])
+
+
+def test_configuration_names_value_checks_off_only_where_rows_say_so():
+    from experiments.benchmark.report import describe_configuration
+
+    base = {"epochs": "8", "width": "32", "pack": "5"}
+    # Rows from before the column (empty) ran with the checks on TensorFlow's default.
+    before, on, off = {**base, "value_checks": ""}, {**base, "value_checks": "True"}, {**base, "value_checks": "False"}
+    assert "value checks" not in describe_configuration("c", [before, on])
+    assert "value checks off" in describe_configuration("c", [off, off])
+    mixed = describe_configuration("c", [on, {**off, "method": "daedl"}])
+    assert "value checks off in the daedl rows" in mixed
