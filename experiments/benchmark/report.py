@@ -183,6 +183,12 @@ def target_lines(grouped):
             else:
                 verdict = "within" if abs(gap) <= 2 * std else "outside"
                 verdict += f" 2 published std ({2 * std:.2f} pp)"
+                # A published std of 0.00 makes "within 2 std" unattainable;
+                # the test says whether the gap is more than seed noise.
+                p = welch_against_published(ours, mean, std)
+                if p is not None:
+                    verdict += (f"; Welch's t-test against it: p = {p:.2g}, "
+                                + ("significant" if p < 0.05 else "not significant") + " at 0.05")
             label = "accuracy" if key == "accuracy" else "FMNIST AUPR"
             lines.append(f"- {method.label}, {label}: ours {harness.mean_std(ours)} vs published "
                          f"{published(method, key)}: gap {gap:+.2f} pp, {verdict}.")
