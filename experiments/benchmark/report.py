@@ -334,12 +334,25 @@ def wall_hours(log_lines, config):
     return total / 3600
 
 
+def report_command(commands, config, configs):
+    """The report's own command line for the folder the runner `commands`
+    wrote to, naming the configuration where the folder holds several."""
+    command = "python -m experiments.benchmark.report"
+    out = next((c.split("--out ", 1)[1].split()[0] for c in commands if "--out " in c), None)
+    if out:
+        command += f" --out {out}"
+    if len(configs) > 1:
+        command += f" --config {config}"
+    return command
+
+
 def report(out=OUT, config=None):
     out = Path(out)
     rows = harness.ResultsCSV(out / "runs.csv", ["method", "seed", "config"]).rows()
     if not rows:
         raise SystemExit(f"no runs in {out / 'runs.csv'}")
     config = config or rows[-1]["config"]
+    configs = {r["config"] for r in rows}
     rows = [r for r in rows if r["config"] == config]
     main = by_method(rows, NO_OOD_ROWS)
     exposure = by_method(rows, OUTLIER_EXPOSURE_ROWS)
@@ -357,7 +370,7 @@ def report(out=OUT, config=None):
         "positive, scored by alpha0 (max probability for softmax). KMNIST, the published tables' "
         "other OOD set, is not available offline. Published figures: Re-EDL (TPAMI 2025) Table 4, "
         "DAEDL (ICML 2024) Table 2.\n",
-        "Reproduce: " + "; ".join(f"`{c}`" for c in commands) + f", then `python -m experiments.benchmark.report`. "
+        "Reproduce: " + "; ".join(f"`{c}`" for c in commands) + f", then `{report_command(commands, config, configs)}`. "
         f"Training time summed over the {len(rows)} runs: {total_hours:.2f} h (evaluation excluded); "
         f"wall time of the runner for this configuration, evaluation included: {wall_hours(log_lines, config):.2f} h "
         "(the machine is in run.log's start lines).\n",

@@ -147,3 +147,13 @@ def test_target_lines_test_each_published_figure():
     p = stats.ttest_1samp(ours, 99.87).pvalue
     assert f"DAEDL, FMNIST AUPR: ours 99.84 ± 0.03 vs published 99.87 ± 0.00: gap -0.03 pp" in text
     assert f"Welch's t-test against it: p = {p:.2g}, not significant at 0.05" in text
+
+
+def test_report_command_names_the_folder_and_configuration():
+    from experiments.benchmark.report import report_command
+
+    runner = "python -m experiments.benchmark.runner --methods daedl --epochs 8 --out docs/results/benchmark/w64"
+    assert report_command([runner], "e8_w64_nall", {"e8_w64_nall"}) == (
+        "python -m experiments.benchmark.report --out docs/results/benchmark/w64")
+    assert report_command(["python -m experiments.benchmark.runner --epochs 8"], "e8", {"e8", "e6"}) == (
+        "python -m experiments.benchmark.report --config e8")
