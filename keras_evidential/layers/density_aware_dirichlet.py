@@ -1,5 +1,8 @@
 """DensityAwareDirichlet: DAEDL's output layer (Yoon & Kim, ICML 2024)."""
 
+import math
+import numbers
+
 import keras
 import numpy as np
 from keras import ops
@@ -49,8 +52,8 @@ class DensityAwareDirichlet(keras.layers.Layer):
         clip_value: Finite float > 0, the logit clip before `exp`. Defaults to
             `50.0`, far beyond trained logits (the risk's gradient `~ 1 / S`
             stops them first) and below float32's overflow at 88.
-        jitter: Relative ridge added to each class covariance. Defaults to
-            `1e-6`.
+        jitter: Finite float >= 0, the relative ridge added to each class
+            covariance. Defaults to `1e-6`.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Example:
@@ -72,9 +75,14 @@ class DensityAwareDirichlet(keras.layers.Layer):
     def __init__(self, clip_value=50.0, jitter=1e-6, **kwargs):
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
-        if not jitter >= 0:
+        if (
+            isinstance(jitter, bool)
+            or not isinstance(jitter, numbers.Real)
+            or not (math.isfinite(jitter) and jitter >= 0)
+        ):
             raise ValueError(
-                f"`jitter` must be a number >= 0. Received: jitter={jitter}"
+                "`jitter` must be a finite number >= 0. "
+                f"Received: jitter={jitter!r}"
             )
         self.clip_value = validate_clip_value(clip_value)
         self.jitter = float(jitter)

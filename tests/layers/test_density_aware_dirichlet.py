@@ -97,5 +97,10 @@ class DensityAwareDirichletTest(TestCase):
     def test_bad_arguments(self):
         with pytest.raises(ValueError, match="clip_value"):
             ke.layers.DensityAwareDirichlet(clip_value=0.0)
+        # An infinite ridge swamps every covariance (flat density); a string
+        # or None failed with a TypeError that named nothing.
+        for bad in (-1e-3, float("inf"), float("nan"), "1e-6", None):
+            with pytest.raises(ValueError, match=f"Received: jitter={bad!r}"):
+                ke.layers.DensityAwareDirichlet(jitter=bad)
         with pytest.raises(ValueError, match=r"\[features, logits\]"):
             ke.layers.DensityAwareDirichlet()(np.zeros((1, 3), "float32"))
