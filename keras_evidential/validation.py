@@ -19,12 +19,32 @@ Each message names the argument and the received minimum and maximum.
 """
 
 import functools
+import math
+import numbers
 
 import keras
 import numpy as np
 from keras import ops
 
 from keras_evidential import config
+
+
+def check_finite_number(value, argument, positive):
+    """Returns a constructor argument as a float; raises a `ValueError`
+    naming it unless it is a finite real number, `> 0` where `positive`,
+    else `>= 0` (a bool, string or None is no number)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or not (value > 0 if positive else value >= 0)
+    ):
+        bound = "> 0" if positive else ">= 0"
+        raise ValueError(
+            f"`{argument}` must be a finite number {bound}. "
+            f"Received: {argument}={value!r}"
+        )
+    return float(value)
 
 
 def check_labels(labels, num_classes, message=None):

@@ -26,17 +26,16 @@ COLUMNS = (
 
 def runs(spec):
     """`{seed: row}` of one `FOLDER:METHOD[:CONFIG]`."""
-    folder, method, *config = spec.split(":")
+    folder, method, *named = spec.split(":")
     rows = [r for r in harness.ResultsCSV(Path(folder) / "runs.csv", ["method", "seed", "config"]).rows()
             if r["method"] == method]
     if not rows:
         raise ValueError(f"{spec}: no runs of {method} in {folder}")
     configs = sorted({r["config"] for r in rows})
-    if config:
-        configs = config
-    elif len(configs) != 1:
+    if not named and len(configs) != 1:
         raise ValueError(f"{spec}: name one configuration of {configs}")
-    rows = [r for r in rows if r["config"] == configs[0]]
+    config = named[0] if named else configs[0]
+    rows = [r for r in rows if r["config"] == config]
     return {int(r["seed"]): r for r in rows}
 
 
@@ -52,6 +51,9 @@ def compare(spec_a, spec_b, columns=COLUMNS):
         xa = [float(a[s][column]) for s in seeds if a[s].get(column)]
         xb = [float(b[s][column]) for s in seeds if b[s].get(column)]
         if len(xa) != len(seeds) or len(xb) != len(seeds):
+            # A column some run lacks (rows from before it existed) is
+            # named as such, never compared over fewer seeds.
+            table.append([column, "-", "-", "not in every run", "-", "-", "-"])
             continue
         test = harness.paired_test(xa, xb)
         table.append([

@@ -133,10 +133,10 @@ def describe_configuration(config, rows):
     width = "" if int(first["width"]) == 64 else f" instead of 64"
     backend = first.get("backend") or "tensorflow"
     # Rows from before the column ran with the checks on (the default).
-    off = sorted({r.get("method", "?") for r in rows if r.get("value_checks") == "False"})
-    unchecked = sum(r.get("value_checks") == "False" for r in rows)
-    checks = ("" if not off else ", value checks off" if unchecked == len(rows)
-              else f", value checks off in the {', '.join(off)} rows")
+    unchecked = [r for r in rows if r.get("value_checks") == "False"]
+    off = ", ".join(sorted({r.get("method", "?") for r in unchecked}))
+    checks = ("" if not unchecked else ", value checks off" if len(unchecked) == len(rows)
+              else f", value checks off in the {off} rows")
     clip = f", DAEDL's and F-EDL's exp heads clipped at {first['exp_clip']}" if first.get("exp_clip") else ""
     return (f"Configuration `{config}`: {schedule}; conv net width {first['width']}{width}, {first['pack']} "
             f"seeds trained side by side as one model (independent towers, same batches), Keras backend "

@@ -1,8 +1,5 @@
 """DensityAwareDirichlet: DAEDL's output layer (Yoon & Kim, ICML 2024)."""
 
-import math
-import numbers
-
 import keras
 import numpy as np
 from keras import ops
@@ -14,6 +11,7 @@ from keras_evidential.dirichlet import gaussian_mixture_log_density
 from keras_evidential.dirichlet import normalized_density
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
 from keras_evidential.layers.evidence import validate_clip_value
+from keras_evidential.validation import check_finite_number
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -75,17 +73,8 @@ class DensityAwareDirichlet(keras.layers.Layer):
     def __init__(self, clip_value=50.0, jitter=1e-6, **kwargs):
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
-        if (
-            isinstance(jitter, bool)
-            or not isinstance(jitter, numbers.Real)
-            or not (math.isfinite(jitter) and jitter >= 0)
-        ):
-            raise ValueError(
-                "`jitter` must be a finite number >= 0. "
-                f"Received: jitter={jitter!r}"
-            )
         self.clip_value = validate_clip_value(clip_value)
-        self.jitter = float(jitter)
+        self.jitter = check_finite_number(jitter, "jitter", positive=False)
 
     def build(self, input_shape):
         if not (

@@ -1,11 +1,9 @@
 """Evidence layers: logits in, non-negative evidence out."""
 
-import math
-import numbers
-
 import keras
 
 from keras_evidential.dirichlet import evidence as evidence_fns
+from keras_evidential.validation import check_finite_number
 
 
 def validate_clip_value(clip_value):
@@ -14,16 +12,7 @@ def validate_clip_value(clip_value):
     The logit clip of every `exp` evidence head: an infinite clip lets `exp`
     overflow to an infinite concentration.
     """
-    if (
-        isinstance(clip_value, bool)
-        or not isinstance(clip_value, numbers.Real)
-        or not (math.isfinite(clip_value) and clip_value > 0)
-    ):
-        raise ValueError(
-            "`clip_value` must be a finite number > 0. "
-            f"Received: clip_value={clip_value!r}"
-        )
-    return float(clip_value)
+    return check_finite_number(clip_value, "clip_value", positive=True)
 
 
 class Evidence(keras.layers.Layer):

@@ -117,6 +117,9 @@ def test_paired_pairs_runs_by_seed(tmp_path):
     column, a, b, diff, wins, t_p, _ = table[0]
     assert (column, a, b, diff, wins) == ("accuracy", "98.00 ± 1.00", "97.00 ± 1.73", "+1.00 ± 1.00", "2/3")
     assert float(t_p) == pytest.approx(2 * stats.t.sf(3**0.5, 2), rel=5e-3)
+    # A column the runs lack is named, not dropped or compared over fewer seeds.
+    _, table = paired.compare(f"{tmp_path / 'a'}:daedl:e25", f"{tmp_path / 'b'}:daedl", ["ece15"])
+    assert table == [["ece15", "-", "-", "not in every run", "-", "-", "-"]]
     with pytest.raises(ValueError, match="no runs of redl"):
         paired.compare(f"{tmp_path / 'a'}:daedl", f"{tmp_path / 'b'}:redl", ["accuracy"])
     write(tmp_path / "c", "daedl", "e15", {4: 0.9})
