@@ -29,22 +29,112 @@ from keras import ops
 from keras_evidential import config
 
 
-def check_finite_number(value, argument, positive):
-    """Returns a constructor argument as a float; raises a `ValueError`
-    naming it unless it is a finite real number, `> 0` where `positive`,
-    else `>= 0` (a bool, string or None is no number)."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or not (value > 0 if positive else value >= 0)
-    ):
-        bound = "> 0" if positive else ">= 0"
+# Constructor arguments
+# ---------------------
+# One rule for what counts as a bool, an integer and a number, used by every
+# public class: a bool is `True`/`False` (NumPy's too), never a string such
+# as 'False' (which is truthy); a number is a finite real that is not a bool
+# and not a string. Messages take Keras's form: "`arg` must be ...
+# Received: arg=...".
+
+
+def check_bool(value, argument):
+    """Returns `value` as a bool; raises unless it is `True` or `False`."""
+    if not isinstance(value, (bool, np.bool_)):
         raise ValueError(
-            f"`{argument}` must be a finite number {bound}. "
-            f"Received: {argument}={value!r}"
+            f"`{argument}` must be True or False. Received: {argument}={value!r}"
+        )
+    return bool(value)
+
+
+def check_int(value, argument, minimum=None):
+    """Returns `value` as an int; raises unless it is an integer (not a
+    bool) and, where `minimum` is given, `>= minimum`."""
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (numbers.Integral, np.integer))
+        or (minimum is not None and value < minimum)
+    ):
+        bound = "" if minimum is None else f" >= {minimum}"
+        raise ValueError(
+            f"`{argument}` must be an integer{bound}. Received: {argument}={value!r}"
+        )
+    return int(value)
+
+
+def check_number(value, argument, low=None, high=None, low_open=False,
+                 high_open=False, allow_none=False):
+    """Returns `value` as a float (or None where `allow_none`); raises unless
+    it is a finite real number inside the interval from `low` to `high`
+    (`low_open` / `high_open` exclude the bound).
+
+    Example:
+
+    >>> keras_evidential.validation.check_number(0.5, "threshold", 0, 1)
+    0.5
+    """
+    if value is None and allow_none:
+        return None
+    ok = (
+        not isinstance(value, (bool, np.bool_))
+        and isinstance(value, (numbers.Real, np.floating, np.integer))
+        and math.isfinite(value)
+    )
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value < high if high_open else value <= high
+    if not ok:
+        raise ValueError(
+            f"`{argument}` must be {_describe(low, high, low_open, high_open)}"
+            f"{' or None' if allow_none else ''}. Received: {argument}={value!r}"
         )
     return float(value)
+
+
+def check_choice(value, argument, choices):
+    """Returns `value`; raises unless it is one of `choices`."""
+    if isinstance(value, (bool, np.bool_)) or value not in choices:
+        raise ValueError(
+            f"`{argument}` must be one of {list(choices)}. "
+            f"Received: {argument}={value!r}"
+        )
+    return value
+
+
+def _describe(low, high, low_open, high_open):
+    if low is not None and high is not None:
+        return (
+            f"a number in {'(' if low_open else '['}{low:g}, {high:g}"
+            f"{')' if high_open else ']'}"
+        )
+    if low is not None:
+        return f"a finite number {'>' if low_open else '>='} {low:g}"
+    if high is not None:
+        return f"a finite number {'<' if high_open else '<='} {high:g}"
+    return "a finite number"
+
+
+def check_finite_number(value, argument, positive):
+    """`check_number` with the bound 0: `> 0` where `positive`, else `>= 0`."""
+    return check_number(value, argument, low=0, low_open=positive)
+
+
+def lower_bound(minimum):
+    """The bound a value check compares concentrations against: `minimum`
+    or its float32 rounding, whichever is lower.
+
+    A head computes `alpha = e + lambda` in float32, so for `lambda = 0.7`
+    it outputs float32(0.7) = 0.69999998..., which a float64 comparison with
+    0.7 would refuse (a loss in float64, a metric on float64 copies of the
+    predictions).
+    """
+    minimum = float(minimum)
+    return min(minimum, float(np.float32(minimum)))
+
+
+# Tensor values
+# -------------
 
 
 def check_labels(labels, num_classes, message=None):
@@ -85,7 +175,7 @@ def check_concentrations(alpha, argument="y_pred", minimum=1.0, message=None):
     # Two reductions decide it: min and max propagate NaN on every backend,
     # and NaN fails both comparisons. Fewer ops than `isfinite` + `all`
     # matters, since the check runs in every training step.
-    least = float(minimum)
+    least = lower_bound(minimum)
     lowest, maximum = ops.min(alpha), ops.max(alpha)
     _check(
         ops.logical_and(
