@@ -11,15 +11,16 @@ import keras
 from keras import ops
 
 from keras_evidential import dirichlet
+from keras_evidential.keras_compat import compute_output_spec
+from keras_evidential.keras_compat import input_signature
 from keras_evidential.layers.density_aware_dirichlet import DensityAwareDirichlet
 from keras_evidential.layers.dirichlet_output import DirichletOutput
-from keras_evidential.layers.flexible_dirichlet_output import FlexibleDirichletOutput
 from keras_evidential.layers.evidence import Evidence
 from keras_evidential.layers.evidence import get as get_evidence
+from keras_evidential.layers.flexible_dirichlet_output import FlexibleDirichletOutput
 from keras_evidential.layers.learned_unknown_class_head import LearnedUnknownClassHead
 from keras_evidential.layers.unknown_class_head import UnknownClassHead
 from keras_evidential.losses.edl_loss import EDLLoss
-from keras_evidential.losses.edl_loss import check_loss_matches_model
 
 OUTPUTS = ("alpha", "logits")
 UNKNOWN_CLASS_HEADS = (UnknownClassHead, LearnedUnknownClassHead)
@@ -118,6 +119,28 @@ def compiled_edl_loss(model):
     return None
 
 
+def check_loss_matches_model(model, loss):
+    """Refuses `from_logits=True` on a model that already outputs alpha.
+
+    A model ending in `DirichletOutput` (or an unknown-class head) outputs
+    alpha; `EDLLoss(from_logits=True)` would apply the evidence function a
+    second time, and treat m-EDL's constant alpha_u = K + 1 as a logit. The
+    loss cannot see the model (Keras gives it `y_true, y_pred` only), so this
+    runs where both are visible: `model_kind`, and the callbacks' start of
+    `fit`.
+    """
+    layer = output_layer(model)
+    if getattr(loss, "from_logits", False) and isinstance(layer, DIRICHLET_HEADS):
+        raise ValueError(
+            f"The model ends in {type(layer).__name__}, so it outputs alpha "
+            "(Dirichlet concentrations), but its loss has from_logits=True, "
+            "which would apply the evidence function again. Use "
+            "EDLLoss(from_logits=False) with this model, or end the model in "
+            "a plain Dense(K) layer (logits) to keep from_logits=True. "
+            f"Received: output layer {layer.name!r}, from_logits=True"
+        )
+
+
 def _output_width(model):
     try:
         outputs = model.outputs
@@ -131,15 +154,13 @@ def _output_width(model):
             )
         return outputs[0].shape[-1]
     # A subclassed model: the output of the input shapes of its first call.
-    from keras.src.export import export_utils
-
     try:
-        specs = keras.tree.flatten(export_utils.get_input_signature(model))
+        specs = keras.tree.flatten(input_signature(model))
         inputs = [
             keras.KerasTensor(spec.shape, keras.backend.standardize_dtype(spec.dtype))
             for spec in specs
         ]
-        output = keras.src.backend.compute_output_spec(
+        output = compute_output_spec(
             model, inputs[0] if len(inputs) == 1 else inputs
         )
     except Exception:

@@ -324,6 +324,37 @@ def _shape_inference():
     On PyTorch that runs the loss on tensors of ones, which are no NIG
     (`alpha = 1`), before the first real step.
     """
-    from keras.src.backend.common.symbolic_scope import in_symbolic_scope
+    from keras_evidential.keras_compat import in_symbolic_scope
 
     return in_symbolic_scope()
+
+
+class DeclaredAttributes:
+    """Refuses setting a public attribute that an object does not have.
+
+    A loss or callback reads only the settings it declares: an attribute
+    set from outside under another name (a misspelling, or one that a
+    former version read, such as `loss.first_edl_epoch`) would be a silent
+    no-op. The class calling `declare_attributes(self, cls)` at the end of
+    its `__init__` turns the guard on for its exact instances; a user's
+    subclass stays free to add attributes.
+    """
+
+    def __setattr__(self, name, value):
+        if (
+            not name.startswith("_")
+            and self.__dict__.get("_attributes_declared", False)
+            and not hasattr(self, name)
+        ):
+            raise AttributeError(
+                f"{type(self).__name__} has no setting `{name}`, so setting "
+                "it would change nothing. Pass the settings it has to its "
+                f"constructor (see its docstring). Received: {name}={value!r}"
+            )
+        super().__setattr__(name, value)
+
+
+def declare_attributes(obj, cls):
+    """Turns on `DeclaredAttributes`' guard for exact instances of `cls`."""
+    if type(obj) is cls:
+        obj.__dict__["_attributes_declared"] = True

@@ -21,6 +21,7 @@ def warm_up(epoch):
 REQUIRED_ARGUMENTS = {
     ke.callbacks.TwoStageFit: {"switch_epoch": 2},
     ke.callbacks.RegularizerSchedule: {"schedule": warm_up},
+    ke.callbacks.CoefficientSchedule: {"schedule": warm_up},
     ke.layers.FlexibleDirichletOutput: {"num_classes": 3},
     ke.layers.SpectralNormalization: {"layer": keras.layers.Dense(2)},
 }

@@ -125,14 +125,15 @@ def train(method, seeds, data, args, log=None):
         warmup.fit(x, [y] * len(seeds), epochs=warmup_epochs, callbacks=[schedule, timer], **fit_args)
         warmup_times = timer.times
     losses = [method.make_loss() for _ in seeds]
-    for loss in losses:
-        if hasattr(loss, "kl_weight") and loss.kl_weight is not None:
-            loss.first_edl_epoch = warmup_epochs
     model.compile(keras.optimizers.Adam(1e-3), losses, **compile_args)
     best = BestTowerWeights(method, seeds, data["x_val"], data["y_val"], log, deadline=args.deadline)
     callbacks = [schedule, best]
     if method.anneal_kl:
-        callbacks.append(ke.callbacks.KLAnnealing(increment=1.0 / kl_epochs))
+        # The KL weight is 0 at the first evidential epoch, after the
+        # cross-entropy stage of the earlier `fit`.
+        callbacks.append(
+            ke.callbacks.KLAnnealing(increment=1.0 / kl_epochs, start_epoch=warmup_epochs)
+        )
     model.fit(
         x, [y] * len(seeds), epochs=args.epochs, initial_epoch=warmup_epochs,
         callbacks=callbacks, **fit_args,

@@ -1,32 +1,13 @@
 """RegularizerSchedule: an epoch schedule of the NIG losses' regulariser weight."""
 
 import keras
-from keras import ops
 
-from keras_evidential.callbacks.compiled_losses import refresh_compiled_steps
-from keras_evidential.losses.edl_loss import validate_kl_weight
-from keras_evidential.losses.evidential_regression import EvidentialRegressionLoss
-from keras_evidential.losses.evidential_regression import MeinertRegressionLoss
-
-
-def find_regression_losses(model):
-    """The NIG losses a compiled model trains with; a ValueError if there are none."""
-    losses = [
-        loss
-        for loss in keras.tree.flatten(getattr(model, "loss", None))
-        if isinstance(loss, (EvidentialRegressionLoss, MeinertRegressionLoss))
-    ]
-    if not losses:
-        raise ValueError(
-            "RegularizerSchedule needs a model compiled with "
-            "`EvidentialRegressionLoss` or `MeinertRegressionLoss`. "
-            f"Received: model.loss={getattr(model, 'loss', None)!r}"
-        )
-    return losses
+from keras_evidential.callbacks.coefficient_schedule import CoefficientSchedule
+from keras_evidential.validation import declare_attributes
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
-class RegularizerSchedule(keras.callbacks.Callback):
+class RegularizerSchedule(CoefficientSchedule):
     """Sets the regulariser weight lambda of the NIG losses at each epoch's start.
 
     Formula:
@@ -34,13 +15,19 @@ class RegularizerSchedule(keras.callbacks.Callback):
     lambda_t = schedule(t)        # t: zero-based epoch index
     ```
 
-    Like `KLAnnealing`, the value goes into the loss's `regularizer_weight`
-    variable, so it changes the compiled step (also under XLA and JAX), and
-    is logged as `logs["regularizer_weight"]`.
+    The preset of `CoefficientSchedule` for `coefficient="regularizer_weight"`
+    (`EvidentialRegressionLoss`, `MeinertRegressionLoss`): the value goes into
+    the loss's `regularizer_weight` variable, so it changes the compiled step
+    (also under XLA and JAX), and is logged as `logs["regularizer_weight"]`
+    (compile with `keras_evidential.metrics.LossCoefficient(loss,
+    "regularizer_weight")` for `TensorBoard` in any order). Monitor a `NIG*`
+    metric such as `"val_nll"`, not `"val_loss"`, in `EarlyStopping`: the
+    loss changes with lambda, so its epochs are not comparable.
 
     Args:
         schedule: A function from the epoch index to a float >= 0, e.g.
             `lambda t: min(0.01, 0.001 * t)` (a warm-up).
+        verbose: Integer. 0: quiet, 1: print the value every epoch.
 
     Example:
 
@@ -62,33 +49,12 @@ class RegularizerSchedule(keras.callbacks.Callback):
       adapts lambda during training)
     """
 
-    def __init__(self, schedule):
-        super().__init__()
-        if not callable(schedule):
-            raise ValueError(
-                f"`schedule` must be a function of the epoch. Received: schedule={schedule!r}"
-            )
-        self.schedule = schedule
-
-    def on_epoch_begin(self, epoch, logs=None):
-        weight = self.schedule(epoch)
-        validate_kl_weight(weight, "schedule(epoch)")
-        changed = False
-        for loss in find_regression_losses(self.model):
-            current = ops.convert_to_numpy(loss.regularizer_weight)
-            changed |= bool(current != current.dtype.type(weight))
-            loss.regularizer_weight.assign(float(weight))
-        if changed:
-            refresh_compiled_steps(self.model)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            loss = find_regression_losses(self.model)[0]
-            logs["regularizer_weight"] = float(ops.convert_to_numpy(loss.regularizer_weight))
+    def __init__(self, schedule, verbose=0):
+        super().__init__(schedule, coefficient="regularizer_weight", verbose=verbose)
+        declare_attributes(self, RegularizerSchedule)
 
     def get_config(self):
-        return {"schedule": keras.saving.serialize_keras_object(self.schedule)}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(keras.saving.deserialize_keras_object(config["schedule"]))
+        return {
+            "schedule": keras.saving.serialize_keras_object(self.schedule),
+            "verbose": self.verbose,
+        }

@@ -1,19 +1,22 @@
 """TwoStageFit: TEDL's cross-entropy stage, then EDL, in one `fit` call."""
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_evidential.callbacks.compiled_losses import FIRST_EDL_EPOCH
-from keras_evidential.callbacks.compiled_losses import find_edl_losses
+from keras_evidential.callbacks.compiled_losses import check_losses_match_model
+from keras_evidential.callbacks.compiled_losses import find_losses
 from keras_evidential.callbacks.compiled_losses import refresh_compiled_steps
-from keras_evidential.callbacks.compiled_losses import warn_about_siblings
 from keras_evidential.losses.edl_loss import CROSS_ENTROPY_STAGE
+from keras_evidential.losses.edl_loss import EDLLoss
 from keras_evidential.losses.edl_loss import EDL_STAGE
+from keras_evidential.validation import DeclaredAttributes
+from keras_evidential.validation import check_int
+from keras_evidential.validation import declare_attributes
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
-class TwoStageFit(keras.callbacks.Callback):
+class TwoStageFit(DeclaredAttributes, keras.callbacks.Callback):
     """Trains with softmax cross-entropy first, then with the EDL loss.
 
     TEDL's two stages inside one `model.fit`: for epochs `< switch_epoch` the
@@ -27,6 +30,12 @@ class TwoStageFit(keras.callbacks.Callback):
 
     The stage is a pure function of the epoch index, so a run resumed by
     `keras.callbacks.BackupAndRestore` continues in the right stage.
+
+    `val_loss` is cross-entropy before the switch and the EDL loss after it,
+    so its epochs are not comparable: monitor `"val_risk"`
+    (`keras_evidential.metrics.BayesRisk()`) in `EarlyStopping` or
+    `ModelCheckpoint(save_best_only=True)`. Keras gives a callback no view of
+    the other callbacks, so this cannot be warned about.
 
     Args:
         switch_epoch: Integer >= 0, the zero-based epoch at which stage 2
@@ -56,18 +65,15 @@ class TwoStageFit(keras.callbacks.Callback):
 
     def __init__(self, switch_epoch, verbose=0):
         super().__init__()
-        if isinstance(switch_epoch, (bool, np.bool_)) or not isinstance(
-            switch_epoch, (int, np.integer)
-        ) or switch_epoch < 0:
-            raise ValueError(
-                "`switch_epoch` must be an integer >= 0. "
-                f"Received: switch_epoch={switch_epoch!r}"
-            )
-        self.switch_epoch = int(switch_epoch)
-        self.verbose = verbose
+        self.switch_epoch = check_int(switch_epoch, "switch_epoch", minimum=0)
+        self.verbose = check_int(verbose, "verbose", minimum=0)
+        declare_attributes(self, TwoStageFit)
 
     def _losses(self):
-        losses = find_edl_losses(self.model, "TwoStageFit")
+        losses = find_losses(
+            self.model, "TwoStageFit", lambda loss: isinstance(loss, EDLLoss),
+            "`keras_evidential.losses.EDLLoss(from_logits=True)`",
+        )
         for loss in losses:
             if not loss.from_logits:
                 raise ValueError(
@@ -80,11 +86,11 @@ class TwoStageFit(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._losses()
+        check_losses_match_model(self.model)
         # Read by `KLAnnealing` of the same `fit` call only: Keras makes a new
         # params dict for every `fit`.
         if self.params is not None:
             self.params[FIRST_EDL_EPOCH] = self.switch_epoch
-        warn_about_siblings(self, "stage")
 
     def on_epoch_begin(self, epoch, logs=None):
         stage = CROSS_ENTROPY_STAGE if epoch < self.switch_epoch else EDL_STAGE

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_evidential import nig
+from keras_evidential.export.outputs import selected_outputs
 from keras_evidential.layers.normal_inverse_gamma import NormalInverseGammaOutput
 from keras_evidential.layers.normal_inverse_gamma import NormalInverseGammaRescaling
 from keras_evidential.model_kind import output_layer
@@ -52,8 +53,6 @@ def regression_outputs(y_pred):
 
 def regression_serving_function(model, input_signature, outputs=None):
     """`(serve, input_signature)` for a model ending in NIG parameters."""
-    from keras_evidential.export.serving import selected_outputs
-
     selected = selected_outputs(outputs, REGRESSION_OUTPUT_NAMES)
 
     def serve(*inputs):

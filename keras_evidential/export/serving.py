@@ -12,6 +12,8 @@ from keras import ops
 
 from keras_evidential import dirichlet
 from keras_evidential.export import regression
+from keras_evidential.export.outputs import selected_outputs
+from keras_evidential.keras_compat import input_signature as first_call_signature
 from keras_evidential.model_kind import model_kind
 from keras_evidential.validation import check_concentrations
 
@@ -127,12 +129,10 @@ def _input_signature(model, input_signature):
             for tensor in inputs
         ]
     # A subclassed model: the shapes of its first call, as `model.export` does.
-    from keras.src.export import export_utils
-
     try:
         return [
             tf.TensorSpec(spec.shape, keras.backend.standardize_dtype(spec.dtype))
-            for spec in keras.tree.flatten(export_utils.get_input_signature(model))
+            for spec in keras.tree.flatten(first_call_signature(model))
         ]
     except Exception as error:
         raise ValueError(
@@ -241,7 +241,7 @@ def serving_function(
                 f"Received: threshold={threshold}"
             )
         threshold = float(threshold)
-    selected = selected_outputs(outputs)
+    selected = selected_outputs(outputs, OUTPUT_NAMES)
     input_signature = _input_signature(model, input_signature)
     _probe(model, kind, input_signature)
 
@@ -269,22 +269,6 @@ def serving_function(
         return {name: values[name] for name in selected}
 
     return serve, input_signature
-
-
-def selected_outputs(outputs, names=OUTPUT_NAMES):
-    """`outputs` checked against the serving outputs `names` (all if None)."""
-    if outputs is None:
-        return names
-    if isinstance(outputs, str):
-        outputs = (outputs,)
-    selected = tuple(outputs)
-    unknown = [name for name in selected if name not in names]
-    if not selected or unknown or len(set(selected)) != len(selected):
-        raise ValueError(
-            f"`outputs` must be distinct names among {names}. "
-            f"Received: outputs={outputs!r}"
-        )
-    return selected
 
 
 def export_saved_model(

@@ -3,6 +3,7 @@ this package's layers."""
 
 import keras
 
+from keras_evidential.layers.assert_finite import AssertFinite
 from keras_evidential.layers.density_aware_dirichlet import DensityAwareDirichlet
 from keras_evidential.layers.dirichlet_output import DirichletOutput
 from keras_evidential.layers.evidence import Evidence
@@ -19,6 +20,7 @@ from keras_evidential.layers.unknown_class_head import UnknownClassHead
 from keras_evidential.serialization import namespace_functions
 
 ALL_OBJECTS = (
+    AssertFinite,
     DensityAwareDirichlet,
     DirichletOutput,
     EvidenceELU,

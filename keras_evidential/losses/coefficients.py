@@ -2,23 +2,27 @@
 
 import keras
 
-from keras_evidential.losses.edl_loss import validate_kl_weight
+from keras_evidential.validation import check_number
+
+
+def coefficient_variable(value, name, dtype):
+    """A non-trainable scalar `keras.Variable` holding a loss coefficient.
+
+    `keras_evidential.callbacks.CoefficientSchedule` (and its presets
+    `KLAnnealing`, `RegularizerSchedule`) finds every compiled loss with a
+    variable of that name and writes the epoch's value into it, which changes
+    the compiled training step (graph mode and XLA) without retracing.
+    """
+    return keras.Variable(
+        validate_coefficient(value, name), dtype=dtype, trainable=False, name=name
+    )
 
 
 def kl_weight_variable(kl_weight, dtype):
-    """A non-trainable scalar `keras.Variable` named `kl_weight`.
-
-    `KLAnnealing` finds every compiled loss with such a `kl_weight` attribute
-    and writes the epoch's coefficient into it, which changes the compiled
-    training step (graph mode and XLA) without retracing.
-    """
-    validate_kl_weight(kl_weight)
-    return keras.Variable(
-        float(kl_weight), dtype=dtype, trainable=False, name="kl_weight"
-    )
+    """`coefficient_variable` for the KL coefficient `kl_weight`."""
+    return coefficient_variable(kl_weight, "kl_weight", dtype)
 
 
 def validate_coefficient(value, argument):
     """Returns `value` as a float; raises unless it is finite and >= 0."""
-    validate_kl_weight(value, argument)
-    return float(value)
+    return check_number(value, argument, low=0)

@@ -3,14 +3,16 @@
 import keras
 from keras import ops
 
+from keras_evidential.labels import one_hot_targets
 from keras_evidential.losses.coefficients import kl_weight_variable
 from keras_evidential.losses.edl_loss import edl_loss
-from keras_evidential.labels import one_hot_targets
+from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import check_concentrations
+from keras_evidential.validation import declare_attributes
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
-class DAEDLLoss(keras.losses.Loss):
+class DAEDLLoss(DeclaredAttributes, keras.losses.Loss):
     """EDL's expected squared error and KL for `alpha = exp(z)` (DAEDL).
 
     Formula:
@@ -52,6 +54,7 @@ class DAEDLLoss(keras.losses.Loss):
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.kl_weight = kl_weight_variable(kl_weight, self.dtype)
+        declare_attributes(self, DAEDLLoss)
 
     def call(self, y_true, y_pred):
         y = one_hot_targets(y_true, y_pred)

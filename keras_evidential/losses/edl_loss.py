@@ -1,19 +1,21 @@
 """EDLLoss: the evidential loss, with TEDL's cross-entropy stage."""
 
-import math
-import sys
-
 import keras
-import numpy as np
 from keras import ops
 
 from keras_evidential.dirichlet import RISKS
 from keras_evidential.dirichlet import alpha_from_evidence
 from keras_evidential.dirichlet import misleading_evidence_kl
-from keras_evidential.layers import evidence as evidence_lib
+from keras_evidential.keras_compat import in_stateless_scope
 from keras_evidential.labels import one_hot_targets
+from keras_evidential.layers import evidence as evidence_lib
+from keras_evidential.validation import DeclaredAttributes
+from keras_evidential.validation import check_bool
+from keras_evidential.validation import check_choice
 from keras_evidential.validation import check_concentrations
 from keras_evidential.validation import check_finite
+from keras_evidential.validation import check_number
+from keras_evidential.validation import declare_attributes
 
 CROSS_ENTROPY_STAGE = 1
 EDL_STAGE = 2
@@ -48,7 +50,7 @@ def edl_loss(y_true, alpha, risk="mse", kl_weight=0.0, validate=False):
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
-class EDLLoss(keras.losses.Loss):
+class EDLLoss(DeclaredAttributes, keras.losses.Loss):
     """Evidential deep learning loss for classifiers that output a Dirichlet.
 
     Formula:
@@ -68,6 +70,23 @@ class EDLLoss(keras.losses.Loss):
     and XLA). With `from_logits=True` the loss also has a `stage` variable:
     stage 1 is softmax cross-entropy on the logits (TEDL's first stage),
     stage 2 the EDL loss; `TwoStageFit` switches it during `fit`.
+
+    What the loss cannot see: Keras gives a loss only `y_true` and
+    `y_pred`, never the model or its input batch. So:
+    - `from_logits=True` on a model that already ends in `DirichletOutput`
+      (or an unknown-class head) would apply the evidence function a second
+      time and train without an error from the loss itself. It is refused by
+      name wherever model and loss meet: `KLAnnealing`, `TwoStageFit` and
+      `FiniteWeightsCheck` at the start of `fit`, `keras_evidential.model_kind`,
+      export and evaluation.
+    - A NaN or inf in the input features may never reach `y_pred`
+      (TensorFlow's oneDNN CPU kernels compute ReLU(NaN) = 0) while its
+      gradient turns the first layer's weights into NaN; the model then
+      answers every input with alpha ~ 1. Catch it with
+      `keras_evidential.callbacks.FiniteWeightsCheck` or with
+      `keras_evidential.layers.AssertFinite` after the model's input (see
+      `docs/core.md`); Keras's `TerminateOnNaN` does not catch it there, as
+      the loss stays finite.
 
     Args:
         risk: The Bayes risk: `"mse"` (sum of squares; default, the risk of
@@ -127,28 +146,17 @@ class EDLLoss(keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if risk not in RISKS:
-            raise ValueError(
-                f"`risk` must be one of {sorted(RISKS)}. Received: risk={risk!r}"
-            )
-        validate_kl_weight(kl_weight)
-        if not isinstance(from_logits, (bool, np.bool_)):
-            raise ValueError(
-                "`from_logits` must be True or False. "
-                f"Received: from_logits={from_logits!r}"
-            )
-        if stage not in (CROSS_ENTROPY_STAGE, EDL_STAGE):
-            raise ValueError(
-                "`stage` must be 1 (cross-entropy) or 2 (EDL). "
-                f"Received: stage={stage!r}"
-            )
+        check_choice(risk, "risk", sorted(RISKS))
+        kl_weight = check_number(kl_weight, "kl_weight", low=0)
+        from_logits = check_bool(from_logits, "from_logits")
+        check_choice(stage, "stage", (CROSS_ENTROPY_STAGE, EDL_STAGE))
         if stage == CROSS_ENTROPY_STAGE and not from_logits:
             raise ValueError(
                 "The cross-entropy stage needs the logits: pass "
                 f"from_logits=True. Received: stage={stage}, "
                 f"from_logits={from_logits}"
             )
-        if _in_stateless_scope():
+        if in_stateless_scope():
             raise ValueError(
                 "EDLLoss holds variables (kl_weight, stage), which Keras "
                 "cannot create inside a training step: on JAX and PyTorch it "
@@ -157,23 +165,17 @@ class EDLLoss(keras.losses.Loss):
                 "EDLLoss, instantiated inside a step"
             )
         self.risk = risk
-        self.from_logits = bool(from_logits)
+        self.from_logits = from_logits
         self.evidence = evidence_lib.get(evidence, dtype=self.dtype)
         self.kl_weight = keras.Variable(
-            float(kl_weight), dtype=self.dtype, trainable=False, name="kl_weight"
+            kl_weight, dtype=self.dtype, trainable=False, name="kl_weight"
         )
         self.stage = keras.Variable(
             int(stage), dtype="int32", trainable=False, name="stage"
         )
-        # Whether the model being trained was checked against this loss.
-        self._model_checked = False
+        declare_attributes(self, EDLLoss)
 
     def call(self, y_true, y_pred):
-        model, features = training_step()
-        if model is not None and not self._model_checked:
-            self._model_checked = True
-            check_loss_matches_model(model, self)
-        check_features(features)
         if not self.from_logits:
             return edl_loss(
                 y_true, y_pred, self.risk, self.kl_weight, validate=True
@@ -213,87 +215,3 @@ class EDLLoss(keras.losses.Loss):
             }
         )
         return config
-
-
-def validate_kl_weight(kl_weight, argument="kl_weight"):
-    """Raises a ValueError unless `kl_weight` is a finite float >= 0."""
-    try:
-        value = float(kl_weight)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(
-            f"`{argument}` must be a finite number >= 0. "
-            f"Received: {argument}={kl_weight!r}"
-        )
-
-
-def training_step():
-    """The model and input batch of the Keras step that calls the loss.
-
-    Keras gives a loss neither; both are found in the calling frames, in
-    the model's `compute_loss`. In a compiled step this runs once, while
-    tracing. Returns `(None, None)` where the loss is called outside a
-    Keras training or evaluation step.
-    """
-    model = None
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code.co_name in ("compute_loss", "_compute_loss"):
-            candidate = frame.f_locals.get("self")
-            if isinstance(candidate, keras.Model):
-                model = candidate
-                # Keras's own `compute_loss` deletes `x`; `_compute_loss`,
-                # which calls it, still holds it.
-                if "x" in frame.f_locals:
-                    return model, frame.f_locals["x"]
-        elif model is not None:
-            break
-        frame = frame.f_back
-    return model, None
-
-
-def check_features(features):
-    """Checks a training batch's floating-point features for NaN and inf.
-
-    A NaN feature does not always reach the logits: TensorFlow's fused CPU
-    kernels compute ReLU(NaN) = 0 in a hidden layer, so the loss stays
-    finite while the NaN gradient poisons the first layer's weights, and the
-    model then answers every input with the same alpha ~ 1 (vacuity ~ 1), a
-    plausible-looking "I don't know". The check fails the step instead.
-    """
-    for tensor in keras.tree.flatten(features):
-        if tensor is None or not hasattr(tensor, "dtype"):
-            continue
-        if "float" in keras.backend.standardize_dtype(tensor.dtype):
-            check_finite(tensor, "The model's input features (x)")
-
-
-def check_loss_matches_model(model, loss):
-    """Refuses `from_logits=True` on a model that already outputs alpha.
-
-    A model ending in `DirichletOutput` (or an unknown-class head) outputs
-    alpha; `EDLLoss(from_logits=True)` would apply the evidence function a
-    second time, and treat m-EDL's constant alpha_u = K + 1 as a logit.
-    """
-    from keras_evidential.model_kind import DIRICHLET_HEADS
-    from keras_evidential.model_kind import output_layer
-
-    layer = output_layer(model)
-    if loss.from_logits and isinstance(layer, DIRICHLET_HEADS):
-        raise ValueError(
-            f"The model ends in {type(layer).__name__}, so it outputs alpha "
-            "(Dirichlet concentrations), but its loss has from_logits=True, "
-            "which would apply the evidence function again. Use "
-            "EDLLoss(from_logits=False) with this model, or end the model in "
-            "a plain Dense(K) layer (logits) to keep from_logits=True. "
-            f"Received: output layer {layer.name!r}, from_logits=True"
-        )
-
-
-def _in_stateless_scope():
-    try:
-        from keras.src.backend.common.stateless_scope import in_stateless_scope
-    except ImportError:  # A later Keras: its own error will say it.
-        return False
-    return in_stateless_scope()

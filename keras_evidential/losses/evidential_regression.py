@@ -4,8 +4,10 @@ import keras
 from keras import ops
 
 from keras_evidential import nig
-from keras_evidential.losses.edl_loss import validate_kl_weight
+from keras_evidential.losses.coefficients import validate_coefficient
+from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import check_nig_parameters
+from keras_evidential.validation import declare_attributes
 
 REGULARIZERS = ("amini", "meinert")
 
@@ -65,12 +67,12 @@ def _targets_like(y_true, gamma):
     return ops.cast(y_true, gamma.dtype)
 
 
-class _NIGLoss(keras.losses.Loss):
+class _NIGLoss(DeclaredAttributes, keras.losses.Loss):
     """What the NIG losses share: the weight variable, the float32 cast and the config."""
 
     def __init__(self, regularizer_weight, reduction, name, dtype):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        validate_kl_weight(regularizer_weight, "regularizer_weight")
+        validate_coefficient(regularizer_weight, "regularizer_weight")
         # A variable, so that a callback can schedule it inside the compiled
         # step (like `EDLLoss.kl_weight`).
         self.regularizer_weight = keras.Variable(
@@ -168,6 +170,7 @@ class EvidentialRegressionLoss(_NIGLoss):
             )
         self.regularizer = regularizer
         self.p = float(p)
+        declare_attributes(self, EvidentialRegressionLoss)
 
     def elementwise(self, y_true, y_pred):
         return evidential_regression_loss(
@@ -231,6 +234,7 @@ class MeinertRegressionLoss(_NIGLoss):
         dtype=None,
     ):
         super().__init__(regularizer_weight, reduction, name, dtype)
+        declare_attributes(self, MeinertRegressionLoss)
 
     def elementwise(self, y_true, y_pred):
         gamma, nu, alpha, beta = nig.split_nig(y_pred)

@@ -6,11 +6,13 @@ from keras import ops
 from keras_evidential.dirichlet import flexible_expected_squared_error
 from keras_evidential.dirichlet import split_flexible_parameters
 from keras_evidential.labels import one_hot_targets
+from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import check_concentrations
+from keras_evidential.validation import declare_attributes
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
-class FEDLLoss(keras.losses.Loss):
+class FEDLLoss(DeclaredAttributes, keras.losses.Loss):
     """Expected squared error under the flexible Dirichlet, plus a Brier term on `p`.
 
     Formula:
@@ -46,6 +48,7 @@ class FEDLLoss(keras.losses.Loss):
         self, reduction="sum_over_batch_size", name="fedl_loss", dtype=None
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
+        declare_attributes(self, FEDLLoss)
 
     def call(self, y_true, y_pred):
         alpha, p, tau = split_flexible_parameters(y_pred)

@@ -6,10 +6,12 @@ from keras import ops
 from keras_evidential.dirichlet import fisher_sum_of_squares_risk
 from keras_evidential.dirichlet import log_fisher_determinant
 from keras_evidential.dirichlet import misleading_evidence_kl
+from keras_evidential.labels import one_hot_targets
 from keras_evidential.losses.coefficients import kl_weight_variable
 from keras_evidential.losses.coefficients import validate_coefficient
-from keras_evidential.labels import one_hot_targets
+from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import check_concentrations
+from keras_evidential.validation import declare_attributes
 
 
 def iedl_loss(y_true, alpha, fisher_weight=0.005, kl_weight=0.0, validate=False):
@@ -42,7 +44,7 @@ def iedl_loss(y_true, alpha, fisher_weight=0.005, kl_weight=0.0, validate=False)
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
-class IEDLLoss(keras.losses.Loss):
+class IEDLLoss(DeclaredAttributes, keras.losses.Loss):
     """I-EDL: the Fisher-information-weighted evidential loss.
 
     Formula:
@@ -96,6 +98,7 @@ class IEDLLoss(keras.losses.Loss):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.fisher_weight = validate_coefficient(fisher_weight, "fisher_weight")
         self.kl_weight = kl_weight_variable(kl_weight, self.dtype)
+        declare_attributes(self, IEDLLoss)
 
     def call(self, y_true, y_pred):
         return iedl_loss(

@@ -6,8 +6,10 @@ import keras
 from keras import ops
 
 from keras_evidential.dirichlet import dirichlet_kl
+from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import check_concentrations
 from keras_evidential.validation import check_labels
+from keras_evidential.validation import declare_attributes
 
 
 def prior_network_targets(y_true, alpha, target_concentration):
@@ -41,7 +43,7 @@ def prior_network_targets(y_true, alpha, target_concentration):
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
-class PriorNetworkLoss(keras.losses.Loss):
+class PriorNetworkLoss(DeclaredAttributes, keras.losses.Loss):
     """Reverse KL to a target Dirichlet: sharp for known classes, flat for OOD.
 
     Formula:
@@ -98,6 +100,7 @@ class PriorNetworkLoss(keras.losses.Loss):
                 f"Received: target_concentration={target_concentration!r}"
             )
         self.target_concentration = value
+        declare_attributes(self, PriorNetworkLoss)
 
     def call(self, y_true, y_pred):
         check_concentrations(y_pred, minimum=0.0)

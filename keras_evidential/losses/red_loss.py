@@ -3,11 +3,13 @@
 import keras
 
 from keras_evidential.dirichlet import correct_evidence_regularizer
+from keras_evidential.labels import one_hot_targets
 from keras_evidential.losses.coefficients import validate_coefficient
 from keras_evidential.losses.edl_loss import EDLLoss
 from keras_evidential.losses.edl_loss import edl_loss
-from keras_evidential.labels import one_hot_targets
+from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import check_concentrations
+from keras_evidential.validation import declare_attributes
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -56,6 +58,7 @@ class REDLoss(EDLLoss):
         self.correct_evidence_weight = validate_coefficient(
             correct_evidence_weight, "correct_evidence_weight"
         )
+        declare_attributes(self, REDLoss)
 
     def call(self, y_true, y_pred):
         y = one_hot_targets(y_true, y_pred)

@@ -6,10 +6,12 @@ from keras import ops
 from keras_evidential.dirichlet import dirichlet_kl
 from keras_evidential.dirichlet import misleading_alpha
 from keras_evidential.dirichlet import projected_squared_error
+from keras_evidential.labels import one_hot_targets
 from keras_evidential.layers.dirichlet_output import validate_prior_weight
 from keras_evidential.losses.coefficients import kl_weight_variable
-from keras_evidential.labels import one_hot_targets
+from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import check_concentrations
+from keras_evidential.validation import declare_attributes
 
 
 def relaxed_edl_loss(y_true, alpha, prior_weight=0.1, kl_weight=None, validate=False):
@@ -39,7 +41,7 @@ def relaxed_edl_loss(y_true, alpha, prior_weight=0.1, kl_weight=None, validate=F
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
-class RelaxedEDLLoss(keras.losses.Loss):
+class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
     """R-EDL: EDL with a free prior weight and without the variance term.
 
     Formula:
@@ -100,6 +102,7 @@ class RelaxedEDLLoss(keras.losses.Loss):
         self.prior_weight = validate_prior_weight(prior_weight)
         self.kl = bool(kl)
         self.kl_weight = kl_weight_variable(kl_weight, self.dtype) if self.kl else None
+        declare_attributes(self, RelaxedEDLLoss)
 
     @classmethod
     def re_edl(cls, prior_weight=0.1, **kwargs):

@@ -13,6 +13,7 @@ from keras_evidential.metrics.auc import MisclassificationAUROC
 from keras_evidential.metrics.auc import ThresholdedAUC
 from keras_evidential.metrics.auc import UnknownClassAUROC
 from keras_evidential.metrics.calibration import ExpectedCalibrationError
+from keras_evidential.metrics.coefficient import LossCoefficient
 from keras_evidential.metrics.open_set import KnownClassAccuracy
 from keras_evidential.metrics.open_set import RejectionRate
 from keras_evidential.metrics.open_set import SelectiveAccuracy
@@ -34,6 +35,7 @@ ALL_OBJECTS = (
     BrierScore,
     ExpectedCalibrationError,
     KnownClassAccuracy,
+    LossCoefficient,
     MisclassificationAUPR,
     MisclassificationAUROC,
     NIGContinuousRankedProbabilityScore,

@@ -1,12 +1,10 @@
-"""What the schedule callbacks share: finding the EDL losses, warnings."""
-
-import warnings
+"""What the schedule callbacks share: finding the losses they schedule."""
 
 import keras
 import pytest
 
 import keras_evidential as ke
-from keras_evidential.callbacks.compiled_losses import find_edl_losses
+from keras_evidential.callbacks.compiled_losses import find_coefficient_losses
 from tests.callbacks.fitting import alpha_model
 from tests.callbacks.fitting import data
 from tests.callbacks.fitting import full_batch_fit
@@ -35,7 +33,7 @@ def test_finds_the_instance_keras_makes_for_the_loss_class():
     model = alpha_model()
     model.compile(optimizer="sgd", loss=ke.losses.EDLLoss)
     model.fit(x, labels, epochs=1, verbose=0)  # Keras builds its loss container
-    losses = find_edl_losses(model, "test")
+    losses = find_coefficient_losses(model, "kl_weight", "test")
     assert len(losses) == 1 and isinstance(losses[0], ke.losses.EDLLoss)
 
 
@@ -43,37 +41,4 @@ def test_an_instance_is_found_once():
     model = logits_model()
     loss = ke.losses.EDLLoss(from_logits=True)
     model.compile(optimizer="sgd", loss=loss)
-    assert find_edl_losses(model, "test") == [loss]
-
-
-def test_warns_about_tensorboard_first_and_a_loss_monitor(tmp_path):
-    x, labels = data()
-    model = logits_model()
-    model.compile(optimizer="sgd", loss=ke.losses.EDLLoss(from_logits=True))
-    callbacks = [
-        keras.callbacks.TensorBoard(str(tmp_path)),
-        ke.callbacks.KLAnnealing(),
-        keras.callbacks.EarlyStopping(monitor="val_loss"),
-    ]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        full_batch_fit(model, x, labels, 1, callbacks)
-    messages = [str(w.message) for w in caught]
-    assert any("TensorBoard is listed before KLAnnealing" in m for m in messages), messages
-    assert any("EarlyStopping monitors 'val_loss'" in m for m in messages), messages
-
-
-def test_no_warning_in_the_recommended_order():
-    x, labels = data()
-    model = alpha_model()
-    model.compile(
-        optimizer="sgd", loss=ke.losses.EDLLoss(), metrics=[ke.metrics.BayesRisk()]
-    )
-    callbacks = [
-        ke.callbacks.KLAnnealing(),
-        keras.callbacks.EarlyStopping(monitor="risk"),
-    ]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        full_batch_fit(model, x, labels, 1, callbacks)
-    assert not [w for w in caught if "KLAnnealing" in str(w.message)]
+    assert find_coefficient_losses(model, "kl_weight", "test") == [loss]

@@ -1,0 +1,76 @@
+"""The private Keras APIs keras-evidential needs, each in one place with why.
+
+Keras gives no public way to do these few things. If a Keras release moves
+one of them, the function here fails loudly (an `ImportError` or
+`AttributeError` naming it) or, where noted, falls back to a safe answer;
+CI tests the lowest and the newest Keras of the declared range
+(`pyproject.toml`), so a move is seen here first.
+"""
+
+import keras
+
+
+def in_stateless_scope():
+    """Whether the caller runs inside a JAX/PyTorch stateless training step.
+
+    Why: Keras instantiates a loss *class* given to `compile` inside the
+    first step, where a `keras.Variable` cannot be created; a loss that holds
+    variables (a scheduled coefficient) refuses this case with a clear error
+    instead of Keras's unrelated one.
+    """
+    from keras.src.backend.common.stateless_scope import (
+        in_stateless_scope as _in_stateless_scope,
+    )
+
+    return _in_stateless_scope()
+
+
+def in_symbolic_scope():
+    """Whether Keras is only inferring shapes (`compute_output_spec`).
+
+    Why: on PyTorch that runs a loss on placeholder tensors of ones, which
+    are no valid values; the value checks skip them.
+    """
+    from keras.src.backend.common.symbolic_scope import (
+        in_symbolic_scope as _in_symbolic_scope,
+    )
+
+    return _in_symbolic_scope()
+
+
+def input_signature(model):
+    """The input specs of a subclassed model's first call, as `model.export`
+    reads them.
+
+    Why: a subclassed model has no `model.inputs`; export and `model_kind`
+    need its input shapes, and `keras.src.export.export_utils` is where Keras
+    itself finds them.
+    """
+    from keras.src.export import export_utils
+
+    return export_utils.get_input_signature(model)
+
+
+def compute_output_spec(model, inputs):
+    """The output spec of `model` on symbolic `inputs` (no computation).
+
+    Why: `model_kind` reads a subclassed model's output width without
+    running it; `keras.src.backend.compute_output_spec` is not exported.
+    """
+    from keras.src.backend import compute_output_spec as _compute_output_spec
+
+    return _compute_output_spec(model, inputs)
+
+
+def compiled_loss_instances(model):
+    """The loss objects the compiled model trains with, including the
+    instance Keras makes for `compile(loss=SomeLossClass)` at the first step.
+
+    Why: `model.loss` holds what the user passed (possibly the class); the
+    instances live in Keras's private compiled-loss container. Callbacks that
+    schedule a loss coefficient must find the instance. Returns `[]` where
+    the container is absent or not built yet.
+    """
+    container = getattr(model, "_compile_loss", None)
+    entries = getattr(container, "_flat_losses", None) or ()
+    return [getattr(entry, "loss", entry) for entry in entries]

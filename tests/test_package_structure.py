@@ -1,0 +1,97 @@
+"""The package stays inside Keras's contracts: no call-stack walking, private
+Keras APIs only in `keras_compat`, and no import circles (issue 27)."""
+
+import ast
+import pathlib
+
+import pytest
+
+PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "keras_evidential"
+FRAME_WALKING = ("_getframe", "f_locals", "f_back", "inspect.stack", "currentframe")
+
+
+def _modules():
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def _name(path):
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path):
+    """Every `keras_evidential` module the file imports, at any depth (a
+    function-level import closes a circle just the same)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.startswith("keras_evidential"):
+                found.add(node.module)
+                for alias in node.names:
+                    found.add(f"{node.module}.{alias.name}")
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("keras_evidential"))
+    return found
+
+
+def test_no_frame_walking_in_the_package():
+    offenders = [
+        f"{path.name}: {word}"
+        for path in _modules()
+        for word in FRAME_WALKING
+        if word in path.read_text()
+    ]
+    assert not offenders
+
+
+def test_private_keras_apis_live_in_keras_compat_only():
+    offenders = [
+        path.name
+        for path in _modules()
+        if path.name != "keras_compat.py" and "keras.src" in path.read_text()
+    ]
+    assert not offenders
+
+
+def test_no_import_circles():
+    names = {_name(path): path for path in _modules()}
+    graph = {
+        name: {target for target in _imports(path) if target in names and target != name}
+        for name, path in names.items()
+    }
+    # A package's __init__ only re-exports its modules: an edge into it
+    # stands for the modules it names, so follow it through.
+    circles = []
+
+    def visit(node, stack, on_stack, done):
+        on_stack.add(node)
+        stack.append(node)
+        for target in graph[node]:
+            if target in on_stack:
+                cycle = stack[stack.index(target):]
+                if not all(names[n].name == "__init__.py" or n == target for n in cycle):
+                    circles.append(cycle + [target])
+            elif target not in done:
+                visit(target, stack, on_stack, done)
+        stack.pop()
+        on_stack.discard(node)
+        done.add(node)
+
+    done = set()
+    for name in graph:
+        if name not in done:
+            visit(name, [], set(), done)
+    real = [c for c in circles if not any(names[n].name == "__init__.py" for n in c)]
+    assert not real, real
+
+
+def test_the_circle_check_can_fail(tmp_path, monkeypatch):
+    """Two modules importing each other are reported."""
+    package = tmp_path / "keras_evidential"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from keras_evidential.b import x\n")
+    (package / "b.py").write_text("def f():\n    from keras_evidential.a import y\n")
+    monkeypatch.setattr(__import__(__name__, fromlist=["PACKAGE"]), "PACKAGE", package)
+    with pytest.raises(AssertionError):
+        test_no_import_circles()
