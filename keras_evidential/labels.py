@@ -16,16 +16,19 @@
 from keras import ops
 
 from keras_evidential.validation import check_labels
+from keras_evidential.validation import label_condition
 
 
-def one_hot_targets(y_true, y_pred):
+def one_hot_targets(y_true, y_pred, conditions=None):
     """One-hot targets of `y_pred`'s width from integer or one-hot labels.
 
     Which form `y_true` has is read from the static shapes: the same rank as
     `y_pred` with the same last dimension means one-hot; one rank less, or a
     trailing axis of size 1, means integer class indices. With K + 1 outputs
     (m-EDL) the index K is the unknown class. Integer labels outside
-    `[0, K)` raise an error (see `keras_evidential.validation`).
+    `[0, K)` raise an error (see `keras_evidential.validation`); where
+    `conditions` is a list, the label condition is appended to it instead,
+    for the caller's one combined assert (`validation.assert_all`).
     """
     num_classes = y_pred.shape[-1]
     if num_classes is None or num_classes < 2:
@@ -53,7 +56,10 @@ def one_hot_targets(y_true, y_pred):
             f"y_pred.shape={tuple(y_pred.shape)}"
         )
     # `one_hot` silently maps an out-of-range index to a row of zeros.
-    check_labels(y_true, num_classes)
+    if conditions is None:
+        check_labels(y_true, num_classes)
+    else:
+        conditions.append(label_condition(y_true, num_classes))
     return ops.one_hot(ops.cast(y_true, "int32"), num_classes, dtype=y_pred.dtype)
 
 

@@ -18,6 +18,7 @@ Each message names the argument and the received minimum and maximum.
 `keras_evidential.config.disable_value_checks()` turns the checks off.
 """
 
+import collections
 import functools
 import math
 import numbers
@@ -137,11 +138,30 @@ def lower_bound(minimum):
 # -------------
 
 
-def check_labels(labels, num_classes, message=None):
-    """Checks that integer labels are class indices in `[0, num_classes)`."""
+# Each check has two halves: a `*_condition` function that builds the
+# condition (two reductions and a comparison) or returns None where nothing
+# is to be checked, and `assert_all`, which turns the conditions met at one
+# place into ONE assert. A loss checks its labels and its `y_pred` together;
+# with the checks off, no reduction is even built (on eager backends it
+# would run).
+Condition = collections.namedtuple(
+    "Condition", ["ok", "message", "argument", "minimum", "maximum"]
+)
+
+
+def _skipped(x):
+    return (
+        not config.value_checks_enabled()
+        or _statically_empty(x)
+        or _is_placeholder(x)
+    )
+
+
+def label_condition(labels, num_classes, message=None):
+    """The condition that integer labels are class indices in `[0, num_classes)`."""
     labels = ops.convert_to_tensor(labels)
-    if _statically_empty(labels):
-        return
+    if _skipped(labels):
+        return None
     minimum, maximum = ops.min(labels), ops.max(labels)
     if message is None:
         message = (
@@ -153,62 +173,71 @@ def check_labels(labels, num_classes, message=None):
             "`keras_evidential.evaluation.evaluate_uncertainty` or the "
             "`keras_evidential.metrics`, not with this loss)."
         )
-    _check(
+    return Condition(
         ops.logical_and(minimum >= 0, maximum < num_classes),
-        message,
-        "y_true",
-        minimum,
-        maximum,
+        message, "y_true", minimum, maximum,
     )
 
 
-def check_concentrations(alpha, argument="y_pred", minimum=1.0, message=None):
-    """Checks that Dirichlet concentrations are finite and >= `minimum`.
+def concentration_condition(alpha, argument="y_pred", minimum=1.0, message=None):
+    """The condition that Dirichlet concentrations are finite and >= `minimum`.
 
     `minimum` is EDL's 1 by default; R-EDL's `alpha = e + lambda` needs
-    `lambda`, and the `alpha = exp(z)` of DAEDL and F-EDL only `alpha > 0`
-    (`minimum=0`). `message` replaces `concentration_error_message`'s text.
+    `lambda` (compared as `lower_bound(lambda)`), and the `alpha = exp(z)` of
+    DAEDL and F-EDL only `alpha > 0` (`minimum=0`). `message` replaces
+    `concentration_error_message`'s text.
     """
     alpha = ops.convert_to_tensor(alpha)
-    if _statically_empty(alpha) or _is_placeholder(alpha):
-        return
+    if _skipped(alpha):
+        return None
     # Two reductions decide it: min and max propagate NaN on every backend,
     # and NaN fails both comparisons. Fewer ops than `isfinite` + `all`
     # matters, since the check runs in every training step.
     least = lower_bound(minimum)
     lowest, maximum = ops.min(alpha), ops.max(alpha)
-    _check(
+    return Condition(
         ops.logical_and(
             lowest > least if least == 0.0 else lowest >= least,
             maximum < float("inf"),
         ),
         message or concentration_error_message(argument, least),
-        argument,
-        lowest,
-        maximum,
+        argument, lowest, maximum,
     )
 
 
-def check_finite(x, argument):
-    """Checks that a float tensor holds no NaN or inf.
+def finite_condition(x, argument):
+    """The condition that a float tensor holds no NaN or inf.
 
     Evidence functions hide non-finite values: ReLU(NaN) is NaN in plain
-    kernels but 0 in TensorFlow's fused CPU kernels, so a NaN in the input
-    features would become alpha = 1 ("I don't know") instead of an error.
-    The logits are therefore checked before the evidence function.
+    kernels but 0 in TensorFlow's fused CPU kernels, so a NaN in the logits
+    would become alpha = 1 ("I don't know") instead of an error. Every head
+    therefore checks its input before the evidence function.
     """
     x = ops.convert_to_tensor(x)
-    if _statically_empty(x) or _is_placeholder(x):
-        return
+    if _skipped(x):
+        return None
     minimum, maximum = ops.min(x), ops.max(x)
-    _check(
+    return Condition(
         ops.logical_and(minimum > float("-inf"), maximum < float("inf")),
         f"{argument} must be finite; it contains NaN or inf, which usually "
         "comes from NaN or inf in the input features (or a diverged model).",
-        argument,
-        minimum,
-        maximum,
+        argument, minimum, maximum,
     )
+
+
+def check_labels(labels, num_classes, message=None):
+    """Checks that integer labels are class indices in `[0, num_classes)`."""
+    assert_all(label_condition(labels, num_classes, message))
+
+
+def check_concentrations(alpha, argument="y_pred", minimum=1.0, message=None):
+    """Checks that Dirichlet concentrations are finite and >= `minimum`."""
+    assert_all(concentration_condition(alpha, argument, minimum, message))
+
+
+def check_finite(x, argument):
+    """Checks that a float tensor holds no NaN or inf."""
+    assert_all(finite_condition(x, argument))
 
 
 def concentration_error_message(argument="y_pred", minimum=1.0):
@@ -241,16 +270,29 @@ def _message(message, argument, minimum, maximum):
     return f"{message} Received: {argument} with min={minimum}, max={maximum}"
 
 
-def _raise_unless(ok, message, argument, minimum, maximum):
-    if not bool(np.asarray(ok)):
-        raise ValueError(
-            _message(message, argument, np.asarray(minimum), np.asarray(maximum))
-        )
+def _raise_first_failure(oks, minimums, maximums, messages, arguments):
+    for ok, message, argument, minimum, maximum in zip(
+        oks, messages, arguments, minimums, maximums
+    ):
+        if not bool(np.asarray(ok)):
+            raise ValueError(
+                _message(message, argument, np.asarray(minimum), np.asarray(maximum))
+            )
 
 
-def _check(ok, message, argument, minimum, maximum):
-    if not config.value_checks_enabled():
-        return  # the unused reductions are pruned from a compiled step
+def assert_all(*conditions):
+    """Fails the step if any condition is False, as one assert.
+
+    The error names the first failing condition's argument with the
+    received minimum and maximum. In a TensorFlow graph the one assert op
+    prints every condition met at that place, each with its own pass flag.
+    """
+    conditions = [c for c in conditions if c is not None]
+    if not conditions:
+        return
+    ok = conditions[0].ok
+    for condition in conditions[1:]:
+        ok = ops.logical_and(ok, condition.ok)
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -260,52 +302,57 @@ def _check(ok, message, argument, minimum, maximum):
             # in as separate entries: a `tf.strings.format` op would have no
             # XLA kernel and break `jit_compile=True`. The raw op, unlike
             # `tf.debugging.Assert`, adds no `cond` around itself (which only
-            # spares copying float data to the host on GPU): one op instead
-            # of ten in every training step.
-            tf.raw_ops.Assert(
-                condition=ok,
-                data=[message, f"Received: {argument} with min=", minimum,
-                      "max=", maximum],
-                summarize=3,
-            )
+            # spares copying float data to the host on GPU).
+            data = []
+            for c in conditions:
+                data += [c.message, f"Received: {c.argument} with min=", c.minimum,
+                         "max=", c.maximum]
+                if len(conditions) > 1:
+                    data += ["(this check passed:", c.ok, ")"]
+            tf.raw_ops.Assert(condition=ok, data=data, summarize=3)
             return
     elif backend == "jax":
         import jax
 
-        if any(isinstance(t, jax.core.Tracer) for t in (ok, minimum, maximum)):
+        values = [ok] + [v for c in conditions for v in (c.ok, c.minimum, c.maximum)]
+        if any(isinstance(v, jax.core.Tracer) for v in values):
             jax.debug.callback(
                 functools.partial(
-                    _raise_unless, message=message, argument=argument
+                    _raise_first_failure,
+                    messages=[c.message for c in conditions],
+                    arguments=[c.argument for c in conditions],
                 ),
-                ok,
-                minimum=minimum,
-                maximum=maximum,
+                [c.ok for c in conditions],
+                [c.minimum for c in conditions],
+                [c.maximum for c in conditions],
             )
             return
-    _raise_unless(
-        ops.convert_to_numpy(ok),
-        message,
-        argument,
-        ops.convert_to_numpy(minimum),
-        ops.convert_to_numpy(maximum),
+    _raise_first_failure(
+        [ops.convert_to_numpy(c.ok) for c in conditions],
+        [ops.convert_to_numpy(c.minimum) for c in conditions],
+        [ops.convert_to_numpy(c.maximum) for c in conditions],
+        [c.message for c in conditions],
+        [c.argument for c in conditions],
     )
 
 
-def check_nig_parameters(nu, alpha, beta, argument="y_pred"):
-    """Checks that NIG parameters are finite with `nu, beta > 0` and `alpha > 1`.
+def nig_condition(nu, alpha, beta, argument="y_pred"):
+    """The condition that NIG parameters are finite with `nu, beta > 0` and
+    `alpha > 1`.
 
     `gamma` is not checked: a NaN there gives a NaN loss that Keras reports
     anyway, while a non-positive `nu` or `beta` would give a plausible-looking
     loss from the wrong branch of a logarithm's domain on some backends.
     """
-    if _statically_empty(nu) or _shape_inference():
-        return
+    nu = ops.convert_to_tensor(nu)
+    if _skipped(nu) or _shape_inference():
+        return None
     low = ops.minimum(ops.min(nu), ops.min(beta))
     high = ops.maximum(
         ops.maximum(ops.max(nu), ops.max(beta)), ops.max(alpha)
     )
     alpha_min = ops.min(alpha)
-    _check(
+    return Condition(
         ops.logical_and(
             ops.logical_and(low > 0.0, alpha_min > 1.0), high < float("inf")
         ),
@@ -316,6 +363,11 @@ def check_nig_parameters(nu, alpha, beta, argument="y_pred"):
         ops.minimum(low, alpha_min - 1.0),
         high,
     )
+
+
+def check_nig_parameters(nu, alpha, beta, argument="y_pred"):
+    """Checks that NIG parameters are finite with `nu, beta > 0`, `alpha > 1`."""
+    assert_all(nig_condition(nu, alpha, beta, argument))
 
 
 def _shape_inference():

@@ -8,6 +8,7 @@ from keras_evidential.dirichlet.evidence import LOWEST_LOGIT
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
 from keras_evidential.layers.evidence import validate_clip_value
 from keras_evidential.layers.spectral_normalization import SpectralNormalization
+from keras_evidential.validation import check_finite
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -89,6 +90,7 @@ class FlexibleDirichletOutput(keras.layers.Layer):
             head.build(input_shape)
 
     def call(self, inputs, training=None):
+        check_finite(inputs, "The features that FlexibleDirichletOutput receives")
         alpha = exp_evidence(
             self.alpha_head(inputs, training=training),
             self.clip_value,

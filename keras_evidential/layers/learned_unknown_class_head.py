@@ -6,6 +6,7 @@ from keras import ops
 from keras_evidential.dirichlet import add_unknown_class
 from keras_evidential.layers import evidence as evidence_lib
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
+from keras_evidential.validation import check_finite
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -60,6 +61,7 @@ class LearnedUnknownClassHead(keras.layers.Layer):
     def call(self, inputs):
         _check_input_shapes([tuple(t.shape) for t in inputs])
         alpha, logit = inputs
+        check_finite(logit, "The unknown-class logit that LearnedUnknownClassHead receives")
         alpha_plus = add_unknown_class(alpha)
         return ops.concatenate(
             [alpha_plus[..., :-1], alpha_plus[..., -1:] + self.evidence(logit)],

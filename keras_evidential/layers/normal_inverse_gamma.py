@@ -8,6 +8,7 @@ from keras_evidential.layers.dirichlet_output import full_precision_dtype
 from keras_evidential.nig import concat_nig
 from keras_evidential.nig import nig_from_outputs
 from keras_evidential.nig import split_nig
+from keras_evidential.validation import check_finite
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -97,6 +98,7 @@ class NormalInverseGammaOutput(keras.layers.Layer):
         self.projection.build(input_shape)
 
     def call(self, inputs):
+        check_finite(inputs, "The features that NormalInverseGammaOutput receives")
         z = ops.cast(self.projection(inputs), self.compute_dtype)
         return nig_from_outputs(z, self.epsilon)
 

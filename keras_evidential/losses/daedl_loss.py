@@ -7,7 +7,8 @@ from keras_evidential.labels import one_hot_targets
 from keras_evidential.losses.coefficients import kl_weight_variable
 from keras_evidential.losses.edl_loss import edl_loss
 from keras_evidential.validation import DeclaredAttributes
-from keras_evidential.validation import check_concentrations
+from keras_evidential.validation import assert_all
+from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import declare_attributes
 
 
@@ -57,8 +58,9 @@ class DAEDLLoss(DeclaredAttributes, keras.losses.Loss):
         declare_attributes(self, DAEDLLoss)
 
     def call(self, y_true, y_pred):
-        y = one_hot_targets(y_true, y_pred)
-        check_concentrations(y_pred, minimum=0.0)
+        conditions = []
+        y = one_hot_targets(y_true, y_pred, conditions)
+        assert_all(*conditions, concentration_condition(y_pred, minimum=0.0))
         return edl_loss(y, y_pred, "mse", self.kl_weight)
 
     def get_config(self):

@@ -12,7 +12,8 @@ from keras_evidential.layers import evidence as evidence_lib
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import check_bool
 from keras_evidential.validation import check_choice
-from keras_evidential.validation import check_concentrations
+from keras_evidential.validation import assert_all
+from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import check_finite
 from keras_evidential.validation import check_number
 from keras_evidential.validation import declare_attributes
@@ -37,15 +38,17 @@ def edl_loss(y_true, alpha, risk="mse", kl_weight=0.0, validate=False):
         risk: `"mse"` (sum of squares, the papers' choice), `"log"` or
             `"digamma"`.
         kl_weight: The KL coefficient (a float or a scalar tensor).
-        validate: Whether to check that `alpha` is finite and >= 1 (see
+        validate: Whether to check the labels and that `alpha` is finite and
+            >= 1, in one assert (see
             `keras_evidential.validation`).
 
     Returns:
         The loss per sample, shape `alpha.shape[:-1]`.
     """
-    y = one_hot_targets(y_true, alpha)
+    conditions = [] if validate else None
+    y = one_hot_targets(y_true, alpha, conditions)
     if validate:
-        check_concentrations(alpha)
+        assert_all(*conditions, concentration_condition(alpha))
     return RISKS[risk](y, alpha) + kl_weight * misleading_evidence_kl(y, alpha)
 
 

@@ -10,7 +10,8 @@ from keras_evidential.labels import one_hot_targets
 from keras_evidential.losses.coefficients import kl_weight_variable
 from keras_evidential.losses.coefficients import validate_coefficient
 from keras_evidential.validation import DeclaredAttributes
-from keras_evidential.validation import check_concentrations
+from keras_evidential.validation import assert_all
+from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import declare_attributes
 
 
@@ -33,9 +34,10 @@ def iedl_loss(y_true, alpha, fisher_weight=0.005, kl_weight=0.0, validate=False)
     Returns:
         The loss per sample, shape `alpha.shape[:-1]`.
     """
-    y = one_hot_targets(y_true, alpha)
+    conditions = [] if validate else None
+    y = one_hot_targets(y_true, alpha, conditions)
     if validate:
-        check_concentrations(alpha)
+        assert_all(*conditions, concentration_condition(alpha))
     return (
         fisher_sum_of_squares_risk(y, alpha)
         - fisher_weight * log_fisher_determinant(alpha)

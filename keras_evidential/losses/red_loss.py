@@ -8,7 +8,8 @@ from keras_evidential.losses.coefficients import validate_coefficient
 from keras_evidential.losses.edl_loss import EDLLoss
 from keras_evidential.losses.edl_loss import edl_loss
 from keras_evidential.validation import DeclaredAttributes
-from keras_evidential.validation import check_concentrations
+from keras_evidential.validation import assert_all
+from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import declare_attributes
 
 
@@ -61,8 +62,9 @@ class REDLoss(EDLLoss):
         declare_attributes(self, REDLoss)
 
     def call(self, y_true, y_pred):
-        y = one_hot_targets(y_true, y_pred)
-        check_concentrations(y_pred)
+        conditions = []
+        y = one_hot_targets(y_true, y_pred, conditions)
+        assert_all(*conditions, concentration_condition(y_pred))
         return edl_loss(
             y, y_pred, self.risk, self.kl_weight
         ) + self.correct_evidence_weight * correct_evidence_regularizer(y, y_pred)

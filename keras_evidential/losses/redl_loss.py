@@ -1,5 +1,7 @@
 """RelaxedEDLLoss: R-EDL (Chen et al., ICLR 2024) and its Re-EDL preset."""
 
+import warnings
+
 import keras
 from keras import ops
 
@@ -10,7 +12,9 @@ from keras_evidential.labels import one_hot_targets
 from keras_evidential.layers.dirichlet_output import validate_prior_weight
 from keras_evidential.losses.coefficients import kl_weight_variable
 from keras_evidential.validation import DeclaredAttributes
-from keras_evidential.validation import check_concentrations
+from keras_evidential.validation import assert_all
+from keras_evidential.validation import check_bool
+from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import declare_attributes
 
 
@@ -30,9 +34,10 @@ def relaxed_edl_loss(y_true, alpha, prior_weight=0.1, kl_weight=None, validate=F
         kl_weight: None (Re-EDL) or the KL coefficient.
         validate: Whether to check that `alpha` is finite and >= `lambda`.
     """
-    y = one_hot_targets(y_true, alpha)
+    conditions = [] if validate else None
+    y = one_hot_targets(y_true, alpha, conditions)
     if validate:
-        check_concentrations(alpha, minimum=prior_weight)
+        assert_all(*conditions, concentration_condition(alpha, minimum=prior_weight))
     risk = projected_squared_error(y, alpha)
     if kl_weight is None:
         return risk
@@ -61,14 +66,17 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
     `min(1, t / 10)`).
 
     Re-EDL (Chen et al., TPAMI 2025) is R-EDL without the KL term:
-    `RelaxedEDLLoss.re_edl(prior_weight=0.1)`, i.e. `kl=False`.
+    `RelaxedEDLLoss.re_edl(prior_weight=0.1)`, i.e. `kl_weight=None`.
 
     Args:
         prior_weight: Positive float, `lambda`. Defaults to `0.1`, the paper's
             MNIST value (0.8 for CIFAR-10).
-        kl: Whether to add the KL regulariser (R-EDL, default) or not
-            (Re-EDL). Without it the loss has no `kl_weight` variable.
-        kl_weight: Float >= 0, the initial KL coefficient. Defaults to `0.0`.
+        kl_weight: Float >= 0, the initial KL coefficient (R-EDL; a
+            schedule such as `KLAnnealing` changes it), or None for no KL
+            term at all (Re-EDL; the loss then has no `kl_weight` variable).
+            Defaults to `0.0`.
+        kl: Deprecated (warns; removed in 2.0): `kl=False` is
+            `kl_weight=None`.
         reduction: Type of reduction. Defaults to `"sum_over_batch_size"`.
         name: Optional name for the loss instance.
         dtype: The dtype of the loss's computations.
@@ -92,23 +100,49 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
     def __init__(
         self,
         prior_weight=0.1,
-        kl=True,
         kl_weight=0.0,
         reduction="sum_over_batch_size",
         name="relaxed_edl_loss",
         dtype=None,
+        kl=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.prior_weight = validate_prior_weight(prior_weight)
-        self.kl = bool(kl)
-        self.kl_weight = kl_weight_variable(kl_weight, self.dtype) if self.kl else None
+        if kl is not None:
+            warnings.warn(
+                "`RelaxedEDLLoss(kl=...)` is deprecated and will be removed in "
+                "2.0: pass kl_weight=None for no KL term (Re-EDL).",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            if not check_bool(kl, "kl"):
+                if kl_weight not in (None, 0, 0.0):
+                    raise ValueError(
+                        "`kl=False` has no KL term, so `kl_weight` would be "
+                        f"ignored. Received: kl=False, kl_weight={kl_weight!r}"
+                    )
+                kl_weight = None
+        self.kl_weight = (
+            None if kl_weight is None else kl_weight_variable(kl_weight, self.dtype)
+        )
         declare_attributes(self, RelaxedEDLLoss)
 
     @classmethod
     def re_edl(cls, prior_weight=0.1, **kwargs):
         """Re-EDL: R-EDL's risk and prior weight, without the KL term."""
+        for argument in ("kl_weight", "kl"):
+            if argument in kwargs:
+                raise ValueError(
+                    "Re-EDL has no KL term; use RelaxedEDLLoss(kl_weight=...) "
+                    f"for R-EDL. Received: {argument}={kwargs[argument]!r}"
+                )
         kwargs.setdefault("name", "re_edl_loss")
-        return cls(prior_weight=prior_weight, kl=False, **kwargs)
+        return cls(prior_weight=prior_weight, kl_weight=None, **kwargs)
+
+    @property
+    def kl(self):
+        """Whether the loss has the KL term (R-EDL) or not (Re-EDL)."""
+        return self.kl_weight is not None
 
     def call(self, y_true, y_pred):
         return relaxed_edl_loss(
@@ -120,9 +154,8 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
         config.update(
             {
                 "prior_weight": self.prior_weight,
-                "kl": self.kl,
                 "kl_weight": (
-                    float(ops.convert_to_numpy(self.kl_weight)) if self.kl else 0.0
+                    float(ops.convert_to_numpy(self.kl_weight)) if self.kl else None
                 ),
             }
         )

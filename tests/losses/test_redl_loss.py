@@ -41,7 +41,7 @@ class RelaxedEDLLossTest(TestCase):
         expected = ref.relaxed_edl_loss(ref.one_hot(labels, 3), alpha.astype("float64"), LAMBDA)
         self.run_loss_test(
             ke.losses.RelaxedEDLLoss,
-            {"prior_weight": LAMBDA, "kl": False},
+            {"prior_weight": LAMBDA, "kl_weight": None},
             labels, alpha, expected, rtol=1e-5, model_fn=alpha_model,
         )
 
@@ -50,7 +50,41 @@ class RelaxedEDLLossTest(TestCase):
         self.assertFalse(loss.kl)
         self.assertIsNone(loss.kl_weight)
         config = loss.get_config()
-        self.assertEqual((config["prior_weight"], config["kl"]), (0.1, False))
+        self.assertEqual((config["prior_weight"], config["kl_weight"]), (0.1, None))
+
+    def test_re_edl_refuses_a_kl_weight(self):
+        """Before: `re_edl(kl_weight=0.5)` dropped the weight silently."""
+        for kwargs in ({"kl_weight": 0.5}, {"kl": True}):
+            with self.assertRaisesRegex(ValueError, "Re-EDL has no KL term"):
+                ke.losses.RelaxedEDLLoss.re_edl(0.1, **kwargs)
+
+    def test_deprecated_kl_argument_warns_and_works(self):
+        with self.assertWarnsRegex(DeprecationWarning, "kl_weight=None"):
+            loss = ke.losses.RelaxedEDLLoss(0.1, kl=False)
+        self.assertIsNone(loss.kl_weight)
+        with self.assertWarns(DeprecationWarning):
+            self.assertTrue(ke.losses.RelaxedEDLLoss(0.1, kl=True, kl_weight=0.3).kl)
+        with self.assertRaisesRegex(ValueError, "kl="):
+            with self.assertWarns(DeprecationWarning):
+                ke.losses.RelaxedEDLLoss(0.1, kl="False")
+        # A config saved before 1.0 ("kl": False, "kl_weight": 0.0) loads.
+        with self.assertWarns(DeprecationWarning):
+            old = ke.losses.RelaxedEDLLoss.from_config(
+                {"prior_weight": 0.1, "kl": False, "kl_weight": 0.0, "name": "re_edl_loss",
+                 "reduction": "sum_over_batch_size", "dtype": None})
+        self.assertIsNone(old.kl_weight)
+
+    def test_float64_loss_accepts_a_float32_head_at_the_prior(self):
+        """Before: alpha from a float32 ReLU head at exactly lambda = 0.7
+        (float32(0.7) < 0.7) was refused by a float64 loss."""
+        alpha = keras.ops.convert_to_numpy(
+            ke.layers.DirichletOutput("relu", prior_weight=0.7)(np.array([[-1.0, 2.0]], "float32"))
+        )
+        self.assertEqual(alpha[0, 0], np.float32(0.7))
+        loss = ke.losses.RelaxedEDLLoss(prior_weight=0.7, dtype="float64")
+        expected = ref.relaxed_edl_loss(ref.one_hot(np.array([1]), 2), alpha.astype("float64"), 0.7)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(loss(np.array([1]), alpha.astype("float64"))), expected, rtol=1e-6)
 
     def test_hand_worked_example(self):
         # lambda = 0.5, alpha = (1.5, 0.5): p = (0.75, 0.25), y = 0:
