@@ -7,8 +7,6 @@ CI tests the lowest and the newest Keras of the declared range
 (`pyproject.toml`), so a move is seen here first.
 """
 
-import keras
-
 
 def in_stateless_scope():
     """Whether the caller runs inside a JAX/PyTorch stateless training step.

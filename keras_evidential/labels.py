@@ -15,11 +15,13 @@
 
 from keras import ops
 
+from keras_evidential.validation import assert_all
 from keras_evidential.validation import check_labels
 from keras_evidential.validation import label_condition
+from keras_evidential.validation import one_hot_condition
 
 
-def one_hot_targets(y_true, y_pred, conditions=None):
+def one_hot_targets(y_true, y_pred, conditions=None, checked=False):
     """One-hot targets of `y_pred`'s width from integer or one-hot labels.
 
     Which form `y_true` has is read from the static shapes: the same rank as
@@ -28,7 +30,8 @@ def one_hot_targets(y_true, y_pred, conditions=None):
     (m-EDL) the index K is the unknown class. Integer labels outside
     `[0, K)` raise an error (see `keras_evidential.validation`); where
     `conditions` is a list, the label condition is appended to it instead,
-    for the caller's one combined assert (`validation.assert_all`).
+    for the caller's one combined assert (`validation.assert_all`); with
+    `checked=True` the caller has already checked these labels.
     """
     num_classes = y_pred.shape[-1]
     if num_classes is None or num_classes < 2:
@@ -45,7 +48,14 @@ def one_hot_targets(y_true, y_pred, conditions=None):
         )
     true_rank = len(y_true.shape)
     if true_rank == pred_rank and y_true.shape[-1] == num_classes:
-        return ops.cast(y_true, y_pred.dtype)
+        y = ops.cast(y_true, y_pred.dtype)
+        if checked:
+            return y
+        if conditions is None:
+            assert_all(one_hot_condition(y))
+        else:
+            conditions.append(one_hot_condition(y))
+        return y
     if true_rank == pred_rank and y_true.shape[-1] == 1:
         y_true = ops.squeeze(y_true, axis=-1)
     elif true_rank != pred_rank - 1:
@@ -56,7 +66,9 @@ def one_hot_targets(y_true, y_pred, conditions=None):
             f"y_pred.shape={tuple(y_pred.shape)}"
         )
     # `one_hot` silently maps an out-of-range index to a row of zeros.
-    if conditions is None:
+    if checked:
+        pass
+    elif conditions is None:
         check_labels(y_true, num_classes)
     else:
         conditions.append(label_condition(y_true, num_classes))

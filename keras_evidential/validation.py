@@ -179,6 +179,31 @@ def label_condition(labels, num_classes, message=None):
     )
 
 
+def one_hot_condition(y):
+    """The condition that label rows are distributions over the classes.
+
+    Each row must sum to 1 (within 1e-3: soft labels pass) with no negative
+    entry. An all-zero row, which the metrics read as a sample of an unknown
+    class, has no target in a loss; a multi-hot row is no class either.
+    """
+    y = ops.convert_to_tensor(y)
+    if _skipped(y):
+        return None
+    sums = ops.sum(y, axis=-1)
+    low, high = ops.min(sums), ops.max(sums)
+    return Condition(
+        ops.logical_and(
+            ops.logical_and(low >= 1.0 - 1e-3, high <= 1.0 + 1e-3), ops.min(y) >= 0.0
+        ),
+        "One-hot labels must be rows that sum to 1 with no negative entry (the "
+        "row sums are received below). An all-zero row marks an unknown sample "
+        "for the metrics, but a loss needs a class: label it K, the unknown "
+        "class of an m-EDL model (`UnknownClassHead`), or leave it out; a "
+        "multi-hot row is not a single class.",
+        "y_true (one-hot row sums)", low, high,
+    )
+
+
 def concentration_condition(alpha, argument="y_pred", minimum=1.0, message=None):
     """The condition that Dirichlet concentrations are finite and >= `minimum`.
 

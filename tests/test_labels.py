@@ -81,3 +81,25 @@ def test_open_set_labels_outside_zero_to_k_are_errors(labels, received):
     metric = ke.metrics.UnknownClassRecall()
     with pytest.raises(ValueError, match=received):
         metric.update_state(np.array(labels), np.ones((2, 3), "float32") * 2)
+
+
+@pytest.mark.parametrize("row", [[0.0, 0.0, 0.0], [1.0, 1.0, 0.0], [1.5, -0.5, 0.0]],
+                         ids=["all_zero", "multi_hot", "negative"])
+def test_loss_refuses_one_hot_rows_that_are_no_class(row):
+    """Before: an all-zero row (an unknown sample for the metrics) and a
+    multi-hot row trained silently as targets of no class / two classes."""
+    y = np.array([[0.0, 1.0, 0.0], row], "float32")
+    alpha = np.full((2, 3), 2.0, "float32")
+    for loss in (ke.losses.EDLLoss(), ke.losses.RelaxedEDLLoss(), ke.losses.IEDLLoss()):
+        with pytest.raises(ValueError, match="One-hot labels must be rows that sum to 1"):
+            loss(y, alpha)
+
+
+def test_soft_labels_still_train():
+    y = np.array([[0.9, 0.05, 0.05]], "float32")
+    alpha = np.array([[3.0, 1.0, 1.0]], "float32")
+    p = alpha / alpha.sum()
+    s = alpha.sum()
+    expected = np.sum((y - p) ** 2 + p * (1 - p) / (s + 1))
+    got = keras.ops.convert_to_numpy(ke.losses.EDLLoss()(y, alpha))
+    np.testing.assert_allclose(got, expected, rtol=1e-5)

@@ -137,3 +137,138 @@ def test_disabled_value_checks_leave_no_host_callback_in_a_jax_step(value_checks
     assert "callback" not in traced_loss()
     ke.config.enable_value_checks()
     assert "callback" in traced_loss()
+
+
+# One rule for constructor arguments (issue 27) ------------------------------
+
+
+@pytest.mark.parametrize("value", ["False", "True", 0, 1, None, np.float32(1.0)])
+def test_check_bool_refuses_what_is_not_a_bool(value):
+    with pytest.raises(ValueError, match=r"`flag` must be True or False\. Received: flag="):
+        validation.check_bool(value, "flag")
+
+
+def test_check_bool_accepts_python_and_numpy_bools():
+    assert validation.check_bool(np.bool_(False), "flag") is False
+    assert validation.check_bool(True, "flag") is True
+
+
+@pytest.mark.parametrize("value", [True, 2.0, "3", None, 1.5, -1])
+def test_check_int(value):
+    with pytest.raises(ValueError, match=r"`n` must be an integer >= 0\. Received: n="):
+        validation.check_int(value, "n", minimum=0)
+    assert validation.check_int(np.int64(3), "n", minimum=0) == 3
+
+
+@pytest.mark.parametrize("value, ok", [
+    (0.0, True), (1.0, False), (0.5, True), (np.float32(0.25), True), (1, False),
+    (True, False), ("0.5", False), (float("nan"), False), (float("inf"), False), (None, False),
+])
+def test_check_number_half_open_interval(value, ok):
+    if ok:
+        assert validation.check_number(value, "t", 0, 1, high_open=True) == float(value)
+    else:
+        with pytest.raises(ValueError, match=r"`t` must be a number in \[0, 1\)\. Received: t="):
+            validation.check_number(value, "t", 0, 1, high_open=True)
+
+
+def test_lower_bound_tolerates_float32_rounding():
+    assert validation.lower_bound(0.7) == float(np.float32(0.7)) < 0.7
+    assert validation.lower_bound(0.5) == 0.5  # exact in float32
+    assert validation.lower_bound(1.0) == 1.0
+
+
+@pytest.mark.parametrize("build, match", [
+    (lambda: ke.losses.RelaxedEDLLoss(kl="False"), "kl="),
+    (lambda: ke.layers.FlexibleDirichletOutput(5, spectral_normalization="False"), "spectral_normalization="),
+    (lambda: ke.layers.NormalInverseGammaOutput(epsilon=float("inf")), "epsilon="),
+    (lambda: ke.layers.NormalInverseGammaOutput(units=True), "units="),
+    (lambda: ke.layers.EvidenceELU(offset="1"), "offset="),
+    (lambda: ke.losses.EDLLoss(from_logits="False"), "from_logits="),
+    (lambda: ke.losses.EDLLoss(kl_weight="0.1"), "kl_weight="),
+    (lambda: ke.losses.EvidentialRegressionLoss(regularizer="meinert", p=True), "p="),
+    (lambda: ke.losses.PriorNetworkLoss(target_concentration=float("inf")), "target_concentration="),
+    (lambda: ke.layers.DirichletOutput(prior_weight="0.1"), "prior_weight="),
+    (lambda: ke.layers.SpectralNormalization(keras.layers.Dense(2), power_iterations=1.0), "power_iterations="),
+    (lambda: ke.callbacks.TwoStageFit(switch_epoch=True), "switch_epoch="),
+])
+def test_constructors_refuse_by_name(build, match):
+    """Before: a string such as 'False' is truthy and was accepted as True;
+    an infinite epsilon gave infinite outputs."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with pytest.raises(ValueError, match=f"Received: {match}"):
+            build()
+
+
+# One placement rule (issue 27) ----------------------------------------------
+
+
+def _traced_ops(fn, *args):
+    import tensorflow as tf
+
+    graph = tf.function(fn).get_concrete_function(*args).graph
+    return [op.type for op in graph.get_operations()]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="reads a TF graph")
+@pytest.mark.parametrize("loss", [
+    ke.losses.EDLLoss(), ke.losses.IEDLLoss(), ke.losses.RelaxedEDLLoss(prior_weight=0.5),
+    ke.losses.REDLoss(), ke.losses.DAEDLLoss()], ids=lambda l: type(l).__name__)
+def test_one_assert_per_loss_and_no_reductions_when_off(loss):
+    """Labels and y_pred meet in the loss: one assert op. With the checks
+    off, not even the reductions are built (eager backends would run them)."""
+    import tensorflow as tf
+
+    y = tf.constant([0, 1, 2, 1])
+    alpha = tf.constant(np.full((4, 3), 2.0, "float32"))
+    ops_on = _traced_ops(lambda a, b: loss(a, b), y, alpha)
+    assert ops_on.count("Assert") == 1
+    ke.config.disable_value_checks()
+    try:
+        ops_off = _traced_ops(lambda a, b: loss(a, b), y, alpha)
+    finally:
+        ke.config.enable_value_checks()
+    assert ops_off.count("Assert") == 0
+    assert ops_on.count("Min") - ops_off.count("Min") == 2  # labels and alpha
+    assert ops_on.count("Max") - ops_off.count("Max") == 2
+
+
+def test_with_checks_off_no_reduction_runs_eagerly():
+    ke.config.disable_value_checks()
+    try:
+        assert validation.concentration_condition(np.zeros((2, 3))) is None
+        assert validation.label_condition(np.array([5]), 3) is None
+        ke.losses.EDLLoss()(np.array([7]), np.full((1, 3), 2.0))  # no check, no error
+    finally:
+        ke.config.enable_value_checks()
+
+
+def test_combined_check_names_the_failing_argument():
+    with pytest.raises(ValueError, match=r"`y_pred` must hold finite Dirichlet.*min=0\.5"):
+        ke.losses.EDLLoss()(np.array([0, 1]), np.array([[2.0, 0.5], [2.0, 2.0]]))
+    with pytest.raises(ValueError, match=r"Integer labels.*max=3"):
+        ke.losses.EDLLoss()(np.array([0, 3]), np.array([[2.0, 1.5], [2.0, 2.0]]))
+
+
+@pytest.mark.parametrize("head, inputs", [
+    (lambda: ke.layers.DirichletOutput(), [[1.0, np.nan]]),
+    (lambda: ke.layers.FlexibleDirichletOutput(3, spectral_normalization=False), [[1.0, np.nan]]),
+    (lambda: ke.layers.NormalInverseGammaOutput(), [[np.inf, 1.0]]),
+], ids=["dirichlet", "flexible", "nig"])
+def test_every_head_checks_its_input(head, inputs):
+    with pytest.raises(ValueError, match="must be finite"):
+        head()(np.array(inputs, "float32"))
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="reads a TF graph")
+@pytest.mark.parametrize("risk", ["mse", "log"])
+def test_one_assert_for_the_logits_loss(risk):
+    import tensorflow as tf
+
+    loss = ke.losses.EDLLoss(from_logits=True, risk=risk)
+    y = tf.constant([0, 1, 2, 1])
+    z = tf.constant(np.zeros((4, 3), "float32"))
+    assert _traced_ops(lambda a, b: loss(a, b), y, z).count("Assert") == 1

@@ -1,12 +1,12 @@
 """DirichletOutput: the last layer of an evidential classifier."""
 
-import math
 
 import keras
 
 from keras_evidential.dirichlet import alpha_from_evidence
 from keras_evidential.layers import evidence as evidence_lib
 from keras_evidential.validation import check_finite
+from keras_evidential.validation import check_number
 
 
 def full_precision_dtype(dtype):
@@ -95,23 +95,9 @@ class DirichletOutput(keras.layers.Layer):
         return config
 
 
-def _float_or_nan(value):
-    # A value that is no number fails every range check as NaN does.
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
 def validate_prior_weight(prior_weight):
     """Returns `prior_weight` as a float; raises unless it is finite and > 0."""
-    value = _float_or_nan(prior_weight)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(
-            "`prior_weight` must be a finite number > 0. "
-            f"Received: prior_weight={prior_weight!r}"
-        )
-    return value
+    return check_number(prior_weight, "prior_weight", low=0, low_open=True)
 
 
 def validate_minimum_alpha(minimum_alpha):
@@ -122,12 +108,4 @@ def validate_minimum_alpha(minimum_alpha):
     weight (`alpha = e + lambda >= lambda`), 0 for `alpha > 0` only (DAEDL's
     and F-EDL's `alpha = exp(z)`).
     """
-    if minimum_alpha is None:
-        return None
-    value = _float_or_nan(minimum_alpha)
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(
-            "`minimum_alpha` must be None (the prior weight) or a finite "
-            f"number >= 0. Received: minimum_alpha={minimum_alpha!r}"
-        )
-    return value
+    return check_number(minimum_alpha, "minimum_alpha", low=0, allow_none=True)

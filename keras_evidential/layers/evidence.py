@@ -4,6 +4,7 @@ import keras
 
 from keras_evidential.dirichlet import evidence as evidence_fns
 from keras_evidential.validation import check_finite_number
+from keras_evidential.validation import check_number
 
 
 def validate_clip_value(clip_value):
@@ -154,12 +155,8 @@ class EvidenceELU(Evidence):
 
     def __init__(self, offset=1.0, **kwargs):
         super().__init__(**kwargs)
-        if not offset >= 1.0:
-            raise ValueError(
-                "`offset` must be >= 1 so that the evidence elu(z) + offset "
-                f"is non-negative. Received: offset={offset}"
-            )
-        self.offset = float(offset)
+        # offset >= 1 keeps the evidence elu(z) + offset non-negative.
+        self.offset = check_number(offset, "offset", low=1)
 
     def call(self, inputs):
         return evidence_fns.elu_evidence(inputs, self.offset)

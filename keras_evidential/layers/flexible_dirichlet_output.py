@@ -8,7 +8,9 @@ from keras_evidential.dirichlet.evidence import LOWEST_LOGIT
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
 from keras_evidential.layers.evidence import validate_clip_value
 from keras_evidential.layers.spectral_normalization import SpectralNormalization
+from keras_evidential.validation import check_bool
 from keras_evidential.validation import check_finite
+from keras_evidential.validation import check_int
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -63,15 +65,10 @@ class FlexibleDirichletOutput(keras.layers.Layer):
     ):
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or (
-            num_classes < 2
-        ):
-            raise ValueError(
-                "`num_classes` must be an integer >= 2. "
-                f"Received: num_classes={num_classes!r}"
-            )
-        self.num_classes = num_classes
-        self.spectral_normalization = bool(spectral_normalization)
+        self.num_classes = check_int(num_classes, "num_classes", minimum=2)
+        self.spectral_normalization = check_bool(
+            spectral_normalization, "spectral_normalization"
+        )
         self.clip_value = validate_clip_value(clip_value)
         alpha_head = keras.layers.Dense(num_classes, dtype=self.dtype_policy)
         if self.spectral_normalization:

@@ -9,6 +9,8 @@ from keras_evidential.nig import concat_nig
 from keras_evidential.nig import nig_from_outputs
 from keras_evidential.nig import split_nig
 from keras_evidential.validation import check_finite
+from keras_evidential.validation import check_int
+from keras_evidential.validation import check_number
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -71,16 +73,9 @@ class NormalInverseGammaOutput(keras.layers.Layer):
     ):
         projection_dtype = kwargs.pop("dtype", None)
         super().__init__(dtype=full_precision_dtype(projection_dtype), **kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-            raise ValueError(
-                f"`units` must be a positive integer. Received: units={units!r}"
-            )
-        if not float(epsilon) > 0:
-            raise ValueError(
-                f"`epsilon` must be a number > 0. Received: epsilon={epsilon!r}"
-            )
-        self.units = units
-        self.epsilon = float(epsilon)
+        self.units = check_int(units, "units", minimum=1)
+        # A finite bound: epsilon = inf gave infinite outputs.
+        self.epsilon = check_number(epsilon, "epsilon", low=0, low_open=True)
         # The projection computes in the global policy (float16 under mixed
         # precision); this layer's own dtype is float32 there.
         self.projection = keras.layers.Dense(

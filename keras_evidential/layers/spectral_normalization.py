@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_evidential.validation import check_int
+
 # Guards the power iteration's norms and sigma against an all-zero kernel.
 EPSILON = 1e-12
 
@@ -89,16 +91,7 @@ class SpectralNormalization(keras.layers.Wrapper):
 
     def __init__(self, layer, power_iterations=1, **kwargs):
         super().__init__(layer, **kwargs)
-        if (
-            isinstance(power_iterations, bool)
-            or not isinstance(power_iterations, int)
-            or power_iterations < 1
-        ):
-            raise ValueError(
-                "`power_iterations` must be an integer >= 1. "
-                f"Received: power_iterations={power_iterations!r}"
-            )
-        self.power_iterations = power_iterations
+        self.power_iterations = check_int(power_iterations, "power_iterations", minimum=1)
 
     def build(self, input_shape):
         super().build(input_shape)

@@ -5,7 +5,7 @@ from keras import ops
 
 from keras_evidential.labels import one_hot_targets
 from keras_evidential.losses.coefficients import kl_weight_variable
-from keras_evidential.losses.edl_loss import edl_loss
+from keras_evidential.losses.edl_loss import edl_terms
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import assert_all
 from keras_evidential.validation import concentration_condition
@@ -61,7 +61,7 @@ class DAEDLLoss(DeclaredAttributes, keras.losses.Loss):
         conditions = []
         y = one_hot_targets(y_true, y_pred, conditions)
         assert_all(*conditions, concentration_condition(y_pred, minimum=0.0))
-        return edl_loss(y, y_pred, "mse", self.kl_weight)
+        return edl_terms(y, y_pred, "mse", self.kl_weight)
 
     def get_config(self):
         config = super().get_config()

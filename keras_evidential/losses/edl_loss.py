@@ -14,7 +14,7 @@ from keras_evidential.validation import check_bool
 from keras_evidential.validation import check_choice
 from keras_evidential.validation import assert_all
 from keras_evidential.validation import concentration_condition
-from keras_evidential.validation import check_finite
+from keras_evidential.validation import finite_condition
 from keras_evidential.validation import check_number
 from keras_evidential.validation import declare_attributes
 
@@ -49,6 +49,12 @@ def edl_loss(y_true, alpha, risk="mse", kl_weight=0.0, validate=False):
     y = one_hot_targets(y_true, alpha, conditions)
     if validate:
         assert_all(*conditions, concentration_condition(alpha))
+    return edl_terms(y, alpha, risk, kl_weight)
+
+
+def edl_terms(y, alpha, risk="mse", kl_weight=0.0):
+    """`edl_loss` on one-hot targets `y` that the caller already made and
+    checked: the risk plus the weighted KL, per sample."""
     return RISKS[risk](y, alpha) + kl_weight * misleading_evidence_kl(y, alpha)
 
 
@@ -183,23 +189,26 @@ class EDLLoss(DeclaredAttributes, keras.losses.Loss):
             return edl_loss(
                 y_true, y_pred, self.risk, self.kl_weight, validate=True
             )
-        # Each branch makes its own one-hot targets: a one-hot tensor made
-        # outside and captured by both branches breaks TensorFlow's gradient
-        # of the `cond` where a risk has no custom gradient (the log risk):
-        # "You must feed a value for placeholder tensor ...one_hot".
+        # The labels and the logits are checked once, outside the `cond`
+        # (NaN logits would pass as alpha = 1 after ReLU evidence). Each
+        # branch makes its own one-hot targets: a one-hot tensor made outside
+        # and captured by both branches breaks TensorFlow's gradient of the
+        # `cond` where a risk has no custom gradient (the log risk): "You
+        # must feed a value for placeholder tensor ...one_hot".
+        conditions = []
+        one_hot_targets(y_true, y_pred, conditions)
+        assert_all(*conditions, finite_condition(y_pred, "y_pred (the logits)"))
+
         def cross_entropy():
             return keras.losses.categorical_crossentropy(
-                one_hot_targets(y_true, y_pred), y_pred, from_logits=True
+                one_hot_targets(y_true, y_pred, checked=True), y_pred, from_logits=True
             )
-
-        # NaN logits would pass as alpha = 1 after ReLU evidence (see
-        # `keras_evidential.validation.check_finite`).
-        check_finite(y_pred, "y_pred (the logits)")
 
         def evidential():
             alpha = alpha_from_evidence(self.evidence(y_pred))
-            return edl_loss(
-                one_hot_targets(y_true, y_pred), alpha, self.risk, self.kl_weight
+            return edl_terms(
+                one_hot_targets(y_true, y_pred, checked=True), alpha, self.risk,
+                self.kl_weight,
             )
 
         return ops.cond(

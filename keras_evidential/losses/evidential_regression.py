@@ -6,7 +6,9 @@ from keras import ops
 from keras_evidential import nig
 from keras_evidential.losses.coefficients import validate_coefficient
 from keras_evidential.validation import DeclaredAttributes
+from keras_evidential.validation import check_choice
 from keras_evidential.validation import check_nig_parameters
+from keras_evidential.validation import check_number
 from keras_evidential.validation import declare_attributes
 
 REGULARIZERS = ("amini", "meinert")
@@ -156,13 +158,8 @@ class EvidentialRegressionLoss(_NIGLoss):
         dtype=None,
     ):
         super().__init__(regularizer_weight, reduction, name, dtype)
-        if regularizer not in REGULARIZERS:
-            raise ValueError(
-                f"`regularizer` must be one of {REGULARIZERS}. "
-                f"Received: regularizer={regularizer!r}"
-            )
-        if not (isinstance(p, (int, float)) and not isinstance(p, bool) and p > 0):
-            raise ValueError(f"`p` must be a number > 0. Received: p={p!r}")
+        check_choice(regularizer, "regularizer", REGULARIZERS)
+        check_number(p, "p", low=0, low_open=True)
         if regularizer == "amini" and p != 1:
             raise ValueError(
                 "The exponent `p` belongs to Meinert's regulariser; Amini's is "

@@ -1,6 +1,5 @@
 """PriorNetworkLoss: the reverse-KL loss of Prior Networks (Malinin & Gales, 2019)."""
 
-import math
 
 import keras
 from keras import ops
@@ -9,6 +8,7 @@ from keras_evidential.dirichlet import dirichlet_kl
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import check_concentrations
 from keras_evidential.validation import check_labels
+from keras_evidential.validation import check_number
 from keras_evidential.validation import declare_attributes
 
 
@@ -90,16 +90,9 @@ class PriorNetworkLoss(DeclaredAttributes, keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        try:
-            value = float(target_concentration)
-        except (TypeError, ValueError):
-            value = float("nan")
-        if not (math.isfinite(value) and value > 0):
-            raise ValueError(
-                "`target_concentration` must be a finite number > 0. "
-                f"Received: target_concentration={target_concentration!r}"
-            )
-        self.target_concentration = value
+        self.target_concentration = check_number(
+            target_concentration, "target_concentration", low=0, low_open=True
+        )
         declare_attributes(self, PriorNetworkLoss)
 
     def call(self, y_true, y_pred):

@@ -6,8 +6,7 @@ from keras_evidential.dirichlet import correct_evidence_regularizer
 from keras_evidential.labels import one_hot_targets
 from keras_evidential.losses.coefficients import validate_coefficient
 from keras_evidential.losses.edl_loss import EDLLoss
-from keras_evidential.losses.edl_loss import edl_loss
-from keras_evidential.validation import DeclaredAttributes
+from keras_evidential.losses.edl_loss import edl_terms
 from keras_evidential.validation import assert_all
 from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import declare_attributes
@@ -65,7 +64,7 @@ class REDLoss(EDLLoss):
         conditions = []
         y = one_hot_targets(y_true, y_pred, conditions)
         assert_all(*conditions, concentration_condition(y_pred))
-        return edl_loss(
+        return edl_terms(
             y, y_pred, self.risk, self.kl_weight
         ) + self.correct_evidence_weight * correct_evidence_regularizer(y, y_pred)
 
