@@ -51,5 +51,5 @@ def test_exemptions_are_public_classes():
 
 def test_name_matching_needs_the_whole_name():
     # `EDLLoss` inside `IEDLLoss` or `DAEDLLoss` does not count as naming it.
-    assert not _named("EDLLoss", "IEDLLoss and DAEDLLoss, `REDLoss`")
+    assert not _named("EDLLoss", "IEDLLoss and DAEDLLoss, `CorrectEvidenceLoss`")
     assert _named("EDLLoss", "the loss `EDLLoss(risk=...)`")

@@ -216,7 +216,7 @@ def _traced_ops(fn, *args):
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="reads a TF graph")
 @pytest.mark.parametrize("loss", [
     ke.losses.EDLLoss(), ke.losses.IEDLLoss(), ke.losses.RelaxedEDLLoss(prior_weight=0.5),
-    ke.losses.REDLoss(), ke.losses.DAEDLLoss()], ids=lambda l: type(l).__name__)
+    ke.losses.CorrectEvidenceLoss(), ke.losses.DAEDLLoss()], ids=lambda l: type(l).__name__)
 def test_one_assert_per_loss_and_no_reductions_when_off(loss):
     """Labels and y_pred meet in the loss: one assert op. With the checks
     off, not even the reductions are built (eager backends would run them)."""

@@ -52,7 +52,7 @@ METHODS = {
                anneal_kl=True, published={"accuracy": (99.33, 0.03), "fmnist_aupr": (99.29, 0.12)}),
         Method("re_edl", "Re-EDL", "dirichlet", lambda: ke.losses.RelaxedEDLLoss.re_edl(prior_weight=0.1),
                prior_weight=0.1, published={"accuracy": (99.35, 0.00), "fmnist_aupr": (99.65, 0.09)}),
-        Method("red", "RED", "dirichlet", lambda: ke.losses.REDLoss(), evidence="exp", anneal_kl=True),
+        Method("red", "RED", "dirichlet", lambda: ke.losses.CorrectEvidenceLoss(), evidence="exp", anneal_kl=True),
         Method("daedl", "DAEDL", "density", lambda: ke.losses.DAEDLLoss(kl_weight=0.05), spectral=True,
                published={"fmnist_aupr": (99.87, 0.0)}),
         Method("fedl", "F-EDL", "flexible", lambda: ke.losses.FEDLLoss(), spectral=True),

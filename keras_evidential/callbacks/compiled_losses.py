@@ -44,7 +44,7 @@ def find_losses(model, callback_name, wanted, description, allow_pending=False):
 # The package's losses that hold each scheduled coefficient, for messages.
 SCHEDULED_LOSSES = {
     "kl_weight": "a loss with a KL coefficient (`EDLLoss`, `IEDLLoss`, "
-    "`RelaxedEDLLoss`, `REDLoss`, `DAEDLLoss`)",
+    "`RelaxedEDLLoss`, `CorrectEvidenceLoss`, `DAEDLLoss`)",
     "regularizer_weight": "`EvidentialRegressionLoss` or `MeinertRegressionLoss`",
 }
 

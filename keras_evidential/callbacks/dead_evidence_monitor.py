@@ -115,6 +115,6 @@ class DeadEvidenceMonitor(keras.callbacks.Callback):
                 f"Epoch {epoch + 1}: {stats['dead_units']} of {alpha.shape[1]} "
                 "output units give zero evidence on every monitored sample "
                 "(dead units; with ReLU evidence they cannot recover). "
-                "Consider softplus/exp/ELU evidence or REDLoss.",
+                "Consider softplus/exp/ELU evidence or CorrectEvidenceLoss.",
                 stacklevel=2,
             )

@@ -19,7 +19,7 @@ class KLAnnealing(CoefficientSchedule):
     """Anneals the KL coefficient of the evidential losses once per epoch.
 
     Every compiled loss with a `kl_weight` variable is scheduled: `EDLLoss`,
-    `REDLoss`, `IEDLLoss`, `RelaxedEDLLoss` (R-EDL) and `DAEDLLoss`.
+    `CorrectEvidenceLoss`, `IEDLLoss`, `RelaxedEDLLoss` (R-EDL) and `DAEDLLoss`.
 
     Formula:
     ```

@@ -47,7 +47,7 @@ class DirichletOutput(keras.layers.Layer):
             al., 2024) use a smaller `lambda` (0.1 on MNIST). Then `alpha >=
             prior_weight`, the vacuity is `prior_weight * K / S`
             (`dirichlet.vacuity(alpha, prior_weight)`) and the model is
-            trained with `REDLLoss(prior_weight=...)`.
+            trained with `RelaxedEDLLoss(prior_weight=...)`.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Example:

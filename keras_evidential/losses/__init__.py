@@ -1,4 +1,6 @@
-"""Evidential losses. `get`, `serialize` and `deserialize` work as
+"""Evidential losses, each as a class and as a per-sample function (as
+`keras.losses` offers `CategoricalCrossentropy` and
+`categorical_crossentropy`). `get`, `serialize` and `deserialize` work as
 `keras.losses`' do."""
 
 import keras
@@ -6,6 +8,7 @@ import keras
 from keras_evidential.losses.edl_loss import EDLLoss
 from keras_evidential.losses.edl_loss import edl_loss
 from keras_evidential.losses.daedl_loss import DAEDLLoss
+from keras_evidential.losses.daedl_loss import daedl_loss
 from keras_evidential.losses.evidential_regression import EvidentialRegressionLoss
 from keras_evidential.losses.evidential_regression import MeinertRegressionLoss
 from keras_evidential.losses.evidential_regression import evidential_regression_loss
@@ -13,7 +16,10 @@ from keras_evidential.losses.fedl_loss import FEDLLoss
 from keras_evidential.losses.iedl_loss import IEDLLoss
 from keras_evidential.losses.iedl_loss import iedl_loss
 from keras_evidential.losses.prior_network_loss import PriorNetworkLoss
-from keras_evidential.losses.red_loss import REDLoss
+from keras_evidential.losses.prior_network_loss import prior_network_loss
+from keras_evidential.losses.correct_evidence_loss import CorrectEvidenceLoss
+from keras_evidential.losses.correct_evidence_loss import REDLoss  # deprecated
+from keras_evidential.losses.correct_evidence_loss import correct_evidence_loss
 from keras_evidential.losses.redl_loss import RelaxedEDLLoss
 from keras_evidential.losses.redl_loss import relaxed_edl_loss
 from keras_evidential.serialization import namespace_functions
@@ -26,7 +32,7 @@ ALL_OBJECTS = (
     IEDLLoss,
     MeinertRegressionLoss,
     PriorNetworkLoss,
-    REDLoss,
+    CorrectEvidenceLoss,
     RelaxedEDLLoss,
 )
 serialize, deserialize, get = namespace_functions(ALL_OBJECTS, "loss", keras.losses.Loss)

@@ -12,6 +12,37 @@ from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import declare_attributes
 
 
+def daedl_loss(y_true, alpha, kl_weight=0.0, validate=False):
+    """Per-sample DAEDL loss: EDL's expected squared error and KL for
+    `alpha = exp(z) > 0`.
+
+    Formula:
+    ```
+    loss_i = E_{pi ~ Dir(alpha_i)} ||y_i - pi||^2
+             + kl_weight * KL(Dir(alpha_tilde_i) || Dir(1))
+    ```
+
+    Args:
+        y_true: Integer or one-hot labels.
+        alpha: Concentrations `exp(z)`, shape `(..., K)`, every entry > 0.
+        kl_weight: The KL coefficient.
+        validate: Whether to check the labels and that `alpha` is finite and
+            > 0, in one assert.
+
+    Returns:
+        The loss per sample, shape `alpha.shape[:-1]`.
+
+    Reference:
+    - Yoon & Kim, "Uncertainty Estimation by Density Aware Evidential Deep
+      Learning", ICML 2024, eq. 2
+    """
+    conditions = [] if validate else None
+    y = one_hot_targets(y_true, alpha, conditions)
+    if validate:
+        assert_all(*conditions, concentration_condition(alpha, minimum=0.0))
+    return edl_terms(y, alpha, "mse", kl_weight)
+
+
 @keras.saving.register_keras_serializable(package="keras_evidential")
 class DAEDLLoss(DeclaredAttributes, keras.losses.Loss):
     """EDL's expected squared error and KL for `alpha = exp(z)` (DAEDL).
@@ -58,10 +89,7 @@ class DAEDLLoss(DeclaredAttributes, keras.losses.Loss):
         declare_attributes(self, DAEDLLoss)
 
     def call(self, y_true, y_pred):
-        conditions = []
-        y = one_hot_targets(y_true, y_pred, conditions)
-        assert_all(*conditions, concentration_condition(y_pred, minimum=0.0))
-        return edl_terms(y, y_pred, "mse", self.kl_weight)
+        return daedl_loss(y_true, y_pred, self.kl_weight, validate=True)
 
     def get_config(self):
         config = super().get_config()

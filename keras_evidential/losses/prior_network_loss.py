@@ -42,6 +42,34 @@ def prior_network_targets(y_true, alpha, target_concentration):
     return 1.0 + ops.cast(target_concentration, alpha.dtype) * y
 
 
+def prior_network_loss(y_true, alpha, target_concentration=100.0, validate=False):
+    """Per-sample reverse-KL loss of Prior Networks.
+
+    Formula:
+    ```
+    loss_i = KL(Dir(alpha_i) || Dir(beta_i))
+    beta_i = 1 + target_concentration * onehot(y_i)   (flat Dir(1) for label K)
+    ```
+
+    Args:
+        y_true: Integer labels in `[0, K]` (K: out-of-distribution) or
+            one-hot rows (an all-zero row: out-of-distribution).
+        alpha: Concentrations, shape `(..., K)`, every entry > 0.
+        target_concentration: The evidence the target puts on the true class.
+        validate: Whether to check that `alpha` is finite and > 0.
+
+    Returns:
+        The loss per sample, shape `alpha.shape[:-1]`.
+
+    Reference:
+    - Malinin & Gales, "Reverse KL-Divergence Training of Prior Networks",
+      NeurIPS 2019
+    """
+    if validate:
+        check_concentrations(alpha, minimum=0.0)
+    return dirichlet_kl(alpha, prior_network_targets(y_true, alpha, target_concentration))
+
+
 @keras.saving.register_keras_serializable(package="keras_evidential")
 class PriorNetworkLoss(DeclaredAttributes, keras.losses.Loss):
     """Reverse KL to a target Dirichlet: sharp for known classes, flat for OOD.
@@ -96,9 +124,7 @@ class PriorNetworkLoss(DeclaredAttributes, keras.losses.Loss):
         declare_attributes(self, PriorNetworkLoss)
 
     def call(self, y_true, y_pred):
-        check_concentrations(y_pred, minimum=0.0)
-        target = prior_network_targets(y_true, y_pred, self.target_concentration)
-        return dirichlet_kl(y_pred, target)
+        return prior_network_loss(y_true, y_pred, self.target_concentration, validate=True)
 
     def get_config(self):
         config = super().get_config()

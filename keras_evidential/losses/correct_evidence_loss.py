@@ -1,7 +1,8 @@
-"""REDLoss: EDL with RED's correct-evidence regulariser (Pandey & Yu, 2023)."""
+"""CorrectEvidenceLoss: EDL with RED's correct-evidence regulariser (Pandey & Yu, 2023)."""
 
 import keras
 
+from keras_evidential.deprecation import deprecated_class
 from keras_evidential.dirichlet import correct_evidence_regularizer
 from keras_evidential.labels import one_hot_targets
 from keras_evidential.losses.coefficients import validate_coefficient
@@ -12,9 +13,50 @@ from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import declare_attributes
 
 
+def correct_evidence_loss(
+    y_true, alpha, risk="mse", kl_weight=0.0, correct_evidence_weight=1.0,
+    validate=False,
+):
+    """Per-sample RED loss: `edl_loss` plus the correct-evidence regulariser.
+
+    Formula:
+    ```
+    loss_i = risk(y_i, alpha_i) + kl_weight * KL(Dir(alpha_tilde_i) || Dir(1))
+             - correct_evidence_weight * stop_gradient(K / S_i) * log(e_i,y_i)
+    ```
+
+    Args:
+        y_true: Integer labels of shape `alpha.shape[:-1]` or one-hot labels
+            of shape `alpha.shape`.
+        alpha: Dirichlet concentrations `e + 1`, shape `(..., K)`.
+        risk: `"mse"`, `"log"` or `"digamma"`.
+        kl_weight: The KL coefficient.
+        correct_evidence_weight: The regulariser's coefficient.
+        validate: Whether to check the labels and that `alpha` is finite and
+            >= 1, in one assert.
+
+    Returns:
+        The loss per sample, shape `alpha.shape[:-1]`.
+
+    Reference:
+    - Pandey & Yu, "Learn to Accumulate Evidence from All Training Samples:
+      Theory and Practice", ICML 2023
+    """
+    conditions = [] if validate else None
+    y = one_hot_targets(y_true, alpha, conditions)
+    if validate:
+        assert_all(*conditions, concentration_condition(alpha))
+    return edl_terms(y, alpha, risk, kl_weight) + (
+        correct_evidence_weight * correct_evidence_regularizer(y, alpha)
+    )
+
+
 @keras.saving.register_keras_serializable(package="keras_evidential")
-class REDLoss(EDLLoss):
-    """EDL's loss plus RED's vacuity-guided correct-evidence regulariser.
+class CorrectEvidenceLoss(EDLLoss):
+    """RED: EDL's loss plus the vacuity-guided correct-evidence regulariser.
+
+    Named for what it adds to `EDLLoss` (formerly `REDLoss`, easy to confuse
+    with R-EDL's `RelaxedEDLLoss`).
 
     Formula:
     ```
@@ -39,7 +81,7 @@ class REDLoss(EDLLoss):
 
     Example:
 
-    >>> loss = keras_evidential.losses.REDLoss(risk="log")
+    >>> loss = keras_evidential.losses.CorrectEvidenceLoss(risk="log")
     >>> round(float(loss(np.array([0]), np.array([[3.0, 1.0]]))), 4)
     -0.0589
 
@@ -48,25 +90,23 @@ class REDLoss(EDLLoss):
       Theory and Practice", ICML 2023
     """
 
-    def __init__(self, correct_evidence_weight=1.0, name="red_loss", **kwargs):
+    def __init__(self, correct_evidence_weight=1.0, name="correct_evidence_loss", **kwargs):
         if kwargs.get("from_logits"):
             raise ValueError(
-                "REDLoss needs the model's `alpha` (a model ending in "
+                "CorrectEvidenceLoss needs the model's `alpha` (a model ending in "
                 "`DirichletOutput`). Received: from_logits=True"
             )
         super().__init__(name=name, **kwargs)
         self.correct_evidence_weight = validate_coefficient(
             correct_evidence_weight, "correct_evidence_weight"
         )
-        declare_attributes(self, REDLoss)
+        declare_attributes(self, CorrectEvidenceLoss)
 
     def call(self, y_true, y_pred):
-        conditions = []
-        y = one_hot_targets(y_true, y_pred, conditions)
-        assert_all(*conditions, concentration_condition(y_pred))
-        return edl_terms(
-            y, y_pred, self.risk, self.kl_weight
-        ) + self.correct_evidence_weight * correct_evidence_regularizer(y, y_pred)
+        return correct_evidence_loss(
+            y_true, y_pred, self.risk, self.kl_weight, self.correct_evidence_weight,
+            validate=True,
+        )
 
     def get_config(self):
         config = super().get_config()
@@ -74,3 +114,8 @@ class REDLoss(EDLLoss):
             config.pop(fixed)
         config["correct_evidence_weight"] = self.correct_evidence_weight
         return config
+
+
+REDLoss = deprecated_class(
+    CorrectEvidenceLoss, "REDLoss", "keras_evidential.losses.correct_evidence_loss"
+)
