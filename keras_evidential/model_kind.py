@@ -20,7 +20,13 @@ from keras_evidential.layers.evidence import get as get_evidence
 from keras_evidential.layers.flexible_dirichlet_output import FlexibleDirichletOutput
 from keras_evidential.layers.learned_unknown_class_head import LearnedUnknownClassHead
 from keras_evidential.layers.unknown_class_head import UnknownClassHead
+from keras_evidential.losses.daedl_loss import DAEDLLoss
 from keras_evidential.losses.edl_loss import EDLLoss
+from keras_evidential.losses.fedl_loss import FEDLLoss
+from keras_evidential.losses.iedl_loss import IEDLLoss
+from keras_evidential.losses.prior_network_loss import PriorNetworkLoss
+from keras_evidential.losses.redl_loss import RelaxedEDLLoss
+from keras_evidential.validation import lower_bound
 
 OUTPUTS = ("alpha", "logits")
 UNKNOWN_CLASS_HEADS = (UnknownClassHead, LearnedUnknownClassHead)
@@ -29,6 +35,9 @@ DIRICHLET_HEADS = UNKNOWN_CLASS_HEADS + (
     DensityAwareDirichlet,
     FlexibleDirichletOutput,
 )
+
+# The losses that read a model's output as Dirichlet concentrations alpha.
+DIRICHLET_LOSSES = (EDLLoss, IEDLLoss, RelaxedEDLLoss, DAEDLLoss, PriorNetworkLoss)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,25 +129,66 @@ def compiled_edl_loss(model):
 
 
 def check_loss_matches_model(model, loss):
-    """Refuses `from_logits=True` on a model that already outputs alpha.
+    """Refuses a loss that contradicts the model's head, by name.
 
-    A model ending in `DirichletOutput` (or an unknown-class head) outputs
-    alpha; `EDLLoss(from_logits=True)` would apply the evidence function a
-    second time, and treat m-EDL's constant alpha_u = K + 1 as a logit. The
-    loss cannot see the model (Keras gives it `y_true, y_pred` only), so this
-    runs where both are visible: `model_kind`, and the callbacks' start of
-    `fit`.
+    - `from_logits=True` on a model that already outputs alpha (ending in
+      `DirichletOutput` or an unknown-class head) would apply the evidence
+      function a second time, and treat m-EDL's alpha_u = K + 1 as a logit.
+    - F-EDL's packed output `[alpha, p, tau]` is no alpha: only `FEDLLoss`
+      reads it, and `FEDLLoss` reads nothing else.
+    - R-EDL's prior weight lambda must be the head's (`alpha = e + lambda`).
+
+    The loss cannot see the model (Keras gives it `y_true, y_pred` only), so
+    this runs where both are visible: `model_kind` (export, evaluation) and
+    the callbacks' start of `fit`.
     """
     layer = output_layer(model)
+    name = type(layer).__name__
     if getattr(loss, "from_logits", False) and isinstance(layer, DIRICHLET_HEADS):
         raise ValueError(
-            f"The model ends in {type(layer).__name__}, so it outputs alpha "
+            f"The model ends in {name}, so it outputs alpha "
             "(Dirichlet concentrations), but its loss has from_logits=True, "
             "which would apply the evidence function again. Use "
             "EDLLoss(from_logits=False) with this model, or end the model in "
             "a plain Dense(K) layer (logits) to keep from_logits=True. "
             f"Received: output layer {layer.name!r}, from_logits=True"
         )
+    flexible_head = isinstance(layer, FlexibleDirichletOutput)
+    if flexible_head and not isinstance(loss, FEDLLoss) and isinstance(
+        loss, DIRICHLET_LOSSES
+    ):
+        raise ValueError(
+            "The model ends in FlexibleDirichletOutput, whose output packs "
+            "[alpha, p, tau] (2K + 1 columns, F-EDL); "
+            f"{type(loss).__name__} would read it as the alpha of 2K + 1 "
+            "classes. Train it with FEDLLoss. "
+            f"Received: loss={type(loss).__name__}"
+        )
+    if isinstance(loss, FEDLLoss) and layer is not None and not flexible_head and (
+        isinstance(layer, DIRICHLET_HEADS)
+    ):
+        raise ValueError(
+            "FEDLLoss reads FlexibleDirichletOutput's packed [alpha, p, tau]; "
+            f"the model ends in {name}, which outputs alpha. End the model in "
+            "FlexibleDirichletOutput(K), or train this one with EDLLoss. "
+            f"Received: output layer {layer.name!r}"
+        )
+    if isinstance(loss, RelaxedEDLLoss) and hasattr(layer, "prior_weight"):
+        head = float(layer.prior_weight)
+        if lower_bound(head) != lower_bound(loss.prior_weight):
+            raise ValueError(
+                "R-EDL's prior weight lambda must be the same in the head "
+                "(alpha = e + lambda) and the loss. Received: "
+                f"{name}(prior_weight={head:g}), "
+                f"RelaxedEDLLoss(prior_weight={loss.prior_weight:g})"
+            )
+
+
+def check_losses_match_model(model):
+    """`check_loss_matches_model` for every loss the model is compiled with."""
+    for loss in keras.tree.flatten(getattr(model, "loss", None)):
+        if isinstance(loss, keras.losses.Loss):
+            check_loss_matches_model(model, loss)
 
 
 def _output_width(model):
@@ -226,8 +276,7 @@ def model_kind(model, output=None, evidence=None, unknown_class=None):
         )
     layer = output_layer(model)
     loss = compiled_edl_loss(model)
-    if loss is not None:
-        check_loss_matches_model(model, loss)
+    check_losses_match_model(model)
     is_head = isinstance(layer, UNKNOWN_CLASS_HEADS)
     if output is None:
         if isinstance(layer, DIRICHLET_HEADS):

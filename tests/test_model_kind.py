@@ -158,3 +158,45 @@ def test_learned_unknown_class_head_is_k_plus_u_in_evaluation_and_monitoring():
     assert history.history["val_unknown_recall"][-1] == pytest.approx(
         np.mean(predicted[~known] == K)
     )
+
+
+# Loss and head must agree (issue 28 items 3 and 4) ---------------------------
+
+
+def _compiled(head_layers, loss):
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)] + head_layers)
+    model.compile(optimizer="sgd", loss=loss)
+    return model
+
+
+@pytest.mark.parametrize("loss", [ke.losses.DAEDLLoss(), ke.losses.PriorNetworkLoss(),
+                                  ke.losses.EDLLoss()], ids=lambda l: type(l).__name__)
+def test_flexible_head_refuses_an_alpha_loss(loss):
+    """Before: an F-EDL head trained with DAEDLLoss or PriorNetworkLoss
+    trained without a word on its packed [alpha, p, tau]."""
+    model = keras.Sequential([keras.Input((4,)), ke.layers.FlexibleDirichletOutput(3)])
+    model.compile(optimizer="sgd", loss=loss)
+    with pytest.raises(ValueError, match="packs"):
+        ke.model_kind(model)
+    with pytest.raises(ValueError, match="packs"):
+        model.fit(np.ones((8, 4)), np.arange(8) % 3, epochs=1, verbose=0,
+                  callbacks=[ke.callbacks.FiniteWeightsCheck()])
+
+
+def test_fedl_loss_refuses_a_dirichlet_head():
+    model = _compiled([ke.layers.DirichletOutput()], ke.losses.FEDLLoss())
+    with pytest.raises(ValueError, match="FEDLLoss reads FlexibleDirichletOutput"):
+        ke.model_kind(model)
+
+
+def test_relaxed_loss_and_head_must_share_the_prior_weight():
+    """Before: a head with prior weight 1 trained by a loss with 0.1."""
+    model = _compiled([ke.layers.DirichletOutput("softplus")], ke.losses.RelaxedEDLLoss(0.1))
+    with pytest.raises(ValueError, match=r"prior_weight=1\b.*prior_weight=0.1"):
+        ke.model_kind(model)
+    with pytest.raises(ValueError, match="prior weight"):
+        model.fit(np.ones((8, 4)), np.arange(8) % 3, epochs=1, verbose=0,
+                  callbacks=[ke.callbacks.KLAnnealing()])
+    same = _compiled([ke.layers.DirichletOutput("softplus", prior_weight=0.1)],
+                     ke.losses.RelaxedEDLLoss(0.1))
+    assert ke.model_kind(same).prior_weight == pytest.approx(0.1)

@@ -63,12 +63,9 @@ def find_coefficient_losses(model, coefficient, callback_name, allow_pending=Fal
 def check_losses_match_model(model):
     """Refuses an EDL loss that contradicts the model's head (where the
     callback sees both at the start of `fit`)."""
-    from keras_evidential.model_kind import check_loss_matches_model
-    from keras_evidential.model_kind import compiled_edl_loss
+    from keras_evidential.model_kind import check_losses_match_model
 
-    loss = compiled_edl_loss(model)
-    if loss is not None:
-        check_loss_matches_model(model, loss)
+    check_losses_match_model(model)
 
 
 def refresh_compiled_steps(model):

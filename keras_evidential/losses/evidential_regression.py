@@ -6,10 +6,12 @@ from keras import ops
 from keras_evidential import nig
 from keras_evidential.losses.coefficients import validate_coefficient
 from keras_evidential.validation import DeclaredAttributes
+from keras_evidential.validation import assert_all
 from keras_evidential.validation import check_choice
-from keras_evidential.validation import check_nig_parameters
 from keras_evidential.validation import check_number
 from keras_evidential.validation import declare_attributes
+from keras_evidential.validation import finite_condition
+from keras_evidential.validation import nig_condition
 
 REGULARIZERS = ("amini", "meinert")
 
@@ -42,7 +44,12 @@ def evidential_regression_loss(
     gamma, nu, alpha, beta = nig.split_nig(y_pred)
     y_true = _targets_like(y_true, gamma)
     if validate:
-        check_nig_parameters(nu, alpha, beta)
+        # The target first: a NaN target would otherwise be reported as a
+        # bad model output one step later, once it has poisoned the weights.
+        assert_all(
+            finite_condition(y_true, "y_true (the regression target)"),
+            nig_condition(nu, alpha, beta),
+        )
     nll = nig.nig_nll(y_true, gamma, nu, alpha, beta)
     if regularizer == "amini":
         penalty = nig.amini_regularizer(y_true, gamma, nu, alpha)
@@ -236,7 +243,12 @@ class MeinertRegressionLoss(_NIGLoss):
     def elementwise(self, y_true, y_pred):
         gamma, nu, alpha, beta = nig.split_nig(y_pred)
         y_true = _targets_like(y_true, gamma)
-        check_nig_parameters(nu, alpha, beta)
+        # The target first: a NaN target would otherwise be reported as a
+        # bad model output one step later, once it has poisoned the weights.
+        assert_all(
+            finite_condition(y_true, "y_true (the regression target)"),
+            nig_condition(nu, alpha, beta),
+        )
         return nig.meinert_alternative_loss(
             y_true, gamma, nu, beta, self.regularizer_weight
         )

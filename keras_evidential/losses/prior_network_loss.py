@@ -37,7 +37,12 @@ def prior_network_targets(y_true, alpha, target_concentration):
                 f"Received: y_true.shape={tuple(y_true.shape)}, "
                 f"y_pred.shape={tuple(alpha.shape)}"
             )
-        check_labels(y_true, k + 1)
+        check_labels(
+            y_true, k + 1,
+            f"Prior Networks' labels must lie in [0, {k}] for a model with {k} "
+            f"classes: 0..{k - 1} for in-distribution samples and {k} for an "
+            "out-of-distribution sample (whose target is the flat Dir(1)).",
+        )
         y = ops.one_hot(ops.cast(y_true, "int32"), k + 1, dtype=alpha.dtype)[..., :k]
     return 1.0 + ops.cast(target_concentration, alpha.dtype) * y
 
