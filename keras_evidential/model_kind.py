@@ -204,6 +204,9 @@ def model_kind(model, output=None, evidence=None, unknown_class=None):
             f"Received: unknown_class={unknown_class!r}"
         )
     layer = output_layer(model)
+    if isinstance(layer, DensityAwareDirichlet):
+        # Unfitted, DAEDL's head outputs its training-stage exp(z).
+        layer.check_density_fitted()
     loss = compiled_edl_loss(model)
     if loss is not None:
         check_loss_matches_model(model, loss)

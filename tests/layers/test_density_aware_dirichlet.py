@@ -1,4 +1,4 @@
-"""DensityAwareDirichlet and FitDensity: DAEDL's density scaling."""
+"""DensityAwareDirichlet: DAEDL's density scaling."""
 
 import keras
 import numpy as np
@@ -11,14 +11,6 @@ from tests.testing import TestCase
 from tests.testing import to_numpy
 
 RNG = np.random.default_rng(21)
-
-
-def daedl_model():
-    inputs = keras.Input((6,))
-    features = ke.layers.SpectralNormalization(keras.layers.Dense(4))(inputs)
-    logits = keras.layers.Dense(3)(features)
-    alpha = ke.layers.DensityAwareDirichlet(name="density")([features, logits])
-    return keras.Model(inputs, alpha)
 
 
 class DensityAwareDirichletTest(TestCase):
@@ -79,20 +71,6 @@ class DensityAwareDirichletTest(TestCase):
         self.assertAllClose(layer([queries, logits]), expected, rtol=1e-3, atol=1e-5)
         # Far from the training features: s = 0, a flat Dirichlet.
         self.assertAllClose(layer([queries[-2:], logits[-2:]]), np.ones((2, 3)), atol=1e-6)
-
-    def test_fit_density_callback_and_saving(self):
-        model = daedl_model()
-        model.compile("adam", ke.losses.DAEDLLoss())
-        x = RNG.normal(size=(90, 6)).astype("float32")
-        y = np.repeat(np.arange(3), 30)
-        model.fit(x, y, epochs=1, verbose=0, callbacks=[ke.callbacks.FitDensity(x, y)])
-        self.assertEqual(float(keras.ops.convert_to_numpy(model.get_layer("density").fitted)), 1.0)
-        far = model.predict(x[:3] * 1e3, verbose=0)
-        self.assertAllClose(far, np.ones_like(far), atol=1e-5)
-        path = self.get_temp_dir() + "/daedl.keras"
-        model.save(path)
-        restored = keras.saving.load_model(path)
-        self.assertAllClose(restored.predict(x[:5], verbose=0), model.predict(x[:5], verbose=0), rtol=1e-6)
 
     def test_bad_arguments(self):
         with pytest.raises(ValueError, match="clip_value"):
