@@ -86,7 +86,9 @@ class FitDensity(keras.callbacks.Callback):
       Checkpoints saved during `fit` (`ModelCheckpoint`) hold no fitted
       density: after loading one, call `fit_model_density(model, x, y)`.
       `keras_evidential.model_kind` (export, `evaluate_uncertainty`) refuses
-      a model whose density is not fitted.
+      a model whose density is not fitted. A `fit` stopped by an error or
+      an interrupt never reaches its end, so the density stays unfitted
+      without that refusal: call `fit_model_density` (or `fit` again).
     - List `FitDensity` after `EarlyStopping(restore_best_weights=True)`:
       the restore then comes first and the density is fitted to the
       restored weights. Listed before it, the restore replaces the fitted
@@ -199,11 +201,19 @@ def _features_and_labels(features_model, data):
                 "Each batch of `x` must be an (x, y) or (x, y, sample_weight) "
                 f"tuple. Received: a batch of type {type(batch).__name__}"
             )
-        features.append(np.asarray(features_model.predict_on_batch(batch[0])))
-        labels.append(np.asarray(batch[1]))
+        # NumPy in: a PyTorch DataLoader's tensors are no JAX or TF input.
+        x, y = keras.tree.map_structure(_to_numpy, tuple(batch[:2]))
+        features.append(np.asarray(features_model.predict_on_batch(x)))
+        labels.append(y)
     if not features:
         raise ValueError("`x` yielded no batches. Received: an empty dataset")
     return np.concatenate(features), np.concatenate(labels)
+
+
+def _to_numpy(tensor):
+    if hasattr(tensor, "detach"):  # a PyTorch tensor, possibly on a GPU
+        return tensor.detach().cpu().numpy()
+    return np.asarray(tensor)
 
 
 def _features_model(model, layer):

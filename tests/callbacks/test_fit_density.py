@@ -242,3 +242,12 @@ def test_bad_arguments():
         ke.callbacks.FitDensity(X)
     with pytest.raises(ValueError, match="Received: batch_size=0"):
         ke.callbacks.FitDensity(X, Y, batch_size=0)
+
+
+def test_torch_data_loader_of_batches():
+    torch = pytest.importorskip("torch")
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.from_numpy(X), torch.from_numpy(Y)), batch_size=16, shuffle=True)
+    model = daedl_model()
+    fit(model, [ke.callbacks.FitDensity(loader)], learning_rate=0.0)
+    assert_fitted_to(model, numpy_features(model, X), Y)
