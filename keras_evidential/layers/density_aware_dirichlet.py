@@ -191,7 +191,7 @@ class DensityAwareDirichlet(keras.layers.Layer):
         """
         features = np.asarray(features, dtype="float32")
         c = self.means.shape[0]
-        labels = class_indices(labels, c)
+        labels = _class_indices(labels, c)
         if features.ndim != 2 or len(features) != len(labels):
             raise ValueError(
                 "Expected `features` of shape (N, H) and one label per "
@@ -227,7 +227,7 @@ class DensityAwareDirichlet(keras.layers.Layer):
         return config
 
 
-def class_indices(labels, num_classes):
+def _class_indices(labels, num_classes):
     """Integer labels in `[0, num_classes]` from indices or one-hot rows.
 
     `num_classes` marks an unknown sample: the integer label K, or an
