@@ -275,6 +275,9 @@ def model_kind(model, output=None, evidence=None, unknown_class=None):
             f"Received: unknown_class={unknown_class!r}"
         )
     layer = output_layer(model)
+    if isinstance(layer, DensityAwareDirichlet):
+        # Unfitted, DAEDL's head outputs its training-stage exp(z).
+        layer.check_density_fitted()
     loss = compiled_edl_loss(model)
     check_losses_match_model(model)
     is_head = isinstance(layer, UNKNOWN_CLASS_HEADS)

@@ -4,8 +4,12 @@ import warnings
 
 import keras
 import numpy as np
+from keras import ops
 
 from keras_evidential.layers.dirichlet_output import validate_prior_weight
+from keras_evidential.model_kind import model_kind
+from keras_evidential.model_kind import output_layer
+from keras_evidential.validation import check_bool
 
 
 def dead_evidence_statistics(alpha, prior_weight=1.0, tolerance=0.0):
@@ -21,7 +25,12 @@ def dead_evidence_statistics(alpha, prior_weight=1.0, tolerance=0.0):
         zero), `dead_units` (number of classes whose evidence is zero on
         every sample) and `dead_unit_fraction`.
     """
-    alpha = np.asarray(alpha, dtype="float64")
+    alpha = np.asarray(alpha)
+    if np.issubdtype(alpha.dtype, np.floating):
+        # A float32 head outputs e + float32(lambda): subtracting lambda in
+        # float64 would leave 1.5e-9 of evidence on a dead unit for 0.1.
+        prior_weight = float(alpha.dtype.type(prior_weight))
+    alpha = alpha.astype("float64")
     if alpha.ndim != 2 or alpha.shape[0] == 0:
         raise ValueError(
             "Expected `alpha` of shape (num_samples > 0, num_classes). "
@@ -39,7 +48,7 @@ def dead_evidence_statistics(alpha, prior_weight=1.0, tolerance=0.0):
 class DeadEvidenceMonitor(keras.callbacks.Callback):
     """Logs, per epoch, how much of a model's evidence has died.
 
-    At the end of every epoch the model predicts `alpha` on `x` and logs
+    At the end of every epoch the model predicts on `x` and logs
     `zero_evidence_fraction` (samples with zero total evidence: the
     "zero-evidence region" where EDL's gradients vanish) and `dead_units`
     (output units whose evidence is zero on every sample; with ReLU
@@ -47,15 +56,34 @@ class DeadEvidenceMonitor(keras.callbacks.Callback):
     unit dies. m-EDL's study found 8 of 10 ReLU-evidence runs losing 1-5 of
     10 class units.
 
+    The output is read by `keras_evidential.model_kind`, so the evidence is
+    right for every head: `alpha - 1` for EDL, `alpha - lambda` for R-EDL's
+    `DirichletOutput(prior_weight=lambda)`, `alpha` itself for DAEDL's
+    `exp(z)`, F-EDL's `alpha + tau p` (not its packed `[alpha, p, tau]`),
+    and a logits model's (TEDL's) evidence function from its compiled
+    `EDLLoss(from_logits=True)`; m-EDL's unknown class is left out.
+
+    Formula:
+    ```
+    evidence = to_alpha(output) - minimum_alpha   (per sample and class)
+    zero_evidence_fraction = mean_i [all_k evidence_ik <= tolerance]
+    dead_units = sum_k [all_i evidence_ik <= tolerance]
+    ```
+
     Args:
         x: Inputs to watch (e.g. a few thousand validation samples).
-        prior_weight: The constant of `alpha = e + prior_weight` (1 for EDL;
-            R-EDL's lambda). Defaults to `1.0`.
+        prior_weight: The constant of `alpha = e + prior_weight`. Defaults to
+            None: the head's (1 for EDL, R-EDL's lambda, 0 for the `exp`
+            heads of DAEDL and F-EDL). A value that contradicts the head's
+            is refused.
         tolerance: Evidence at or below this counts as zero. Defaults to 0.
-        unknown_class: Whether the model ends in `UnknownClassHead`; its
-            constant last column is ignored. Defaults to `False`.
+        unknown_class: Whether the model's last output column is m-EDL's
+            unknown class (ignored here). Defaults to None: detected.
         warn: Whether to warn when dead units appear. Defaults to `True`.
         batch_size: Batch size of the prediction. Defaults to 256.
+        evidence: For a model that outputs logits, its evidence function,
+            e.g. `"relu"`; None reads the compiled
+            `EDLLoss(from_logits=True)`'s.
 
     Example:
 
@@ -81,32 +109,62 @@ class DeadEvidenceMonitor(keras.callbacks.Callback):
     def __init__(
         self,
         x,
-        prior_weight=1.0,
+        prior_weight=None,
         tolerance=0.0,
-        unknown_class=False,
+        unknown_class=None,
         warn=True,
         batch_size=256,
+        evidence=None,
     ):
         super().__init__()
         self.x = x
-        self.prior_weight = validate_prior_weight(prior_weight)
+        self.prior_weight = (
+            None if prior_weight is None else validate_prior_weight(prior_weight)
+        )
         if not tolerance >= 0:
             raise ValueError(
                 f"`tolerance` must be >= 0. Received: tolerance={tolerance}"
             )
         self.tolerance = float(tolerance)
-        self.unknown_class = bool(unknown_class)
-        self.warn = bool(warn)
+        self.unknown_class = (
+            None if unknown_class is None else check_bool(unknown_class, "unknown_class")
+        )
+        self.warn = check_bool(warn, "warn")
         self.batch_size = batch_size
+        self.evidence = evidence
         self.history = []
 
+    def _evidence_offset(self, kind):
+        """The constant between alpha and evidence: the head's, or the
+        user's where the head does not say."""
+        if self.prior_weight is None:
+            return kind.minimum_alpha
+        if hasattr(output_layer(self.model), "prior_weight") and (
+            self.prior_weight != kind.prior_weight
+        ):
+            # Another constant would move every unit's evidence (R-EDL's
+            # 0.1 read as 1 made live units look dead).
+            raise ValueError(
+                "`prior_weight` contradicts the model's head, whose prior "
+                f"weight is {kind.prior_weight}; leave it None to use the "
+                f"head's. Received: prior_weight={self.prior_weight!r}"
+            )
+        return self.prior_weight
+
     def on_epoch_end(self, epoch, logs=None):
-        alpha = np.asarray(
-            self.model.predict(self.x, batch_size=self.batch_size, verbose=0)
+        kind = model_kind(
+            self.model,
+            output="logits" if self.evidence is not None else None,
+            evidence=self.evidence,
+            unknown_class=self.unknown_class,
         )
-        if self.unknown_class:
+        outputs = self.model.predict(self.x, batch_size=self.batch_size, verbose=0)
+        alpha = np.asarray(ops.convert_to_numpy(kind.to_alpha(outputs)))
+        if kind.unknown_class:
             alpha = alpha[:, :-1]
-        stats = dead_evidence_statistics(alpha, self.prior_weight, self.tolerance)
+        stats = dead_evidence_statistics(
+            alpha, self._evidence_offset(kind), self.tolerance
+        )
         self.history.append(stats)
         if logs is not None:
             logs.update(stats)

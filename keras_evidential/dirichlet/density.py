@@ -27,7 +27,8 @@ def fit_class_gaussians(features, labels, num_classes, jitter=1e-6):
 
     Args:
         features: `(N, H)` training features.
-        labels: `(N,)` integer labels in `[0, num_classes)`.
+        labels: `(N,)` integer labels in `[0, num_classes)` (leave unknown
+            samples out first).
         num_classes: C.
         jitter: Relative ridge added to every covariance.
 
@@ -36,8 +37,9 @@ def fit_class_gaussians(features, labels, num_classes, jitter=1e-6):
         `precision_cholesky[c] = L` with `L L^T = Sigma_c^{-1}`, as float32.
 
     Raises:
-        ValueError: if a class has fewer than 2 samples, or not more samples
-            than feature dimensions, or the shapes differ.
+        ValueError: if a label is outside `[0, num_classes)`, a class has
+            fewer than 2 samples or not more samples than feature dimensions,
+            or the shapes differ.
     """
     features = np.asarray(features, dtype="float64")
     labels = np.asarray(labels).reshape(-1)
@@ -45,6 +47,13 @@ def fit_class_gaussians(features, labels, num_classes, jitter=1e-6):
         raise ValueError(
             "Expected `features` of shape (N, H) and `labels` of shape (N,). "
             f"Received: features.shape={features.shape}, labels.shape={labels.shape}"
+        )
+    if labels.size and not (labels.min() >= 0 and labels.max() < num_classes):
+        # A label outside the classes (e.g. K, an unknown sample) would join
+        # no class yet count in N: weights summing to less than 1.
+        raise ValueError(
+            f"`labels` must be class indices in [0, {num_classes}). Received: "
+            f"labels with min={labels.min()}, max={labels.max()}"
         )
     h = features.shape[1]
     log_weights, means, cholesky = [], [], []

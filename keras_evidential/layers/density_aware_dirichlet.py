@@ -20,11 +20,16 @@ class DensityAwareDirichlet(keras.layers.Layer):
 
     Formula:
     ```
-    training, or before `fit_density`:  alpha = exp(z)
-    after `fit_density`:                alpha = exp(z * s(f))
+    training (`training=True`), or before `fit_density`:  alpha = exp(z)
+    prediction after `fit_density`:                     alpha = exp(z * s(f))
     s(f) = clip((log p(f) - d_min) / (d_max - d_min), 0, 1)
     p(f) = sum_c w_c N(f | mu_c, Sigma_c)
     ```
+
+    Training always uses `exp(z)`, as the paper's (section 3.2,
+    Algorithm 1): the density is fitted to the trained features and scales
+    the logits only in prediction (Algorithm 3), so a second `fit`
+    (fine-tuning) trains on `exp(z)` as the first did.
 
     Called on `[features, logits]`: `features` `(batch, H)` from the
     penultimate layer (the paper puts spectral normalisation on the feature
@@ -44,7 +49,9 @@ class DensityAwareDirichlet(keras.layers.Layer):
 
     Output: `alpha > 0`, shape `(batch, C)`; its mean `alpha / S` is
     `softmax(z * s)`. Train with `DAEDLLoss`; `FitDensity` fits the density
-    at the end of `fit`.
+    at the end of `fit`. `density_fitted` says whether it is fitted;
+    `keras_evidential.model_kind` (hence export and
+    `evaluate_uncertainty`) refuses a model whose density is not.
 
     Args:
         clip_value: Finite float > 0, the logit clip before `exp`. Defaults to
@@ -75,6 +82,9 @@ class DensityAwareDirichlet(keras.layers.Layer):
         super().__init__(**kwargs)
         self.clip_value = validate_clip_value(clip_value)
         self.jitter = check_finite_number(jitter, "jitter", positive=False)
+        # Set by `FitDensity` while `fit` runs: the density is fitted when
+        # it ends, so the model may be read before (a monitor's epoch end).
+        self._density_fit_pending = False
 
     def build(self, input_shape):
         if not (
@@ -128,23 +138,68 @@ class DensityAwareDirichlet(keras.layers.Layer):
             ops.where(self.fitted > 0.5, scale, ops.ones_like(scale))
         )
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         features, logits = inputs
-        scale = self.density_scale(features)
-        return exp_evidence(
-            logits * scale[..., None], self.clip_value, min_value=LOWEST_LOGIT
+        if not training:
+            logits = logits * self.density_scale(features)[..., None]
+        return exp_evidence(logits, self.clip_value, min_value=LOWEST_LOGIT)
+
+    @property
+    def density_fitted(self):
+        """Whether `fit_density` has fitted the density (a Python bool)."""
+        return bool(ops.convert_to_numpy(self.fitted) > 0.5)
+
+    def reset_density(self):
+        """Marks the density as not fitted: `alpha = exp(z)` until the next
+        `fit_density`. `FitDensity` calls it when `fit` begins, so that the
+        weights saved or restored during training (checkpoints,
+        `EarlyStopping(restore_best_weights=True)`) say that their density
+        is not fitted to their features."""
+        self.fitted.assign(0.0)
+
+    def check_density_fitted(self):
+        """Raises unless the density is fitted (or `FitDensity` will fit it
+        when the running `fit` ends): before, `alpha = exp(z)` is DAEDL's
+        training-stage output, not its prediction."""
+        if self.density_fitted or self._density_fit_pending:
+            return
+        raise ValueError(
+            f"The DensityAwareDirichlet layer {self.name!r} has no fitted "
+            "density, so the model outputs DAEDL's training-stage "
+            "alpha = exp(z), not its prediction exp(z s(f)). Fit it with "
+            "`keras_evidential.callbacks.FitDensity(x, y)` in the callbacks "
+            "of `fit`, listed after any "
+            "`EarlyStopping(restore_best_weights=True)` (whose restore "
+            "replaces a density fitted before it), or call "
+            "`keras_evidential.callbacks.fit_model_density(model, x, y)` "
+            "(also for a checkpoint saved during `fit`). Received: "
+            f"{self.name!r} with density_fitted=False"
         )
 
     def fit_density(self, features, labels):
         """Fits the class Gaussians and `[d_min, d_max]` to training features.
 
+        Samples labelled C (unknown, out of distribution; an all-zero
+        one-hot row) are left out: the density is that of the C known
+        classes.
+
         Args:
             features: `(N, H)` features of the training set (the layer's
                 first input).
-            labels: `(N,)` integer labels.
+            labels: `(N,)` integer labels in `[0, C]`, or `(N, C)` one-hot
+                rows.
         """
         features = np.asarray(features, dtype="float32")
         c = self.means.shape[0]
+        labels = _class_indices(labels, c)
+        if features.ndim != 2 or len(features) != len(labels):
+            raise ValueError(
+                "Expected `features` of shape (N, H) and one label per "
+                f"feature row. Received: features.shape={features.shape}, "
+                f"{len(labels)} labels"
+            )
+        known = labels < c
+        features, labels = features[known], labels[known]
         log_weights, means, cholesky = fit_class_gaussians(
             features, labels, c, self.jitter
         )
@@ -170,3 +225,41 @@ class DensityAwareDirichlet(keras.layers.Layer):
         config = super().get_config()
         config.update({"clip_value": self.clip_value, "jitter": self.jitter})
         return config
+
+
+def _class_indices(labels, num_classes):
+    """Integer labels in `[0, num_classes]` from indices or one-hot rows.
+
+    `num_classes` marks an unknown sample: the integer label K, or an
+    all-zero one-hot row (as the metrics read it).
+    """
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim == 2 and labels.shape[1] == num_classes:
+        rows = labels.sum(axis=1)
+        if not (np.isin(labels, (0, 1)).all() and np.isin(rows, (0, 1)).all()):
+            raise ValueError(
+                "2-D `labels` must be one-hot rows (a single 1, or all zeros "
+                "for an unknown sample). Received: labels with row sums in "
+                f"[{rows.min()}, {rows.max()}]"
+            )
+        return np.where(rows > 0, labels.argmax(axis=1), num_classes)
+    if labels.ndim != 1:
+        raise ValueError(
+            f"`labels` must be integer labels of shape (N,) or one-hot rows "
+            f"of shape (N, {num_classes}). Received: labels.shape={labels.shape}"
+        )
+    if labels.size and not np.array_equal(labels, np.round(labels)):
+        raise ValueError(
+            "`labels` must be integer class indices. Received: labels with "
+            f"non-integer values such as {labels[labels != np.round(labels)][0]}"
+        )
+    labels = labels.astype("int64")
+    if labels.size and not (labels.min() >= 0 and labels.max() <= num_classes):
+        raise ValueError(
+            f"`labels` must be class indices in [0, {num_classes}] "
+            f"({num_classes}: unknown, left out of the density). Received: "
+            f"labels with min={labels.min()}, max={labels.max()}"
+        )
+    return labels

@@ -45,3 +45,13 @@ def test_class_with_fewer_samples_than_dimensions_is_rejected():
         ke.dirichlet.fit_class_gaussians(RNG.normal(size=(45, 8)), labels, 2)
     # H + 1 samples determine a full-rank covariance: accepted.
     ke.dirichlet.fit_class_gaussians(RNG.normal(size=(18, 8)), np.repeat(np.arange(2), 9), 2)
+
+
+def test_labels_outside_the_classes_are_refused():
+    # Issue 28, 2(d): a label K (unknown) or -1 was left out of every class
+    # but counted in N, so the class weights summed to less than 1 (0.75).
+    features = RNG.normal(size=(40, 2))
+    for bad in (2, -1):
+        labels = np.r_[np.repeat([0, 1], 15), np.full(10, bad)]
+        with pytest.raises(ValueError, match=rf"labels.*\[0, 2\).*Received: .*{bad}"):
+            ke.dirichlet.fit_class_gaussians(features, labels, 2)

@@ -1,4 +1,4 @@
-"""DensityAwareDirichlet and FitDensity: DAEDL's density scaling."""
+"""DensityAwareDirichlet: DAEDL's density scaling."""
 
 import keras
 import numpy as np
@@ -11,14 +11,6 @@ from tests.testing import TestCase
 from tests.testing import to_numpy
 
 RNG = np.random.default_rng(21)
-
-
-def daedl_model():
-    inputs = keras.Input((6,))
-    features = ke.layers.SpectralNormalization(keras.layers.Dense(4))(inputs)
-    logits = keras.layers.Dense(3)(features)
-    alpha = ke.layers.DensityAwareDirichlet(name="density")([features, logits])
-    return keras.Model(inputs, alpha)
 
 
 class DensityAwareDirichletTest(TestCase):
@@ -80,20 +72,6 @@ class DensityAwareDirichletTest(TestCase):
         # Far from the training features: s = 0, a flat Dirichlet.
         self.assertAllClose(layer([queries[-2:], logits[-2:]]), np.ones((2, 3)), atol=1e-6)
 
-    def test_fit_density_callback_and_saving(self):
-        model = daedl_model()
-        model.compile("adam", ke.losses.DAEDLLoss())
-        x = RNG.normal(size=(90, 6)).astype("float32")
-        y = np.repeat(np.arange(3), 30)
-        model.fit(x, y, epochs=1, verbose=0, callbacks=[ke.callbacks.FitDensity(x, y)])
-        self.assertEqual(float(keras.ops.convert_to_numpy(model.get_layer("density").fitted)), 1.0)
-        far = model.predict(x[:3] * 1e3, verbose=0)
-        self.assertAllClose(far, np.ones_like(far), atol=1e-5)
-        path = self.get_temp_dir() + "/daedl.keras"
-        model.save(path)
-        restored = keras.saving.load_model(path)
-        self.assertAllClose(restored.predict(x[:5], verbose=0), model.predict(x[:5], verbose=0), rtol=1e-6)
-
     def test_bad_arguments(self):
         with pytest.raises(ValueError, match="clip_value"):
             ke.layers.DensityAwareDirichlet(clip_value=0.0)
@@ -104,3 +82,75 @@ class DensityAwareDirichletTest(TestCase):
                 ke.layers.DensityAwareDirichlet(jitter=bad)
         with pytest.raises(ValueError, match=r"\[features, logits\]"):
             ke.layers.DensityAwareDirichlet()(np.zeros((1, 3), "float32"))
+
+
+def fitted_layer(features, labels, num_classes=3):
+    layer = ke.layers.DensityAwareDirichlet(jitter=0.0)
+    layer([features[:1], np.zeros((1, num_classes), "float32")])
+    layer.fit_density(features, labels)
+    return layer
+
+
+def clustered_features(n_per_class=40, num_classes=3, seed=22):
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(num_classes), n_per_class)
+    features = (rng.normal(size=(len(labels), 4)) + labels[:, None] * 3.0).astype("float32")
+    return features, labels
+
+
+class DensityStateTest(TestCase):
+    def test_training_call_after_fitting_is_exp_of_logits(self):
+        # Issue 28, 2(e): DAEDL trains on alpha = exp(z) (paper, section
+        # 3.2, Algorithm 1); the density scales the logits only in
+        # prediction (Algorithm 3). A second `fit` after the density was
+        # fitted trained on exp(z s).
+        features, labels = clustered_features()
+        layer = fitted_layer(features, labels)
+        queries = np.r_[features[:3], 40.0 + features[:2]]
+        logits = RNG.normal(size=(5, 3)).astype("float32")
+        self.assertAllClose(layer([queries, logits], training=True), np.exp(logits), rtol=1e-6)
+        predicted = to_numpy(layer([queries, logits], training=False))
+        self.assertAllClose(predicted[-2:], np.ones((2, 3)), atol=1e-6)  # s = 0 far away
+
+    def test_density_fitted_flag(self):
+        features, labels = clustered_features()
+        layer = ke.layers.DensityAwareDirichlet()
+        layer([features[:1], np.zeros((1, 3), "float32")])
+        self.assertFalse(layer.density_fitted)
+        layer.fit_density(features, labels)
+        self.assertTrue(layer.density_fitted)
+
+    def test_unknown_samples_are_left_out_of_the_density(self):
+        # Issue 28, 2(d): samples labelled K (out of distribution) were
+        # counted in N (class weights summed to 0.75) and in [d_min, d_max].
+        features, labels = clustered_features()
+        outliers = (RNG.normal(size=(40, 4)) * 10.0 - 30.0).astype("float32")
+        layer = fitted_layer(np.r_[features, outliers], np.r_[labels, np.full(40, 3)])
+        self.assertAllClose(np.exp(to_numpy(layer.log_weights)), [1 / 3] * 3, rtol=1e-6)
+        train_log_density = ref.gda_log_density(features, labels, features, 3)
+        self.assertAllClose(layer.density_range, [train_log_density.min(), train_log_density.max()], rtol=1e-4)
+
+    def test_one_hot_labels_are_class_indices(self):
+        features, labels = clustered_features()
+        one_hot = np.eye(3, dtype="float32")[labels]
+        by_index, by_one_hot = fitted_layer(features, labels), fitted_layer(features, one_hot)
+        for name in ("log_weights", "means", "precision_cholesky", "density_range"):
+            self.assertAllClose(getattr(by_one_hot, name), getattr(by_index, name), rtol=1e-6)
+        # An all-zero row is the metrics' "unknown" sample: left out.
+        with_unknown = fitted_layer(np.r_[features, features[:5] * 9.0], np.r_[one_hot, np.zeros((5, 3))])
+        self.assertAllClose(with_unknown.means, by_index.means, rtol=1e-6)
+
+    def test_labels_that_are_not_classes_are_refused(self):
+        features, labels = clustered_features()
+        layer = ke.layers.DensityAwareDirichlet()
+        layer([features[:1], np.zeros((1, 3), "float32")])
+        multi_hot = np.eye(3)[labels]
+        multi_hot[0, 1] = 1.0
+        for bad, match in (
+            (multi_hot, "one-hot"),
+            (np.eye(4)[labels], r"labels.shape=\(120, 4\)"),
+            (np.r_[labels[:-1], 5], r"\[0, 3\]"),
+            (labels + 0.5, "integer"),
+        ):
+            with pytest.raises(ValueError, match=match):
+                layer.fit_density(features, bad)
