@@ -72,3 +72,34 @@ def compiled_loss_instances(model):
     container = getattr(model, "_compile_loss", None)
     entries = getattr(container, "_flat_losses", None) or ()
     return [getattr(entry, "loss", entry) for entry in entries]
+
+
+def nested_layers(model):
+    """Every layer inside `model`, nested models' layers included.
+
+    Why: `model.layers` lists only the top level; Keras's own recursive walk
+    (`_flatten_layers`) is private. Finding a head inside
+    `Model(inp, head(backbone(inp)))` needs it.
+    """
+    return list(model._flatten_layers(include_self=False))
+
+
+def call_nodes(layer):
+    """`(args, kwargs)` of each call of `layer` in the functional graphs it
+    belongs to (the symbolic tensors it was called on).
+
+    Why: a nested model's inputs inside the outer model are recorded only in
+    Keras's private inbound nodes; `FitDensity` rebuilds the features
+    sub-model from them.
+    """
+    return [(node.arguments.args, node.arguments.kwargs) for node in layer._inbound_nodes]
+
+
+def producing_layer(tensor):
+    """The layer (operation) whose call produced a symbolic `tensor`, or None.
+
+    Why: `model_kind` reads a functional model's output layer through the
+    tensor's private `_keras_history`, which also sees into nested models.
+    """
+    history = getattr(tensor, "_keras_history", None)
+    return getattr(history, "operation", None)

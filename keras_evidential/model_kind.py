@@ -13,6 +13,7 @@ from keras import ops
 from keras_evidential import dirichlet
 from keras_evidential.keras_compat import compute_output_spec
 from keras_evidential.keras_compat import input_signature
+from keras_evidential.keras_compat import producing_layer
 from keras_evidential.layers.density_aware_dirichlet import DensityAwareDirichlet
 from keras_evidential.layers.dirichlet_output import DirichletOutput
 from keras_evidential.layers.evidence import Evidence
@@ -112,8 +113,7 @@ def output_layer(model):
         return None
     if not outputs or len(outputs) != 1:
         return None
-    history = getattr(outputs[0], "_keras_history", None)
-    layer = getattr(history, "operation", None)
+    layer = producing_layer(outputs[0])
     if isinstance(layer, keras.Model):
         inner = output_layer(layer)
         return inner if inner is not None else layer

@@ -8,6 +8,9 @@ import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "keras_evidential"
 FRAME_WALKING = ("_getframe", "f_locals", "f_back", "inspect.stack", "currentframe")
+# Private Keras names the package needs, read in keras_compat only.
+PRIVATE_KERAS = ("keras.src", "_flatten_layers", "_inbound_nodes", "_keras_history",
+                 "_compile_loss", "_flat_losses")
 
 
 def _modules():
@@ -46,9 +49,10 @@ def test_no_frame_walking_in_the_package():
 
 def test_private_keras_apis_live_in_keras_compat_only():
     offenders = [
-        path.name
+        f"{path.name}: {name}"
         for path in _modules()
-        if path.name != "keras_compat.py" and "keras.src" in path.read_text()
+        for name in PRIVATE_KERAS
+        if path.name != "keras_compat.py" and name in path.read_text()
     ]
     assert not offenders
 

@@ -5,6 +5,8 @@ import collections.abc
 import keras
 import numpy as np
 
+from keras_evidential.keras_compat import call_nodes
+from keras_evidential.keras_compat import nested_layers
 from keras_evidential.layers.density_aware_dirichlet import DensityAwareDirichlet
 from keras_evidential.validation import check_int
 
@@ -14,7 +16,7 @@ def density_layer(model, layer_name=None):
     looking inside nested models."""
     layers = [
         layer
-        for layer in model._flatten_layers(include_self=False)
+        for layer in nested_layers(model)
         if isinstance(layer, DensityAwareDirichlet)
         and (layer_name is None or layer.name == layer_name)
     ]
@@ -144,17 +146,18 @@ class FitDensity(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         layer = density_layer(self.model, self.layer_name)
-        layer.reset_density()
-        layer._density_fit_pending = True
+        layer.reset_density(fit_pending=True)
 
     def on_train_end(self, logs=None):
-        layer = density_layer(self.model, self.layer_name)
         try:
             fit_model_density(
                 self.model, self.x, self.y, self.layer_name, self.batch_size
             )
         finally:
-            layer._density_fit_pending = False
+            # Fitted, or (on an error) plainly not fitted, never "pending".
+            layer = density_layer(self.model, self.layer_name)
+            if not layer.density_fitted:
+                layer.reset_density()
 
 
 def _is_batches(x):
@@ -234,9 +237,9 @@ def _features_model(model, layer):
         return keras.Model(inputs, layer.input[0])
     for sub in model.layers:
         if isinstance(sub, keras.Model) and any(
-            inner is layer for inner in sub._flatten_layers(include_self=False)
+            inner is layer for inner in nested_layers(sub)
         ):
-            nodes = sub._inbound_nodes
+            nodes = call_nodes(sub)
             if len(nodes) != 1:
                 raise ValueError(
                     "The nested model that holds the DensityAwareDirichlet "
@@ -245,10 +248,8 @@ def _features_model(model, layer):
                     f"{len(nodes)} times"
                 )
             sub_features = _features_model(sub, layer)
-            arguments = nodes[0].arguments
-            return keras.Model(
-                inputs, sub_features(*arguments.args, **arguments.kwargs)
-            )
+            args, kwargs = nodes[0]
+            return keras.Model(inputs, sub_features(*args, **kwargs))
     raise ValueError(
         f"The DensityAwareDirichlet layer {layer.name!r} is not in the graph "
         f"of model {model.name!r}. Received: a layer the model does not call"

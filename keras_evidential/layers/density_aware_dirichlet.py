@@ -149,13 +149,20 @@ class DensityAwareDirichlet(keras.layers.Layer):
         """Whether `fit_density` has fitted the density (a Python bool)."""
         return bool(ops.convert_to_numpy(self.fitted) > 0.5)
 
-    def reset_density(self):
+    def reset_density(self, fit_pending=False):
         """Marks the density as not fitted: `alpha = exp(z)` until the next
         `fit_density`. `FitDensity` calls it when `fit` begins, so that the
         weights saved or restored during training (checkpoints,
         `EarlyStopping(restore_best_weights=True)`) say that their density
-        is not fitted to their features."""
+        is not fitted to their features.
+
+        Args:
+            fit_pending: Whether a running `fit` will fit the density when it
+                ends (`FitDensity`): until then `check_density_fitted` lets
+                monitors evaluate the model.
+        """
         self.fitted.assign(0.0)
+        self._density_fit_pending = bool(fit_pending)
 
     def check_density_fitted(self):
         """Raises unless the density is fitted (or `FitDensity` will fit it
@@ -217,6 +224,7 @@ class DensityAwareDirichlet(keras.layers.Layer):
             )
         self.density_range.assign(np.asarray([low, high], "float32"))
         self.fitted.assign(1.0)
+        self._density_fit_pending = False
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[1])

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_evidential import callbacks
 from keras_evidential import evaluation
 from keras_evidential import layers
 from tests.evaluation.helpers import assert_png
@@ -118,6 +119,9 @@ def test_daedl_model_is_evaluated_with_positive_alpha():
     features = keras.layers.Dense(8, activation="relu")(inputs)
     logits = keras.layers.Dense(3)(features)
     model = keras.Model(inputs, layers.DensityAwareDirichlet()([features, logits]))
+    # An unfitted density is refused (issue 28, 2(b)): fit it first.
+    x_train, y_train = _inputs_and_labels(3, n=300, k=2)
+    callbacks.fit_model_density(model, x_train, y_train)
     x, y = _inputs_and_labels(2)
     alpha = np.asarray(model.predict(x, verbose=0), "float64")
     assert alpha.min() < 1.0  # alpha = exp(z) > 0

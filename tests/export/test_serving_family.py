@@ -43,6 +43,8 @@ def test_density_aware_alpha_below_one_is_served(tmp_path):
     features = keras.layers.Dense(8, activation="relu")(inputs)
     logits = keras.layers.Dense(K)(features)
     model = keras.Model(inputs, ke.layers.DensityAwareDirichlet()([features, logits]))
+    # An unfitted density is refused (issue 28, 2(b)): fit it first.
+    ke.callbacks.fit_model_density(model, data(n=300, seed=9), np.arange(300) % K)
     assert ke.model_kind(model).minimum_alpha == 0.0
     x = data(seed=2)
     out = serve(model, tmp_path, x)
@@ -78,7 +80,8 @@ def test_spectral_normalization_is_served_normalized(tmp_path):
     sn = ke.layers.SpectralNormalization(keras.layers.Dense(8, activation="relu"), power_iterations=30)
     features = sn(inputs)
     head = keras.layers.Dense(K)
-    model = keras.Model(inputs, ke.layers.DensityAwareDirichlet()([features, head(features)]))
+    # An exp head without DAEDL's density (an unfitted one is refused).
+    model = keras.Model(inputs, ke.layers.DirichletOutput("exp")(head(features)))
     kernel = np.random.default_rng(4).normal(0, 3, (6, 8))
     sn.layer.kernel.assign(kernel.astype("float32"))
     x = data(seed=5)
@@ -86,4 +89,4 @@ def test_spectral_normalization_is_served_normalized(tmp_path):
     normalized = kernel / np.linalg.svd(kernel, compute_uv=False)[0]
     hidden = np.maximum(x.astype("float64") @ normalized + keras.ops.convert_to_numpy(sn.layer.bias), 0.0)
     logits = hidden @ keras.ops.convert_to_numpy(head.kernel) + keras.ops.convert_to_numpy(head.bias)
-    np.testing.assert_allclose(out["alpha"], np.exp(logits), rtol=1e-4)
+    np.testing.assert_allclose(out["alpha"], np.exp(logits) + 1.0, rtol=1e-4)
