@@ -54,7 +54,8 @@ def build(setup, x, labels, targets):
     y = known
     if setup == "edl":
         model = _sequential(
-            keras.layers.Dense(8, activation="tanh"),
+            # Named for the layout map of the ModelParallel run.
+            keras.layers.Dense(8, activation="tanh", name="hidden"),
             keras.layers.Dense(3),
             ke.layers.DirichletOutput("softplus"),
         )
@@ -135,7 +136,8 @@ def initialize(model):
     rng = np.random.default_rng(1)
     for variable in model.weights:
         if variable.name in ("kernel", "vector_u"):
-            fan_in = variable.shape[0] if variable.name == "kernel" else variable.shape[-1]
+            kernel = variable.name == "kernel"
+            fan_in = variable.shape[0] if kernel else variable.shape[-1]
             variable.assign(
                 rng.normal(scale=fan_in**-0.5, size=variable.shape).astype("float32")
             )

@@ -1,17 +1,18 @@
-"""Single device vs `keras.distribution.DataParallel` on 4 JAX host devices.
+"""Single device vs `keras.distribution` on 4 JAX host devices.
 
     python tests/scripts/jax_data_parallel.py OUT.json
 
-For every setup of tests/scripts/distribution_setups.py (EDL, m-EDL, TEDL,
-NIG regression, spectral normalisation, DAEDL, a dead ReLU unit, streaming
-metrics) trains the same model from the same initial weights with plain SGD,
-once on one device and once under `DataParallel` over 4 host CPU devices,
-and writes to OUT.json, per setup and run: every step's logged loss and the
-weights after it, the epoch logs, how often the train and test steps were
-traced, how the batch was sharded, and what the setup is compared on after
-`fit` (fitted density, monitor history, metric states). Also the initial
-weights and the data, for the float64 reference in the test and for
-tests/scripts/mirrored_states.py.
+Trains every setup of tests/scripts/distribution_setups.py (EDL, m-EDL with
+streaming metrics, TEDL, NIG regression, DAEDL, spectral normalisation with a
+dead ReLU unit) from the same initial weights with plain SGD, once on one
+device and once under `DataParallel` over the 4 devices; EDL also under
+`ModelParallel` on a 2 x 2 mesh, and once more under `DataParallel` with a
+wrapped `model.train_step`. Writes to OUT.json, per run: the weights before
+training, every step's logged loss and the weights after it, the epoch logs,
+how often the loss was traced and how the traced batch was sharded, and what
+the setup is compared on after `fit` (fitted density, monitor history,
+metric states, the callbacks' feature passes on 126 samples); also the data,
+for the float64 reference in the test.
 
 JAX reads `XLA_FLAGS` once, when it initializes, so the host devices must be
 requested before JAX is imported: hence a separate process.
@@ -139,6 +140,19 @@ def run(setup, distribution, arrays):
     return result
 
 
+def model_parallel():
+    """A 2 x 2 mesh: batches split in 2, the hidden layer's units in 2."""
+    mesh = keras.distribution.DeviceMesh(
+        shape=(2, 2), axis_names=("batch", "model"), devices=jax.devices()
+    )
+    layout_map = keras.distribution.LayoutMap(mesh)
+    layout_map[".*hidden.*kernel"] = (None, "model")
+    layout_map[".*hidden.*bias"] = ("model",)
+    return keras.distribution.ModelParallel(
+        layout_map=layout_map, batch_dim_name="batch"
+    )
+
+
 def stale_after_wrapping(distribution, arrays):
     """The EDL setup under `distribution` with `model.train_step` replaced by
     a wrapper (as a profiler or step counter would do): the steps' losses
@@ -166,16 +180,18 @@ def main():
     x, labels, targets = arrays
     out = {
         "devices": len(jax.devices()),
-        "data": {"x": x.tolist(), "labels": labels.tolist(), "targets": targets.tolist()},
+        "data": {
+            "x": x.tolist(), "labels": labels.tolist(), "targets": targets.tolist()
+        },
     }
-    only = sys.argv[2].split(",") if len(sys.argv) > 2 else SETUPS
-    for setup in only:
+    for setup in SETUPS:
         single = run(setup, None, arrays)
         parallel = run(
             setup, keras.distribution.DataParallel(devices=jax.devices()), arrays
         )
         out[setup] = {"single": single, "parallel": parallel}
         if setup == "edl":
+            out[setup]["model_parallel"] = run(setup, model_parallel(), arrays)
             out["edl_wrapped_train_step"] = stale_after_wrapping(
                 keras.distribution.DataParallel(devices=jax.devices()), arrays
             )

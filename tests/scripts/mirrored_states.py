@@ -2,12 +2,13 @@
 
     python tests/scripts/mirrored_states.py OUT.json
 
-Trains, from the same data and initial weights as
-tests/scripts/jax_data_parallel.py, the setups whose state is aggregated over replicas (DAEDL with
-`FitDensity`, spectral normalisation with `DeadEvidenceMonitor`, m-EDL with
-the streaming metrics) mirrored over 2 logical CPU devices, and writes what
-the JAX script records for them. The logical devices must be configured
-before TensorFlow initializes, hence a separate process.
+Trains the setups of tests/scripts/distribution_setups.py whose state is
+aggregated over replicas (DAEDL with `FitDensity`, spectral normalisation
+with `DeadEvidenceMonitor`, m-EDL with the streaming metrics), from the same
+data and initial weights as tests/scripts/jax_data_parallel.py, mirrored over
+2 logical CPU devices, and writes what the JAX script records for them. The
+logical devices must be configured before TensorFlow initializes, hence a
+separate process.
 """
 
 import json
