@@ -76,5 +76,13 @@ def refresh_compiled_steps(model):
     train and test functions are rebuilt (once per change, i.e. per epoch).
     """
     if keras.backend.backend() == "jax":
+        # A `train_step` replaced by a plain function (a profiling wrapper)
+        # is the same object at every rebuild, and `jax.jit` would reuse its
+        # trace with the old constant: drop JAX's caches then. Keras's own
+        # bound method is a new object at each access and retraces anyway.
+        if getattr(model.train_step, "__self__", None) is not model:
+            import jax
+
+            jax.clear_caches()
         model.make_train_function(force=True)
         model.make_test_function(force=True)

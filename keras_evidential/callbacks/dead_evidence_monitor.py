@@ -6,6 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_evidential.callbacks.prediction import predict_in_full_batches
 from keras_evidential.layers.dirichlet_output import validate_prior_weight
 from keras_evidential.model_kind import model_kind
 from keras_evidential.model_kind import output_layer
@@ -158,7 +159,7 @@ class DeadEvidenceMonitor(keras.callbacks.Callback):
             evidence=self.evidence,
             unknown_class=self.unknown_class,
         )
-        outputs = self.model.predict(self.x, batch_size=self.batch_size, verbose=0)
+        outputs = predict_in_full_batches(self.model, self.x, self.batch_size)
         alpha = np.asarray(ops.convert_to_numpy(kind.to_alpha(outputs)))
         if kind.unknown_class:
             alpha = alpha[:, :-1]

@@ -5,6 +5,7 @@ import collections.abc
 import keras
 import numpy as np
 
+from keras_evidential.callbacks.prediction import predict_in_full_batches
 from keras_evidential.keras_compat import call_nodes
 from keras_evidential.keras_compat import nested_layers
 from keras_evidential.layers.density_aware_dirichlet import DensityAwareDirichlet
@@ -63,7 +64,7 @@ def fit_model_density(model, x, y=None, layer_name=None, batch_size=256):
                 "`y` (the labels of `x`) is required unless `x` yields "
                 "(x, y) batches. Received: y=None"
             )
-        features = features_model.predict(x, batch_size=batch_size, verbose=0)
+        features = predict_in_full_batches(features_model, x, batch_size)
         labels = y
     layer.fit_density(features, labels)
     return layer

@@ -278,14 +278,6 @@ def test_train_step_compiled_once_per_changed_value(jax_result, setup):
         assert traces - 1 == COMPILATIONS[setup], (mode, traces)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library: on JAX, `refresh_compiled_steps` rebuilds the train "
-    "function with `jax.jit(model.train_step)`; JAX reuses its cached trace "
-    "when that is the same function object (a wrapper assigned to "
-    "`model.train_step`), so every step keeps the first epoch's KL "
-    "coefficient while `logs['kl_weight']` reports the new one",
-)
 def test_schedule_reaches_a_wrapped_train_step(jax_result):
     run = jax_result["edl_wrapped_train_step"]
     np.testing.assert_allclose(run["epoch_logs"]["kl_weight"], SCHEDULES["edl"])
@@ -407,12 +399,6 @@ def test_fit_density(jax_result, mirrored):
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library: FitDensity's feature pass is a `predict` that "
-    "DataParallel shards by batch; a last batch of 30 rows over 4 devices "
-    "raises jax's IndivisibleError at the end of training",
-)
 def test_fit_density_on_features_that_devices_cannot_split_evenly(jax_result):
     single = jax_result["daedl"]["single"]["indivisible_density"]
     parallel = jax_result["daedl"]["parallel"]["indivisible_density"]
@@ -422,13 +408,6 @@ def test_fit_density_on_features_that_devices_cannot_split_evenly(jax_result):
         _assert_close(parallel[name], value, rtol=1e-5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library: DeadEvidenceMonitor predicts on `x` under DataParallel, "
-    "which shards every batch over the devices; 126 samples (a last batch "
-    "of 30 over 4 devices) raise jax's IndivisibleError at the first "
-    "epoch's end",
-)
 def test_dead_evidence_monitor_on_samples_that_devices_cannot_split_evenly(jax_result):
     single = jax_result["dead"]["single"]["indivisible_dead"]
     parallel = jax_result["dead"]["parallel"]["indivisible_dead"]
