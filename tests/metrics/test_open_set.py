@@ -184,7 +184,8 @@ def test_ratio_metrics_match_numpy_and_accumulate(unknown_class, threshold):
             metric.update_state(labels[batch], alpha[batch])
         assert _result(metric) == pytest.approx(expected, abs=1e-6)
         metric.reset_state()
-        assert _result(metric) == 0.0
+        # No samples: the ratio is undefined, as in the evaluation.
+        assert np.isnan(_result(metric))
         metric.update_state(labels[:50], alpha[:50])
         expected_50 = _reference_ratio(metric_class, labels[:50], predictions[:50], k)
         assert _result(metric) == pytest.approx(expected_50, abs=1e-6)
@@ -244,5 +245,7 @@ def test_default_names_directions_and_configs():
             "unknown_class": True,
             "threshold": 0.3,
             "prior_weight": 0.5,
+            "minimum_alpha": None,
+            "flexible": False,
         }
         assert cls(name="custom").name == "custom"
