@@ -17,7 +17,9 @@ from keras_evidential.validation import check_int
 def confidence_and_correct(probabilities, labels):
     """`(max_k p_k, argmax_k p_k == label)`: what a reliability diagram bins."""
     predictions = predict_labels(probabilities, unknown_class=False)
-    return ops.max(probabilities, axis=-1), predictions == labels
+    # `initial`: Keras's TensorFlow `max` asserts on an empty batch without it.
+    confidence = ops.max(probabilities, axis=-1, initial=0.0)
+    return confidence, predictions == labels
 
 
 def calibration_bins(confidence, correct, num_bins, sample_weight=None):

@@ -17,7 +17,8 @@ def _metric_class(identifier, classes):
         default = getattr(cls, "default_name", None)
         if default is None:
             default = inspect.signature(cls.__init__).parameters["name"].default
-        by_name.setdefault(default, cls)
+        if default is not None:
+            by_name.setdefault(default, cls)
     return by_name[check_choice(identifier, "metrics", sorted(by_name))]
 
 

@@ -27,19 +27,35 @@ import numpy as np
 _RATE_TOLERANCE = 1e-6
 
 
-def _ordered(xp, scores, *weights):
-    """Searchsorted positions of every item among the sorted scores, and the
-    exclusive cumulative sums of `weights` in that order (length n + 1)."""
+def _segment_sum(xp, values, segments, num_segments):
+    if xp is np:
+        return np.bincount(segments, weights=values, minlength=num_segments)
+    return xp.segment_sum(values, segments, num_segments=num_segments)
+
+
+def _ordered(xp, scores, positive, negative):
+    """The items sorted by score, with the weights below and tied with each.
+
+    Returns `(positive, negative, below, tied)` in ascending score order:
+    `below[w]` and `tied[w]` hold, for each of the two weights `w`, the
+    total weight of the items scoring strictly below and exactly equal to
+    each item. Tie groups are found by sorting only (no `searchsorted`,
+    which XLA lowers to an n-by-n comparison).
+    """
     order = xp.argsort(scores)
     sorted_scores = xp.take(scores, order)
-    below = xp.searchsorted(sorted_scores, scores, side="left")
-    up_to = xp.searchsorted(sorted_scores, scores, side="right")
-    sums = []
+    n = sorted_scores.shape[0]
+    new_value = sorted_scores[1:] != sorted_scores[:-1]
+    starts = xp.concatenate([xp.ones((1,), dtype="bool"), new_value])
+    group = xp.cumsum(xp.where(starts, 1, 0)) - 1
+    weights = (xp.take(positive, order), xp.take(negative, order))
+    below, tied = [], []
     for weight in weights:
-        cumulative = xp.cumsum(xp.take(weight, order))
-        zero = xp.zeros((1,), dtype=cumulative.dtype)
-        sums.append(xp.concatenate([zero, cumulative]))
-    return below, up_to, sums
+        per_group = _segment_sum(xp, weight, group, n)
+        cumulative = xp.cumsum(per_group)
+        tied.append(xp.take(per_group, group))
+        below.append(xp.take(cumulative - per_group, group))
+    return weights, below, tied
 
 
 def _defined(xp, positives, negatives, value):
@@ -63,11 +79,9 @@ def roc_auc(scores, positive, negative, xp=np):
     ROC curve with one point per distinct score: scikit-learn's
     `roc_auc_score`.
     """
-    below, up_to, (negative_sums,) = _ordered(xp, scores, negative)
-    negatives_below = xp.take(negative_sums, below)
-    negatives_tied = xp.take(negative_sums, up_to) - negatives_below
+    (positive, negative), below, tied = _ordered(xp, scores, positive, negative)
     p, n = xp.sum(positive), xp.sum(negative)
-    area = xp.sum(positive * (negatives_below + 0.5 * negatives_tied))
+    area = xp.sum(positive * (below[1] + 0.5 * tied[1]))
     return _defined(xp, p, n, area / _safe(xp, p * n))
 
 
@@ -84,12 +98,10 @@ def average_precision(scores, positive, negative, xp=np):
     `average_precision_score` (not the trapezoid `auc(recall, precision)`,
     which is optimistic with ties).
     """
-    below, _, (positive_sums, negative_sums) = _ordered(
-        xp, scores, positive, negative
-    )
+    (positive, negative), below, _ = _ordered(xp, scores, positive, negative)
     p, n = xp.sum(positive), xp.sum(negative)
-    true_at_or_above = p - xp.take(positive_sums, below)
-    all_at_or_above = true_at_or_above + n - xp.take(negative_sums, below)
+    true_at_or_above = p - below[0]
+    all_at_or_above = true_at_or_above + n - below[1]
     precision = true_at_or_above / _safe(xp, all_at_or_above)
     return _defined(xp, p, n, xp.sum(positive * precision) / _safe(xp, p))
 
@@ -107,12 +119,10 @@ def fpr_at_tpr(scores, positive, negative, tpr=0.95, xp=np):
     thresholds are the distinct scores: `roc_curve`'s `fpr[argmax(tpr >=
     0.95)]` in scikit-learn.
     """
-    below, _, (positive_sums, negative_sums) = _ordered(
-        xp, scores, positive, negative
-    )
+    (positive, negative), below, _ = _ordered(xp, scores, positive, negative)
     p, n = xp.sum(positive), xp.sum(negative)
-    true_rate = (p - xp.take(positive_sums, below)) / _safe(xp, p)
-    false_rate = (n - xp.take(negative_sums, below)) / _safe(xp, n)
+    true_rate = (p - below[0]) / _safe(xp, p)
+    false_rate = (n - below[1]) / _safe(xp, n)
     # Only scores of samples are thresholds, not empty slots or buckets.
     present = (positive + negative) > 0
     reaches = xp.logical_and(present, true_rate >= tpr * (1 - _RATE_TOLERANCE))

@@ -18,8 +18,9 @@ from keras_evidential.validation import check_concentrations
 
 
 def _least_confidence(alpha):
+    # `initial`: Keras's TensorFlow `max` asserts on an empty batch without it.
     return ops.cast(1.0, alpha.dtype) - ops.max(
-        dirichlet.expected_probability(alpha), axis=-1
+        dirichlet.expected_probability(alpha), axis=-1, initial=0.0
     )
 
 
