@@ -43,8 +43,8 @@ def _reference_ratio(metric_class, labels, predictions, k, weight=None):
     }
     numerator, denominator = pairs[metric_class]
     denominator = (weight * denominator).sum()
-    # Documented: a metric is 0 while its denominator is 0.
-    return 0.0 if denominator == 0 else (weight * numerator).sum() / denominator
+    # Documented: a metric is NaN (undefined) while its denominator is 0.
+    return float("nan") if denominator == 0 else (weight * numerator).sum() / denominator
 
 
 
@@ -182,13 +182,13 @@ def test_ratio_metrics_match_numpy_and_accumulate(unknown_class, threshold):
         metric = metric_class(unknown_class=unknown_class, threshold=threshold)
         for batch in np.array_split(np.arange(len(labels)), 4):
             metric.update_state(labels[batch], alpha[batch])
-        assert _result(metric) == pytest.approx(expected, abs=1e-6)
+        assert _result(metric) == pytest.approx(expected, abs=1e-6, nan_ok=True)
         metric.reset_state()
         # No samples: the ratio is undefined, as in the evaluation.
         assert np.isnan(_result(metric))
         metric.update_state(labels[:50], alpha[:50])
         expected_50 = _reference_ratio(metric_class, labels[:50], predictions[:50], k)
-        assert _result(metric) == pytest.approx(expected_50, abs=1e-6)
+        assert _result(metric) == pytest.approx(expected_50, abs=1e-6, nan_ok=True)
 
 
 def test_sample_weight_and_label_forms():
