@@ -46,10 +46,11 @@ def calibration_bins(confidence, correct, num_bins, sample_weight=None):
     index = ops.cast(ops.ceil(confidence * num_bins), "int32") - 1
     index = ops.clip(index, 0, num_bins - 1)
     one_hot = ops.one_hot(index, num_bins, dtype="float32") * weight[:, None]
+    # Sums of products, not `matmul`: PyTorch's refuses an empty batch.
     return (
         ops.sum(one_hot, axis=0),
-        ops.matmul(confidence, one_hot),
-        ops.matmul(correct, one_hot),
+        ops.sum(confidence[:, None] * one_hot, axis=0),
+        ops.sum(correct[:, None] * one_hot, axis=0),
     )
 
 
