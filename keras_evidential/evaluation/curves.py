@@ -4,10 +4,10 @@ Every function takes `alpha` (the model output, shape `(N, K)` or, with
 `unknown_class=True`, `(N, K + 1)`) and integer labels of shape `(N,)` in
 `[0, K]`, K marking unknown samples (one-hot labels also work, see
 `keras_evidential.metrics.predictions`). They compute with the same `keras.ops`
-functions and metric classes as `keras_evidential.metrics`, so a figure here
-equals the metric's value over the same data; where a ratio has no samples
-(e.g. unknown recall without unknown samples) they return NaN instead of the
-metric's 0.
+functions, metric classes and estimators (`keras_evidential.metrics.ranking`)
+as `keras_evidential.metrics`, so a figure here equals the metric's value
+over the same data; where a figure is undefined (e.g. unknown recall without
+unknown samples) both return NaN.
 
 The prior of the head: every function takes `prior_weight` (R-EDL's
 `lambda`, `DirichletOutput(prior_weight=lambda)`: `alpha = e + lambda`,
@@ -21,14 +21,17 @@ import numpy as np
 from keras import ops
 
 from keras_evidential import dirichlet
+from keras_evidential.labels import open_set_labels
 from keras_evidential.layers.evidence import get as get_evidence
+from keras_evidential.metrics import ranking
 from keras_evidential.metrics.auc import MisclassificationAUROC
 from keras_evidential.metrics.auc import ThresholdedAUC
 from keras_evidential.metrics.auc import UnknownClassAUROC
 from keras_evidential.metrics.calibration import ExpectedCalibrationError
-from keras_evidential.labels import open_set_labels
-from keras_evidential.layers.dirichlet_output import validate_minimum_alpha
-from keras_evidential.layers.dirichlet_output import validate_prior_weight
+from keras_evidential.metrics.detection import BrierScore
+from keras_evidential.metrics.detection import MisclassificationAUPR
+from keras_evidential.metrics.detection import UnknownClassAUPR
+from keras_evidential.metrics.detection import UnknownClassFPR
 from keras_evidential.metrics.predictions import known_alpha
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.predictions import predict_labels
@@ -40,14 +43,11 @@ from keras_evidential.metrics.open_set import UnknownClassPrecision
 from keras_evidential.metrics.open_set import UnknownClassRecall
 from keras_evidential.metrics.open_set import open_set_counts
 from keras_evidential.metrics.scores import uncertainty_score
+from keras_evidential.validation import check_number
+from keras_evidential.validation import lower_bound
 
 # Vacuity thresholds 0, 0.05, ..., 1 (m-EDL's code uses steps of 0.1).
 DEFAULT_THRESHOLDS = np.round(np.linspace(0.0, 1.0, 21), 10)
-
-# Buckets of `keras.metrics.AUC` for reports: finer than its default 200, so
-# that scores crowded near 0 (vacuities of a confident model) still spread
-# over many buckets.
-REPORT_AUC_BUCKETS = 2000
 
 _RATIO_METRICS = {
     "known_accuracy": KnownClassAccuracy,
@@ -68,23 +68,30 @@ def alpha_from_outputs(outputs, evidence=None):
             `EDLLoss(from_logits=True)`, e.g. TEDL), the evidence function of
             its loss: a name such as `"elu"` or an `Evidence` layer.
     """
+    # Imported here: `model_kind` imports the losses, which import metrics.
+    from keras_evidential.model_kind import ModelKind
+
     outputs = np.asarray(outputs, dtype="float32")
     if evidence is None:
         return outputs
-    logits = ops.convert_to_tensor(outputs)
-    alpha = dirichlet.alpha_from_evidence(get_evidence(evidence)(logits))
-    return ops.convert_to_numpy(alpha)
+    # `ModelKind.to_alpha`: the one definition of logits -> alpha.
+    kind = ModelKind("logits", False, outputs.shape[-1], get_evidence(evidence))
+    return np.asarray(ops.convert_to_numpy(kind.to_alpha(outputs)), "float32")
+
+
+def _validate_prior_weight(prior_weight):
+    return check_number(prior_weight, "prior_weight", low=0, low_open=True)
 
 
 def _validate_minimum_alpha(minimum_alpha, prior_weight):
-    value = validate_minimum_alpha(minimum_alpha)
+    value = check_number(minimum_alpha, "minimum_alpha", low=0, allow_none=True)
     return prior_weight if value is None else value
 
 
 def _checked_alpha(alpha, prior_weight, minimum_alpha):
     """`alpha` as a float32 tensor, and `prior_weight` as a float; raises
     unless every concentration is finite and at least `minimum_alpha`."""
-    prior_weight = validate_prior_weight(prior_weight)
+    prior_weight = _validate_prior_weight(prior_weight)
     minimum = _validate_minimum_alpha(minimum_alpha, prior_weight)
     alpha = np.asarray(alpha, dtype="float32")
     if alpha.ndim != 2:
@@ -101,8 +108,9 @@ def _checked_alpha(alpha, prior_weight, minimum_alpha):
         in_range = alpha.min(initial=np.inf) > 0
         expected = "alpha > 0 (minimum_alpha=0)"
     else:
-        # A relative tolerance for float32 rounding of `e + lambda`.
-        in_range = alpha.min(initial=np.inf) >= minimum * (1 - 1e-5)
+        # The bound of every concentration check (float32 rounding of
+        # `e + lambda` is not below the prior).
+        in_range = alpha.min(initial=np.inf) >= lower_bound(minimum)
         expected = f"alpha >= prior_weight={prior_weight}"
         if minimum != prior_weight:
             expected = f"alpha >= minimum_alpha={minimum}"
@@ -139,40 +147,28 @@ def _counts(alpha, labels, unknown_class, threshold, prior_weight):
     return {key: float(ops.convert_to_numpy(value)) for key, value in counts.items()}
 
 
-def _auc(metric, targets, alpha, labels, covered=None):
-    """The metric's AUC over `alpha`, or NaN if its samples lack a class.
-
-    `targets` and `covered` restate, in NumPy, the binary labels and the
-    samples the metric scores, only to detect that case.
-    """
-    if covered is not None:
-        targets = targets[covered]
-    if not (targets.any() and (~targets).any()):
-        return float("nan")
+def _figure(metric, alpha, labels):
+    """The metric's value over all of `alpha` (NaN where undefined)."""
     metric.update_state(labels, alpha)
     return float(ops.convert_to_numpy(metric.result()))
 
 
-def roc_auc(labels, scores):
+def _exact(n):
+    """Ranking-metric arguments that hold all `n` samples (the exact figure)."""
+    return {"max_samples": max(int(n), 1)}
+
+
+def roc_auc(labels, scores, sample_weight=None):
     """Exact ROC AUC of binary `labels` ranked by `scores`; NaN with one class.
 
     The Mann-Whitney form: the probability that a random positive scores
-    above a random negative, ties counting one half (average ranks). Unlike
-    `keras.metrics.AUC` it has no buckets, so it ranks scores crowded in a
-    narrow range (e.g. near-certain probabilities) exactly.
+    above a random negative, ties counting one half, as scikit-learn's
+    `roc_auc_score` (`keras_evidential.metrics.ranking.roc_auc`, the
+    estimator of the AUROC metrics).
     """
-    labels = np.asarray(labels).astype(bool)
-    scores = np.asarray(scores, dtype="float64")
-    positives = int(labels.sum())
-    negatives = labels.size - positives
-    if positives == 0 or negatives == 0:
-        return float("nan")
-    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
-    # Average 1-based rank of each distinct score, then of each sample.
-    ends = np.cumsum(counts)
-    ranks = (ends - (counts - 1) / 2.0)[inverse.reshape(-1)]
-    rank_sum = ranks[labels].sum()
-    return float((rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives))
+    scores = np.asarray(scores, dtype="float64").reshape(-1)
+    positive, negative = ranking.weights_of(labels, sample_weight)
+    return float(ranking.roc_auc(scores, positive, negative))
 
 
 def label_indices(alpha, labels, unknown_class=False):
@@ -195,7 +191,7 @@ def predicted_labels(
     """
     alpha = ops.convert_to_tensor(np.asarray(alpha, dtype="float32"))
     threshold = validate_threshold(threshold)
-    prior_weight = validate_prior_weight(prior_weight)
+    prior_weight = _validate_prior_weight(prior_weight)
     return ops.convert_to_numpy(
         predict_labels(alpha, unknown_class, threshold, prior_weight)
     )
@@ -313,9 +309,8 @@ def auc_vs_threshold(
             `DEFAULT_THRESHOLDS`.
         unknown_class: Whether `alpha` comes from `UnknownClassHead`.
         positive_class: The class whose `p_bar` ranks the samples.
-        num_thresholds: None (default) for the exact AUC (`roc_auc`), or a
-            number of buckets of `ThresholdedAUC` (`keras.metrics.AUC`), as
-            the training metric computes it.
+        num_thresholds: None (default) for the exact AUC, or a number of
+            buckets of `ThresholdedAUC`'s approximation.
         prior_weight: The head's prior weight `lambda` (R-EDL; `alpha = e +
             lambda`): the vacuity is `lambda K / S`. Defaults to 1 (EDL).
         minimum_alpha: The smallest valid `alpha`; None (default) means
@@ -336,25 +331,19 @@ def auc_vs_threshold(
     )
     label_array = ops.convert_to_numpy(labels)
     known = label_array < 2
-    targets = label_array == positive_class
-    if num_thresholds is None:
-        scores = ops.convert_to_numpy(
-            dirichlet.expected_probability(known_alpha(alpha, unknown_class))
-        )[:, positive_class]
     aucs, kept = [], []
     for threshold in thresholds:
         covered = known & (vacuity <= np.asarray(threshold, vacuity.dtype))
-        if num_thresholds is None:
-            aucs.append(roc_auc(targets[covered], scores[covered]))
-        else:
-            metric = ThresholdedAUC(
-                threshold=threshold,
-                positive_class=positive_class,
-                unknown_class=unknown_class,
-                num_thresholds=num_thresholds,
-                prior_weight=prior_weight,
-            )
-            aucs.append(_auc(metric, targets, alpha, labels, covered))
+        metric = ThresholdedAUC(
+            threshold=threshold,
+            positive_class=positive_class,
+            unknown_class=unknown_class,
+            num_thresholds=num_thresholds,
+            prior_weight=prior_weight,
+            minimum_alpha=minimum_alpha,
+            **_exact(len(label_array)),
+        )
+        aucs.append(_figure(metric, alpha, labels))
         kept.append(int(covered.sum()))
     kept = np.asarray(kept)
     return {
@@ -424,11 +413,15 @@ def uncertainty_metrics(
     unknown_class=False,
     threshold=None,
     num_bins=15,
-    num_thresholds=REPORT_AUC_BUCKETS,
+    num_thresholds=None,
     prior_weight=1.0,
     minimum_alpha=None,
 ):
     """Scalar figures of an evidential classifier on labelled data.
+
+    Each figure is the value of the metric of the same name (with its
+    default score) over all samples: `model.evaluate` with that metric
+    compiled gives the same number.
 
     Args:
         alpha: Model outputs, `(N, K)` or `(N, K + 1)`.
@@ -438,7 +431,8 @@ def uncertainty_metrics(
             `argmax` over K + 1) or a vacuity threshold for the open-set
             figures.
         num_bins: Bins of the expected calibration error.
-        num_thresholds: Buckets of `keras.metrics.AUC`.
+        num_thresholds: None (default) for the exact ranking figures, or the
+            number of buckets of their approximation (see `RankingMetric`).
         prior_weight: The head's prior weight `lambda` (R-EDL; `alpha = e +
             lambda`): the vacuity is `lambda K / S`. Defaults to 1 (EDL).
         minimum_alpha: The smallest valid `alpha`; None (default) means
@@ -447,10 +441,12 @@ def uncertainty_metrics(
     Returns:
         A dict of floats (NaN where undefined): `known_accuracy`,
         `selective_accuracy`, `rejection_rate`, `unknown_recall`,
-        `unknown_precision` (at `threshold`), `ece`,
-        `misclassification_auroc` and `unknown_auroc` (of the vacuity),
-        `roc_auc` (binary tasks only), and `mean_<measure>` for every
-        measure of `uncertainty_measures` over all samples.
+        `unknown_precision` (at `threshold`), `ece`, `brier_score`,
+        `misclassification_auroc` (vacuity), `misclassification_aupr`
+        (least confidence), `unknown_auroc`, `unknown_aupr` (AUPR-In) and
+        `unknown_fpr95` (of the vacuity), `roc_auc` (binary tasks only),
+        and `mean_<measure>` for every measure of `uncertainty_measures`
+        over all samples.
     """
     alpha, labels, prior_weight = _tensors(
         alpha, labels, unknown_class, prior_weight, minimum_alpha
@@ -462,48 +458,22 @@ def uncertainty_metrics(
         name: _ratio(counts, metric_class)
         for name, metric_class in _RATIO_METRICS.items()
     }
-    label_array = ops.convert_to_numpy(labels)
-    known = label_array < k
-    if known.any():
-        ece = ExpectedCalibrationError(num_bins=num_bins, unknown_class=unknown_class)
-        ece.update_state(labels, alpha)
-        figures["ece"] = float(ops.convert_to_numpy(ece.result()))
-    else:
-        figures["ece"] = float("nan")
-    argmax = ops.convert_to_numpy(
-        predict_labels(known_alpha(alpha, unknown_class), unknown_class=False)
-    )
-    figures["misclassification_auroc"] = _auc(
-        MisclassificationAUROC(
-            unknown_class=unknown_class,
-            num_thresholds=num_thresholds,
-            prior_weight=prior_weight,
-            minimum_alpha=minimum_alpha,
-        ),
-        argmax != label_array,
-        alpha,
-        labels,
-        known,
-    )
-    figures["unknown_auroc"] = _auc(
-        UnknownClassAUROC(
-            unknown_class=unknown_class,
-            num_thresholds=num_thresholds,
-            prior_weight=prior_weight,
-            minimum_alpha=minimum_alpha,
-        ),
-        ~known,
-        alpha,
-        labels,
-    )
+    n = int(alpha.shape[0])
+    output = {"unknown_class": unknown_class}
+    prior = {"prior_weight": prior_weight, "minimum_alpha": minimum_alpha}
+    ranked = {**output, **prior, "num_thresholds": num_thresholds, **_exact(n)}
+    for metric in (
+        ExpectedCalibrationError(num_bins=num_bins, **output),
+        BrierScore(**output),
+        MisclassificationAUROC(**ranked),
+        MisclassificationAUPR(**ranked),
+        UnknownClassAUROC(**ranked),
+        UnknownClassAUPR(**ranked),
+        UnknownClassFPR(**ranked),
+    ):
+        figures[metric.name] = _figure(metric, alpha, labels)
     if k == 2:
-        figures["roc_auc"] = _auc(
-            ThresholdedAUC(unknown_class=unknown_class, num_thresholds=num_thresholds),
-            label_array == 1,
-            alpha,
-            labels,
-            known,
-        )
+        figures["roc_auc"] = _figure(ThresholdedAUC(**ranked), alpha, labels)
     for name, values in uncertainty_measures(
         ops.convert_to_numpy(alpha), unknown_class, prior_weight, minimum_alpha
     ).items():

@@ -5,7 +5,10 @@ These take scores and probabilities rather than `alpha`, so a softmax
 baseline, an F-EDL model (`flexible_expected_probability`) and a Dirichlet
 model are scored by the same code. Convention: a *confidence* score is
 higher for in-distribution (or correct) samples; `confidence_scores` gives
-the standard ones of a Dirichlet.
+the standard ones of a Dirichlet. The figures are the estimators of
+`keras_evidential.metrics.ranking` and the Brier and calibration functions of
+the metrics, so `model.evaluate` with the matching metric gives the same
+number; each is NaN where it is undefined (one class missing, no samples).
 """
 
 import numpy as np
@@ -13,8 +16,12 @@ from keras import ops
 
 from keras_evidential import dirichlet
 from keras_evidential.evaluation.curves import roc_auc
+from keras_evidential.metrics import ranking
 from keras_evidential.metrics.calibration import calibration_bins
+from keras_evidential.metrics.calibration import confidence_and_correct
 from keras_evidential.metrics.calibration import expected_calibration_error_from_bins
+from keras_evidential.metrics.detection import squared_errors
+from keras_evidential.validation import check_number
 
 # The published MNIST tables (I-EDL, R-EDL, DAEDL) score OOD detection by
 # these; each is oriented so that higher means "more in-distribution".
@@ -40,45 +47,29 @@ def _binary(labels, scores):
     return labels, scores
 
 
-def average_precision(labels, scores):
+def average_precision(labels, scores, sample_weight=None):
     """Area under the precision-recall curve, step-wise (no interpolation).
 
     `AP = sum_n (R_n - R_{n-1}) P_n` over the distinct score thresholds in
     decreasing order, the definition of scikit-learn's
-    `average_precision_score`; NaN without positives.
+    `average_precision_score` (`keras_evidential.metrics.ranking`); NaN
+    unless both classes are present.
     """
     labels, scores = _binary(labels, scores)
-    positives = labels.sum()
-    if positives == 0:
-        return float("nan")
-    order = np.argsort(-scores, kind="mergesort")
-    scores, labels = scores[order], labels[order]
-    # The last index of each run of equal scores: one threshold per value.
-    ends = np.r_[np.flatnonzero(np.diff(scores)), labels.size - 1]
-    true_positives = np.cumsum(labels)[ends]
-    precision = true_positives / (ends + 1)
-    recall = true_positives / positives
-    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    positive, negative = ranking.weights_of(labels, sample_weight)
+    return float(ranking.average_precision(scores, positive, negative))
 
 
-def fpr_at_tpr(labels, scores, tpr=0.95):
+def fpr_at_tpr(labels, scores, tpr=0.95, sample_weight=None):
     """False-positive rate at the highest threshold reaching `tpr` ("FPR95").
 
-    Samples scoring at or above the threshold are predicted positive; NaN
-    if either class is missing.
+    Samples scoring at or above the threshold are predicted positive
+    (`keras_evidential.metrics.ranking`); NaN if either class is missing.
     """
-    if not 0 < tpr <= 1:
-        raise ValueError(f"`tpr` must be in (0, 1]. Received: tpr={tpr}")
+    tpr = check_number(tpr, "tpr", 0, 1, low_open=True)
     labels, scores = _binary(labels, scores)
-    positives, negatives = labels.sum(), (~labels).sum()
-    if positives == 0 or negatives == 0:
-        return float("nan")
-    order = np.argsort(-scores, kind="mergesort")
-    scores, labels = scores[order], labels[order]
-    ends = np.r_[np.flatnonzero(np.diff(scores)), labels.size - 1]
-    true_rate = np.cumsum(labels)[ends] / positives
-    false_rate = np.cumsum(~labels)[ends] / negatives
-    return float(false_rate[np.argmax(true_rate >= tpr - 1e-12)])
+    positive, negative = ranking.weights_of(labels, sample_weight)
+    return float(ranking.fpr_at_tpr(scores, positive, negative, tpr))
 
 
 def confidence_scores(alpha):
@@ -147,14 +138,27 @@ def _probabilities_and_labels(probabilities, labels):
             f"`labels` must be class indices in [0, {k}). "
             f"Received: min={labels.min()}, max={labels.max()}"
         )
-    return probabilities, labels.astype(int)
+    return probabilities, labels.astype("int32")
+
+
+def _confidence_and_correct(probabilities, labels):
+    probabilities, labels = _probabilities_and_labels(probabilities, labels)
+    return confidence_and_correct(
+        ops.convert_to_tensor(probabilities), ops.convert_to_tensor(labels)
+    )
 
 
 def brier_score(probabilities, labels):
-    """`mean_i sum_k (y_ik - p_ik)^2`, in [0, 2]."""
+    """`mean_i sum_k (y_ik - p_ik)^2`, in [0, 2]; NaN without samples."""
     probabilities, labels = _probabilities_and_labels(probabilities, labels)
-    one_hot = np.eye(probabilities.shape[1])[labels]
-    return float(np.mean(np.sum((one_hot - probabilities) ** 2, axis=1)))
+    if labels.size == 0:
+        return float("nan")
+    errors = squared_errors(
+        ops.convert_to_tensor(probabilities),
+        ops.convert_to_tensor(labels.astype("int32")),
+        probabilities.shape[1],
+    )
+    return float(np.mean(ops.convert_to_numpy(errors)))
 
 
 def reliability_bins(probabilities, labels, num_bins=15):
@@ -163,9 +167,7 @@ def reliability_bins(probabilities, labels, num_bins=15):
     The bins of `ExpectedCalibrationError`: `(i / B, (i + 1) / B]`; empty
     bins have NaN confidence and accuracy.
     """
-    probabilities, labels = _probabilities_and_labels(probabilities, labels)
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == labels
+    confidence, correct = _confidence_and_correct(probabilities, labels)
     count, confidence_sum, correct_sum = (
         np.asarray(ops.convert_to_numpy(t), dtype="float64")
         for t in calibration_bins(confidence, correct, num_bins)
@@ -181,9 +183,7 @@ def reliability_bins(probabilities, labels, num_bins=15):
 
 def expected_calibration_error(probabilities, labels, num_bins=15):
     """ECE of `max_k p_k` with `num_bins` equal-width bins (15 in the benchmarks)."""
-    probabilities, labels = _probabilities_and_labels(probabilities, labels)
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == labels
+    confidence, correct = _confidence_and_correct(probabilities, labels)
     return float(
         ops.convert_to_numpy(
             expected_calibration_error_from_bins(

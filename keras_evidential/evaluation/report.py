@@ -125,7 +125,7 @@ def evaluate_uncertainty(
     thresholds=None,
     bins=20,
     num_bins=15,
-    num_thresholds=curves_lib.REPORT_AUC_BUCKETS,
+    num_thresholds=None,
     batch_size=256,
     output_dir=None,
     evidence=None,
@@ -159,7 +159,8 @@ def evaluate_uncertainty(
         thresholds: Thresholds of the curves. Defaults to 0 to 1 by 0.05.
         bins: Bins of the uncertainty histogram.
         num_bins: Bins of the expected calibration error.
-        num_thresholds: Buckets of `keras.metrics.AUC` for the AUROCs.
+        num_thresholds: None (default) for the exact ranking figures (AUROC,
+            AUPR, FPR95), or the buckets of their approximation.
         batch_size: Batch size of `model.predict`.
         output_dir: If given, `report.save(output_dir)` is called.
         evidence: For outputs that are logits (`EDLLoss(from_logits=True)`,

@@ -4,6 +4,8 @@ Every classification metric takes the model output `alpha` as `y_pred` and
 integer labels in `[0, K]` as `y_true`, where the label K marks a sample of an
 unknown class (see `keras_evidential.labels`). The `NIG*` regression metrics
 take Normal-Inverse-Gamma parameters (see `keras_evidential.metrics.regression`).
+`for_model(model, [...])` builds metrics with a model's output settings
+(unknown class, prior weight, minimum alpha, F-EDL's packed output).
 `get`, `serialize` and `deserialize` work as `keras.metrics`' do.
 """
 
@@ -14,6 +16,7 @@ from keras_evidential.metrics.auc import ThresholdedAUC
 from keras_evidential.metrics.auc import UnknownClassAUROC
 from keras_evidential.metrics.calibration import ExpectedCalibrationError
 from keras_evidential.metrics.coefficient import LossCoefficient
+from keras_evidential.metrics.configured import for_model
 from keras_evidential.metrics.open_set import KnownClassAccuracy
 from keras_evidential.metrics.open_set import RejectionRate
 from keras_evidential.metrics.open_set import SelectiveAccuracy
@@ -27,7 +30,9 @@ from keras_evidential.metrics.regression import NIGContinuousRankedProbabilitySc
 from keras_evidential.metrics.regression import NIGIntervalCoverage
 from keras_evidential.metrics.regression import NIGNegativeLogLikelihood
 from keras_evidential.metrics.regression import NIGRootMeanSquaredError
+from keras_evidential.metrics.ranking_metric import RankingMetric
 from keras_evidential.metrics.risk import BayesRisk
+from keras_evidential.metrics.scores import UNCERTAINTY_SCORES
 from keras_evidential.serialization import namespace_functions
 
 ALL_OBJECTS = (

@@ -1,8 +1,9 @@
-"""ROC AUC metrics of evidential classifiers, built on `keras.metrics.AUC`.
+"""ROC AUC metrics of evidential classifiers.
 
-Each metric turns `alpha` into a binary label, a score in [0, 1] and a
-0/1 weight selecting the samples it covers, then accumulates them in
-`keras.metrics.AUC` (ROC curve, `num_thresholds` evenly spaced buckets).
+Each metric turns `alpha` into a binary label, a score and a 0/1 weight
+selecting the samples it covers, and computes the exact ROC AUC of
+`keras_evidential.metrics.ranking` over all samples seen (see
+`RankingMetric`; `num_thresholds` gives the bucketed approximation).
 """
 
 import keras
@@ -10,123 +11,57 @@ from keras import ops
 
 from keras_evidential import dirichlet
 from keras_evidential.labels import open_set_labels
-from keras_evidential.layers.dirichlet_output import validate_minimum_alpha
-from keras_evidential.layers.dirichlet_output import validate_prior_weight
+from keras_evidential.metrics import ranking
 from keras_evidential.metrics.predictions import known_alpha
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.predictions import predict_labels
 from keras_evidential.metrics.predictions import validate_threshold
+from keras_evidential.metrics.ranking_metric import DEFAULT_MAX_SAMPLES
+from keras_evidential.metrics.ranking_metric import RankingMetric
 from keras_evidential.metrics.scores import metric_uncertainty
 from keras_evidential.metrics.scores import validate_score
-
-# Arguments of `keras.metrics.AUC` that these metrics fix: their configs
-# leave them out so that `from_config` can call their constructors.
-_FIXED_AUC_ARGUMENTS = (
-    "curve",
-    "multi_label",
-    "num_labels",
-    "label_weights",
-    "from_logits",
-    "thresholds",
-)
+from keras_evidential.validation import check_choice
+from keras_evidential.validation import check_concentrations
 
 
-def _combined_weight(mask, sample_weight):
-    weight = ops.cast(mask, "float32")
-    if sample_weight is None:
-        return weight
-    sample_weight = ops.cast(sample_weight, "float32")
-    if len(sample_weight.shape) > len(weight.shape):
-        sample_weight = ops.squeeze(sample_weight, axis=-1)
-    return weight * sample_weight
+class _ROCMetric(RankingMetric):
+    def figure(self, scores, positive, negative, xp):
+        return ranking.roc_auc(scores, positive, negative, xp=xp)
 
 
-class _DirichletAUC(keras.metrics.AUC):
-    """`keras.metrics.AUC` on (label, score, weight) derived from `alpha`.
-
-    Subclasses set the curve and name, in `config_arguments`, their own
-    constructor arguments, kept as attributes of the same names, that their
-    configs hold besides `keras.metrics.AUC`'s. Of the prior arguments,
-    `prior_weight` scales the vacuity (R-EDL) and `minimum_alpha` bounds the
-    concentrations (see `uncertainty_score`).
-    """
-
-    curve_name = "ROC"
-    config_arguments = ()
-
-    def __init__(
-        self,
-        unknown_class=False,
-        num_thresholds=200,
-        summation_method="interpolation",
-        name=None,
-        dtype=None,
-        prior_weight=1.0,
-        minimum_alpha=None,
-    ):
-        super().__init__(
-            num_thresholds=num_thresholds,
-            curve=self.curve_name,
-            summation_method=summation_method,
-            name=name,
-            dtype=dtype,
-        )
-        self.unknown_class = bool(unknown_class)
-        self.prior_weight = validate_prior_weight(prior_weight)
-        self.minimum_alpha = validate_minimum_alpha(minimum_alpha)
-
-    def binary_problem(self, y_true, y_pred):
-        """Returns `(binary_labels, scores in [0, 1], 0/1 mask)`."""
-        raise NotImplementedError
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        y_pred = ops.convert_to_tensor(y_pred)
-        targets, scores, mask = self.binary_problem(y_true, y_pred)
-        super().update_state(
-            targets, scores, sample_weight=_combined_weight(mask, sample_weight)
-        )
-
-    def get_config(self):
-        config = super().get_config()
-        for key in _FIXED_AUC_ARGUMENTS:
-            config.pop(key, None)
-        config["unknown_class"] = self.unknown_class
-        for key in self.config_arguments:
-            config[key] = getattr(self, key)
-        return config
-
-
-class _ScoredAUROC(_DirichletAUC):
+class _ScoredAUROC(_ROCMetric):
     """The ROC AUC of an uncertainty score; subclasses set `default_name`."""
 
     default_name = None
-    config_arguments = ("score", "prior_weight", "minimum_alpha")
+    config_arguments = ("score",)
 
     def __init__(
         self,
         score="vacuity",
         unknown_class=False,
-        num_thresholds=200,
-        summation_method="interpolation",
+        max_samples=DEFAULT_MAX_SAMPLES,
+        num_thresholds=None,
         name=None,
         dtype=None,
         prior_weight=1.0,
         minimum_alpha=None,
+        flexible=False,
     ):
         super().__init__(
-            unknown_class,
-            num_thresholds,
-            summation_method,
-            name or self.default_name,
-            dtype,
-            prior_weight,
-            minimum_alpha,
+            unknown_class=unknown_class,
+            max_samples=max_samples,
+            num_thresholds=num_thresholds,
+            name=name or self.default_name,
+            dtype=dtype,
+            prior_weight=prior_weight,
+            minimum_alpha=minimum_alpha,
+            flexible=flexible,
         )
         self.score = validate_score(score)
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
-class ThresholdedAUC(_DirichletAUC):
+class ThresholdedAUC(_ROCMetric):
     """ROC AUC on the samples whose uncertainty is at most a threshold (TEDL).
 
     Formula:
@@ -148,14 +83,18 @@ class ThresholdedAUC(_DirichletAUC):
             samples. Defaults to 1.
         unknown_class: Whether `y_pred` has m-EDL's unknown class as a third
             column (it is ignored). Defaults to `False`.
-        num_thresholds: Number of buckets of `keras.metrics.AUC`. Defaults to
-            200; more buckets approximate the exact AUC more closely.
-        prior_weight: R-EDL's prior weight `lambda` of the head
-            (`alpha = e + lambda`), which scales the vacuity. Defaults to 1.
-        summation_method: As in `keras.metrics.AUC`. Defaults to
-            `"interpolation"`.
+        max_samples: The most samples the exact metric holds (see
+            `RankingMetric`). Defaults to 65,536.
+        num_thresholds: None (default) for the exact AUC, or a number of
+            equal-width buckets of the score for the bucketed approximation.
         name: Optional name of the metric.
         dtype: Optional dtype of the metric's result.
+        prior_weight: R-EDL's prior weight `lambda` of the head
+            (`alpha = e + lambda`), which scales the vacuity. Defaults to 1.
+        minimum_alpha: The smallest `alpha` of the head: None (default)
+            means `prior_weight`, 0 means `alpha > 0` (DAEDL, F-EDL).
+        flexible: Whether `y_pred` is F-EDL's packed `[alpha, p, tau]`.
+            Defaults to `False`.
 
     Labels: integer `y_true` in {0, 1} (or one-hot of `y_pred`'s width);
     `y_pred` is `alpha`.
@@ -172,29 +111,33 @@ class ThresholdedAUC(_DirichletAUC):
     - Li, Shen, Charles, "TEDL: A Two-stage Evidential Deep Learning Method for Classification Uncertainty Quantification", 2022
     """
 
-    config_arguments = ("threshold", "positive_class", "prior_weight")
+    config_arguments = ("threshold", "positive_class")
 
     def __init__(
         self,
         threshold=None,
         positive_class=1,
         unknown_class=False,
-        num_thresholds=200,
-        summation_method="interpolation",
+        max_samples=DEFAULT_MAX_SAMPLES,
+        num_thresholds=None,
         name="thresholded_auc",
         dtype=None,
         prior_weight=1.0,
+        minimum_alpha=None,
+        flexible=False,
     ):
         super().__init__(
-            unknown_class, num_thresholds, summation_method, name, dtype, prior_weight
+            unknown_class=unknown_class,
+            max_samples=max_samples,
+            num_thresholds=num_thresholds,
+            name=name,
+            dtype=dtype,
+            prior_weight=prior_weight,
+            minimum_alpha=minimum_alpha,
+            flexible=flexible,
         )
-        if positive_class not in (0, 1):
-            raise ValueError(
-                "`positive_class` must be 0 or 1 (a binary task). "
-                f"Received: positive_class={positive_class!r}"
-            )
         self.threshold = validate_threshold(threshold)
-        self.positive_class = int(positive_class)
+        self.positive_class = check_choice(positive_class, "positive_class", (0, 1))
 
     def binary_problem(self, y_true, y_pred):
         if num_known_classes(y_pred, self.unknown_class) != 2:
@@ -208,6 +151,11 @@ class ThresholdedAUC(_DirichletAUC):
         scores = dirichlet.expected_probability(alpha)[..., self.positive_class]
         mask = labels < 2
         if self.threshold is not None:
+            # The vacuity compared with the threshold needs the head's prior.
+            minimum = self.prior_weight
+            if self.minimum_alpha is not None:
+                minimum = self.minimum_alpha
+            check_concentrations(alpha, "y_pred", minimum)
             vacuity = dirichlet.vacuity(alpha, self.prior_weight)
             kept = vacuity <= ops.cast(self.threshold, alpha.dtype)
             mask = ops.logical_and(mask, kept)
@@ -236,18 +184,20 @@ class MisclassificationAUROC(_ScoredAUROC):
             `"mutual_information"` (entropies divided by `log K`).
         unknown_class: Whether `y_pred` comes from `UnknownClassHead`; its
             known-class part is scored. Defaults to `False`.
-        num_thresholds: Number of buckets of `keras.metrics.AUC`. Defaults to
-            200.
+        max_samples: The most samples the exact metric holds (see
+            `RankingMetric`). Defaults to 65,536.
+        num_thresholds: None (default) for the exact AUROC, or a number of
+            equal-width buckets of the score for the bucketed approximation.
         prior_weight: R-EDL's prior weight `lambda` of the head
             (`alpha = e + lambda`): the `"vacuity"` score is `lambda K / S`,
-            which keeps it in the buckets' range [0, 1]. Defaults to 1.
+            in [0, 1]. Defaults to 1.
         minimum_alpha: The smallest `alpha` of the head: None (default)
             means `prior_weight`; 0 means `alpha > 0` (DAEDL's
             `DensityAwareDirichlet`, F-EDL), whose vacuity is ranked as
             `K / (S + K)` (see `uncertainty_score`). `alpha` below it is
             refused for `"vacuity"` and `"epkl"`.
-        summation_method: As in `keras.metrics.AUC`. Defaults to
-            `"interpolation"`.
+        flexible: Whether `y_pred` is F-EDL's packed `[alpha, p, tau]`.
+            Defaults to `False`.
         name: Optional name of the metric. Defaults to
             `"misclassification_auroc"`.
         dtype: Optional dtype of the metric's result.
@@ -297,18 +247,20 @@ class UnknownClassAUROC(_ScoredAUROC):
             `MisclassificationAUROC`). Defaults to `"vacuity"`.
         unknown_class: Whether `y_pred` comes from `UnknownClassHead`.
             Defaults to `False`.
-        num_thresholds: Number of buckets of `keras.metrics.AUC`. Defaults to
-            200.
+        max_samples: The most samples the exact metric holds (see
+            `RankingMetric`). Defaults to 65,536.
+        num_thresholds: None (default) for the exact AUROC, or a number of
+            equal-width buckets of the score for the bucketed approximation.
         prior_weight: R-EDL's prior weight `lambda` of the head
             (`alpha = e + lambda`): the `"vacuity"` score is `lambda K / S`,
-            which keeps it in the buckets' range [0, 1]. Defaults to 1.
+            in [0, 1]. Defaults to 1.
         minimum_alpha: The smallest `alpha` of the head: None (default)
             means `prior_weight`; 0 means `alpha > 0` (DAEDL's
             `DensityAwareDirichlet`, F-EDL), whose vacuity is ranked as
             `K / (S + K)` (see `uncertainty_score`). `alpha` below it is
             refused for `"vacuity"` and `"epkl"`.
-        summation_method: As in `keras.metrics.AUC`. Defaults to
-            `"interpolation"`.
+        flexible: Whether `y_pred` is F-EDL's packed `[alpha, p, tau]`.
+            Defaults to `False`.
         name: Optional name of the metric. Defaults to `"unknown_auroc"`.
         dtype: Optional dtype of the metric's result.
 

@@ -5,8 +5,21 @@ from keras import ops
 
 from keras_evidential import dirichlet
 from keras_evidential.labels import open_set_labels
+from keras_evidential.metrics.predictions import check_output_settings
+from keras_evidential.metrics.predictions import dirichlet_alpha
 from keras_evidential.metrics.predictions import known_alpha
 from keras_evidential.metrics.predictions import num_known_classes
+from keras_evidential.metrics.predictions import predict_labels
+from keras_evidential.validation import check_concentrations
+from keras_evidential.validation import check_int
+
+
+def confidence_and_correct(probabilities, labels):
+    """`(max_k p_k, argmax_k p_k == label)`: what a reliability diagram bins."""
+    predictions = predict_labels(probabilities, unknown_class=False)
+    # `initial`: Keras's TensorFlow `max` asserts on an empty batch without it.
+    confidence = ops.max(probabilities, axis=-1, initial=0.0)
+    return confidence, predictions == labels
 
 
 def calibration_bins(confidence, correct, num_bins, sample_weight=None):
@@ -33,21 +46,23 @@ def calibration_bins(confidence, correct, num_bins, sample_weight=None):
     index = ops.cast(ops.ceil(confidence * num_bins), "int32") - 1
     index = ops.clip(index, 0, num_bins - 1)
     one_hot = ops.one_hot(index, num_bins, dtype="float32") * weight[:, None]
+    # Sums of products, not `matmul`: PyTorch's refuses an empty batch.
     return (
         ops.sum(one_hot, axis=0),
-        ops.matmul(confidence, one_hot),
-        ops.matmul(correct, one_hot),
+        ops.sum(confidence[:, None] * one_hot, axis=0),
+        ops.sum(correct[:, None] * one_hot, axis=0),
     )
 
 
 def expected_calibration_error_from_bins(count, confidence_sum, correct_sum):
     """`sum_b |correct_sum_b - confidence_sum_b| / sum_b count_b`.
 
-    Equal to `sum_b (n_b / N) |accuracy_b - confidence_b|`; 0 for no samples.
+    Equal to `sum_b (n_b / N) |accuracy_b - confidence_b|`; NaN (undefined)
+    for no samples.
     """
-    return ops.divide_no_nan(
-        ops.sum(ops.abs(correct_sum - confidence_sum)), ops.sum(count)
-    )
+    total = ops.sum(count)
+    error = ops.divide_no_nan(ops.sum(ops.abs(correct_sum - confidence_sum)), total)
+    return ops.where(total > 0, error, float("nan"))
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -64,7 +79,8 @@ class ExpectedCalibrationError(keras.metrics.Metric):
     `(i / B, (i + 1) / B]`. Only samples of known classes take part (an
     unknown sample has no right class in `p_bar`). For an m-EDL model `p_bar`
     is `known_class_probability(p_hat)`, the mean of its known-class
-    Dirichlet. Lower is better; 0 is perfectly calibrated.
+    Dirichlet. Lower is better; 0 is perfectly calibrated; NaN without
+    known samples.
 
     Args:
         num_bins: Integer >= 1, the number of bins. Defaults to 15.
@@ -72,6 +88,8 @@ class ExpectedCalibrationError(keras.metrics.Metric):
             Defaults to `False`.
         name: Optional name of the metric.
         dtype: Optional dtype of the metric's result.
+        flexible: Whether `y_pred` is F-EDL's packed `[alpha, p, tau]`
+            (scored through its mean). Defaults to `False`.
 
     Labels: integer `y_true` in `[0, K]` (K = unknown, left out) or one-hot;
     `y_pred` is `alpha`.
@@ -87,19 +105,12 @@ class ExpectedCalibrationError(keras.metrics.Metric):
     - [Guo et al., 2017](https://arxiv.org/abs/1706.04599)
     """
 
-    def __init__(self, num_bins=15, unknown_class=False, name="ece", dtype=None):
+    def __init__(
+        self, num_bins=15, unknown_class=False, name="ece", dtype=None, flexible=False
+    ):
         super().__init__(name=name, dtype=dtype)
-        if (
-            isinstance(num_bins, bool)
-            or not isinstance(num_bins, int)
-            or (num_bins < 1)
-        ):
-            raise ValueError(
-                "`num_bins` must be an integer >= 1. "
-                f"Received: num_bins={num_bins!r}"
-            )
-        self.num_bins = num_bins
-        self.unknown_class = bool(unknown_class)
+        self.num_bins = check_int(num_bins, "num_bins", minimum=1)
+        check_output_settings(self, unknown_class, 1.0, 0.0, flexible)
         self._direction = "down"
         self.bin_counts = self.add_variable(
             shape=(num_bins,), initializer="zeros", dtype=self.dtype, name="bin_counts"
@@ -115,19 +126,21 @@ class ExpectedCalibrationError(keras.metrics.Metric):
         )
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_pred = ops.convert_to_tensor(y_pred)
+        y_pred = dirichlet_alpha(y_pred, self.flexible)
         k = num_known_classes(y_pred, self.unknown_class)
         labels = open_set_labels(y_true, y_pred, self.unknown_class)
-        p_bar = dirichlet.expected_probability(known_alpha(y_pred, self.unknown_class))
+        alpha = known_alpha(y_pred, self.unknown_class)
+        check_concentrations(alpha, "y_pred", 0.0)
+        p_bar = dirichlet.expected_probability(alpha)
         known = ops.cast(labels < k, "float32")
         if sample_weight is not None:
             sample_weight = ops.cast(sample_weight, "float32")
             if len(sample_weight.shape) > len(known.shape):
                 sample_weight = ops.squeeze(sample_weight, axis=-1)
             known = known * sample_weight
-        correct = ops.cast(ops.argmax(p_bar, axis=-1), "int32") == labels
+        confidence, correct = confidence_and_correct(p_bar, labels)
         count, confidence, hits = calibration_bins(
-            ops.max(p_bar, axis=-1), correct, self.num_bins, known
+            confidence, correct, self.num_bins, known
         )
         self.bin_counts.assign_add(ops.cast(count, self.dtype))
         self.bin_confidence.assign_add(ops.cast(confidence, self.dtype))
@@ -140,5 +153,11 @@ class ExpectedCalibrationError(keras.metrics.Metric):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"num_bins": self.num_bins, "unknown_class": self.unknown_class})
+        config.update(
+            {
+                "num_bins": self.num_bins,
+                "unknown_class": self.unknown_class,
+                "flexible": self.flexible,
+            }
+        )
         return config

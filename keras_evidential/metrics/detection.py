@@ -10,33 +10,44 @@ The scores that depend on the head's prior (`"vacuity"`, `"epkl"`) take its
 `prior_weight` (R-EDL's `alpha = e + lambda`: vacuity `lambda K / S`) and
 `minimum_alpha` (0 for DAEDL's and F-EDL's `alpha > 0`), as the AUROC metrics
 and `keras_evidential.evaluation` do; `alpha` below `minimum_alpha` is refused
-there, since the AUC buckets would clip its scores into ties.
+there, since its scores would leave [0, 1].
+
+The AUPR and FPR metrics compute the exact estimators of
+`keras_evidential.metrics.ranking` (see `RankingMetric`), the same functions
+as `keras_evidential.evaluation`; NaN where the figure is undefined (no
+sample of one of the two classes).
 """
 
 import keras
 from keras import ops
 
 from keras_evidential import dirichlet
-from keras_evidential.metrics.auc import _DirichletAUC
-from keras_evidential.metrics.auc import _combined_weight
 from keras_evidential.labels import open_set_labels as class_labels
-from keras_evidential.layers.dirichlet_output import validate_minimum_alpha
-from keras_evidential.layers.dirichlet_output import validate_prior_weight
+from keras_evidential.metrics import ranking
+from keras_evidential.metrics.predictions import check_output_settings
+from keras_evidential.metrics.predictions import dirichlet_alpha
 from keras_evidential.metrics.predictions import known_alpha
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.predictions import predict_labels
+from keras_evidential.metrics.ranking_metric import DEFAULT_MAX_SAMPLES
+from keras_evidential.metrics.ranking_metric import RankingMetric
+from keras_evidential.metrics.ranking_metric import combined_weight
 from keras_evidential.metrics.scores import metric_uncertainty
 from keras_evidential.metrics.scores import validate_score
+from keras_evidential.validation import check_choice
+from keras_evidential.validation import check_concentrations
+from keras_evidential.validation import check_number
 
 _POSITIVES = ("known", "unknown")
 
 
-def _validate_positive(positive):
-    if positive not in _POSITIVES:
-        raise ValueError(
-            f"`positive` must be one of {_POSITIVES}. Received: positive={positive!r}"
-        )
-    return positive
+def squared_errors(probabilities, labels, num_classes):
+    """`sum_k (y_ik - p_ik)^2` per sample, `y` the one-hot labels; labels
+    of the unknown class (`num_classes`) give a value to be masked out."""
+    y = ops.one_hot(
+        ops.minimum(labels, num_classes - 1), num_classes, dtype=probabilities.dtype
+    )
+    return ops.sum(ops.square(y - probabilities), axis=-1)
 
 
 def _uncertainty(metric, y_pred):
@@ -46,7 +57,7 @@ def _uncertainty(metric, y_pred):
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
-class UnknownClassAUPR(_DirichletAUC):
+class UnknownClassAUPR(RankingMetric):
     """Area under the precision-recall curve of OOD detection.
 
     Formula:
@@ -60,14 +71,18 @@ class UnknownClassAUPR(_DirichletAUC):
     recall, unlike ROC, depends on which class is positive and on the share
     of positives.
 
+    The estimator is the average precision (step-wise, scikit-learn's
+    `average_precision_score`); NaN without samples of both kinds.
+
     Args:
         score: An uncertainty score of `UNCERTAINTY_SCORES`. Defaults to
             `"vacuity"` (ranks as `alpha_0`, the total evidence).
         positive: `"known"` (default) or `"unknown"`.
         unknown_class: Whether `y_pred` comes from `UnknownClassHead`.
-        num_thresholds: Buckets of `keras.metrics.AUC`. Defaults to 200.
-        summation_method: As in `keras.metrics.AUC`. Defaults to
-            `"interpolation"` (Davis & Goadrich's PR interpolation).
+        max_samples: The most samples the exact metric holds (see
+            `RankingMetric`). Defaults to 65,536.
+        num_thresholds: None (default) for the exact figure, or a number of
+            equal-width buckets of the score for the bucketed approximation.
         name: Optional name of the metric.
         dtype: Optional dtype of the metric's result.
         prior_weight: R-EDL's prior weight `lambda` of the head
@@ -77,6 +92,8 @@ class UnknownClassAUPR(_DirichletAUC):
             means `prior_weight`; 0 means `alpha > 0` (DAEDL's
             `DensityAwareDirichlet`, F-EDL), whose vacuity is ranked as
             `K / (S + K)` (see `uncertainty_score`).
+        flexible: Whether `y_pred` is F-EDL's packed `[alpha, p, tau]`.
+            Defaults to `False`.
 
     Example:
 
@@ -89,27 +106,36 @@ class UnknownClassAUPR(_DirichletAUC):
     - Deng et al., I-EDL, ICML 2023; Chen et al., R-EDL, ICLR 2024 (AUPR-In)
     """
 
-    curve_name = "PR"
-    config_arguments = ("score", "positive", "prior_weight", "minimum_alpha")
+    config_arguments = ("score", "positive")
 
     def __init__(
         self,
         score="vacuity",
         positive="known",
         unknown_class=False,
-        num_thresholds=200,
-        summation_method="interpolation",
+        max_samples=DEFAULT_MAX_SAMPLES,
+        num_thresholds=None,
         name="unknown_aupr",
         dtype=None,
         prior_weight=1.0,
         minimum_alpha=None,
+        flexible=False,
     ):
         super().__init__(
-            unknown_class, num_thresholds, summation_method, name, dtype,
-            prior_weight, minimum_alpha,
+            unknown_class=unknown_class,
+            max_samples=max_samples,
+            num_thresholds=num_thresholds,
+            name=name,
+            dtype=dtype,
+            prior_weight=prior_weight,
+            minimum_alpha=minimum_alpha,
+            flexible=flexible,
         )
         self.score = validate_score(score)
-        self.positive = _validate_positive(positive)
+        self.positive = check_choice(positive, "positive", _POSITIVES)
+
+    def figure(self, scores, positive, negative, xp):
+        return ranking.average_precision(scores, positive, negative, xp=xp)
 
     def binary_problem(self, y_true, y_pred):
         k = num_known_classes(y_pred, self.unknown_class)
@@ -124,7 +150,7 @@ class UnknownClassAUPR(_DirichletAUC):
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
-class MisclassificationAUPR(_DirichletAUC):
+class MisclassificationAUPR(RankingMetric):
     """AUPR of the confidence for telling correct from wrong predictions.
 
     Formula:
@@ -133,15 +159,19 @@ class MisclassificationAUPR(_DirichletAUC):
     ```
 
     Correct predictions are the positives, as in the I-EDL / R-EDL tables
-    ("misclassification detection"). Unknown samples are left out.
+    ("misclassification detection"). Unknown samples are left out. The
+    estimator is the step-wise average precision; NaN where all (or none)
+    of the predictions are correct.
 
     Args:
         score: An uncertainty score of `UNCERTAINTY_SCORES`. Defaults to
             `"least_confidence"` (`1 - max_k p_bar_k`, i.e. the max
             probability).
         unknown_class: Whether `y_pred` comes from `UnknownClassHead`.
-        num_thresholds: Buckets of `keras.metrics.AUC`. Defaults to 200.
-        summation_method: As in `keras.metrics.AUC`.
+        max_samples: The most samples the exact metric holds (see
+            `RankingMetric`). Defaults to 65,536.
+        num_thresholds: None (default) for the exact figure, or a number of
+            equal-width buckets of the score for the bucketed approximation.
         name: Optional name of the metric.
         dtype: Optional dtype of the metric's result.
         prior_weight: R-EDL's prior weight `lambda` of the head
@@ -151,6 +181,8 @@ class MisclassificationAUPR(_DirichletAUC):
             means `prior_weight`; 0 means `alpha > 0` (DAEDL's
             `DensityAwareDirichlet`, F-EDL), whose vacuity is ranked as
             `K / (S + K)` (see `uncertainty_score`).
+        flexible: Whether `y_pred` is F-EDL's packed `[alpha, p, tau]`.
+            Defaults to `False`.
 
     Example:
 
@@ -163,25 +195,34 @@ class MisclassificationAUPR(_DirichletAUC):
     - Deng et al., I-EDL, ICML 2023 (Table 1, "Conf." AUPR)
     """
 
-    curve_name = "PR"
-    config_arguments = ("score", "prior_weight", "minimum_alpha")
+    config_arguments = ("score",)
 
     def __init__(
         self,
         score="least_confidence",
         unknown_class=False,
-        num_thresholds=200,
-        summation_method="interpolation",
+        max_samples=DEFAULT_MAX_SAMPLES,
+        num_thresholds=None,
         name="misclassification_aupr",
         dtype=None,
         prior_weight=1.0,
         minimum_alpha=None,
+        flexible=False,
     ):
         super().__init__(
-            unknown_class, num_thresholds, summation_method, name, dtype,
-            prior_weight, minimum_alpha,
+            unknown_class=unknown_class,
+            max_samples=max_samples,
+            num_thresholds=num_thresholds,
+            name=name,
+            dtype=dtype,
+            prior_weight=prior_weight,
+            minimum_alpha=minimum_alpha,
+            flexible=flexible,
         )
         self.score = validate_score(score)
+
+    def figure(self, scores, positive, negative, xp):
+        return ranking.average_precision(scores, positive, negative, xp=xp)
 
     def binary_problem(self, y_true, y_pred):
         k = num_known_classes(y_pred, self.unknown_class)
@@ -193,26 +234,30 @@ class MisclassificationAUPR(_DirichletAUC):
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
-class UnknownClassFPR(keras.metrics.SpecificityAtSensitivity):
+class UnknownClassFPR(RankingMetric):
     """False-positive rate on OOD samples at 95 % true-positive rate on known ones.
 
     Formula:
     ```
-    t* = the confidence threshold keeping `tpr` of the known samples
+    t* = the highest confidence threshold keeping `tpr` of the known samples
     FPR = share of unknown samples with confidence >= t*
     confidence = 1 - score(alpha)
     ```
 
     "FPR95": how many out-of-distribution samples are still accepted when
     the threshold keeps 95 % of the in-distribution ones; lower is better.
+    The thresholds are the distinct confidences (scikit-learn's `roc_curve`,
+    `fpr[argmax(tpr >= 0.95)]`); NaN without samples of both kinds.
 
     Args:
         score: An uncertainty score of `UNCERTAINTY_SCORES`. Defaults to
             `"vacuity"`.
-        tpr: The true-positive rate in (0, 1). Defaults to `0.95`.
+        tpr: The true-positive rate in (0, 1]. Defaults to `0.95`.
         unknown_class: Whether `y_pred` comes from `UnknownClassHead`.
-        num_thresholds: Thresholds of `keras.metrics.SpecificityAtSensitivity`.
-            Defaults to 200.
+        max_samples: The most samples the exact metric holds (see
+            `RankingMetric`). Defaults to 65,536.
+        num_thresholds: None (default) for the exact figure, or a number of
+            equal-width buckets of the score for the bucketed approximation.
         name: Optional name of the metric.
         dtype: Optional dtype of the metric's result.
         prior_weight: R-EDL's prior weight `lambda` of the head
@@ -222,6 +267,8 @@ class UnknownClassFPR(keras.metrics.SpecificityAtSensitivity):
             means `prior_weight`; 0 means `alpha > 0` (DAEDL's
             `DensityAwareDirichlet`, F-EDL), whose vacuity is ranked as
             `K / (S + K)` (see `uncertainty_score`).
+        flexible: Whether `y_pred` is F-EDL's packed `[alpha, p, tau]`.
+            Defaults to `False`.
 
     Example:
 
@@ -234,55 +281,44 @@ class UnknownClassFPR(keras.metrics.SpecificityAtSensitivity):
     - Hendrycks & Gimpel, ICLR 2017; Liang et al., ODIN, ICLR 2018 (FPR at 95 % TPR)
     """
 
+    config_arguments = ("score", "tpr")
+    direction = "down"
+
     def __init__(
         self,
         score="vacuity",
         tpr=0.95,
         unknown_class=False,
-        num_thresholds=200,
+        max_samples=DEFAULT_MAX_SAMPLES,
+        num_thresholds=None,
         name="unknown_fpr95",
         dtype=None,
         prior_weight=1.0,
         minimum_alpha=None,
+        flexible=False,
     ):
-        if not 0 < tpr < 1:
-            raise ValueError(f"`tpr` must be in (0, 1). Received: tpr={tpr}")
         super().__init__(
-            sensitivity=tpr, num_thresholds=num_thresholds, name=name, dtype=dtype
+            unknown_class=unknown_class,
+            max_samples=max_samples,
+            num_thresholds=num_thresholds,
+            name=name,
+            dtype=dtype,
+            prior_weight=prior_weight,
+            minimum_alpha=minimum_alpha,
+            flexible=flexible,
         )
         self.score = validate_score(score)
-        self.tpr = float(tpr)
-        self.unknown_class = bool(unknown_class)
-        self.prior_weight = validate_prior_weight(prior_weight)
-        self.minimum_alpha = validate_minimum_alpha(minimum_alpha)
-        self._direction = "down"
+        self.tpr = check_number(tpr, "tpr", 0, 1, low_open=True)
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        y_pred = ops.convert_to_tensor(y_pred)
+    def binary_problem(self, y_true, y_pred):
         k = num_known_classes(y_pred, self.unknown_class)
         labels = class_labels(y_true, y_pred, self.unknown_class)
         confidence = 1.0 - _uncertainty(self, y_pred)
-        known = ops.cast(labels < k, "float32")
-        super().update_state(
-            known,
-            confidence,
-            sample_weight=_combined_weight(ops.ones_like(known), sample_weight),
-        )
+        known = labels < k
+        return known, confidence, ops.ones_like(known)
 
-    def result(self):
-        return 1.0 - super().result()
-
-    def get_config(self):
-        return {
-            "score": self.score,
-            "tpr": self.tpr,
-            "unknown_class": self.unknown_class,
-            "num_thresholds": self.num_thresholds,
-            "name": self.name,
-            "dtype": self.dtype,
-            "prior_weight": self.prior_weight,
-            "minimum_alpha": self.minimum_alpha,
-        }
+    def figure(self, scores, positive, negative, xp):
+        return ranking.fpr_at_tpr(scores, positive, negative, self.tpr, xp=xp)
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -295,12 +331,14 @@ class BrierScore(keras.metrics.Mean):
     ```
 
     In [0, 2]; lower is better. Samples with the unknown label K are left
-    out (they have no right class).
+    out (they have no right class); NaN without known samples.
 
     Args:
         unknown_class: Whether `y_pred` comes from `UnknownClassHead`.
         name: Optional name of the metric.
         dtype: Optional dtype of the metric's result.
+        flexible: Whether `y_pred` is F-EDL's packed `[alpha, p, tau]`
+            (scored through its mean). Defaults to `False`.
 
     Example:
 
@@ -313,24 +351,31 @@ class BrierScore(keras.metrics.Mean):
     - Brier, Monthly Weather Review 78 (1950)
     """
 
-    def __init__(self, unknown_class=False, name="brier_score", dtype=None):
+    def __init__(
+        self, unknown_class=False, name="brier_score", dtype=None, flexible=False
+    ):
         super().__init__(name=name, dtype=dtype)
-        self.unknown_class = bool(unknown_class)
+        check_output_settings(self, unknown_class, 1.0, 0.0, flexible)
         self._direction = "down"
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_pred = ops.convert_to_tensor(y_pred)
+        y_pred = dirichlet_alpha(y_pred, self.flexible)
         k = num_known_classes(y_pred, self.unknown_class)
         labels = class_labels(y_true, y_pred, self.unknown_class)
-        p_bar = dirichlet.expected_probability(known_alpha(y_pred, self.unknown_class))
-        y = ops.one_hot(ops.minimum(labels, k - 1), k, dtype=p_bar.dtype)
-        brier = ops.sum(ops.square(y - p_bar), axis=-1)
-        weight = _combined_weight(labels < k, sample_weight)
+        alpha = known_alpha(y_pred, self.unknown_class)
+        check_concentrations(alpha, "y_pred", 0.0)
+        brier = squared_errors(dirichlet.expected_probability(alpha), labels, k)
+        weight = combined_weight(labels < k, sample_weight)
         super().update_state(brier, sample_weight=weight)
+
+    def result(self):
+        # Undefined (NaN) without known samples, as in the evaluation.
+        return ops.where(self.count > 0, super().result(), float("nan"))
 
     def get_config(self):
         return {
             "unknown_class": self.unknown_class,
             "name": self.name,
             "dtype": self.dtype,
+            "flexible": self.flexible,
         }

@@ -10,10 +10,13 @@ import keras
 from keras import ops
 
 from keras_evidential.labels import open_set_labels
-from keras_evidential.layers.dirichlet_output import validate_prior_weight
+from keras_evidential.metrics.predictions import check_output_settings
+from keras_evidential.metrics.predictions import dirichlet_alpha
+from keras_evidential.metrics.predictions import known_alpha
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.predictions import predict_labels
 from keras_evidential.metrics.predictions import validate_threshold
+from keras_evidential.validation import check_concentrations
 
 
 def open_set_counts(labels, predictions, num_known, sample_weight=None):
@@ -63,7 +66,8 @@ class OpenSetRate(keras.metrics.Metric):
 
     Subclasses name the two counts in `numerator` and `denominator`, their
     `default_name`, and whether a higher rate is better (`direction`). The
-    result is 0 while the denominator is 0.
+    result is NaN (undefined) while the denominator is 0, as in
+    `keras_evidential.evaluation`.
     """
 
     numerator = None
@@ -78,11 +82,14 @@ class OpenSetRate(keras.metrics.Metric):
         prior_weight=1.0,
         name=None,
         dtype=None,
+        minimum_alpha=None,
+        flexible=False,
     ):
         super().__init__(name=name or self.default_name, dtype=dtype)
-        self.unknown_class = bool(unknown_class)
+        check_output_settings(
+            self, unknown_class, prior_weight, minimum_alpha, flexible
+        )
         self.threshold = validate_threshold(threshold)
-        self.prior_weight = validate_prior_weight(prior_weight)
         self._direction = self.direction
         self.hits = self.add_variable(
             shape=(), initializer="zeros", dtype=self.dtype, name="hits"
@@ -92,8 +99,30 @@ class OpenSetRate(keras.metrics.Metric):
         )
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_pred = ops.convert_to_tensor(y_pred)
+        y_pred = dirichlet_alpha(y_pred, self.flexible)
         labels = open_set_labels(y_true, y_pred, self.unknown_class)
+        if self.threshold is not None:
+            # The vacuity compared with the threshold is `lambda K / S`:
+            # alpha below the head's prior means the metric has the wrong
+            # prior (R-EDL's alpha read with EDL's lambda = 1 rejects all).
+            minimum = self.prior_weight
+            if self.minimum_alpha is not None:
+                minimum = self.minimum_alpha
+            check_concentrations(
+                known_alpha(y_pred, self.unknown_class),
+                "y_pred",
+                minimum,
+                message=(
+                    f"`y_pred` must hold finite Dirichlet concentrations "
+                    f">= {minimum:g} (the metric's prior_weight="
+                    f"{self.prior_weight:g}, minimum_alpha="
+                    f"{self.minimum_alpha!r}) for the vacuity threshold. For "
+                    "R-EDL's alpha = e + lambda pass prior_weight=lambda, for "
+                    "alpha that is only > 0 (DAEDL, F-EDL) minimum_alpha=0; "
+                    "keras_evidential.metrics.for_model(model, ...) reads "
+                    "both from the model."
+                ),
+            )
         predictions = predict_labels(
             y_pred, self.unknown_class, self.threshold, self.prior_weight
         )
@@ -107,7 +136,8 @@ class OpenSetRate(keras.metrics.Metric):
         self.count.assign_add(ops.cast(counts[self.denominator], self.dtype))
 
     def result(self):
-        return ops.divide_no_nan(self.hits, self.count)
+        rate = ops.divide_no_nan(self.hits, self.count)
+        return ops.where(self.count > 0, rate, float("nan"))
 
     def get_config(self):
         config = super().get_config()
@@ -116,6 +146,8 @@ class OpenSetRate(keras.metrics.Metric):
                 "unknown_class": self.unknown_class,
                 "threshold": self.threshold,
                 "prior_weight": self.prior_weight,
+                "minimum_alpha": self.minimum_alpha,
+                "flexible": self.flexible,
             }
         )
         return config
@@ -126,7 +158,7 @@ _COMMON_ARGS = """
         unknown_class: Whether `y_pred` comes from `UnknownClassHead`: K + 1
             columns, the last one m-EDL's unknown class u. Defaults to
             `False` (K columns, an EDL model).
-        threshold: None (default) or a vacuity threshold in (0, 1]. With
+        threshold: None (default) or a vacuity threshold in [0, 1]. With
             None, m-EDL predicts `argmax` over K + 1 classes and EDL never
             predicts "unknown". With a threshold, a sample whose vacuity
             `K / S` exceeds it is predicted "unknown" (m-EDL models use the
@@ -134,10 +166,15 @@ _COMMON_ARGS = """
         prior_weight: R-EDL's prior weight `lambda` of the head
             (`DirichletOutput(prior_weight=lambda)`, `alpha = e + lambda`):
             the vacuity compared with `threshold` is `lambda K / S`.
-            Defaults to 1 (EDL).
+            Defaults to 1 (EDL). With a threshold, `alpha` below it is
+            refused (a wrong prior would reject every sample).
         name: Optional name of the metric. Defaults to the class's
             `default_name` (e.g. `"known_accuracy"`).
         dtype: Optional dtype of the metric's result.
+        minimum_alpha: The smallest `alpha` of the head: None (default)
+            means `prior_weight`, 0 means `alpha > 0` (DAEDL, F-EDL).
+        flexible: Whether `y_pred` is F-EDL's packed `[alpha, p, tau]`.
+            Defaults to `False`.
 
     Labels: integer `y_true` in `[0, K]` where K marks a sample of an unknown
     class (with K or K + 1 outputs alike), or one-hot rows of `y_pred`'s width

@@ -17,11 +17,55 @@ The convention shared by every metric, curve and report of this package:
   is its `p_bar` with EDL's rule (Nagahama, 2023, Fig. 3b). A head with
   R-EDL's prior weight `lambda` (`DirichletOutput(prior_weight=lambda)`,
   `alpha = e + lambda`) has the vacuity `lambda K / S`: pass `prior_weight`.
+- F-EDL's `FlexibleDirichletOutput` packs `[alpha, p, tau]`; with
+  `flexible=True` it is read as the Dirichlet with the same mean, `alpha +
+  tau p`, exactly as `keras_evidential.model_kind` and the evaluation read it.
+
+`keras_evidential.metrics.for_model` reads these settings from a model.
 """
 
 from keras import ops
 
 from keras_evidential.dirichlet import vacuity
+from keras_evidential.validation import check_bool
+from keras_evidential.validation import check_number
+
+
+def check_output_settings(metric, unknown_class, prior_weight, minimum_alpha,
+                          flexible):
+    """Sets a metric's output settings as attributes, after checking them
+    by the package's one rule for constructor arguments."""
+    metric.unknown_class = check_bool(unknown_class, "unknown_class")
+    metric.prior_weight = check_number(
+        prior_weight, "prior_weight", low=0, low_open=True
+    )
+    metric.minimum_alpha = check_number(
+        minimum_alpha, "minimum_alpha", low=0, allow_none=True
+    )
+    metric.flexible = check_bool(flexible, "flexible")
+    if metric.flexible and metric.unknown_class:
+        raise ValueError(
+            "F-EDL's packed output has no unknown class: `flexible=True` "
+            "needs `unknown_class=False`. Received: unknown_class=True"
+        )
+
+
+def dirichlet_alpha(y_pred, flexible=False):
+    """The Dirichlet `alpha` of a model output (float32 or wider).
+
+    `keras_evidential.ModelKind.to_alpha`, the one definition: float16 is
+    widened (S overflows it) and F-EDL's packed `[alpha, p, tau]` becomes
+    `alpha + tau p`.
+    """
+    # Imported here: `model_kind` imports the losses, which import the
+    # label convention of this package.
+    from keras_evidential.model_kind import ModelKind
+
+    kind = ModelKind(
+        "alpha", False, 0, minimum_alpha=0.0 if flexible else 1.0,
+        flexible=flexible,
+    )
+    return kind.to_alpha(y_pred)
 
 
 def num_known_classes(y_pred, unknown_class):
@@ -54,20 +98,10 @@ def known_alpha(y_pred, unknown_class):
 
 
 def validate_threshold(threshold):
-    """Returns `threshold` as a float (or None); raises on other values."""
-    if threshold is None:
-        return None
-    try:
-        value = float(threshold)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(
-            "`threshold` must be None or a vacuity threshold in [0, 1] "
-            "(the vacuity lambda K / S lies in (0, 1] for alpha >= lambda). "
-            f"Received: threshold={threshold!r}"
-        )
-    return value
+    """Returns `threshold` as a float (or None); raises unless it is None or
+    a number in [0, 1], the one rule for vacuity thresholds (the vacuity
+    `lambda K / S` lies in (0, 1] for `alpha >= lambda`; 0 rejects all)."""
+    return check_number(threshold, "threshold", 0, 1, allow_none=True)
 
 
 def predict_labels(y_pred, unknown_class, threshold=None, prior_weight=1.0):

@@ -4,6 +4,7 @@ import keras
 
 from keras_evidential.dirichlet import RISKS
 from keras_evidential.labels import one_hot_targets
+from keras_evidential.validation import check_choice
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -44,10 +45,7 @@ class BayesRisk(keras.metrics.MeanMetricWrapper):
     """
 
     def __init__(self, risk="mse", name="risk", dtype=None):
-        if risk not in RISKS:
-            raise ValueError(
-                f"`risk` must be one of {sorted(RISKS)}. Received: risk={risk!r}"
-            )
+        check_choice(risk, "risk", sorted(RISKS))
         super().__init__(_risk_fn(risk), name=name, dtype=dtype)
         self.risk = risk
         # Lower is better, for callbacks that infer the direction.

@@ -1,10 +1,11 @@
 """Uncertainty scores in [0, 1], higher meaning less certain.
 
-`keras.metrics.AUC` buckets its predictions on evenly spaced thresholds in
-[0, 1], so each score used by the AUROC metrics is a measure of
+The bucketed approximation of the ranking metrics (`num_thresholds`) splits
+[0, 1] into equal-width buckets, so each score is a measure of
 `keras_evidential.dirichlet` divided by its largest possible value. Dividing
-by a constant does not change an AUROC; it only keeps the score inside the
-buckets. The differential entropy has no lower bound, so it is not a score.
+by a constant does not change a ranking figure; it only keeps the score
+inside the buckets. The differential entropy has no lower bound, so it is
+not a score.
 """
 
 import math
@@ -12,12 +13,14 @@ import math
 from keras import ops
 
 from keras_evidential import dirichlet
+from keras_evidential.validation import check_choice
 from keras_evidential.validation import check_concentrations
 
 
 def _least_confidence(alpha):
+    # `initial`: Keras's TensorFlow `max` asserts on an empty batch without it.
     return ops.cast(1.0, alpha.dtype) - ops.max(
-        dirichlet.expected_probability(alpha), axis=-1
+        dirichlet.expected_probability(alpha), axis=-1, initial=0.0
     )
 
 
@@ -46,12 +49,7 @@ UNCERTAINTY_SCORES = {
 
 def validate_score(score):
     """Returns `score` if it names an uncertainty score; raises otherwise."""
-    if score not in UNCERTAINTY_SCORES:
-        raise ValueError(
-            f"`score` must be one of {sorted(UNCERTAINTY_SCORES)}. "
-            f"Received: score={score!r}"
-        )
-    return score
+    return check_choice(score, "score", sorted(UNCERTAINTY_SCORES))
 
 
 # The scores `c / S` that grow without bound as alpha falls below 1: their
@@ -86,11 +84,13 @@ def checked_uncertainty_score(alpha, score, prior_weight=1.0, minimum_alpha=None
     """`uncertainty_score`, after checking that a prior-dependent score gets
     concentrations `>= minimum_alpha` (None: `prior_weight`; 0: `> 0`).
 
-    Below that bound the score would leave [0, 1] and be clipped by the AUC
-    buckets into ties: a plausible-looking wrong figure, as R-EDL's alpha
-    scored with EDL's `prior_weight=1` would give.
+    Below that bound the score would leave [0, 1]: a plausible-looking wrong
+    figure (clipped into ties by buckets), as R-EDL's alpha scored with EDL's
+    `prior_weight=1` would give. The other scores need finite `alpha > 0`.
     """
-    if validate_score(score) in PRIOR_DEPENDENT_SCORES:
+    if validate_score(score) not in PRIOR_DEPENDENT_SCORES:
+        check_concentrations(alpha, "y_pred", 0.0)
+    else:
         minimum = prior_weight if minimum_alpha is None else minimum_alpha
         bound = "alpha > 0" if minimum == 0 else f"alpha >= {minimum:g}"
         check_concentrations(
@@ -102,7 +102,9 @@ def checked_uncertainty_score(alpha, score, prior_weight=1.0, minimum_alpha=None
                 f"for the score {score!r} (prior_weight={prior_weight:g}, "
                 f"minimum_alpha={minimum_alpha!r}). For R-EDL's alpha = e + "
                 "lambda pass prior_weight=lambda; for alpha that is only > 0 "
-                "(DAEDL, F-EDL) minimum_alpha=0."
+                "(DAEDL, F-EDL) minimum_alpha=0; "
+                "keras_evidential.metrics.for_model(model, ...) reads both "
+                "from the model."
             ),
         )
     return uncertainty_score(alpha, score, prior_weight, minimum_alpha)

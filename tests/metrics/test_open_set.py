@@ -43,8 +43,8 @@ def _reference_ratio(metric_class, labels, predictions, k, weight=None):
     }
     numerator, denominator = pairs[metric_class]
     denominator = (weight * denominator).sum()
-    # Documented: a metric is 0 while its denominator is 0.
-    return 0.0 if denominator == 0 else (weight * numerator).sum() / denominator
+    # Documented: a metric is NaN (undefined) while its denominator is 0.
+    return float("nan") if denominator == 0 else (weight * numerator).sum() / denominator
 
 
 
@@ -182,12 +182,13 @@ def test_ratio_metrics_match_numpy_and_accumulate(unknown_class, threshold):
         metric = metric_class(unknown_class=unknown_class, threshold=threshold)
         for batch in np.array_split(np.arange(len(labels)), 4):
             metric.update_state(labels[batch], alpha[batch])
-        assert _result(metric) == pytest.approx(expected, abs=1e-6)
+        assert _result(metric) == pytest.approx(expected, abs=1e-6, nan_ok=True)
         metric.reset_state()
-        assert _result(metric) == 0.0
+        # No samples: the ratio is undefined, as in the evaluation.
+        assert np.isnan(_result(metric))
         metric.update_state(labels[:50], alpha[:50])
         expected_50 = _reference_ratio(metric_class, labels[:50], predictions[:50], k)
-        assert _result(metric) == pytest.approx(expected_50, abs=1e-6)
+        assert _result(metric) == pytest.approx(expected_50, abs=1e-6, nan_ok=True)
 
 
 def test_sample_weight_and_label_forms():
@@ -244,5 +245,7 @@ def test_default_names_directions_and_configs():
             "unknown_class": True,
             "threshold": 0.3,
             "prior_weight": 0.5,
+            "minimum_alpha": None,
+            "flexible": False,
         }
         assert cls(name="custom").name == "custom"
