@@ -75,6 +75,24 @@ def one_hot_targets(y_true, y_pred, conditions=None, checked=False):
     return ops.one_hot(ops.cast(y_true, "int32"), num_classes, dtype=y_pred.dtype)
 
 
+def num_known_classes(y_pred, unknown_class):
+    """K, the number of known classes of a model output."""
+    width = y_pred.shape[-1]
+    if width is None:
+        raise ValueError(
+            "The prediction's last axis must hold a known number of classes. "
+            f"Received: y_pred.shape={tuple(y_pred.shape)}"
+        )
+    k = width - 1 if unknown_class else width
+    if k < 2:
+        raise ValueError(
+            "Expected at least 2 known classes (plus the unknown class when "
+            f"unknown_class=True). Received: y_pred.shape={tuple(y_pred.shape)}"
+            f", unknown_class={unknown_class}"
+        )
+    return k
+
+
 def open_set_labels(y_true, y_pred, unknown_class):
     """Integer labels in `[0, K]` (K = unknown) from integer or one-hot labels.
 
@@ -87,8 +105,6 @@ def open_set_labels(y_true, y_pred, unknown_class):
     Returns:
         int32 labels of shape `y_pred.shape[:-1]`.
     """
-    from keras_evidential.metrics.predictions import num_known_classes
-
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.convert_to_tensor(y_true)
     k = num_known_classes(y_pred, unknown_class)

@@ -39,11 +39,12 @@ class FiniteWeightsCheck(DeclaredAttributes, keras.callbacks.Callback):
     ...     keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
     ...     keras.layers.Dense(3), keras_evidential.layers.DirichletOutput()])
     >>> model.compile(optimizer="adam", loss=keras_evidential.losses.EDLLoss())
-    >>> model.fit(x, y, epochs=1, verbose=0, callbacks=[
-    ...     keras_evidential.callbacks.FiniteWeightsCheck()])
-    Traceback (most recent call last):
-    ...
-    ValueError: The model's variable ... is not finite ...
+    >>> try:
+    ...     model.fit(x, y, epochs=1, verbose=0, callbacks=[
+    ...         keras_evidential.callbacks.FiniteWeightsCheck()])
+    ... except ValueError as error:
+    ...     print("not finite" in str(error))
+    True
 
     Reference:
     - `docs/core.md`, "NaN in the features"

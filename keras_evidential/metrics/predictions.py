@@ -26,6 +26,7 @@ The convention shared by every metric, curve and report of this package:
 
 from keras import ops
 
+from keras_evidential.labels import num_known_classes  # noqa: F401 (re-exported)
 from keras_evidential.dirichlet import vacuity
 from keras_evidential.validation import check_bool
 from keras_evidential.validation import check_number
@@ -68,22 +69,6 @@ def dirichlet_alpha(y_pred, flexible=False):
     return kind.to_alpha(y_pred)
 
 
-def num_known_classes(y_pred, unknown_class):
-    """K, the number of known classes of a model output."""
-    width = y_pred.shape[-1]
-    if width is None:
-        raise ValueError(
-            "The prediction's last axis must hold a known number of classes. "
-            f"Received: y_pred.shape={tuple(y_pred.shape)}"
-        )
-    k = width - 1 if unknown_class else width
-    if k < 2:
-        raise ValueError(
-            "Expected at least 2 known classes (plus the unknown class when "
-            f"unknown_class=True). Received: y_pred.shape={tuple(y_pred.shape)}"
-            f", unknown_class={unknown_class}"
-        )
-    return k
 
 
 def known_alpha(y_pred, unknown_class):

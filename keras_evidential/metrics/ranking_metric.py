@@ -18,13 +18,16 @@ approximation): the same estimator then ranks buckets, the samples inside
 one bucket counting as tied.
 """
 
+import warnings
+
 import keras
 from keras import ops
 
 from keras_evidential.metrics import ranking
 from keras_evidential.metrics.predictions import check_output_settings
 from keras_evidential.metrics.predictions import dirichlet_alpha
-from keras_evidential.validation import _check as check_condition
+from keras_evidential.validation import Condition
+from keras_evidential.validation import assert_all
 from keras_evidential.validation import check_int
 
 DEFAULT_MAX_SAMPLES = 2**16
@@ -63,15 +66,25 @@ class RankingMetric(keras.metrics.Metric):
     def __init__(
         self,
         unknown_class=False,
-        max_samples=DEFAULT_MAX_SAMPLES,
         num_thresholds=None,
         name=None,
         dtype=None,
         prior_weight=1.0,
         minimum_alpha=None,
         flexible=False,
+        max_samples=DEFAULT_MAX_SAMPLES,
+        summation_method=None,
     ):
         super().__init__(name=name, dtype=dtype)
+        if summation_method is not None:
+            warnings.warn(
+                "`summation_method` is deprecated and ignored (removed in "
+                "2.0): the metric computes the exact step-wise figure, or its "
+                "bucketed approximation with `num_thresholds`. Received: "
+                f"summation_method={summation_method!r}",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         check_output_settings(
             self, unknown_class, prior_weight, minimum_alpha, flexible
         )
@@ -123,7 +136,7 @@ class RankingMetric(keras.metrics.Metric):
             return
         start = ops.convert_to_tensor(self.num_samples)
         end = start + ops.cast(ops.shape(scores)[0], "int32")
-        check_condition(
+        assert_all(Condition(
             end <= self.max_samples,
             f"The metric {self.name!r} keeps every sample's score for its "
             f"exact value and holds at most max_samples={self.max_samples}. "
@@ -132,7 +145,7 @@ class RankingMetric(keras.metrics.Metric):
             "samples",
             end,
             self.max_samples,
-        )
+        ))
         offset = ops.reshape(start, (1,))
         for variable, values in (
             (self.scores, scores),
@@ -176,5 +189,5 @@ class RankingMetric(keras.metrics.Metric):
         config = dict(config)
         # Written by the `keras.metrics.AUC`-based versions (<= 0.x); the
         # estimator is now the step-wise one (see `ranking`).
-        config.pop("summation_method", None)
+        config.pop("summation_method", None)  # saved configs load silently
         return cls(**config)
