@@ -108,6 +108,9 @@ class NIGNegativeLogLikelihood(keras.metrics.MeanMetricWrapper):
 
     def __init__(self, name="nll", dtype=None):
         super().__init__(student_t_nll_per_sample, name=name, dtype=dtype)
+        # Lower is better: lets `EarlyStopping` / `ModelCheckpoint` infer
+        # mode="min" (Keras reads `_direction`).
+        self._direction = "down"
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype}
@@ -146,6 +149,9 @@ class NIGContinuousRankedProbabilityScore(keras.metrics.MeanMetricWrapper):
 
     def __init__(self, name="crps", dtype=None):
         super().__init__(student_t_crps_per_sample, name=name, dtype=dtype)
+        # Lower is better: lets `EarlyStopping` / `ModelCheckpoint` infer
+        # mode="min" (Keras reads `_direction`).
+        self._direction = "down"
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype}
@@ -162,7 +168,9 @@ class NIGIntervalCoverage(keras.metrics.MeanMetricWrapper):
 
     A calibrated model covers a fraction `level` of the targets; below it,
     the uncertainty is too small. `keras_evidential.evaluation.coverage_curve`
-    gives the curve over many levels.
+    gives the curve over many levels. Neither higher nor lower is better,
+    so the metric declares no direction: a callback monitoring it needs
+    `mode=`.
 
     Args:
         level: Float in (0, 1), the interval's probability. Defaults to `0.95`.

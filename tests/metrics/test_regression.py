@@ -67,3 +67,35 @@ class RegressionMetricsTest(TestCase):
         m.update_state(y, pred.astype("float16"))
         self.assertEqual(keras.backend.standardize_dtype(m.result().dtype), "float32")
         self.assertAllClose(m.result(), ref.student_t_nll(y64, *p).mean(), rtol=2e-2)
+
+
+class MetricDirectionTest(TestCase):
+    """Issue 28, item 7: `EarlyStopping(monitor="val_nll")` raised in Keras,
+    which cannot tell that lower is better for a metric declaring no
+    direction."""
+
+    def _fit(self, callback):
+        rng = np.random.default_rng(5)
+        x = rng.normal(size=(32, 3)).astype("float32")
+        y = (x[:, :1] + 0.1 * rng.normal(size=(32, 1))).astype("float32")
+        model = keras.Sequential([keras.Input((3,)), ke.layers.NormalInverseGammaOutput(1)])
+        model.compile(
+            "adam", ke.losses.EvidentialRegressionLoss(),
+            metrics=[ke.metrics.NIGRootMeanSquaredError(), ke.metrics.NIGNegativeLogLikelihood(),
+                     ke.metrics.NIGContinuousRankedProbabilityScore()],
+        )
+        model.fit(x, y, validation_data=(x, y), epochs=2, batch_size=16, verbose=0,
+                  callbacks=[callback])
+        return callback
+
+    def test_early_stopping_and_checkpoint_infer_min(self):
+        import os
+        import tempfile
+
+        for name in ("rmse", "nll", "crps"):
+            stopping = self._fit(keras.callbacks.EarlyStopping(monitor=f"val_{name}", patience=1))
+            self.assertIs(stopping.monitor_op, keras.ops.less, name)
+            path = os.path.join(tempfile.mkdtemp(), "best.keras")
+            checkpoint = self._fit(keras.callbacks.ModelCheckpoint(
+                path, monitor=f"val_{name}", save_best_only=True))
+            self.assertIs(checkpoint.monitor_op, keras.ops.less, name)
