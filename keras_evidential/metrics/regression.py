@@ -15,7 +15,11 @@ from keras_evidential.losses.evidential_regression import _targets_like
 
 
 def _predictive(y_true, y_pred):
-    y_pred = ops.cast(ops.convert_to_tensor(y_pred), "float32")
+    y_pred = ops.convert_to_tensor(y_pred)
+    # float16 / bfloat16 (mixed precision) are scored in float32; float64
+    # stays float64 (the scores of large-df or far-from-0 predictions need it).
+    if keras.backend.standardize_dtype(y_pred.dtype) != "float64":
+        y_pred = ops.cast(y_pred, "float32")
     gamma, nu, alpha, beta = nig.split_nig(y_pred)
     y = _targets_like(y_true, gamma)
     return (y,) + tuple(nig.student_t_predictive(gamma, nu, alpha, beta))

@@ -99,3 +99,24 @@ class MetricDirectionTest(TestCase):
             checkpoint = self._fit(keras.callbacks.ModelCheckpoint(
                 path, monitor=f"val_{name}", save_best_only=True))
             self.assertIs(checkpoint.monitor_op, keras.ops.less, name)
+
+
+class Float64Test(TestCase):
+    def test_float64_predictions_are_scored_in_float64(self):
+        """Issue 28: the metrics always cast to float32. Here y - gamma = 1e-3
+        at y ~ 1e4 with width ~1e-3: float32 rounds the residual by 2 %, so
+        only a float64 computation meets 1e-9 against the float64 reference."""
+        if keras.backend.backend() == "jax" and not __import__("jax").config.jax_enable_x64:
+            self.skipTest("JAX computes in float32 unless jax_enable_x64 is set")
+        gamma = np.array([[1e4], [2e4]])
+        y = gamma + np.array([[1e-3], [-2.5e-3]])
+        nu, alpha, beta = np.array([[2.0], [0.5]]), np.array([[3.0], [40.0]]), np.array([[1e-6], [3e-6]])
+        pred = np.concatenate([gamma, nu, alpha, beta], -1)
+        nll = ke.metrics.NIGNegativeLogLikelihood(dtype="float64")
+        nll.update_state(y, pred)
+        self.assertAllClose(nll.result(), ref.student_t_nll(y, gamma, nu, alpha, beta).mean(), rtol=1e-9, atol=0)
+        crps = ke.metrics.NIGContinuousRankedProbabilityScore(dtype="float64")
+        crps.update_state(y, pred)
+        want = np.mean([ref.student_t_crps_mp(y[i, 0], gamma[i, 0], ref.width(nu[i, 0], alpha[i, 0], beta[i, 0]),
+                                              2 * alpha[i, 0]) for i in range(2)])
+        self.assertAllClose(crps.result(), want, rtol=1e-9, atol=0)
