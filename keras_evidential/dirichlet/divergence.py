@@ -70,7 +70,8 @@ def _kl_to_uniform_and_gradient(alpha):
     s_part = ops.where(s == float(k), 0.0, s_terms - (math.lgamma(k) + k))[..., 0]
     # KL >= 0; rounding near alpha = 1 must not make it (and the loss)
     # negative.
-    value = ops.maximum(alpha_part + s_part, 0.0)
+    # (relu, not maximum(., 0.0), which returns float32 on PyTorch.)
+    value = ops.relu(alpha_part + s_part)
     # (alpha_j - 1) trigamma(alpha_j) - (S - K) trigamma(S)
     d_alpha = (alpha - 1.0) * terms.trigamma[..., :k] - (
         s - float(k)
@@ -162,8 +163,8 @@ def _dirichlet_kl_with_gradient(alpha, beta):
         -ops.sum(ops.where(far[..., :k], difference, 0.0), axis=-1),
     )
     # KL >= 0; rounding must not make it (and the loss) negative.
-    value = ops.maximum(
-        ops.sum(divergences[..., :k], axis=-1) - divergences[..., k] + linear, 0.0
+    value = ops.relu(
+        ops.sum(divergences[..., :k], axis=-1) - divergences[..., k] + linear
     )
 
     def grad(*args, upstream=None):

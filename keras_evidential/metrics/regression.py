@@ -27,12 +27,17 @@ def _predictive(y_true, y_pred):
 
 def student_t_nll_per_sample(y_true, y_pred):
     """Mean over targets of `-log St(y | gamma, w_St, 2 alpha)`, per sample."""
-    return ops.mean(nig.student_t_nll(*_predictive(y_true, y_pred)), axis=-1)
+    return _mean_over_targets(nig.student_t_nll(*_predictive(y_true, y_pred)))
 
 
 def student_t_crps_per_sample(y_true, y_pred):
     """Mean over targets of the Student-t predictive's CRPS, per sample."""
-    return ops.mean(nig.student_t_crps(*_predictive(y_true, y_pred)), axis=-1)
+    return _mean_over_targets(nig.student_t_crps(*_predictive(y_true, y_pred)))
+
+
+def _mean_over_targets(values):
+    # Not `ops.mean`: on PyTorch (Keras 3.15) it reduces float64 in float32.
+    return ops.sum(values, axis=-1) / values.shape[-1]
 
 
 def interval_coverage_per_sample(y_true, y_pred, level=0.95):

@@ -86,6 +86,13 @@ def _series_terms(x, float32_terms, float64_terms):
     return float64_terms if _is_float64(x) else float32_terms
 
 
+def _like(x, value):
+    # Clamps are `ops.where(cond, x, _like(x, value))`: on the PyTorch
+    # backend (Keras 3.15) `ops.maximum` and `ops.minimum` of float64
+    # tensors return float32.
+    return ops.convert_to_tensor(value, x.dtype)
+
+
 def _is_float64(x):
     return keras.backend.standardize_dtype(x.dtype) == "float64"
 
@@ -99,13 +106,14 @@ def _log_gamma_half_step(a):
     clamped, so the unused one is finite and passes no NaN gradient).
     """
     coefficients = _HALF_STEP_SERIES[: _series_terms(a, 2, 6)]
-    t = 1.0 / ops.maximum(a, _HALF_STEP_SWITCH)
+    large = a >= _HALF_STEP_SWITCH
+    t = 1.0 / ops.where(large, a, _like(a, _HALF_STEP_SWITCH))
     t_squared = ops.square(t)
     series = coefficients[-1]
     for coefficient in reversed(coefficients[:-1]):
         series = coefficient + t_squared * series
     direct = special.lgamma(a + 0.5) - special.lgamma(a) - 0.5 * ops.log(a)
-    return ops.where(a >= _HALF_STEP_SWITCH, t * series, direct)
+    return ops.where(large, t * series, direct)
 
 
 def nig_nll(y, gamma, nu, alpha, beta):
@@ -155,11 +163,12 @@ def student_t_two_sided_tail(y, loc, scale, df):
 
 def _two_sided_tail(z_squared, df):
     switch = 1e4 if _is_float64(df) else 100.0
-    small_df = ops.minimum(df, switch)
+    large = df >= switch
+    small_df = ops.where(large, _like(df, switch), df)
     incomplete_beta = betainc(
         0.5 * small_df, ops.full_like(df, 0.5), small_df / (small_df + z_squared)
     )
-    large_df = ops.maximum(df, switch)
+    large_df = ops.where(large, df, _like(df, switch))
     shifted = large_df - 0.5
     b = 48.0 * ops.square(shifted)
     v = shifted * ops.log1p(z_squared / large_df)
@@ -168,7 +177,7 @@ def _two_sided_tail(z_squared, df):
     )
     w = ops.sqrt(v) * ((correction + v + 3.0) / b + 1.0)
     normal = ops.erfc(w * math.sqrt(0.5))
-    return ops.where(df >= switch, normal, incomplete_beta)
+    return ops.where(large, normal, incomplete_beta)
 
 
 def student_t_cdf(y, loc, scale, df):
@@ -218,7 +227,7 @@ def student_t_crps(y, loc, scale, df):
         / math.sqrt(math.pi)
     )
     # CRPS > 0; rounding where the terms nearly cancel must not make it negative.
-    return scale * ops.maximum(term_abs + term_density - term_const, 0.0)
+    return scale * ops.relu(term_abs + term_density - term_const)
 
 
 def gaussian_crps(y, mean, std):
