@@ -70,7 +70,8 @@ def _kl_to_uniform_and_gradient(alpha):
     s_part = ops.where(s == float(k), 0.0, s_terms - (math.lgamma(k) + k))[..., 0]
     # KL >= 0; rounding near alpha = 1 must not make it (and the loss)
     # negative.
-    value = ops.maximum(alpha_part + s_part, 0.0)
+    # (relu, not maximum(., 0.0), which returns float32 on PyTorch.)
+    value = ops.relu(alpha_part + s_part)
     # (alpha_j - 1) trigamma(alpha_j) - (S - K) trigamma(S)
     d_alpha = (alpha - 1.0) * terms.trigamma[..., :k] - (
         s - float(k)
@@ -162,8 +163,8 @@ def _dirichlet_kl_with_gradient(alpha, beta):
         -ops.sum(ops.where(far[..., :k], difference, 0.0), axis=-1),
     )
     # KL >= 0; rounding must not make it (and the loss) negative.
-    value = ops.maximum(
-        ops.sum(divergences[..., :k], axis=-1) - divergences[..., k] + linear, 0.0
+    value = ops.relu(
+        ops.sum(divergences[..., :k], axis=-1) - divergences[..., k] + linear
     )
 
     def grad(*args, upstream=None):
@@ -245,8 +246,8 @@ def _lgamma_bregman(b, a, difference):
 
     with `x_k = (b - a) / (a + k)`, `x' = x_4`, and `omega(x) = 1/(12 x)
     - 1/(360 x^3) + 1/(1260 x^5)` Stirling's remainder, whose Bregman
-    divergence is written in `p = x'`, `q = (b' - a') / b'` and `w = q / a'` so
-    that nothing overflows. Every part is >= 0 except omega's small x^-3 term
+    divergence is written in `p = x'`, `w = (b - a) / (a' b')` and `1 / b'`
+    so that nothing overflows (finite for any float32 a, b). Every part is >= 0 except omega's small x^-3 term
     and is computed from `difference = b - a`, so D is accurate to ~1e-6
     relative, also where a, b ~ 1e6 and D ~ 1e-6 a.
 
@@ -268,16 +269,17 @@ def _lgamma_bregman(b, a, difference):
     a_reciprocal = 1.0 / a_shifted
     b_reciprocal = 1.0 / b_shifted
     p = difference * a_reciprocal
-    q = difference * b_reciprocal
-    w = q * a_reciprocal
-    rho = a_shifted * b_reciprocal
-    q_squared = ops.square(q)
-    omega = p * w / 12.0 + ops.square(w) * a_reciprocal * (
-        (6.0 + 2.0 * q + 3.0 * p * q) / -360.0
-        + ops.square(a_reciprocal)
-        * (
-            rho * (rho * (15.0 * rho + 40.0 * q) + 45.0 * q_squared)
-            + q_squared * q * (24.0 + 5.0 * p)
+    w = p * b_reciprocal
+    # Stirling remainder's divergence in p = (b - a) / a', w = (b - a) /
+    # (a' b') (|w| <= 1/4) and 1 / b': the x^-3 and x^-5 terms, written in
+    # rho = a' / b' and q = (b - a) / b', had products ~rho^3 that
+    # overflowed float32 (NaN) once a' / b' >~ 1e12.
+    omega = p * w / 12.0 + ops.square(w) * (
+        (6.0 * a_reciprocal + w * (2.0 + 3.0 * p)) / -360.0
+        + (
+            b_reciprocal
+            * (b_reciprocal * (15.0 * b_reciprocal + 40.0 * w) + 45.0 * ops.square(w))
+            + ops.square(w) * w * (24.0 + 5.0 * p)
         )
         / 1260.0
     )

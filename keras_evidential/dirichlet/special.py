@@ -45,15 +45,39 @@ def digamma(x):
     return fn(keras.ops.convert_to_tensor(x))
 
 
-# Recurrence steps before the asymptotic series. From y = x + 4 >= 5 on, the
-# omitted terms are below 2e-8 absolute (and relative), under float32's
-# rounding.
-_SHIFT = 4
+# Recurrence steps before the asymptotic series and the number of Bernoulli
+# terms B_2 .. B_2M kept, by dtype. From y = x + 4 >= 4 on with M = 3 the
+# omitted terms are below 2e-8 (float32's rounding); float64 needs y >= 8
+# and M = 8: the first omitted term, B_18 / 17 y^-17 in `h`, is 2e-15.
+_SHIFTS_AND_TERMS = {"float32": (4, 3), "float64": (8, 8)}
+_BERNOULLI = (
+    1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510
+)
 
-# `h(x)`'s series in t = 1 / (x + 4), coefficients of t^1 .. t^6:
-# n / 2 - B_2, then n B_2m / (2m) for t^2m and -B_2m / (2m - 1) for t^(2m-1),
-# with n = 4 and the Bernoulli numbers B_2 = 1/6, B_4 = -1/30, B_6 = 1/42.
-_H_SERIES = (11 / 6, 1 / 3, 1 / 90, -1 / 30, -1 / 210, 1 / 63)
+
+def _series(shift, terms):
+    """The coefficients of the three series in `t = 1 / (x + shift)`.
+
+    `digamma`'s of t^2, t^4, ..: `B_2m / (2m)`; `trigamma`'s of t^3, t^5,
+    ..: `B_2m`; `h`'s of t^1, t^2, ..: `n / 2 - B_2` for t, then
+    `n B_2m / (2m)` for t^2m and `-B_2m / (2m - 1)` for t^(2m-1), n = shift.
+    """
+    bernoulli = _BERNOULLI[:terms]
+    digamma = tuple(b / (2 * m) for m, b in enumerate(bernoulli, 1))
+    h = [shift / 2 - bernoulli[0]]
+    for m, b in enumerate(bernoulli, 1):
+        if m > 1:
+            h.append(-b / (2 * m - 1))
+        h.append(shift * b / (2 * m))
+    return digamma, bernoulli, tuple(h)
+
+
+def _horner(coefficients, t):
+    value = coefficients[-1]
+    for coefficient in reversed(coefficients[:-1]):
+        value = coefficient + t * value
+    return value
+
 
 GammaTerms = collections.namedtuple(
     "GammaTerms", ["digamma", "trigamma", "x_digamma_minus_lgamma"]
@@ -65,12 +89,13 @@ def gamma_terms(x):
 
     For x > 0, elementwise, in one pass: the three functions the Dirichlet KL
     divergence and the digamma risk need (value and gradient), from shared
-    recurrence terms `r_k = 1 / (x + k)`, k < 4, and the asymptotic series in
-    `t = 1 / y`, `y = x + 4`:
+    recurrence terms `r_k = 1 / (x + k)`, k < n, and the asymptotic series in
+    `t = 1 / y`, `y = x + n` (n = 4 and terms to t^7 in float32, n = 8 and
+    terms to t^17 in float64, so that float64 inputs get float64 accuracy):
 
     ```
-    digamma(x) = log y - sum_k r_k - t/2 - t^2/12 + t^4/120 - t^6/252
-    trigamma(x) = sum_k r_k^2 + t + t^2/2 + t^3/6 - t^5/30 + t^7/42
+    digamma(x) = log y - sum_k r_k - t/2 - t^2/12 + t^4/120 - t^6/252 ...
+    trigamma(x) = sum_k r_k^2 + t + t^2/2 + t^3/6 - t^5/30 + t^7/42 ...
     h(x) = log(y) / 2 - (1 + log 2 pi) / 2 + sum_k k r_k
            + sum_k log((x + k) t) + sum_i c_i t^i
     ```
@@ -81,7 +106,9 @@ def gamma_terms(x):
     their direct difference loses every digit; each `(x + k) t` is in
     (0, 1], so nothing overflows for any finite x. Measured against SciPy
     over [1e-3, 1e9] in float32: digamma 2.3e-7 relative (TensorFlow's op
-    5e-7), trigamma 2e-7 (`tf.math.polygamma(1, x)` 6e-7), h 7e-7.
+    5e-7), trigamma 2e-7 (`tf.math.polygamma(1, x)` 6e-7), h 7e-7; in
+    float64 trigamma 7e-16 relative, digamma and h within 1e-13 relative
+    (1e-14 absolute next to digamma's zero).
 
     Why not the backends' `digamma` and `lgamma`: on CPU TensorFlow runs them
     element by element across threads, and with a trigamma and the stable
@@ -95,12 +122,15 @@ def gamma_terms(x):
         does not use are pruned from the graph.
     """
     x = keras.ops.convert_to_tensor(x)
-    y = x + float(_SHIFT)
+    dtype = keras.backend.standardize_dtype(x.dtype)
+    shift, terms = _SHIFTS_AND_TERMS["float64" if dtype == "float64" else "float32"]
+    digamma_series, trigamma_series, h_series = _series(shift, terms)
+    y = x + float(shift)
     t = 1.0 / y
     recip = 1.0 / x
     recip_sum, recip_square_sum, k_recip_sum = recip, keras.ops.square(recip), 0.0
     scaled_product = x * t
-    for k in range(1, _SHIFT):
+    for k in range(1, shift):
         shifted = x + float(k)
         recip = 1.0 / shifted
         recip_sum = recip_sum + recip
@@ -109,23 +139,15 @@ def gamma_terms(x):
         scaled_product = scaled_product * (shifted * t)
     log_y = keras.ops.log(y)
     t2 = keras.ops.square(t)
-    digamma_x = (
-        log_y
-        - recip_sum
-        - t * (0.5 + t * (1.0 / 12.0 - t2 * (1.0 / 120.0 - t2 / 252.0)))
-    )
+    digamma_x = log_y - recip_sum - t * (0.5 + t * _horner(digamma_series, t2))
     trigamma_x = recip_square_sum + t * (
-        1.0
-        + t * (0.5 + t * (1.0 / 6.0 + t2 * (-1.0 / 30.0 + t2 / 42.0)))
+        1.0 + t * (0.5 + t * _horner(trigamma_series, t2))
     )
-    h_series = _H_SERIES[-1]
-    for coefficient in reversed(_H_SERIES[:-1]):
-        h_series = coefficient + t * h_series
     h = (
         0.5 * log_y
         - 0.5 * (1.0 + math.log(2.0 * math.pi))
         + k_recip_sum
         + keras.ops.log(scaled_product)
-        + t * h_series
+        + t * _horner(h_series, t)
     )
     return GammaTerms(digamma_x, trigamma_x, h)

@@ -11,6 +11,13 @@ from keras_evidential.validation import check_concentrations
 from keras_evidential.validation import declare_attributes
 
 
+_PARAMETER_ERROR = (
+    "`y_pred` must hold the packed flexible Dirichlet parameters "
+    "[alpha (K), p (K), tau (1)] of `FlexibleDirichletOutput`, with finite "
+    "alpha > 0 and tau >= 0; it may not contain NaN or inf."
+)
+
+
 @keras.saving.register_keras_serializable(package="keras_evidential")
 class FEDLLoss(DeclaredAttributes, keras.losses.Loss):
     """Expected squared error under the flexible Dirichlet, plus a Brier term on `p`.
@@ -22,7 +29,8 @@ class FEDLLoss(DeclaredAttributes, keras.losses.Loss):
     ```
 
     `y_pred` is the packed output `[alpha (K), p (K), tau (1)]` of
-    `FlexibleDirichletOutput`; integer labels index the K classes. The FD
+    `FlexibleDirichletOutput`; integer labels index the K classes; `tau = 0`
+    gives the Dirichlet limit `FD(alpha, p, 0) = Dir(alpha)`. The FD
     moments are in closed form (`dirichlet.flexible_variance`), so no
     sampling is needed; the second term keeps the allocation `p` from
     degenerating.
@@ -52,8 +60,13 @@ class FEDLLoss(DeclaredAttributes, keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         alpha, p, tau = split_flexible_parameters(y_pred)
+        # tau = 0 is allowed: FD(alpha, p, 0) = Dir(alpha), and the head gives
+        # it once softplus of the dispersion logit underflows (below ~-104 in
+        # float32). Checked in one pass with alpha (> 0): tau = 0 counts as 1.
         check_concentrations(
-            ops.concatenate([alpha, tau], axis=-1), minimum=0.0
+            ops.concatenate([alpha, ops.where(tau == 0.0, 1.0, tau)], axis=-1),
+            minimum=0.0,
+            message=_PARAMETER_ERROR,
         )
         y = one_hot_targets(y_true, alpha)
         return flexible_expected_squared_error(y, alpha, p, tau) + ops.sum(

@@ -15,7 +15,11 @@ from keras_evidential.losses.evidential_regression import _targets_like
 
 
 def _predictive(y_true, y_pred):
-    y_pred = ops.cast(ops.convert_to_tensor(y_pred), "float32")
+    y_pred = ops.convert_to_tensor(y_pred)
+    # float16 / bfloat16 (mixed precision) are scored in float32; float64
+    # stays float64 (the scores of large-df or far-from-0 predictions need it).
+    if keras.backend.standardize_dtype(y_pred.dtype) != "float64":
+        y_pred = ops.cast(y_pred, "float32")
     gamma, nu, alpha, beta = nig.split_nig(y_pred)
     y = _targets_like(y_true, gamma)
     return (y,) + tuple(nig.student_t_predictive(gamma, nu, alpha, beta))
@@ -23,12 +27,17 @@ def _predictive(y_true, y_pred):
 
 def student_t_nll_per_sample(y_true, y_pred):
     """Mean over targets of `-log St(y | gamma, w_St, 2 alpha)`, per sample."""
-    return ops.mean(nig.student_t_nll(*_predictive(y_true, y_pred)), axis=-1)
+    return _mean_over_targets(nig.student_t_nll(*_predictive(y_true, y_pred)))
 
 
 def student_t_crps_per_sample(y_true, y_pred):
     """Mean over targets of the Student-t predictive's CRPS, per sample."""
-    return ops.mean(nig.student_t_crps(*_predictive(y_true, y_pred)), axis=-1)
+    return _mean_over_targets(nig.student_t_crps(*_predictive(y_true, y_pred)))
+
+
+def _mean_over_targets(values):
+    # Not `ops.mean`: on PyTorch (Keras 3.15) it reduces float64 in float32.
+    return ops.sum(values, axis=-1) / values.shape[-1]
 
 
 def interval_coverage_per_sample(y_true, y_pred, level=0.95):
@@ -108,6 +117,9 @@ class NIGNegativeLogLikelihood(keras.metrics.MeanMetricWrapper):
 
     def __init__(self, name="nll", dtype=None):
         super().__init__(student_t_nll_per_sample, name=name, dtype=dtype)
+        # Lower is better: lets `EarlyStopping` / `ModelCheckpoint` infer
+        # mode="min" (Keras reads `_direction`).
+        self._direction = "down"
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype}
@@ -146,6 +158,9 @@ class NIGContinuousRankedProbabilityScore(keras.metrics.MeanMetricWrapper):
 
     def __init__(self, name="crps", dtype=None):
         super().__init__(student_t_crps_per_sample, name=name, dtype=dtype)
+        # Lower is better: lets `EarlyStopping` / `ModelCheckpoint` infer
+        # mode="min" (Keras reads `_direction`).
+        self._direction = "down"
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype}
@@ -162,7 +177,9 @@ class NIGIntervalCoverage(keras.metrics.MeanMetricWrapper):
 
     A calibrated model covers a fraction `level` of the targets; below it,
     the uncertainty is too small. `keras_evidential.evaluation.coverage_curve`
-    gives the curve over many levels.
+    gives the curve over many levels. Neither higher nor lower is better,
+    so the metric declares no direction: a callback monitoring it needs
+    `mode=`.
 
     Args:
         level: Float in (0, 1), the interval's probability. Defaults to `0.95`.

@@ -42,7 +42,9 @@ def meinert_alternative_loss(y, gamma, nu, beta, weight):
     """
     y, gamma, nu, beta = as_tensors(y, gamma, nu, beta)
     log_variance = ops.log(beta) - ops.log(nu)
-    return log_variance + (1.0 + weight * nu) * ops.square(y - gamma) * nu / beta
+    # nu / beta first: the product (1 + weight nu) r^2 nu overflows float32
+    # at nu ~ beta ~ 1e19, where the loss itself is finite.
+    return log_variance + (1.0 + weight * nu) * (ops.square(y - gamma) * (nu / beta))
 
 
 def gaussian_variance(nu, beta):

@@ -69,6 +69,21 @@ class EvidentialRegressionLossTest(TestCase):
             model_fn=_model_fn(1),
         )
 
+    def test_alternative_loss_is_finite_where_nu_and_beta_are_large(self):
+        """Issue 28: at nu ~ beta >~ 1e19 the product (1 + lambda nu) r^2 nu
+        overflowed float32 to inf, while the loss is finite (the reference
+        is the float64 formula: log(beta / nu) + (1 + lambda nu) r^2 nu / beta)."""
+        y = np.array([[3.0], [-2.0], [0.5]])
+        gamma = np.zeros((3, 1))
+        nu = np.array([[1e19], [3e20], [1e30]])
+        beta = np.array([[2e19], [1e20], [5e29]])
+        alpha = np.full((3, 1), 2.0)
+        expected = ref.meinert_alternative(y, gamma, nu, beta, 2.0).mean()
+        loss = ke.losses.MeinertRegressionLoss(2.0, reduction="sum_over_batch_size")
+        got = to_numpy(loss(y.astype("float32"), _pred((gamma, nu, alpha, beta))))
+        self.assertTrue(np.isfinite(got))
+        self.assertAllClose(got, expected, rtol=1e-5)
+
     def test_pixelwise_targets(self):
         y, p = _nig(n=2 * 3 * 3, targets=2, seed=3)
         reshape = lambda a: a.reshape(2, 3, 3, 2)  # noqa: E731

@@ -67,3 +67,65 @@ class RegressionMetricsTest(TestCase):
         m.update_state(y, pred.astype("float16"))
         self.assertEqual(keras.backend.standardize_dtype(m.result().dtype), "float32")
         self.assertAllClose(m.result(), ref.student_t_nll(y64, *p).mean(), rtol=2e-2)
+
+
+class MetricDirectionTest(TestCase):
+    """Issue 28, item 7: `EarlyStopping(monitor="val_nll")` raised in Keras,
+    which cannot tell that lower is better for a metric declaring no
+    direction."""
+
+    def _fit(self, callback):
+        rng = np.random.default_rng(5)
+        x = rng.normal(size=(32, 3)).astype("float32")
+        y = (x[:, :1] + 0.1 * rng.normal(size=(32, 1))).astype("float32")
+        model = keras.Sequential([keras.Input((3,)), ke.layers.NormalInverseGammaOutput(1)])
+        model.compile(
+            "adam", ke.losses.EvidentialRegressionLoss(),
+            metrics=[ke.metrics.NIGRootMeanSquaredError(), ke.metrics.NIGNegativeLogLikelihood(),
+                     ke.metrics.NIGContinuousRankedProbabilityScore()],
+        )
+        model.fit(x, y, validation_data=(x, y), epochs=2, batch_size=16, verbose=0,
+                  callbacks=[callback])
+        return callback
+
+    def test_early_stopping_and_checkpoint_infer_min(self):
+        import os
+        import tempfile
+
+        for name in ("rmse", "nll", "crps"):
+            stopping = self._fit(keras.callbacks.EarlyStopping(monitor=f"val_{name}", patience=1))
+            self.assertIs(stopping.monitor_op, keras.ops.less, name)
+            path = os.path.join(tempfile.mkdtemp(), "best.keras")
+            checkpoint = self._fit(keras.callbacks.ModelCheckpoint(
+                path, monitor=f"val_{name}", save_best_only=True))
+            self.assertIs(checkpoint.monitor_op, keras.ops.less, name)
+
+
+class Float64Test(TestCase):
+    def test_float64_predictions_are_scored_in_float64(self):
+        """Issue 28: the metrics always cast to float32. Here y - gamma = 1e-3
+        at y ~ 1e4 with width ~1e-3: float32 rounds the residual by 2 %, so
+        only a float64 computation meets 1e-9 against the float64 reference."""
+        if keras.backend.backend() == "jax" and not __import__("jax").config.jax_enable_x64:
+            self.skipTest("JAX computes in float32 unless jax_enable_x64 is set")
+        gamma = np.array([[1e4], [2e4]])
+        y = gamma + np.array([[1e-3], [-2.5e-3]])
+        nu, alpha, beta = np.array([[2.0], [0.5]]), np.array([[3.0], [40.0]]), np.array([[1e-6], [3e-6]])
+        pred = np.concatenate([gamma, nu, alpha, beta], -1)
+        want_nll = ref.student_t_nll(y, gamma, nu, alpha, beta).mean(-1)
+        want_crps = np.array([
+            ref.student_t_crps_mp(y[i, 0], gamma[i, 0], ref.width(nu[i, 0], alpha[i, 0], beta[i, 0]), 2 * alpha[i, 0])
+            for i in range(2)
+        ])
+        from keras_evidential.metrics import regression
+
+        self.assertAllClose(regression.student_t_nll_per_sample(y, pred), want_nll, rtol=1e-9, atol=0)
+        self.assertAllClose(regression.student_t_crps_per_sample(y, pred), want_crps, rtol=1e-9, atol=0)
+        # Keras's `Mean` on PyTorch accumulates float64 values in float32
+        # (Keras 3.15: its dtype promotion of torch.float64 gives float32).
+        rtol = 1e-5 if keras.backend.backend() == "torch" else 1e-9
+        for cls, want in ((ke.metrics.NIGNegativeLogLikelihood, want_nll),
+                          (ke.metrics.NIGContinuousRankedProbabilityScore, want_crps)):
+            metric = cls(dtype="float64")
+            metric.update_state(y, pred)
+            self.assertAllClose(metric.result(), want.mean(), rtol=rtol, atol=0)

@@ -163,3 +163,81 @@ def test_functions_accept_tensors_and_numpy_alike():
     np.testing.assert_allclose(
         to_numpy(nig.nig_nll(*tensors)), to_numpy(nig.nig_nll(y, g, n, a, b))
     )
+
+
+# --- The Student-t scores at any df (issue 28) -------------------------------
+#
+# References: mpmath at 40 digits (tests/reference_nig.py), the CRPS from its
+# closed form, itself checked against quadrature of the CRPS integral.
+
+DFS = (1.5, 2.5, 7.0, 60.0, 99.0, 101.0, 2e3, 4e5, 2.546e6, 1e9, 1e15, 1e30)
+ZS = (0.0, 0.3, 1.0, 2.5, 6.0, 40.0)
+
+
+def _is_float64_capable():
+    import keras
+
+    return keras.backend.backend() != "jax" or __import__("jax").config.jax_enable_x64
+
+
+def test_crps_reference_matches_quadrature_of_the_crps_integral():
+    for args in [(0.3, 0.1, 1.2, 3.0), (5.0, 0.0, 2.0, 2.5), (-1.0, 0.5, 0.7, 40.0), (2.0, 0.0, 1.0, 1e4)]:
+        np.testing.assert_allclose(ref.student_t_crps_mp(*args), ref.crps_by_integration(*args), rtol=1e-7)
+
+
+def test_issue_reproducers_for_large_df():
+    """Were 0.381 (exact 0.2337), -412.7 (exact 77.70) and 0.674 (exact 0.8413)."""
+    cases = [
+        (nig.student_t_crps, (0.0, 0.0, 1.0, 2e5), ref.student_t_crps_mp),
+        (nig.student_t_crps, (-46.5, 0.0, 321.0, 1.273e6), ref.student_t_crps_mp),
+        (nig.student_t_cdf, (1.0, 0.0, 1.0, 2e6),
+         lambda *a: 1.0 - 0.5 * ref.student_t_two_sided_tail_mp(*a)),
+    ]
+    for fn, args, reference in cases:
+        got = float(to_numpy(fn(*_f32(*args))))
+        np.testing.assert_allclose(got, reference(*np.float32(args)), rtol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_student_t_scores_relative_error_at_any_df(dtype):
+    """NLL, two-sided tail (so both CDF sides) and CRPS against mpmath for df
+    from 1.5 to 1e30 and |z| up to 40. Float32: relative error <= 1e-3
+    (measured on TensorFlow: NLL 1.3e-7, tail 1.3e-5, CRPS 6.5e-6; tails
+    below 1e-30 underflow and are left out); float64: <= 1e-9 (measured:
+    NLL 1.3e-11, tail 1.1e-12, CRPS 4.6e-10; inputs stay float64)."""
+    if dtype == "float64" and not _is_float64_capable():
+        pytest.skip("JAX computes in float32 unless jax_enable_x64 is set")
+    rtol = 1e-3 if dtype == "float32" else 1e-9
+    df, z = (np.array(v, dtype).ravel() for v in np.meshgrid(DFS, ZS))
+    y, loc, scale = z * 2.0 + 1.0, np.full_like(z, 1.0), np.full_like(z, 2.0)
+    args = [np.asarray(v, dtype) for v in (y, loc, scale, df)]
+    nll = to_numpy(nig.student_t_nll(*args))
+    tail = to_numpy(nig.student_t_two_sided_tail(*args))
+    cdf = to_numpy(nig.student_t_cdf(*args))
+    crps = to_numpy(nig.student_t_crps(*[a[df > 1.5] for a in args]))
+    for name, got in {"nll": nll, "tail": tail, "cdf": cdf, "crps": crps}.items():
+        assert got.dtype == np.dtype(dtype), name
+    rows = list(zip(*(a.astype("float64") for a in args)))
+    want_nll = np.array([ref.student_t_nll_mp(*r) for r in rows])
+    want_tail = np.array([ref.student_t_two_sided_tail_mp(*r) for r in rows])
+    want_crps = np.array([ref.student_t_crps_mp(*r) for r in rows if r[3] > 1.5])
+    # The NLL crosses 0: relative to max(1, |NLL|).
+    np.testing.assert_array_less(np.abs(nll - want_nll), rtol * np.maximum(1.0, np.abs(want_nll)))
+    representable = want_tail > (1e-30 if dtype == "float32" else 1e-300)
+    np.testing.assert_allclose(tail[representable], want_tail[representable], rtol=rtol)
+    upper = y >= loc
+    want_cdf = np.where(upper, 1.0 - 0.5 * want_tail, 0.5 * want_tail)
+    np.testing.assert_allclose(cdf[representable], want_cdf[representable], rtol=rtol)
+    np.testing.assert_allclose(crps, want_crps, rtol=rtol)
+    assert np.all(crps > 0.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    log_df=st.floats(np.log(1.01), np.log(1e30)),
+    z=st.floats(-1e3, 1e3, allow_nan=False),
+)
+def test_crps_is_never_negative(log_df, z):
+    """It went negative for df >~ 4e5 in float32."""
+    crps = to_numpy(nig.student_t_crps(*_f32(z, 0.0, 1.0, np.exp(log_df))))
+    assert crps >= 0.0 and np.isfinite(crps)
