@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# CI: the core tests on the TensorFlow backend with the lowest Keras that
+# pyproject.toml declares (`keras>=X.Y`: Keras X.Y.0). The main lanes of
+# .ci/run test the newest Keras; this one tests the other end of the range.
+#
+# Run from CI's environment (.venv-ci active, set up by .ci/run). A second
+# virtual environment, .venv-ci-low, gets the same versions of everything
+# (TensorFlow, NumPy, the test tools: pip reuses the wheels it has cached),
+# then the lowest Keras over them with --no-deps: tensorflow-cpu 2.21 declares
+# keras>=3.12, so pip would otherwise refuse or upgrade it. Keras's own
+# dependencies (numpy, h5py, optree, ml-dtypes, rich, namex, absl-py,
+# packaging) are already there from the newest Keras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+lowest=$(sed -n 's/^ *"keras>=\([0-9][0-9.]*\)".*/\1/p' pyproject.toml)
+if [ -z "$lowest" ]; then
+    echo "no \"keras>=X.Y\" requirement found in pyproject.toml" >&2
+    exit 1
+fi
+case "$lowest" in
+    *.*.*) ;;
+    *) lowest="$lowest.0" ;;
+esac
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# The versions CI's environment resolved, less Keras (replaced below) and
+# this checkout (installed from source).
+python -m pip freeze --exclude-editable | grep -v -i '^keras==' > "$work/constraints.txt"
+
+rm -rf .venv-ci-low
+python -m venv .venv-ci-low
+low=.venv-ci-low/bin/python
+# --no-compile: byte-compiling every module of TensorFlow would be most of
+# the install's time; Python compiles those the tests import as they load.
+"$low" -m pip install --quiet --no-compile -c "$work/constraints.txt" -e ".[test]"
+"$low" -m pip install --quiet --no-compile --no-deps "keras==$lowest"
+"$low" -m pip list 2>/dev/null | grep -i -E "^(keras|tensorflow[-_]cpu|numpy) "
+echo "environment ready in ${SECONDS} s"
+
+# The core: the maths, layers, losses, callbacks, labels, validation, model
+# kind, serialization and saving, metrics and serving signatures, in two
+# halves of about equal time side by side (CI has two cores), each with its
+# own log and pytest summary, printed in order once both have ended.
+FIRST="tests/losses tests/dirichlet"
+SECOND="tests/layers tests/callbacks tests/metrics tests/export/test_serving.py tests/test_saving.py tests/test_model_kind.py tests/test_validation.py tests/test_serialization.py tests/test_labels.py"
+export KERAS_BACKEND=tensorflow
+"$low" -m pytest -q -p no:cacheprovider $FIRST > "$work/first.log" 2>&1 &
+first=$!
+"$low" -m pytest -q -p no:cacheprovider $SECOND > "$work/second.log" 2>&1 &
+second=$!
+status=0
+wait $first || status=1
+wait $second || status=1
+for half in first second; do
+    echo "=== Keras $lowest, core tests, $half half"
+    cat "$work/$half.log"
+done
+echo "done in ${SECONDS} s"
+exit $status
