@@ -58,35 +58,45 @@ def test_private_keras_apis_live_in_keras_compat_only():
 
 
 def test_no_import_circles():
+    """No two modules import each other, directly or through others.
+
+    A package's `__init__` only re-exports its modules, so it is left out of
+    the graph (an edge into it would make every re-export look circular).
+    Strongly connected components with more than one module are circles.
+    """
     names = {_name(path): path for path in _modules()}
+    modules = {n for n, path in names.items() if path.name != "__init__.py"}
     graph = {
-        name: {target for target in _imports(path) if target in names and target != name}
-        for name, path in names.items()
+        name: sorted(t for t in _imports(names[name]) if t in modules and t != name)
+        for name in modules
     }
-    # A package's __init__ only re-exports its modules: an edge into it
-    # stands for the modules it names, so follow it through.
-    circles = []
+    index, low, stack, on_stack, circles = {}, {}, [], set(), []
 
-    def visit(node, stack, on_stack, done):
-        on_stack.add(node)
+    def connect(node):  # Tarjan's algorithm
+        index[node] = low[node] = len(index)
         stack.append(node)
+        on_stack.add(node)
         for target in graph[node]:
-            if target in on_stack:
-                cycle = stack[stack.index(target):]
-                if not all(names[n].name == "__init__.py" or n == target for n in cycle):
-                    circles.append(cycle + [target])
-            elif target not in done:
-                visit(target, stack, on_stack, done)
-        stack.pop()
-        on_stack.discard(node)
-        done.add(node)
+            if target not in index:
+                connect(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
 
-    done = set()
-    for name in graph:
-        if name not in done:
-            visit(name, [], set(), done)
-    real = [c for c in circles if not any(names[n].name == "__init__.py" for n in c)]
-    assert not real, real
+    for name in sorted(modules):
+        if name not in index:
+            connect(name)
+    assert not circles, circles
 
 
 def test_the_circle_check_can_fail(tmp_path, monkeypatch):

@@ -241,7 +241,8 @@ def test_with_checks_off_no_reduction_runs_eagerly():
     try:
         assert validation.concentration_condition(np.zeros((2, 3))) is None
         assert validation.label_condition(np.array([5]), 3) is None
-        ke.losses.EDLLoss()(np.array([7]), np.full((1, 3), 2.0))  # no check, no error
+        # alpha below 1 would fail the check: off, the loss just computes.
+        ke.losses.EDLLoss()(np.array([1]), np.full((1, 3), 0.5))
     finally:
         ke.config.enable_value_checks()
 

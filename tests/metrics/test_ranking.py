@@ -81,7 +81,9 @@ def _zero_loss(y_true, y_pred):
     return ops.zeros(ops.shape(y_pred)[:1])
 
 
-@pytest.mark.parametrize("jit_compile", [False, True])
+@pytest.mark.parametrize(
+    "jit_compile", [False, pytest.param(True, marks=pytest.mark.large)]
+)  # XLA compiles every metric's sort: 14 s, so in the large lane
 def test_compiled_metrics_equal_evaluation_across_batches(jit_compile):
     if jit_compile and keras.backend.backend() == "torch":
         pytest.skip("PyTorch has no jit_compile in Keras")
