@@ -39,7 +39,10 @@ CONFIGS = {
     "xla": {"jit_compile": True, "steps_per_execution": 1},
     "xla_spe32": {"jit_compile": True, "steps_per_execution": 32},
 }
-LOSSES = ("ce", "edl")
+# `edl_unchecked`: the same EDL model traced with
+# `keras_evidential.config.disable_value_checks()`, so that the checks' share
+# of the step is measured in the same run.
+LOSSES = ("ce", "edl", "edl_unchecked")
 # The configurations the EDL / CE target applies to.
 TARGET_CONFIGS = ("graph", "xla_spe32")
 TARGET_RATIO = 1.05
@@ -52,7 +55,7 @@ def build_model(loss, config):
 
     from keras_evidential.losses import EDLLoss
 
-    if loss == "edl":
+    if loss in ("edl", "edl_unchecked"):
         model = common.build_network((32, 32), "medl")
         loss_fn = EDLLoss(risk="mse", kl_weight=KL_WEIGHT)
     else:
@@ -112,7 +115,15 @@ def bench(x, y, configs, rounds, seed=0):
             name = f"{loss}/{config}"
             print(f"  {name}: compiling, warm-up epoch", flush=True)
             runners[name] = epoch_runner(build_model(loss, CONFIGS[config]), x, y)
-            runners[name]()
+            # The checks are traced into the step at its first call.
+            import keras_evidential
+
+            if loss == "edl_unchecked":
+                keras_evidential.config.disable_value_checks()
+            try:
+                runners[name]()
+            finally:
+                keras_evidential.config.enable_value_checks()
     rng = random.Random(seed)
     wall = {name: [] for name in runners}
     cpu = {name: [] for name in runners}
@@ -150,6 +161,9 @@ def summarize(wall, cpu, configs, steps_per_epoch):
             )
         entry["edl_over_ce_wall"] = common.ratios(wall[edl], wall[ce])
         entry["edl_over_ce_cpu"] = common.ratios(cpu[edl], cpu[ce])
+        unchecked = f"edl_unchecked/{config}"
+        entry["edl_unchecked_over_ce_cpu"] = common.ratios(cpu[unchecked], cpu[ce])
+        entry["checks_cost_cpu"] = common.ratios(cpu[edl], cpu[unchecked])
         if config != "graph" and "graph" in configs:
             for loss in LOSSES:
                 # graph / this configuration, paired per round: > 1 is faster.
@@ -194,6 +208,8 @@ def markdown(info, summary, source, n_train, rounds, loads):
                 f"{e['edl']['cpu']['median_ms'] / 1e3:.2f} / "
                 f"{e['ce']['cpu']['median_ms'] / 1e3:.2f}",
                 _ratio(e["edl_over_ce_cpu"]),
+                _ratio(e["edl_unchecked_over_ce_cpu"]),
+                _ratio(e["checks_cost_cpu"]),
                 met,
                 speedups,
             ]
@@ -206,6 +222,8 @@ def markdown(info, summary, source, n_train, rounds, loads):
             "EDL/CE wall [IQR]",
             "CPU s/epoch EDL / CE",
             "EDL/CE CPU [IQR]",
+            "EDL without checks / CE CPU",
+            "checks: EDL on / off CPU",
             f"CPU ratio <= {TARGET_RATIO}",
             "speed-up over graph, wall [IQR]",
         ],

@@ -53,10 +53,14 @@ def expected_probability(alpha):
     return alpha / strength(alpha, keepdims=True)
 
 
-def belief(alpha):
-    """Belief masses `b_k = (alpha_k - 1) / S`; they sum to `1 - vacuity`."""
+def belief(alpha, prior_weight=1.0):
+    """Belief masses `b_k = (alpha_k - lambda) / S`; they sum to `1 - vacuity`.
+
+    `prior_weight` is R-EDL's `lambda` (`alpha = e + lambda`, so
+    `b_k = e_k / S`); the default 1 is EDL's `(alpha_k - 1) / S`.
+    """
     alpha = ops.convert_to_tensor(alpha)
-    return (alpha - ops.cast(1.0, alpha.dtype)) / strength(alpha, keepdims=True)
+    return (alpha - ops.cast(prior_weight, alpha.dtype)) / strength(alpha, keepdims=True)
 
 
 def vacuity(alpha, prior_weight=1.0):

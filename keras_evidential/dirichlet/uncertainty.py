@@ -92,7 +92,7 @@ def _divide_or_zero(numerator, denominator):
     return ops.where(nonzero, numerator / safe, ops.zeros_like(numerator))
 
 
-def dissonance(alpha):
+def dissonance(alpha, prior_weight=1.0):
     """Dissonance of the belief masses (Josang, Subjective Logic, 2016).
 
     Formula:
@@ -101,7 +101,8 @@ def dissonance(alpha):
     Bal(b_j, b_k) = 1 - |b_j - b_k| / (b_j + b_k)
     ```
 
-    with `b = belief(alpha)`. High when evidence is strong but split between
+    with `b = belief(alpha, prior_weight)` (R-EDL's `lambda`; 1 for EDL).
+    High when evidence is strong but split between
     classes (conflict), low when it supports one class or is absent (then
     the opinion is vacuous, not dissonant). `Bal` is 0 where
     `b_j + b_k = 0`, and a class's term is 0 where all other beliefs are 0;
@@ -109,7 +110,7 @@ def dissonance(alpha):
     Memory grows as `K^2` per sample.
     """
     alpha = ops.convert_to_tensor(alpha)
-    b = belief(alpha)
+    b = belief(alpha, prior_weight)
     b_j = b[..., None, :]
     b_k = b[..., :, None]
     balance = ops.cast(1.0, b.dtype) - _divide_or_zero(ops.abs(b_j - b_k), b_j + b_k)

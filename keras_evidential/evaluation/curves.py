@@ -221,7 +221,7 @@ def uncertainty_measures(
     measures = {
         "strength": dirichlet.strength(known),
         "vacuity": dirichlet.vacuity(known, prior_weight),
-        "dissonance": dirichlet.dissonance(known),
+        "dissonance": dirichlet.dissonance(known, prior_weight),
         "total_entropy": dirichlet.total_entropy(known),
         "expected_entropy": dirichlet.expected_entropy(known),
         "mutual_information": dirichlet.mutual_information(known),
@@ -230,7 +230,9 @@ def uncertainty_measures(
         "confidence": ops.max(dirichlet.expected_probability(known), axis=-1),
     }
     if unknown_class:
-        measures["unknown_probability"] = dirichlet.vacuity(alpha)
+        # p_hat_u = alpha_u / S+: (K + 1) / S+ for `UnknownClassHead`, and
+        # (K + 1 + e_u) / S+ for `LearnedUnknownClassHead`.
+        measures["unknown_probability"] = alpha[:, -1] / dirichlet.strength(alpha)
     return {key: ops.convert_to_numpy(value) for key, value in measures.items()}
 
 

@@ -7,7 +7,8 @@ from keras_evidential.dirichlet import flexible_expected_squared_error
 from keras_evidential.dirichlet import split_flexible_parameters
 from keras_evidential.labels import one_hot_targets
 from keras_evidential.validation import DeclaredAttributes
-from keras_evidential.validation import check_concentrations
+from keras_evidential.validation import assert_all
+from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import declare_attributes
 
 
@@ -63,12 +64,25 @@ class FEDLLoss(DeclaredAttributes, keras.losses.Loss):
         # tau = 0 is allowed: FD(alpha, p, 0) = Dir(alpha), and the head gives
         # it once softplus of the dispersion logit underflows (below ~-104 in
         # float32). Checked in one pass with alpha (> 0): tau = 0 counts as 1.
-        check_concentrations(
+        k = alpha.shape[-1]
+        conditions = []
+        y = one_hot_targets(y_true, alpha, conditions)
+        if conditions[0] is not None and conditions[0].argument == "y_true":
+            # A label check in F-EDL's terms: the usual one would speak of K
+            # outputs, while a model ending in DirichletOutput(2K + 1) gives
+            # the loss a "K" that is no class count at all.
+            conditions[0] = conditions[0]._replace(message=(
+                f"FEDLLoss reads FlexibleDirichletOutput's packed [alpha, p, "
+                f"tau] (2K + 1 = {2 * k + 1} columns, so K = {k} classes) and "
+                f"needs labels in [0, {k}). A model ending in DirichletOutput "
+                "outputs alpha alone: train it with EDLLoss, or end it in "
+                "FlexibleDirichletOutput(K)."
+            ))
+        assert_all(*conditions, concentration_condition(
             ops.concatenate([alpha, ops.where(tau == 0.0, 1.0, tau)], axis=-1),
             minimum=0.0,
             message=_PARAMETER_ERROR,
-        )
-        y = one_hot_targets(y_true, alpha)
+        ))
         return flexible_expected_squared_error(y, alpha, p, tau) + ops.sum(
             ops.square(y - p), axis=-1
         )

@@ -74,9 +74,13 @@ def dirichlet_alpha(y_pred, flexible=False):
 def known_alpha(y_pred, unknown_class):
     """The concentrations of the K known classes.
 
-    m-EDL's `alpha_u = K + 1` is a constant, so the known-class Dirichlet
-    carries all of an m-EDL output's information: its vacuity ranks samples
-    exactly as `p_hat_u` does.
+    With `UnknownClassHead`, m-EDL's `alpha_u = K + 1` is a constant, so the
+    known-class Dirichlet carries all of the output's information and its
+    vacuity ranks samples exactly as `p_hat_u` does. With
+    `LearnedUnknownClassHead` (`alpha_u = K + 1 + e_u`) it does not: the
+    known classes' scores leave `e_u` out, and
+    `evaluation.uncertainty_measures(...)["unknown_probability"]` is
+    `p_hat_u` itself.
     """
     y_pred = ops.convert_to_tensor(y_pred)
     return y_pred[..., :-1] if unknown_class else y_pred

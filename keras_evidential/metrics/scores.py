@@ -52,9 +52,9 @@ def validate_score(score):
     return check_choice(score, "score", sorted(UNCERTAINTY_SCORES))
 
 
-# The scores `c / S` that grow without bound as alpha falls below 1: their
-# range, and so their scaling, depends on the head's prior.
-PRIOR_DEPENDENT_SCORES = ("vacuity", "epkl")
+# The scores that depend on the head's prior: `c / S` grows without bound as
+# alpha falls below 1, and the dissonance's beliefs are `(alpha - lambda) / S`.
+PRIOR_DEPENDENT_SCORES = ("vacuity", "epkl", "dissonance")
 
 
 def uncertainty_score(alpha, score="vacuity", prior_weight=1.0, minimum_alpha=None):
@@ -77,6 +77,8 @@ def uncertainty_score(alpha, score="vacuity", prior_weight=1.0, minimum_alpha=No
         alpha = alpha + ops.cast(prior_weight - minimum_alpha, alpha.dtype)
     if score == "vacuity":
         return dirichlet.vacuity(alpha, prior_weight)
+    if score == "dissonance":
+        return dirichlet.dissonance(alpha, prior_weight)
     return ops.cast(prior_weight, alpha.dtype) * dirichlet.expected_pairwise_kl(alpha)
 
 

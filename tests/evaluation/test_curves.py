@@ -272,3 +272,13 @@ def test_vacuity_aurocs_of_daedl_alpha_rank_every_sample():
     )
     np.testing.assert_allclose(figures["unknown_auroc"], 5 / 6, atol=2e-3)
     np.testing.assert_allclose(figures["misclassification_auroc"], 1.0, atol=2e-3)
+
+
+def test_unknown_probability_of_the_learned_head_includes_its_evidence():
+    """Before: (K + 1) / S+ for every head, 0.2308 for alpha+ = (5, 1, 7)
+    instead of p_hat_u = 7 / 13 (the learned head's alpha_u = K + 1 + e_u)."""
+    from keras_evidential import evaluation
+
+    measures = evaluation.uncertainty_measures(np.array([[5.0, 1.0, 7.0], [2.0, 3.0, 3.0]]),
+                                               unknown_class=True)
+    np.testing.assert_allclose(measures["unknown_probability"], [7 / 13, 3 / 8], rtol=1e-6)

@@ -78,3 +78,13 @@ def test_prior_network_label_above_k_names_the_ood_label():
     model.compile(optimizer="adam", loss=loss)
     with pytest.raises(Exception, match=r"labels must lie in \[0, 3\] for a model with 3 classes"):
         model.fit(x, np.full(64, K + 1), batch_size=64, epochs=1, verbose=0)
+
+
+def test_fedl_loss_on_a_dirichlet_head_says_what_to_do():
+    """Before: 'Integer labels must be class indices in [0, 2) for a
+    prediction with 2 outputs' (m-EDL's wording) for DirichletOutput(5)."""
+    x, labels = blobs()
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5), ke.layers.DirichletOutput()])
+    model.compile(optimizer="adam", loss=ke.losses.FEDLLoss())
+    with pytest.raises(Exception, match="FEDLLoss reads FlexibleDirichletOutput's packed"):
+        model.fit(x, np.arange(64) % 5, batch_size=64, epochs=1, verbose=0)
