@@ -7,6 +7,7 @@ The full table is in CHANGELOG.md.
 """
 
 import functools
+import inspect
 import warnings
 
 import keras
@@ -51,3 +52,60 @@ def deprecated_function(new_function, old_name):
     alias.__name__ = old_name
     alias.__doc__ = f"Deprecated alias of `{new_function.__name__}` (removed in {REMOVED_IN})."
     return alias
+
+
+def renamed_argument(old, new):
+    """A decorator: the keyword `old` is accepted as `new`, with a warning.
+
+    Also maps a config saved before the rename (`from_config` passes it as
+    a keyword).
+    """
+
+    def decorate(function):
+        def rename(kwargs):
+            if old in kwargs:
+                if new in kwargs:
+                    raise ValueError(
+                        f"`{old}` is the deprecated name of `{new}`: pass one. "
+                        f"Received: {old}={kwargs[old]!r}, {new}={kwargs[new]!r}"
+                    )
+                warnings.warn(
+                    f"The argument `{old}` is deprecated and will be removed in "
+                    f"{REMOVED_IN}: use `{new}`.",
+                    DeprecationWarning,
+                    stacklevel=4,
+                )
+                kwargs[new] = kwargs.pop(old)
+            return kwargs
+
+        if function.__code__.co_varnames[:1] == ("self",):
+            # Keras reads a layer's `__init__` argument names (the first must
+            # be `self`) to record its constructor arguments.
+            @functools.wraps(function)
+            def method(self, *args, **kwargs):
+                return function(self, *args, **rename(kwargs))
+
+            method.__signature__ = inspect.signature(function)
+            return method
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            return function(*args, **rename(kwargs))
+
+        return wrapper
+
+    return decorate
+
+
+def renamed_attribute(old, new):
+    """A read-only property `old` that returns `new`, with a warning."""
+
+    def getter(self):
+        warnings.warn(
+            f"`{old}` is deprecated and will be removed in {REMOVED_IN}: use `{new}`.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(self, new)
+
+    return property(getter, doc=f"Deprecated alias of `{new}` (removed in {REMOVED_IN}).")

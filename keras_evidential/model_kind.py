@@ -11,6 +11,7 @@ import keras
 from keras import ops
 
 from keras_evidential import dirichlet
+from keras_evidential.deprecation import renamed_attribute
 from keras_evidential.keras_compat import compute_output_spec
 from keras_evidential.keras_compat import input_signature
 from keras_evidential.keras_compat import producing_layer
@@ -59,9 +60,12 @@ class ModelKind:
     unknown_class: bool
     num_known_classes: int
     evidence: Evidence = None
-    prior_weight: float = 1.0
+    prior_concentration: float = 1.0
     minimum_alpha: float = 1.0
     flexible: bool = False
+
+    # Renamed in 1.0: a concentration of the prior, not a loss weight.
+    prior_weight = renamed_attribute("prior_weight", "prior_concentration")
 
     def _float32(self, outputs):
         outputs = ops.convert_to_tensor(outputs)
@@ -83,11 +87,11 @@ class ModelKind:
             )
         if self.evidence is None:
             return outputs
-        return dirichlet.alpha_from_evidence(self.evidence(outputs), self.prior_weight)
+        return dirichlet.alpha_from_evidence(self.evidence(outputs), self.prior_concentration)
 
     def uncertainty(self, outputs):
         """The model's uncertainty in [0, 1] for EDL-type heads: the vacuity
-        `prior_weight K / S` of the known classes (R-EDL's `lambda K / S`),
+        `prior_concentration K / S` of the known classes (R-EDL's `lambda K / S`),
         or F-EDL's epistemic uncertainty. DAEDL's `K / S` can exceed 1."""
         outputs = self._float32(outputs)
         if self.flexible:
@@ -97,7 +101,7 @@ class ModelKind:
         alpha = self.to_alpha(outputs)
         if self.unknown_class:
             alpha = alpha[..., :-1]
-        return dirichlet.vacuity(alpha, self.prior_weight)
+        return dirichlet.vacuity(alpha, self.prior_concentration)
 
 
 def output_layer(model):
@@ -173,14 +177,14 @@ def check_loss_matches_model(model, loss):
             "FlexibleDirichletOutput(K), or train this one with EDLLoss. "
             f"Received: output layer {layer.name!r}"
         )
-    if isinstance(loss, RelaxedEDLLoss) and hasattr(layer, "prior_weight"):
-        head = float(layer.prior_weight)
-        if lower_bound(head) != lower_bound(loss.prior_weight):
+    if isinstance(loss, RelaxedEDLLoss) and hasattr(layer, "prior_concentration"):
+        head = float(layer.prior_concentration)
+        if lower_bound(head) != lower_bound(loss.prior_concentration):
             raise ValueError(
                 "R-EDL's prior weight lambda must be the same in the head "
                 "(alpha = e + lambda) and the loss. Received: "
-                f"{name}(prior_weight={head:g}), "
-                f"RelaxedEDLLoss(prior_weight={loss.prior_weight:g})"
+                f"{name}(prior_concentration={head:g}), "
+                f"RelaxedEDLLoss(prior_concentration={loss.prior_concentration:g})"
             )
 
 
@@ -313,12 +317,12 @@ def model_kind(model, output=None, evidence=None, unknown_class=None):
                 "`evidence` applies to logits models only; this model "
                 f"outputs alpha. Received: output='alpha', evidence={evidence!r}"
             )
-        prior_weight = float(getattr(layer, "prior_weight", 1.0))
+        prior_concentration = float(getattr(layer, "prior_concentration", 1.0))
         # DAEDL's alpha = exp(z s) is only > 0; R-EDL's alpha >= lambda.
-        minimum = 0.0 if isinstance(layer, DensityAwareDirichlet) else prior_weight
+        minimum = 0.0 if isinstance(layer, DensityAwareDirichlet) else prior_concentration
         return ModelKind(
             "alpha", unknown_class, width - int(unknown_class),
-            prior_weight=prior_weight, minimum_alpha=minimum,
+            prior_concentration=prior_concentration, minimum_alpha=minimum,
         )
     if unknown_class:
         raise ValueError(

@@ -189,14 +189,14 @@ def test_fedl_loss_refuses_a_dirichlet_head():
         ke.model_kind(model)
 
 
-def test_relaxed_loss_and_head_must_share_the_prior_weight():
+def test_relaxed_loss_and_head_must_share_the_prior_concentration():
     """Before: a head with prior weight 1 trained by a loss with 0.1."""
     model = _compiled([ke.layers.DirichletOutput("softplus")], ke.losses.RelaxedEDLLoss(0.1))
-    with pytest.raises(ValueError, match=r"prior_weight=1\b.*prior_weight=0.1"):
+    with pytest.raises(ValueError, match=r"prior_concentration=1\b.*prior_concentration=0.1"):
         ke.model_kind(model)
     with pytest.raises(ValueError, match="prior weight"):
         model.fit(np.ones((8, 4)), np.arange(8) % 3, epochs=1, verbose=0,
                   callbacks=[ke.callbacks.KLAnnealing()])
-    same = _compiled([ke.layers.DirichletOutput("softplus", prior_weight=0.1)],
+    same = _compiled([ke.layers.DirichletOutput("softplus", prior_concentration=0.1)],
                      ke.losses.RelaxedEDLLoss(0.1))
-    assert ke.model_kind(same).prior_weight == pytest.approx(0.1)
+    assert ke.model_kind(same).prior_concentration == pytest.approx(0.1)

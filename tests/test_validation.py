@@ -188,7 +188,7 @@ def test_lower_bound_tolerates_float32_rounding():
     (lambda: ke.losses.EDLLoss(kl_weight="0.1"), "kl_weight="),
     (lambda: ke.losses.EvidentialRegressionLoss(regularizer="meinert", p=True), "p="),
     (lambda: ke.losses.PriorNetworkLoss(target_concentration=float("inf")), "target_concentration="),
-    (lambda: ke.layers.DirichletOutput(prior_weight="0.1"), "prior_weight="),
+    (lambda: ke.layers.DirichletOutput(prior_concentration="0.1"), "prior_concentration="),
     (lambda: ke.layers.SpectralNormalization(keras.layers.Dense(2), power_iterations=1.0), "power_iterations="),
     (lambda: ke.callbacks.TwoStageFit(switch_epoch=True), "switch_epoch="),
 ])
@@ -215,7 +215,7 @@ def _traced_ops(fn, *args):
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="reads a TF graph")
 @pytest.mark.parametrize("loss", [
-    ke.losses.EDLLoss(), ke.losses.IEDLLoss(), ke.losses.RelaxedEDLLoss(prior_weight=0.5),
+    ke.losses.EDLLoss(), ke.losses.IEDLLoss(), ke.losses.RelaxedEDLLoss(prior_concentration=0.5),
     ke.losses.CorrectEvidenceLoss(), ke.losses.DAEDLLoss()], ids=lambda l: type(l).__name__)
 def test_one_assert_per_loss_and_no_reductions_when_off(loss):
     """Labels and y_pred meet in the loss: one assert op. With the checks

@@ -25,7 +25,7 @@ class Method:
     head: str  # softmax | dirichlet | density | flexible | unknown_class
     make_loss: object
     evidence: str = "softplus"
-    prior_weight: float = 1.0
+    prior_concentration: float = 1.0
     anneal_kl: bool = False
     spectral: bool = False
     warmup_ce_share: float = 0.0  # share of the epochs trained with softmax CE first
@@ -48,18 +48,18 @@ METHODS = {
                published={"accuracy": (98.22, 0.31), "fmnist_aupr": (98.08, 0.42)}),
         Method("iedl", "I-EDL", "dirichlet", lambda: ke.losses.IEDLLoss(fisher_weight=0.005), anneal_kl=True,
                published={"accuracy": (99.21, 0.08), "fmnist_aupr": (98.86, 0.29)}),
-        Method("redl", "R-EDL", "dirichlet", lambda: ke.losses.RelaxedEDLLoss(prior_weight=0.1), prior_weight=0.1,
+        Method("redl", "R-EDL", "dirichlet", lambda: ke.losses.RelaxedEDLLoss(prior_concentration=0.1), prior_concentration=0.1,
                anneal_kl=True, published={"accuracy": (99.33, 0.03), "fmnist_aupr": (99.29, 0.12)}),
-        Method("re_edl", "Re-EDL", "dirichlet", lambda: ke.losses.RelaxedEDLLoss.re_edl(prior_weight=0.1),
-               prior_weight=0.1, published={"accuracy": (99.35, 0.00), "fmnist_aupr": (99.65, 0.09)}),
+        Method("re_edl", "Re-EDL", "dirichlet", lambda: ke.losses.RelaxedEDLLoss.re_edl(prior_concentration=0.1),
+               prior_concentration=0.1, published={"accuracy": (99.35, 0.00), "fmnist_aupr": (99.65, 0.09)}),
         Method("red", "RED", "dirichlet", lambda: ke.losses.CorrectEvidenceLoss(), evidence="exp", anneal_kl=True),
         Method("daedl", "DAEDL", "density", lambda: ke.losses.DAEDLLoss(kl_weight=0.05), spectral=True,
                published={"fmnist_aupr": (99.87, 0.0)}),
         Method("fedl", "F-EDL", "flexible", lambda: ke.losses.FEDLLoss(), spectral=True),
         Method("tedl", "TEDL (CE, then EDL with ELU)", "dirichlet", lambda: ke.losses.EDLLoss(), evidence="elu",
                anneal_kl=True, warmup_ce_share=1 / 3),
-        Method("tedl_redl", "CE, then R-EDL", "dirichlet", lambda: ke.losses.RelaxedEDLLoss(prior_weight=0.1),
-               prior_weight=0.1, anneal_kl=True, warmup_ce_share=1 / 3),
+        Method("tedl_redl", "CE, then R-EDL", "dirichlet", lambda: ke.losses.RelaxedEDLLoss(prior_concentration=0.1),
+               prior_concentration=0.1, anneal_kl=True, warmup_ce_share=1 / 3),
         Method("medl", "m-EDL (EMNIST as unknown class)", "unknown_class", lambda: ke.losses.EDLLoss(),
                evidence="relu", anneal_kl=True, outlier_exposure=True),
         Method("prior_network", "Prior Network (reverse KL)", "dirichlet",
@@ -116,7 +116,7 @@ def head(method, features, logits, prefix, exp_clip=None):
         return ke.layers.FlexibleDirichletOutput(
             NUM_CLASSES, spectral_normalization=True, name=f"{prefix}fd", **clip
         )(features)
-    alpha = ke.layers.DirichletOutput(method.evidence, prior_weight=method.prior_weight, name=f"{prefix}alpha")(logits)
+    alpha = ke.layers.DirichletOutput(method.evidence, prior_concentration=method.prior_concentration, name=f"{prefix}alpha")(logits)
     if method.head == "unknown_class":
         return ke.layers.UnknownClassHead(name=f"{prefix}unknown")(alpha)
     return alpha

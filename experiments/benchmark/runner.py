@@ -176,7 +176,7 @@ def evaluate(method, output_id, y_test, outputs_ood):
     row["collapsed_classes"] = int(sum(r < 0.5 for r in recalls))
     if method.head in ("dirichlet", "unknown_class"):
         alpha = np.asarray(output_id, "float64")[:, :NUM_CLASSES]
-        dead = ke.callbacks.dead_evidence_statistics(alpha, method.prior_weight, tolerance=DEAD_EVIDENCE)
+        dead = ke.callbacks.dead_evidence_statistics(alpha, method.prior_concentration, tolerance=DEAD_EVIDENCE)
         row["dead_units"] = dead["dead_units"]
         row["zero_evidence_fraction"] = dead["zero_evidence_fraction"]
     miscls = ke.evaluation.misclassification_detection(correct, id_scores["max_probability"])

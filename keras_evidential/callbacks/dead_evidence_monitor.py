@@ -7,18 +7,20 @@ import numpy as np
 from keras import ops
 
 from keras_evidential.callbacks.prediction import predict_in_full_batches
-from keras_evidential.layers.dirichlet_output import validate_prior_weight
+from keras_evidential.deprecation import renamed_argument
+from keras_evidential.layers.dirichlet_output import validate_prior_concentration
 from keras_evidential.model_kind import model_kind
 from keras_evidential.model_kind import output_layer
 from keras_evidential.validation import check_bool
 
 
-def dead_evidence_statistics(alpha, prior_weight=1.0, tolerance=0.0):
+@renamed_argument("prior_weight", "prior_concentration")
+def dead_evidence_statistics(alpha, prior_concentration=1.0, tolerance=0.0):
     """Shares of samples without evidence and of classes that never get any.
 
     Args:
-        alpha: `(N, K)` concentrations `evidence + prior_weight`.
-        prior_weight: The constant the model adds to its evidence.
+        alpha: `(N, K)` concentrations `evidence + prior_concentration`.
+        prior_concentration: The constant the model adds to its evidence.
         tolerance: Evidence at or below this counts as zero.
 
     Returns:
@@ -30,14 +32,14 @@ def dead_evidence_statistics(alpha, prior_weight=1.0, tolerance=0.0):
     if np.issubdtype(alpha.dtype, np.floating):
         # A float32 head outputs e + float32(lambda): subtracting lambda in
         # float64 would leave 1.5e-9 of evidence on a dead unit for 0.1.
-        prior_weight = float(alpha.dtype.type(prior_weight))
+        prior_concentration = float(alpha.dtype.type(prior_concentration))
     alpha = alpha.astype("float64")
     if alpha.ndim != 2 or alpha.shape[0] == 0:
         raise ValueError(
             "Expected `alpha` of shape (num_samples > 0, num_classes). "
             f"Received: alpha.shape={alpha.shape}"
         )
-    silent = (alpha - prior_weight) <= tolerance
+    silent = (alpha - prior_concentration) <= tolerance
     dead = int(silent.all(axis=0).sum())
     return {
         "zero_evidence_fraction": float(silent.all(axis=1).mean()),
@@ -59,7 +61,7 @@ class DeadEvidenceMonitor(keras.callbacks.Callback):
 
     The output is read by `keras_evidential.model_kind`, so the evidence is
     right for every head: `alpha - 1` for EDL, `alpha - lambda` for R-EDL's
-    `DirichletOutput(prior_weight=lambda)`, `alpha` itself for DAEDL's
+    `DirichletOutput(prior_concentration=lambda)`, `alpha` itself for DAEDL's
     `exp(z)`, F-EDL's `alpha + tau p` (not its packed `[alpha, p, tau]`),
     and a logits model's (TEDL's) evidence function from its compiled
     `EDLLoss(from_logits=True)`; m-EDL's unknown class is left out.
@@ -73,7 +75,7 @@ class DeadEvidenceMonitor(keras.callbacks.Callback):
 
     Args:
         x: Inputs to watch (e.g. a few thousand validation samples).
-        prior_weight: The constant of `alpha = e + prior_weight`. Defaults to
+        prior_concentration: The constant of `alpha = e + prior_concentration`. Defaults to
             None: the head's (1 for EDL, R-EDL's lambda, 0 for the `exp`
             heads of DAEDL and F-EDL). A value that contradicts the head's
             is refused.
@@ -107,10 +109,11 @@ class DeadEvidenceMonitor(keras.callbacks.Callback):
     - Pandey & Yu, ICML 2023 (zero-evidence regions)
     """
 
+    @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
         x,
-        prior_weight=None,
+        prior_concentration=None,
         tolerance=0.0,
         unknown_class=None,
         warn=True,
@@ -119,8 +122,8 @@ class DeadEvidenceMonitor(keras.callbacks.Callback):
     ):
         super().__init__()
         self.x = x
-        self.prior_weight = (
-            None if prior_weight is None else validate_prior_weight(prior_weight)
+        self.prior_concentration = (
+            None if prior_concentration is None else validate_prior_concentration(prior_concentration)
         )
         if not tolerance >= 0:
             raise ValueError(
@@ -138,19 +141,19 @@ class DeadEvidenceMonitor(keras.callbacks.Callback):
     def _evidence_offset(self, kind):
         """The constant between alpha and evidence: the head's, or the
         user's where the head does not say."""
-        if self.prior_weight is None:
+        if self.prior_concentration is None:
             return kind.minimum_alpha
-        if hasattr(output_layer(self.model), "prior_weight") and (
-            self.prior_weight != kind.prior_weight
+        if hasattr(output_layer(self.model), "prior_concentration") and (
+            self.prior_concentration != kind.prior_concentration
         ):
             # Another constant would move every unit's evidence (R-EDL's
             # 0.1 read as 1 made live units look dead).
             raise ValueError(
-                "`prior_weight` contradicts the model's head, whose prior "
-                f"weight is {kind.prior_weight}; leave it None to use the "
-                f"head's. Received: prior_weight={self.prior_weight!r}"
+                "`prior_concentration` contradicts the model's head, whose prior "
+                f"weight is {kind.prior_concentration}; leave it None to use the "
+                f"head's. Received: prior_concentration={self.prior_concentration!r}"
             )
-        return self.prior_weight
+        return self.prior_concentration
 
     def on_epoch_end(self, epoch, logs=None):
         kind = model_kind(

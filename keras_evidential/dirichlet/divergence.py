@@ -4,18 +4,20 @@ import math
 
 from keras import ops
 
+from keras_evidential.deprecation import renamed_argument
 from keras_evidential.dirichlet import special
 from keras_evidential.dirichlet.parameters import with_strength
 
 
-def misleading_alpha(y, alpha, prior_weight=1.0):
-    """`alpha_tilde = prior_weight * y + (1 - y) * alpha`: the target's evidence removed.
+@renamed_argument("prior_weight", "prior_concentration")
+def misleading_alpha(y, alpha, prior_concentration=1.0):
+    """`alpha_tilde = prior_concentration * y + (1 - y) * alpha`: the target's evidence removed.
 
-    `prior_weight` is R-EDL's `lambda` (`alpha = e + lambda`); the default 1
+    `prior_concentration` is R-EDL's `lambda` (`alpha = e + lambda`); the default 1
     is EDL's `y + (1 - y) * alpha`.
     """
     y, alpha = (ops.convert_to_tensor(t) for t in (y, alpha))
-    return prior_weight * y + (1.0 - y) * alpha
+    return prior_concentration * y + (1.0 - y) * alpha
 
 
 def kl_to_uniform(alpha):

@@ -7,15 +7,18 @@ the last axis and keeps the leading (batch) axes.
 
 from keras import ops
 
+from keras_evidential.deprecation import renamed_argument
 
-def alpha_from_evidence(evidence, prior_weight=1.0):
-    """Dirichlet concentration `alpha = evidence + prior_weight`.
 
-    The default `prior_weight=1` is EDL's `alpha = e + 1`; R-EDL (Chen et al.,
+@renamed_argument("prior_weight", "prior_concentration")
+def alpha_from_evidence(evidence, prior_concentration=1.0):
+    """Dirichlet concentration `alpha = evidence + prior_concentration`.
+
+    The default `prior_concentration=1` is EDL's `alpha = e + 1`; R-EDL (Chen et al.,
     2024) treats it as a hyperparameter `lambda` (0.1 on MNIST).
     """
     evidence = ops.convert_to_tensor(evidence)
-    return evidence + ops.cast(prior_weight, evidence.dtype)
+    return evidence + ops.cast(prior_concentration, evidence.dtype)
 
 
 def num_classes(alpha):
@@ -53,25 +56,27 @@ def expected_probability(alpha):
     return alpha / strength(alpha, keepdims=True)
 
 
-def belief(alpha, prior_weight=1.0):
+@renamed_argument("prior_weight", "prior_concentration")
+def belief(alpha, prior_concentration=1.0):
     """Belief masses `b_k = (alpha_k - lambda) / S`; they sum to `1 - vacuity`.
 
-    `prior_weight` is R-EDL's `lambda` (`alpha = e + lambda`, so
+    `prior_concentration` is R-EDL's `lambda` (`alpha = e + lambda`, so
     `b_k = e_k / S`); the default 1 is EDL's `(alpha_k - 1) / S`.
     """
     alpha = ops.convert_to_tensor(alpha)
-    return (alpha - ops.cast(prior_weight, alpha.dtype)) / strength(alpha, keepdims=True)
+    return (alpha - ops.cast(prior_concentration, alpha.dtype)) / strength(alpha, keepdims=True)
 
 
-def vacuity(alpha, prior_weight=1.0):
-    """Uncertainty mass `u = prior_weight * K / S`, in (0, 1].
+@renamed_argument("prior_weight", "prior_concentration")
+def vacuity(alpha, prior_concentration=1.0):
+    """Uncertainty mass `u = prior_concentration * K / S`, in (0, 1].
 
     With R-EDL's prior weight `lambda` (`alpha = e + lambda`) the vacuous
     opinion has `S = lambda K`, so `u = lambda K / S`; the default 1 is EDL's
     `K / S`.
     """
     alpha = ops.convert_to_tensor(alpha)
-    return ops.cast(prior_weight, alpha.dtype) * num_classes(alpha) / strength(alpha)
+    return ops.cast(prior_concentration, alpha.dtype) * num_classes(alpha) / strength(alpha)
 
 
 def add_unknown_class(alpha):

@@ -2,18 +2,20 @@
 
 from keras import ops
 
+from keras_evidential.deprecation import renamed_argument
 from keras_evidential.dirichlet.parameters import vacuity
 
 # The log's floor: ReLU evidence can be exactly 0.
 _EVIDENCE_FLOOR = 1e-7
 
 
-def correct_evidence_regularizer(y, alpha, prior_weight=1.0):
+@renamed_argument("prior_weight", "prior_concentration")
+def correct_evidence_regularizer(y, alpha, prior_concentration=1.0):
     """`-stop_gradient(u) * log(e_y)`: more evidence for the true class, per sample.
 
     Formula:
     ```
-    L_cor = -u * sum_j y_j log(alpha_j - prior_weight),   u = prior_weight K / S
+    L_cor = -u * sum_j y_j log(alpha_j - prior_concentration),   u = prior_concentration K / S
     ```
 
     with the vacuity `u` held constant (no gradient through it) and the
@@ -30,7 +32,7 @@ def correct_evidence_regularizer(y, alpha, prior_weight=1.0):
     Args:
         y: One-hot targets, `(..., K)`.
         alpha: Dirichlet concentrations, `(..., K)`.
-        prior_weight: The prior weight of `alpha = evidence + prior_weight`.
+        prior_concentration: The prior weight of `alpha = evidence + prior_concentration`.
 
     Returns:
         The regulariser per sample, `(...)`.
@@ -49,7 +51,7 @@ def correct_evidence_regularizer(y, alpha, prior_weight=1.0):
       exponential evidence)
     """
     y, alpha = (ops.convert_to_tensor(t) for t in (y, alpha))
-    u = ops.stop_gradient(vacuity(alpha, prior_weight))
-    evidence = alpha - ops.cast(prior_weight, alpha.dtype)
+    u = ops.stop_gradient(vacuity(alpha, prior_concentration))
+    evidence = alpha - ops.cast(prior_concentration, alpha.dtype)
     log_evidence = ops.log(ops.maximum(evidence, _EVIDENCE_FLOOR))
     return -u * ops.sum(y * log_evidence, axis=-1)

@@ -12,6 +12,7 @@ Entropies are in nats. Notation: `S = alpha0 = sum_k alpha_k`,
 
 from keras import ops
 
+from keras_evidential.deprecation import renamed_argument
 from keras_evidential.dirichlet import special
 from keras_evidential.dirichlet.parameters import belief
 from keras_evidential.dirichlet.parameters import expected_probability
@@ -92,7 +93,8 @@ def _divide_or_zero(numerator, denominator):
     return ops.where(nonzero, numerator / safe, ops.zeros_like(numerator))
 
 
-def dissonance(alpha, prior_weight=1.0):
+@renamed_argument("prior_weight", "prior_concentration")
+def dissonance(alpha, prior_concentration=1.0):
     """Dissonance of the belief masses (Josang, Subjective Logic, 2016).
 
     Formula:
@@ -101,7 +103,7 @@ def dissonance(alpha, prior_weight=1.0):
     Bal(b_j, b_k) = 1 - |b_j - b_k| / (b_j + b_k)
     ```
 
-    with `b = belief(alpha, prior_weight)` (R-EDL's `lambda`; 1 for EDL).
+    with `b = belief(alpha, prior_concentration)` (R-EDL's `lambda`; 1 for EDL).
     High when evidence is strong but split between
     classes (conflict), low when it supports one class or is absent (then
     the opinion is vacuous, not dissonant). `Bal` is 0 where
@@ -110,7 +112,7 @@ def dissonance(alpha, prior_weight=1.0):
     Memory grows as `K^2` per sample.
     """
     alpha = ops.convert_to_tensor(alpha)
-    b = belief(alpha, prior_weight)
+    b = belief(alpha, prior_concentration)
     b_j = b[..., None, :]
     b_k = b[..., :, None]
     balance = ops.cast(1.0, b.dtype) - _divide_or_zero(ops.abs(b_j - b_k), b_j + b_k)

@@ -125,7 +125,7 @@ class UncertaintyMonitor(keras.callbacks.Callback):
             "float32",
         )
         # The head's prior: R-EDL's vacuity lambda K / S, DAEDL's alpha > 0.
-        prior = {"prior_weight": kind.prior_weight, "minimum_alpha": kind.minimum_alpha}
+        prior = {"prior_concentration": kind.prior_concentration, "minimum_alpha": kind.minimum_alpha}
         figures = {
             self.prefix + name: value
             for name, value in curves.uncertainty_metrics(

@@ -9,10 +9,10 @@ as `keras_evidential.metrics`, so a figure here equals the metric's value
 over the same data; where a figure is undefined (e.g. unknown recall without
 unknown samples) both return NaN.
 
-The prior of the head: every function takes `prior_weight` (R-EDL's
-`lambda`, `DirichletOutput(prior_weight=lambda)`: `alpha = e + lambda`,
+The prior of the head: every function takes `prior_concentration` (R-EDL's
+`lambda`, `DirichletOutput(prior_concentration=lambda)`: `alpha = e + lambda`,
 vacuity `lambda K / S`; 1, EDL's, by default) and `minimum_alpha` (the
-smallest valid concentration, `prior_weight` by default; 0 for heads whose
+smallest valid concentration, `prior_concentration` by default; 0 for heads whose
 alpha is only > 0: DAEDL's `DensityAwareDirichlet`, or F-EDL's equivalent
 alpha). `alpha` below it, NaN or infinite, is refused.
 """
@@ -21,6 +21,7 @@ import numpy as np
 from keras import ops
 
 from keras_evidential import dirichlet
+from keras_evidential.deprecation import renamed_argument
 from keras_evidential.labels import open_set_labels
 from keras_evidential.layers.evidence import get as get_evidence
 from keras_evidential.metrics import ranking
@@ -32,16 +33,16 @@ from keras_evidential.metrics.detection import BrierScore
 from keras_evidential.metrics.detection import MisclassificationAUPR
 from keras_evidential.metrics.detection import UnknownClassAUPR
 from keras_evidential.metrics.detection import UnknownClassFPR
-from keras_evidential.metrics.predictions import known_alpha
-from keras_evidential.metrics.predictions import num_known_classes
-from keras_evidential.metrics.predictions import predict_labels
-from keras_evidential.metrics.predictions import validate_threshold
 from keras_evidential.metrics.open_set import KnownClassAccuracy
 from keras_evidential.metrics.open_set import RejectionRate
 from keras_evidential.metrics.open_set import SelectiveAccuracy
 from keras_evidential.metrics.open_set import UnknownClassPrecision
 from keras_evidential.metrics.open_set import UnknownClassRecall
 from keras_evidential.metrics.open_set import open_set_counts
+from keras_evidential.metrics.predictions import known_alpha
+from keras_evidential.metrics.predictions import num_known_classes
+from keras_evidential.metrics.predictions import predict_labels
+from keras_evidential.metrics.predictions import validate_threshold
 from keras_evidential.metrics.scores import uncertainty_score
 from keras_evidential.validation import check_number
 from keras_evidential.validation import lower_bound
@@ -79,20 +80,20 @@ def alpha_from_outputs(outputs, evidence=None):
     return np.asarray(ops.convert_to_numpy(kind.to_alpha(outputs)), "float32")
 
 
-def _validate_prior_weight(prior_weight):
-    return check_number(prior_weight, "prior_weight", low=0, low_open=True)
+def _validate_prior_concentration(prior_concentration):
+    return check_number(prior_concentration, "prior_concentration", low=0, low_open=True)
 
 
-def _validate_minimum_alpha(minimum_alpha, prior_weight):
+def _validate_minimum_alpha(minimum_alpha, prior_concentration):
     value = check_number(minimum_alpha, "minimum_alpha", low=0, allow_none=True)
-    return prior_weight if value is None else value
+    return prior_concentration if value is None else value
 
 
-def _checked_alpha(alpha, prior_weight, minimum_alpha):
-    """`alpha` as a float32 tensor, and `prior_weight` as a float; raises
+def _checked_alpha(alpha, prior_concentration, minimum_alpha):
+    """`alpha` as a float32 tensor, and `prior_concentration` as a float; raises
     unless every concentration is finite and at least `minimum_alpha`."""
-    prior_weight = _validate_prior_weight(prior_weight)
-    minimum = _validate_minimum_alpha(minimum_alpha, prior_weight)
+    prior_concentration = _validate_prior_concentration(prior_concentration)
+    minimum = _validate_minimum_alpha(minimum_alpha, prior_concentration)
     alpha = np.asarray(alpha, dtype="float32")
     if alpha.ndim != 2:
         raise ValueError(
@@ -111,25 +112,25 @@ def _checked_alpha(alpha, prior_weight, minimum_alpha):
         # The bound of every concentration check (float32 rounding of
         # `e + lambda` is not below the prior).
         in_range = alpha.min(initial=np.inf) >= lower_bound(minimum)
-        expected = f"alpha >= prior_weight={prior_weight}"
-        if minimum != prior_weight:
+        expected = f"alpha >= prior_concentration={prior_concentration}"
+        if minimum != prior_concentration:
             expected = f"alpha >= minimum_alpha={minimum}"
     if not in_range:
         raise ValueError(
             f"Expected Dirichlet concentrations {expected} (the output of "
-            "DirichletOutput(prior_weight=...)). For a model that outputs "
+            "DirichletOutput(prior_concentration=...)). For a model that outputs "
             "logits, pass its evidence function (e.g. evidence='elu'); for "
-            "R-EDL's alpha = e + lambda pass prior_weight=lambda, for alpha "
+            "R-EDL's alpha = e + lambda pass prior_concentration=lambda, for alpha "
             "that is only > 0 (DAEDL, F-EDL) minimum_alpha=0. "
-            f"Received: min(alpha)={alpha.min()}, prior_weight={prior_weight}"
+            f"Received: min(alpha)={alpha.min()}, prior_concentration={prior_concentration}"
         )
-    return ops.convert_to_tensor(alpha), prior_weight
+    return ops.convert_to_tensor(alpha), prior_concentration
 
 
-def _tensors(alpha, labels, unknown_class, prior_weight, minimum_alpha):
-    alpha, prior_weight = _checked_alpha(alpha, prior_weight, minimum_alpha)
+def _tensors(alpha, labels, unknown_class, prior_concentration, minimum_alpha):
+    alpha, prior_concentration = _checked_alpha(alpha, prior_concentration, minimum_alpha)
     labels = open_set_labels(np.asarray(labels), alpha, unknown_class)
-    return alpha, labels, prior_weight
+    return alpha, labels, prior_concentration
 
 
 def _ratio(counts, metric_class):
@@ -139,8 +140,8 @@ def _ratio(counts, metric_class):
     return float(counts[metric_class.numerator]) / denominator
 
 
-def _counts(alpha, labels, unknown_class, threshold, prior_weight):
-    predictions = predict_labels(alpha, unknown_class, threshold, prior_weight)
+def _counts(alpha, labels, unknown_class, threshold, prior_concentration):
+    predictions = predict_labels(alpha, unknown_class, threshold, prior_concentration)
     counts = open_set_counts(
         labels, predictions, num_known_classes(alpha, unknown_class)
     )
@@ -181,28 +182,30 @@ def label_indices(alpha, labels, unknown_class=False):
     return ops.convert_to_numpy(labels)
 
 
+@renamed_argument("prior_weight", "prior_concentration")
 def predicted_labels(
-    alpha, unknown_class=False, threshold=None, prior_weight=1.0
+    alpha, unknown_class=False, threshold=None, prior_concentration=1.0
 ):
     """Predictions in `[0, K]`, K = "unknown" (see `keras_evidential.labels`).
 
-    With a threshold, "unknown" where the vacuity `prior_weight K / S`
+    With a threshold, "unknown" where the vacuity `prior_concentration K / S`
     exceeds it.
     """
     alpha = ops.convert_to_tensor(np.asarray(alpha, dtype="float32"))
     threshold = validate_threshold(threshold)
-    prior_weight = _validate_prior_weight(prior_weight)
+    prior_concentration = _validate_prior_concentration(prior_concentration)
     return ops.convert_to_numpy(
-        predict_labels(alpha, unknown_class, threshold, prior_weight)
+        predict_labels(alpha, unknown_class, threshold, prior_concentration)
     )
 
 
+@renamed_argument("prior_weight", "prior_concentration")
 def uncertainty_measures(
-    alpha, unknown_class=False, prior_weight=1.0, minimum_alpha=None
+    alpha, unknown_class=False, prior_concentration=1.0, minimum_alpha=None
 ):
     """Per-sample uncertainty measures, as NumPy arrays of shape `(N,)`.
 
-    Keys: `strength` (S of the known classes), `vacuity` (`prior_weight K /
+    Keys: `strength` (S of the known classes), `vacuity` (`prior_concentration K /
     S`), `dissonance`, `total_entropy`, `expected_entropy`,
     `mutual_information`, `epkl`, `differential_entropy`, `confidence`
     (`max_k p_bar_k`), and, with `unknown_class=True`, `unknown_probability`
@@ -211,17 +214,17 @@ def uncertainty_measures(
     Args:
         alpha: Model outputs, `(N, K)` or `(N, K + 1)`.
         unknown_class: Whether `alpha` comes from `UnknownClassHead`.
-        prior_weight: The head's prior weight `lambda` (see the module
+        prior_concentration: The head's prior weight `lambda` (see the module
             docstring). Defaults to 1 (EDL).
         minimum_alpha: The smallest valid `alpha`; None (default) means
-            `prior_weight`, 0 means `alpha > 0` (DAEDL, F-EDL).
+            `prior_concentration`, 0 means `alpha > 0` (DAEDL, F-EDL).
     """
-    alpha, prior_weight = _checked_alpha(alpha, prior_weight, minimum_alpha)
+    alpha, prior_concentration = _checked_alpha(alpha, prior_concentration, minimum_alpha)
     known = known_alpha(alpha, unknown_class)
     measures = {
         "strength": dirichlet.strength(known),
-        "vacuity": dirichlet.vacuity(known, prior_weight),
-        "dissonance": dirichlet.dissonance(known, prior_weight),
+        "vacuity": dirichlet.vacuity(known, prior_concentration),
+        "dissonance": dirichlet.dissonance(known, prior_concentration),
         "total_entropy": dirichlet.total_entropy(known),
         "expected_entropy": dirichlet.expected_entropy(known),
         "mutual_information": dirichlet.mutual_information(known),
@@ -236,12 +239,13 @@ def uncertainty_measures(
     return {key: ops.convert_to_numpy(value) for key, value in measures.items()}
 
 
+@renamed_argument("prior_weight", "prior_concentration")
 def accuracy_vs_threshold(
     alpha,
     labels,
     thresholds=None,
     unknown_class=False,
-    prior_weight=1.0,
+    prior_concentration=1.0,
     minimum_alpha=None,
 ):
     """Open-set accuracies as functions of the vacuity threshold.
@@ -258,10 +262,10 @@ def accuracy_vs_threshold(
             threshold-free predictions (EDL `argmax`, m-EDL `argmax` over
             K + 1), reported with threshold NaN.
         unknown_class: Whether `alpha` comes from `UnknownClassHead`.
-        prior_weight: The head's prior weight `lambda` (R-EDL; `alpha = e +
+        prior_concentration: The head's prior weight `lambda` (R-EDL; `alpha = e +
             lambda`): the vacuity is `lambda K / S`. Defaults to 1 (EDL).
         minimum_alpha: The smallest valid `alpha`; None (default) means
-            `prior_weight`, 0 means `alpha > 0` (DAEDL, F-EDL).
+            `prior_concentration`, 0 means `alpha > 0` (DAEDL, F-EDL).
 
     Returns:
         A dict of arrays, one value per threshold: `threshold`; `coverage`
@@ -273,14 +277,14 @@ def accuracy_vs_threshold(
         the threshold, `unknown_recall` too (decreasing); the other two
         depend on how well vacuity ranks errors.
     """
-    alpha, labels, prior_weight = _tensors(
-        alpha, labels, unknown_class, prior_weight, minimum_alpha
+    alpha, labels, prior_concentration = _tensors(
+        alpha, labels, unknown_class, prior_concentration, minimum_alpha
     )
     thresholds = DEFAULT_THRESHOLDS if thresholds is None else thresholds
     thresholds = [validate_threshold(t) for t in thresholds]
     curve = {name: [] for name in ("coverage", *_RATIO_METRICS)}
     for threshold in thresholds:
-        counts = _counts(alpha, labels, unknown_class, threshold, prior_weight)
+        counts = _counts(alpha, labels, unknown_class, threshold, prior_concentration)
         curve["coverage"].append(counts["accepted"] / max(counts["total"], 1.0))
         for name, metric_class in _RATIO_METRICS.items():
             curve[name].append(_ratio(counts, metric_class))
@@ -290,6 +294,7 @@ def accuracy_vs_threshold(
     return {"threshold": thresholds, **{k: np.asarray(v) for k, v in curve.items()}}
 
 
+@renamed_argument("prior_weight", "prior_concentration")
 def auc_vs_threshold(
     alpha,
     labels,
@@ -297,7 +302,7 @@ def auc_vs_threshold(
     unknown_class=False,
     positive_class=1,
     num_thresholds=None,
-    prior_weight=1.0,
+    prior_concentration=1.0,
     minimum_alpha=None,
 ):
     """TEDL's ROC AUC on the samples with vacuity `<= t`, for each `t`.
@@ -313,23 +318,23 @@ def auc_vs_threshold(
         positive_class: The class whose `p_bar` ranks the samples.
         num_thresholds: None (default) for the exact AUC, or a number of
             buckets of `ThresholdedAUC`'s approximation.
-        prior_weight: The head's prior weight `lambda` (R-EDL; `alpha = e +
+        prior_concentration: The head's prior weight `lambda` (R-EDL; `alpha = e +
             lambda`): the vacuity is `lambda K / S`. Defaults to 1 (EDL).
         minimum_alpha: The smallest valid `alpha`; None (default) means
-            `prior_weight`, 0 means `alpha > 0` (DAEDL, F-EDL).
+            `prior_concentration`, 0 means `alpha > 0` (DAEDL, F-EDL).
 
     Returns:
         A dict of arrays: `threshold`, `auc` (NaN where the kept samples lack
         a class), `kept` (number of samples) and `coverage` (their share of
         the known samples).
     """
-    alpha, labels, prior_weight = _tensors(
-        alpha, labels, unknown_class, prior_weight, minimum_alpha
+    alpha, labels, prior_concentration = _tensors(
+        alpha, labels, unknown_class, prior_concentration, minimum_alpha
     )
     thresholds = DEFAULT_THRESHOLDS if thresholds is None else thresholds
     thresholds = np.asarray([validate_threshold(t) for t in thresholds], float)
     vacuity = ops.convert_to_numpy(
-        dirichlet.vacuity(known_alpha(alpha, unknown_class), prior_weight)
+        dirichlet.vacuity(known_alpha(alpha, unknown_class), prior_concentration)
     )
     label_array = ops.convert_to_numpy(labels)
     known = label_array < 2
@@ -341,7 +346,7 @@ def auc_vs_threshold(
             positive_class=positive_class,
             unknown_class=unknown_class,
             num_thresholds=num_thresholds,
-            prior_weight=prior_weight,
+            prior_concentration=prior_concentration,
             minimum_alpha=minimum_alpha,
             **_exact(len(label_array)),
         )
@@ -356,13 +361,14 @@ def auc_vs_threshold(
     }
 
 
+@renamed_argument("prior_weight", "prior_concentration")
 def uncertainty_distribution(
     alpha,
     labels,
     bins=20,
     unknown_class=False,
     score="vacuity",
-    prior_weight=1.0,
+    prior_concentration=1.0,
     minimum_alpha=None,
 ):
     """Histogram of an uncertainty score, split by outcome (TEDL's Fig. 4).
@@ -377,21 +383,21 @@ def uncertainty_distribution(
         bins: Number of equal-width bins on [0, 1].
         unknown_class: Whether `alpha` comes from `UnknownClassHead`.
         score: A name of `keras_evidential.metrics.UNCERTAINTY_SCORES`.
-        prior_weight: The head's prior weight `lambda` (R-EDL; `alpha = e +
+        prior_concentration: The head's prior weight `lambda` (R-EDL; `alpha = e +
             lambda`): the vacuity is `lambda K / S`. Defaults to 1 (EDL).
         minimum_alpha: The smallest valid `alpha`; None (default) means
-            `prior_weight`, 0 means `alpha > 0` (DAEDL, F-EDL).
+            `prior_concentration`, 0 means `alpha > 0` (DAEDL, F-EDL).
 
     Returns:
         A dict of arrays: `bin_left`, `bin_right` (`bins` values each), and
         the counts `correct`, `misclassified` and `unknown` per bin.
     """
-    alpha, labels, prior_weight = _tensors(
-        alpha, labels, unknown_class, prior_weight, minimum_alpha
+    alpha, labels, prior_concentration = _tensors(
+        alpha, labels, unknown_class, prior_concentration, minimum_alpha
     )
     k = num_known_classes(alpha, unknown_class)
     values = ops.convert_to_numpy(
-        uncertainty_score(known_alpha(alpha, unknown_class), score, prior_weight)
+        uncertainty_score(known_alpha(alpha, unknown_class), score, prior_concentration)
     )
     predictions = ops.convert_to_numpy(predict_labels(alpha, unknown_class))
     label_array = ops.convert_to_numpy(labels)
@@ -409,6 +415,7 @@ def uncertainty_distribution(
     return {"bin_left": edges[:-1], "bin_right": edges[1:], **histogram}
 
 
+@renamed_argument("prior_weight", "prior_concentration")
 def uncertainty_metrics(
     alpha,
     labels,
@@ -416,7 +423,7 @@ def uncertainty_metrics(
     threshold=None,
     num_bins=15,
     num_thresholds=None,
-    prior_weight=1.0,
+    prior_concentration=1.0,
     minimum_alpha=None,
 ):
     """Scalar figures of an evidential classifier on labelled data.
@@ -435,10 +442,10 @@ def uncertainty_metrics(
         num_bins: Bins of the expected calibration error.
         num_thresholds: None (default) for the exact ranking figures, or the
             number of buckets of their approximation (see `RankingMetric`).
-        prior_weight: The head's prior weight `lambda` (R-EDL; `alpha = e +
+        prior_concentration: The head's prior weight `lambda` (R-EDL; `alpha = e +
             lambda`): the vacuity is `lambda K / S`. Defaults to 1 (EDL).
         minimum_alpha: The smallest valid `alpha`; None (default) means
-            `prior_weight`, 0 means `alpha > 0` (DAEDL, F-EDL).
+            `prior_concentration`, 0 means `alpha > 0` (DAEDL, F-EDL).
 
     Returns:
         A dict of floats (NaN where undefined): `known_accuracy`,
@@ -450,19 +457,19 @@ def uncertainty_metrics(
         and `mean_<measure>` for every measure of `uncertainty_measures`
         over all samples.
     """
-    alpha, labels, prior_weight = _tensors(
-        alpha, labels, unknown_class, prior_weight, minimum_alpha
+    alpha, labels, prior_concentration = _tensors(
+        alpha, labels, unknown_class, prior_concentration, minimum_alpha
     )
     threshold = validate_threshold(threshold)
     k = num_known_classes(alpha, unknown_class)
-    counts = _counts(alpha, labels, unknown_class, threshold, prior_weight)
+    counts = _counts(alpha, labels, unknown_class, threshold, prior_concentration)
     figures = {
         name: _ratio(counts, metric_class)
         for name, metric_class in _RATIO_METRICS.items()
     }
     n = int(alpha.shape[0])
     output = {"unknown_class": unknown_class}
-    prior = {"prior_weight": prior_weight, "minimum_alpha": minimum_alpha}
+    prior = {"prior_concentration": prior_concentration, "minimum_alpha": minimum_alpha}
     ranked = {**output, **prior, "num_thresholds": num_thresholds, **_exact(n)}
     for metric in (
         ExpectedCalibrationError(num_bins=num_bins, **output),
@@ -477,7 +484,7 @@ def uncertainty_metrics(
     if k == 2:
         figures["roc_auc"] = _figure(ThresholdedAUC(**ranked), alpha, labels)
     for name, values in uncertainty_measures(
-        ops.convert_to_numpy(alpha), unknown_class, prior_weight, minimum_alpha
+        ops.convert_to_numpy(alpha), unknown_class, prior_concentration, minimum_alpha
     ).items():
         figures[f"mean_{name}"] = float(np.mean(values))
     return figures

@@ -8,11 +8,12 @@ import os
 import numpy as np
 from keras import ops
 
+from keras_evidential.deprecation import renamed_argument
 from keras_evidential.evaluation import curves as curves_lib
 from keras_evidential.evaluation import plots
+from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.model_kind import model_kind
 from keras_evidential.model_kind import output_layer
-from keras_evidential.metrics.predictions import num_known_classes
 
 
 @dataclasses.dataclass
@@ -116,6 +117,7 @@ def write_csv(path, table):
     return path
 
 
+@renamed_argument("prior_weight", "prior_concentration")
 def evaluate_uncertainty(
     model_or_alpha,
     x=None,
@@ -130,13 +132,13 @@ def evaluate_uncertainty(
     output_dir=None,
     evidence=None,
     output=None,
-    prior_weight=None,
+    prior_concentration=None,
     minimum_alpha=None,
 ):
     """Evaluates an evidential classifier's uncertainty on labelled data.
 
     Heads with another prior than EDL's are evaluated with their own: R-EDL's
-    `DirichletOutput(prior_weight=lambda)` (`alpha = e + lambda`, vacuity
+    `DirichletOutput(prior_concentration=lambda)` (`alpha = e + lambda`, vacuity
     `lambda K / S`), DAEDL's `DensityAwareDirichlet` (`alpha > 0`, vacuity
     `K / S`), and F-EDL's `FlexibleDirichletOutput`, scored through the
     Dirichlet with its mean, `alpha + tau p`
@@ -168,15 +170,15 @@ def evaluate_uncertainty(
             detects it from the compiled loss.
         output: For a model: `None` (detect), `"alpha"` or `"logits"`, as in
             `keras_evidential.model_kind`.
-        prior_weight: The prior weight `lambda` of the head (`alpha = e +
+        prior_concentration: The prior weight `lambda` of the head (`alpha = e +
             lambda`), which scales the vacuity to `lambda K / S` and is the
             smallest valid `alpha`. None (default): for a model, read by
             `keras_evidential.model_kind`; 1 (EDL) for an array. Pass it for
             an array of R-EDL's alpha.
         minimum_alpha: The smallest valid `alpha`. None (default): for a
             model, read by `model_kind` (0 for DAEDL and F-EDL, whose alpha
-            is only > 0) unless `prior_weight` is given; otherwise
-            `prior_weight`. 0 means `alpha > 0`.
+            is only > 0) unless `prior_concentration` is given; otherwise
+            `prior_concentration`. 0 means `alpha > 0`.
 
     Returns:
         An `UncertaintyReport`.
@@ -211,29 +213,29 @@ def evaluate_uncertainty(
             unknown_class=unknown_class,
         )
         unknown_class = kind.unknown_class
-        if prior_weight is None:
-            prior_weight = kind.prior_weight
+        if prior_concentration is None:
+            prior_concentration = kind.prior_concentration
             if minimum_alpha is None:
                 minimum_alpha = kind.minimum_alpha
         elif (
-            hasattr(output_layer(model_or_alpha), "prior_weight")
-            and float(prior_weight) != kind.prior_weight
+            hasattr(output_layer(model_or_alpha), "prior_concentration")
+            and float(prior_concentration) != kind.prior_concentration
         ):
             # The head knows its prior: another value would scale every
             # vacuity (and the threshold predictions) without an error.
             raise ValueError(
-                "`prior_weight` contradicts the model's head, whose prior "
-                f"weight is {kind.prior_weight}; leave it None to use the "
-                f"head's. Received: prior_weight={prior_weight!r}"
+                "`prior_concentration` contradicts the model's head, whose prior "
+                f"weight is {kind.prior_concentration}; leave it None to use the "
+                f"head's. Received: prior_concentration={prior_concentration!r}"
             )
         outputs = model_or_alpha.predict(x, batch_size=batch_size, verbose=0)
         alpha = np.asarray(ops.convert_to_numpy(kind.to_alpha(outputs)), "float32")
     else:
         alpha = curves_lib.alpha_from_outputs(model_or_alpha, evidence)
     unknown_class = bool(unknown_class)
-    prior_weight = 1.0 if prior_weight is None else prior_weight
+    prior_concentration = 1.0 if prior_concentration is None else prior_concentration
     labels = np.asarray(y)
-    prior = {"prior_weight": prior_weight, "minimum_alpha": minimum_alpha}
+    prior = {"prior_concentration": prior_concentration, "minimum_alpha": minimum_alpha}
     common = {
         "unknown_class": unknown_class,
         "num_bins": num_bins,

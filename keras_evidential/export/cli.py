@@ -3,7 +3,12 @@
 import argparse
 import sys
 
+from keras_evidential.export.regression import REGRESSION_OUTPUT_NAMES
 from keras_evidential.export.serving import OUTPUT_NAMES
+
+# The classifier's and the regressor's serving outputs; the export checks
+# that the chosen ones belong to the model's kind.
+ALL_OUTPUT_NAMES = tuple(dict.fromkeys(OUTPUT_NAMES + REGRESSION_OUTPUT_NAMES))
 
 DESCRIPTION = """\
 Export a trained evidential model (.keras) as a SavedModel for TF Serving,
@@ -71,10 +76,11 @@ def build_parser():
     parser.add_argument(
         "--outputs",
         nargs="+",
-        choices=OUTPUT_NAMES,
+        choices=ALL_OUTPUT_NAMES,
         metavar="NAME",
-        help=f"serve only these outputs, among {', '.join(OUTPUT_NAMES)} "
-        "(default: all)",
+        help=f"serve only these outputs: for a classifier among "
+        f"{', '.join(OUTPUT_NAMES)}; for a NIG regressor among "
+        f"{', '.join(REGRESSION_OUTPUT_NAMES)} (default: all)",
     )
     parser.add_argument(
         "--onnx",

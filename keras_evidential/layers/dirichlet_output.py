@@ -3,6 +3,8 @@
 
 import keras
 
+from keras_evidential.deprecation import renamed_argument
+from keras_evidential.deprecation import renamed_attribute
 from keras_evidential.dirichlet import alpha_from_evidence
 from keras_evidential.layers import evidence as evidence_lib
 from keras_evidential.validation import check_finite
@@ -29,7 +31,7 @@ class DirichletOutput(keras.layers.Layer):
 
     Formula:
     ```
-    alpha = evidence(z) + prior_weight      (prior_weight = 1: EDL)
+    alpha = evidence(z) + prior_concentration      (prior_concentration = 1: EDL)
     ```
 
     Put it after the last `Dense(K)` layer; the model then outputs `alpha`, the
@@ -42,12 +44,12 @@ class DirichletOutput(keras.layers.Layer):
         evidence: The evidence function: `"relu"` (default, the original EDL),
             `"softplus"`, `"exp"` (clipped), `"elu"` (TEDL), or an `Evidence`
             layer such as `EvidenceELU(offset=1.0)`.
-        prior_weight: Positive float, the constant added to the evidence:
+        prior_concentration: Positive float, the constant added to the evidence:
             1 (default) is EDL's `alpha = e + 1`; R-EDL and Re-EDL (Chen et
             al., 2024) use a smaller `lambda` (0.1 on MNIST). Then `alpha >=
-            prior_weight`, the vacuity is `prior_weight * K / S`
-            (`dirichlet.vacuity(alpha, prior_weight)`) and the model is
-            trained with `RelaxedEDLLoss(prior_weight=...)`.
+            prior_concentration`, the vacuity is `prior_concentration * K / S`
+            (`dirichlet.vacuity(alpha, prior_concentration)`) and the model is
+            trained with `RelaxedEDLLoss(prior_concentration=...)`.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Example:
@@ -68,18 +70,22 @@ class DirichletOutput(keras.layers.Layer):
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
     - Chen et al., R-EDL, ICLR 2024 (the prior weight)
     """
+    # Renamed in 1.0: a concentration of the prior, not a loss weight.
+    prior_weight = renamed_attribute("prior_weight", "prior_concentration")
 
-    def __init__(self, evidence="relu", prior_weight=1.0, **kwargs):
+
+    @renamed_argument("prior_weight", "prior_concentration")
+    def __init__(self, evidence="relu", prior_concentration=1.0, **kwargs):
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
         self.evidence = evidence_lib.get(evidence, dtype=self.dtype_policy)
-        self.prior_weight = validate_prior_weight(prior_weight)
+        self.prior_concentration = validate_prior_concentration(prior_concentration)
         self.supports_masking = True
         self._build_at_init()
 
     def call(self, inputs):
         check_finite(inputs, "The logits that DirichletOutput receives")
-        return alpha_from_evidence(self.evidence(inputs), self.prior_weight)
+        return alpha_from_evidence(self.evidence(inputs), self.prior_concentration)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -89,15 +95,15 @@ class DirichletOutput(keras.layers.Layer):
         config.update(
             {
                 "evidence": evidence_lib.serialize(self.evidence),
-                "prior_weight": self.prior_weight,
+                "prior_concentration": self.prior_concentration,
             }
         )
         return config
 
 
-def validate_prior_weight(prior_weight):
-    """Returns `prior_weight` as a float; raises unless it is finite and > 0."""
-    return check_number(prior_weight, "prior_weight", low=0, low_open=True)
+def validate_prior_concentration(prior_concentration):
+    """Returns `prior_concentration` as a float; raises unless it is finite and > 0."""
+    return check_number(prior_concentration, "prior_concentration", low=0, low_open=True)
 
 
 def validate_minimum_alpha(minimum_alpha):

@@ -12,7 +12,9 @@ from keras_evidential.losses.daedl_loss import daedl_loss
 from keras_evidential.losses.evidential_regression import EvidentialRegressionLoss
 from keras_evidential.losses.evidential_regression import MeinertRegressionLoss
 from keras_evidential.losses.evidential_regression import evidential_regression_loss
+from keras_evidential.losses.evidential_regression import meinert_regression_loss
 from keras_evidential.losses.fedl_loss import FEDLLoss
+from keras_evidential.losses.fedl_loss import fedl_loss
 from keras_evidential.losses.iedl_loss import IEDLLoss
 from keras_evidential.losses.iedl_loss import iedl_loss
 from keras_evidential.losses.prior_network_loss import PriorNetworkLoss

@@ -188,6 +188,39 @@ class EvidentialRegressionLoss(_NIGLoss):
         return config
 
 
+def meinert_regression_loss(y_true, y_pred, regularizer_weight=0.01, validate=False):
+    """Per-element loss of Meinert et al.'s alternative (their eq. 12).
+
+    Formula:
+    ```
+    loss = log sigma^2 + (1 + regularizer_weight nu) (y - gamma)^2 / sigma^2
+    sigma^2 = beta / nu
+    ```
+
+    Args:
+        y_true: Targets, shape `(..., T)`.
+        y_pred: NIG parameters `[gamma, nu, alpha, beta]`, shape `(..., 4T)`.
+        regularizer_weight: lambda.
+        validate: Whether to check the target and the parameters.
+
+    Returns:
+        The loss per target, shape `(..., T)`.
+
+    Reference:
+    - [Meinert, Gawlikowski & Lavin, 2023](https://arxiv.org/abs/2205.10060)
+    """
+    gamma, nu, alpha, beta = nig.split_nig(y_pred)
+    y_true = _targets_like(y_true, gamma)
+    if validate:
+        # The target first: a NaN target would otherwise be reported as a
+        # bad model output one step later, once it has poisoned the weights.
+        assert_all(
+            finite_condition(y_true, "y_true (the regression target)"),
+            nig_condition(nu, alpha, beta),
+        )
+    return nig.meinert_alternative_loss(y_true, gamma, nu, beta, regularizer_weight)
+
+
 @keras.saving.register_keras_serializable(package="keras_evidential")
 class MeinertRegressionLoss(_NIGLoss):
     """Meinert et al.'s alternative loss: a Gaussian NLL with `nu` as epistemic proxy.
@@ -241,14 +274,6 @@ class MeinertRegressionLoss(_NIGLoss):
         declare_attributes(self, MeinertRegressionLoss)
 
     def elementwise(self, y_true, y_pred):
-        gamma, nu, alpha, beta = nig.split_nig(y_pred)
-        y_true = _targets_like(y_true, gamma)
-        # The target first: a NaN target would otherwise be reported as a
-        # bad model output one step later, once it has poisoned the weights.
-        assert_all(
-            finite_condition(y_true, "y_true (the regression target)"),
-            nig_condition(nu, alpha, beta),
-        )
-        return nig.meinert_alternative_loss(
-            y_true, gamma, nu, beta, self.regularizer_weight
+        return meinert_regression_loss(
+            y_true, y_pred, self.regularizer_weight, validate=True
         )

@@ -19,6 +19,61 @@ _PARAMETER_ERROR = (
 )
 
 
+def fedl_loss(y_true, y_pred, validate=False):
+    """Per-sample F-EDL loss on `FlexibleDirichletOutput`'s packed output.
+
+    Formula:
+    ```
+    loss_i = E_{pi ~ FD(alpha_i, p_i, tau_i)} ||y_i - pi||^2 + ||y_i - p_i||^2
+    ```
+
+    Args:
+        y_true: Integer labels in `[0, K)` or one-hot rows of width K.
+        y_pred: `[alpha (K), p (K), tau (1)]`, shape `(..., 2K + 1)`.
+        validate: Whether to check the labels and the parameters (alpha > 0,
+            tau >= 0, finite), in one assert.
+
+    Returns:
+        The loss per sample, shape `y_pred.shape[:-1]`.
+
+    Reference:
+    - Yoon & Kim, "Uncertainty Estimation by Flexible Evidential Deep
+      Learning", NeurIPS 2025, section 3.2
+    """
+    alpha, p, tau = split_flexible_parameters(y_pred)
+    conditions = [] if validate else None
+    y = one_hot_targets(y_true, alpha, conditions)
+    if validate:
+        _check_parameters(conditions, alpha, tau)
+    return flexible_expected_squared_error(y, alpha, p, tau) + ops.sum(
+        ops.square(y - p), axis=-1
+    )
+
+
+def _check_parameters(conditions, alpha, tau):
+    """One assert for the labels (in F-EDL's terms) and the parameters."""
+    k = alpha.shape[-1]
+    if conditions[0] is not None and conditions[0].argument == "y_true":
+        # The usual label message would speak of K outputs, while a model
+        # ending in DirichletOutput(2K + 1) gives the loss a "K" that is no
+        # class count at all.
+        conditions[0] = conditions[0]._replace(message=(
+            f"FEDLLoss reads FlexibleDirichletOutput's packed [alpha, p, "
+            f"tau] (2K + 1 = {2 * k + 1} columns, so K = {k} classes) and "
+            f"needs labels in [0, {k}). A model ending in DirichletOutput "
+            "outputs alpha alone: train it with EDLLoss, or end it in "
+            "FlexibleDirichletOutput(K)."
+        ))
+    # tau = 0 is allowed: FD(alpha, p, 0) = Dir(alpha), and the head gives
+    # it once softplus of the dispersion logit underflows (below ~-104 in
+    # float32). Checked in one pass with alpha (> 0): tau = 0 counts as 1.
+    assert_all(*conditions, concentration_condition(
+        ops.concatenate([alpha, ops.where(tau == 0.0, 1.0, tau)], axis=-1),
+        minimum=0.0,
+        message=_PARAMETER_ERROR,
+    ))
+
+
 @keras.saving.register_keras_serializable(package="keras_evidential")
 class FEDLLoss(DeclaredAttributes, keras.losses.Loss):
     """Expected squared error under the flexible Dirichlet, plus a Brier term on `p`.
@@ -60,29 +115,4 @@ class FEDLLoss(DeclaredAttributes, keras.losses.Loss):
         declare_attributes(self, FEDLLoss)
 
     def call(self, y_true, y_pred):
-        alpha, p, tau = split_flexible_parameters(y_pred)
-        # tau = 0 is allowed: FD(alpha, p, 0) = Dir(alpha), and the head gives
-        # it once softplus of the dispersion logit underflows (below ~-104 in
-        # float32). Checked in one pass with alpha (> 0): tau = 0 counts as 1.
-        k = alpha.shape[-1]
-        conditions = []
-        y = one_hot_targets(y_true, alpha, conditions)
-        if conditions[0] is not None and conditions[0].argument == "y_true":
-            # A label check in F-EDL's terms: the usual one would speak of K
-            # outputs, while a model ending in DirichletOutput(2K + 1) gives
-            # the loss a "K" that is no class count at all.
-            conditions[0] = conditions[0]._replace(message=(
-                f"FEDLLoss reads FlexibleDirichletOutput's packed [alpha, p, "
-                f"tau] (2K + 1 = {2 * k + 1} columns, so K = {k} classes) and "
-                f"needs labels in [0, {k}). A model ending in DirichletOutput "
-                "outputs alpha alone: train it with EDLLoss, or end it in "
-                "FlexibleDirichletOutput(K)."
-            ))
-        assert_all(*conditions, concentration_condition(
-            ops.concatenate([alpha, ops.where(tau == 0.0, 1.0, tau)], axis=-1),
-            minimum=0.0,
-            message=_PARAMETER_ERROR,
-        ))
-        return flexible_expected_squared_error(y, alpha, p, tau) + ops.sum(
-            ops.square(y - p), axis=-1
-        )
+        return fedl_loss(y_true, y_pred, validate=True)

@@ -5,11 +5,13 @@ import warnings
 import keras
 from keras import ops
 
+from keras_evidential.deprecation import renamed_argument
+from keras_evidential.deprecation import renamed_attribute
 from keras_evidential.dirichlet import dirichlet_kl
 from keras_evidential.dirichlet import misleading_alpha
 from keras_evidential.dirichlet import projected_squared_error
 from keras_evidential.labels import one_hot_targets
-from keras_evidential.layers.dirichlet_output import validate_prior_weight
+from keras_evidential.layers.dirichlet_output import validate_prior_concentration
 from keras_evidential.losses.coefficients import kl_weight_variable
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import assert_all
@@ -18,7 +20,8 @@ from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import declare_attributes
 
 
-def relaxed_edl_loss(y_true, alpha, prior_weight=0.1, kl_weight=None, validate=False):
+@renamed_argument("prior_weight", "prior_concentration")
+def relaxed_edl_loss(y_true, alpha, prior_concentration=0.1, kl_weight=None, validate=False):
     """Per-sample R-EDL loss; `kl_weight=None` is Re-EDL (no KL term).
 
     Formula:
@@ -29,20 +32,20 @@ def relaxed_edl_loss(y_true, alpha, prior_weight=0.1, kl_weight=None, validate=F
 
     Args:
         y_true: Integer labels of shape `alpha.shape[:-1]` or one-hot labels.
-        alpha: Concentrations `evidence + prior_weight`, shape `(..., K)`.
-        prior_weight: R-EDL's `lambda` (0.1 for MNIST in the paper).
+        alpha: Concentrations `evidence + prior_concentration`, shape `(..., K)`.
+        prior_concentration: R-EDL's `lambda` (0.1 for MNIST in the paper).
         kl_weight: None (Re-EDL) or the KL coefficient.
         validate: Whether to check that `alpha` is finite and >= `lambda`.
     """
     conditions = [] if validate else None
     y = one_hot_targets(y_true, alpha, conditions)
     if validate:
-        assert_all(*conditions, concentration_condition(alpha, minimum=prior_weight))
+        assert_all(*conditions, concentration_condition(alpha, minimum=prior_concentration))
     risk = projected_squared_error(y, alpha)
     if kl_weight is None:
         return risk
-    target = misleading_alpha(y, alpha, prior_weight)
-    return risk + kl_weight * dirichlet_kl(target, prior_weight)
+    target = misleading_alpha(y, alpha, prior_concentration)
+    return risk + kl_weight * dirichlet_kl(target, prior_concentration)
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -57,7 +60,7 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
     ```
 
     The model must output `alpha = e + lambda`:
-    `DirichletOutput(evidence="softplus", prior_weight=lambda)` with the same
+    `DirichletOutput(evidence="softplus", prior_concentration=lambda)` with the same
     `lambda` as here. Compared with `EDLLoss`, the constant 1 (the number of
     classes times the base rate) becomes the hyperparameter `lambda`, the
     variance term of the sum-of-squares risk is dropped and the KL
@@ -66,10 +69,10 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
     `min(1, t / 10)`).
 
     Re-EDL (Chen et al., TPAMI 2025) is R-EDL without the KL term:
-    `RelaxedEDLLoss.re_edl(prior_weight=0.1)`, i.e. `kl_weight=None`.
+    `RelaxedEDLLoss.re_edl(prior_concentration=0.1)`, i.e. `kl_weight=None`.
 
     Args:
-        prior_weight: Positive float, `lambda`. Defaults to `0.1`, the paper's
+        prior_concentration: Positive float, `lambda`. Defaults to `0.1`, the paper's
             MNIST value (0.8 for CIFAR-10).
         kl_weight: Float >= 0, the initial KL coefficient (R-EDL; a
             schedule such as `KLAnnealing` changes it), or None for no KL
@@ -85,10 +88,10 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
 
     >>> model = keras.Sequential([
     ...     keras.Input((784,)), keras.layers.Dense(10),
-    ...     keras_evidential.layers.DirichletOutput("softplus", prior_weight=0.1)])
+    ...     keras_evidential.layers.DirichletOutput("softplus", prior_concentration=0.1)])
     >>> model.compile(optimizer="adam",
     ...               loss=keras_evidential.losses.RelaxedEDLLoss.re_edl(0.1))
-    >>> loss = keras_evidential.losses.RelaxedEDLLoss.re_edl(prior_weight=0.5)
+    >>> loss = keras_evidential.losses.RelaxedEDLLoss.re_edl(prior_concentration=0.5)
     >>> float(loss(np.array([0]), np.array([[1.5, 0.5]])))
     0.125
 
@@ -96,10 +99,14 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
     - Chen, Gao, Xu, "R-EDL: Relaxing Nonessential Settings of Evidential
       Deep Learning", ICLR 2024; Re-EDL, IEEE TPAMI 2025, eqs. 10-16
     """
+    # Renamed in 1.0: a concentration of the prior, not a loss weight.
+    prior_weight = renamed_attribute("prior_weight", "prior_concentration")
 
+
+    @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
-        prior_weight=0.1,
+        prior_concentration=0.1,
         kl_weight=0.0,
         reduction="sum_over_batch_size",
         name="relaxed_edl_loss",
@@ -107,7 +114,7 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
         kl=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.prior_weight = validate_prior_weight(prior_weight)
+        self.prior_concentration = validate_prior_concentration(prior_concentration)
         if kl is not None:
             warnings.warn(
                 "`RelaxedEDLLoss(kl=...)` is deprecated and will be removed in "
@@ -128,7 +135,8 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
         declare_attributes(self, RelaxedEDLLoss)
 
     @classmethod
-    def re_edl(cls, prior_weight=0.1, **kwargs):
+    @renamed_argument("prior_weight", "prior_concentration")
+    def re_edl(cls, prior_concentration=0.1, **kwargs):
         """Re-EDL: R-EDL's risk and prior weight, without the KL term."""
         for argument in ("kl_weight", "kl"):
             if argument in kwargs:
@@ -137,7 +145,7 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
                     f"for R-EDL. Received: {argument}={kwargs[argument]!r}"
                 )
         kwargs.setdefault("name", "re_edl_loss")
-        return cls(prior_weight=prior_weight, kl_weight=None, **kwargs)
+        return cls(prior_concentration=prior_concentration, kl_weight=None, **kwargs)
 
     @property
     def kl(self):
@@ -146,14 +154,14 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         return relaxed_edl_loss(
-            y_true, y_pred, self.prior_weight, self.kl_weight, validate=True
+            y_true, y_pred, self.prior_concentration, self.kl_weight, validate=True
         )
 
     def get_config(self):
         config = super().get_config()
         config.update(
             {
-                "prior_weight": self.prior_weight,
+                "prior_concentration": self.prior_concentration,
                 "kl_weight": (
                     float(ops.convert_to_numpy(self.kl_weight)) if self.kl else None
                 ),

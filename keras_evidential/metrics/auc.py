@@ -10,6 +10,7 @@ import keras
 from keras import ops
 
 from keras_evidential import dirichlet
+from keras_evidential.deprecation import renamed_argument
 from keras_evidential.labels import open_set_labels
 from keras_evidential.metrics import ranking
 from keras_evidential.metrics.predictions import known_alpha
@@ -35,6 +36,7 @@ class _ScoredAUROC(_ROCMetric):
     default_name = None
     config_arguments = ("score",)
 
+    @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
         score="vacuity",
@@ -42,7 +44,7 @@ class _ScoredAUROC(_ROCMetric):
         num_thresholds=None,
         name=None,
         dtype=None,
-        prior_weight=1.0,
+        prior_concentration=1.0,
         minimum_alpha=None,
         flexible=False,
         max_samples=DEFAULT_MAX_SAMPLES,
@@ -55,7 +57,7 @@ class _ScoredAUROC(_ROCMetric):
             num_thresholds=num_thresholds,
             name=name or self.default_name,
             dtype=dtype,
-            prior_weight=prior_weight,
+            prior_concentration=prior_concentration,
             minimum_alpha=minimum_alpha,
             flexible=flexible,
         )
@@ -73,7 +75,7 @@ class ThresholdedAUC(_ROCMetric):
 
     For a binary task (K = 2): the ROC AUC of the expected probability of
     the positive class, computed only on the samples whose vacuity
-    `u = lambda K / S` (`lambda = prior_weight`, 1 for EDL) is at most
+    `u = lambda K / S` (`lambda = prior_concentration`, 1 for EDL) is at most
     `threshold`. If the uncertainty is informative, the
     AUC rises as the threshold falls (TEDL, Fig. 3); with `threshold=None`
     it is the ROC AUC on all samples. Samples with the unknown label (2) are
@@ -91,10 +93,10 @@ class ThresholdedAUC(_ROCMetric):
             equal-width buckets of the score for the bucketed approximation.
         name: Optional name of the metric.
         dtype: Optional dtype of the metric's result.
-        prior_weight: R-EDL's prior weight `lambda` of the head
+        prior_concentration: R-EDL's prior weight `lambda` of the head
             (`alpha = e + lambda`), which scales the vacuity. Defaults to 1.
         minimum_alpha: The smallest `alpha` of the head: None (default)
-            means `prior_weight`, 0 means `alpha > 0` (DAEDL, F-EDL).
+            means `prior_concentration`, 0 means `alpha > 0` (DAEDL, F-EDL).
         flexible: Whether `y_pred` is F-EDL's packed `[alpha, p, tau]`.
             Defaults to `False`.
 
@@ -115,6 +117,7 @@ class ThresholdedAUC(_ROCMetric):
 
     config_arguments = ("threshold", "positive_class")
 
+    @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
         threshold=None,
@@ -123,7 +126,7 @@ class ThresholdedAUC(_ROCMetric):
         num_thresholds=None,
         name="thresholded_auc",
         dtype=None,
-        prior_weight=1.0,
+        prior_concentration=1.0,
         minimum_alpha=None,
         flexible=False,
         max_samples=DEFAULT_MAX_SAMPLES,
@@ -136,7 +139,7 @@ class ThresholdedAUC(_ROCMetric):
             num_thresholds=num_thresholds,
             name=name,
             dtype=dtype,
-            prior_weight=prior_weight,
+            prior_concentration=prior_concentration,
             minimum_alpha=minimum_alpha,
             flexible=flexible,
         )
@@ -156,11 +159,11 @@ class ThresholdedAUC(_ROCMetric):
         mask = labels < 2
         if self.threshold is not None:
             # The vacuity compared with the threshold needs the head's prior.
-            minimum = self.prior_weight
+            minimum = self.prior_concentration
             if self.minimum_alpha is not None:
                 minimum = self.minimum_alpha
             check_concentrations(alpha, "y_pred", minimum)
-            vacuity = dirichlet.vacuity(alpha, self.prior_weight)
+            vacuity = dirichlet.vacuity(alpha, self.prior_concentration)
             kept = vacuity <= ops.cast(self.threshold, alpha.dtype)
             mask = ops.logical_and(mask, kept)
         return ops.cast(labels == self.positive_class, "float32"), scores, mask
@@ -192,11 +195,11 @@ class MisclassificationAUROC(_ScoredAUROC):
             `RankingMetric`). Defaults to 65,536.
         num_thresholds: None (default) for the exact AUROC, or a number of
             equal-width buckets of the score for the bucketed approximation.
-        prior_weight: R-EDL's prior weight `lambda` of the head
+        prior_concentration: R-EDL's prior weight `lambda` of the head
             (`alpha = e + lambda`): the `"vacuity"` score is `lambda K / S`,
             in [0, 1]. Defaults to 1.
         minimum_alpha: The smallest `alpha` of the head: None (default)
-            means `prior_weight`; 0 means `alpha > 0` (DAEDL's
+            means `prior_concentration`; 0 means `alpha > 0` (DAEDL's
             `DensityAwareDirichlet`, F-EDL), whose vacuity is ranked as
             `K / (S + K)` (see `uncertainty_score`). `alpha` below it is
             refused for `"vacuity"` and `"epkl"`.
@@ -255,11 +258,11 @@ class UnknownClassAUROC(_ScoredAUROC):
             `RankingMetric`). Defaults to 65,536.
         num_thresholds: None (default) for the exact AUROC, or a number of
             equal-width buckets of the score for the bucketed approximation.
-        prior_weight: R-EDL's prior weight `lambda` of the head
+        prior_concentration: R-EDL's prior weight `lambda` of the head
             (`alpha = e + lambda`): the `"vacuity"` score is `lambda K / S`,
             in [0, 1]. Defaults to 1.
         minimum_alpha: The smallest `alpha` of the head: None (default)
-            means `prior_weight`; 0 means `alpha > 0` (DAEDL's
+            means `prior_concentration`; 0 means `alpha > 0` (DAEDL's
             `DensityAwareDirichlet`, F-EDL), whose vacuity is ranked as
             `K / (S + K)` (see `uncertainty_score`). `alpha` below it is
             refused for `"vacuity"` and `"epkl"`.

@@ -6,7 +6,7 @@ from keras_evidential.validation import check_choice
 
 # The settings `keras_evidential.model_kind` reads from a model, under the
 # names of the metrics' constructor arguments.
-MODEL_SETTINGS = ("unknown_class", "prior_weight", "minimum_alpha", "flexible")
+MODEL_SETTINGS = ("unknown_class", "prior_concentration", "minimum_alpha", "flexible")
 
 
 def _metric_class(identifier, classes):
@@ -26,7 +26,7 @@ def for_model(model, metrics, **kwargs):
     """The named metrics, configured with the model's output settings.
 
     Every classification metric takes settings that describe the model's
-    output: `unknown_class` (m-EDL's K + 1 outputs), `prior_weight` and
+    output: `unknown_class` (m-EDL's K + 1 outputs), `prior_concentration` and
     `minimum_alpha` (R-EDL's `alpha = e + lambda`, DAEDL's `alpha > 0`) and
     `flexible` (F-EDL's packed `[alpha, p, tau]`). Keras gives a compiled
     metric only `y_true` and `y_pred`, so a metric cannot see the model:
@@ -50,9 +50,9 @@ def for_model(model, metrics, **kwargs):
 
     >>> model = keras.Sequential([
     ...     keras.Input((4,)), keras.layers.Dense(3),
-    ...     keras_evidential.layers.DirichletOutput(prior_weight=0.1)])
+    ...     keras_evidential.layers.DirichletOutput(prior_concentration=0.1)])
     >>> [metric] = keras_evidential.metrics.for_model(model, ["known_accuracy"])
-    >>> metric.prior_weight
+    >>> metric.prior_concentration
     0.1
     """
     from keras_evidential.metrics import ALL_OBJECTS
@@ -76,7 +76,7 @@ def for_model(model, metrics, **kwargs):
         )
     settings = {
         "unknown_class": kind.unknown_class,
-        "prior_weight": kind.prior_weight,
+        "prior_concentration": kind.prior_concentration,
         "minimum_alpha": kind.minimum_alpha,
         "flexible": kind.flexible,
     }

@@ -7,7 +7,7 @@ Scores are `keras_evidential.metrics.UNCERTAINTY_SCORES` (in [0, 1], higher
 positives, the confidence `1 - score` ranks them.
 
 The scores that depend on the head's prior (`"vacuity"`, `"epkl"`) take its
-`prior_weight` (R-EDL's `alpha = e + lambda`: vacuity `lambda K / S`) and
+`prior_concentration` (R-EDL's `alpha = e + lambda`: vacuity `lambda K / S`) and
 `minimum_alpha` (0 for DAEDL's and F-EDL's `alpha > 0`), as the AUROC metrics
 and `keras_evidential.evaluation` do; `alpha` below `minimum_alpha` is refused
 there, since its scores would leave [0, 1].
@@ -22,6 +22,7 @@ import keras
 from keras import ops
 
 from keras_evidential import dirichlet
+from keras_evidential.deprecation import renamed_argument
 from keras_evidential.labels import open_set_labels as class_labels
 from keras_evidential.metrics import ranking
 from keras_evidential.metrics.predictions import check_output_settings
@@ -85,11 +86,11 @@ class UnknownClassAUPR(RankingMetric):
             equal-width buckets of the score for the bucketed approximation.
         name: Optional name of the metric.
         dtype: Optional dtype of the metric's result.
-        prior_weight: R-EDL's prior weight `lambda` of the head
+        prior_concentration: R-EDL's prior weight `lambda` of the head
             (`alpha = e + lambda`): the `"vacuity"` score is `lambda K / S`.
             Defaults to 1 (EDL).
         minimum_alpha: The smallest `alpha` of the head: None (default)
-            means `prior_weight`; 0 means `alpha > 0` (DAEDL's
+            means `prior_concentration`; 0 means `alpha > 0` (DAEDL's
             `DensityAwareDirichlet`, F-EDL), whose vacuity is ranked as
             `K / (S + K)` (see `uncertainty_score`).
         flexible: Whether `y_pred` is F-EDL's packed `[alpha, p, tau]`.
@@ -108,6 +109,7 @@ class UnknownClassAUPR(RankingMetric):
 
     config_arguments = ("score", "positive")
 
+    @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
         score="vacuity",
@@ -116,7 +118,7 @@ class UnknownClassAUPR(RankingMetric):
         num_thresholds=None,
         name="unknown_aupr",
         dtype=None,
-        prior_weight=1.0,
+        prior_concentration=1.0,
         minimum_alpha=None,
         flexible=False,
         max_samples=DEFAULT_MAX_SAMPLES,
@@ -129,7 +131,7 @@ class UnknownClassAUPR(RankingMetric):
             num_thresholds=num_thresholds,
             name=name,
             dtype=dtype,
-            prior_weight=prior_weight,
+            prior_concentration=prior_concentration,
             minimum_alpha=minimum_alpha,
             flexible=flexible,
         )
@@ -176,11 +178,11 @@ class MisclassificationAUPR(RankingMetric):
             equal-width buckets of the score for the bucketed approximation.
         name: Optional name of the metric.
         dtype: Optional dtype of the metric's result.
-        prior_weight: R-EDL's prior weight `lambda` of the head
+        prior_concentration: R-EDL's prior weight `lambda` of the head
             (`alpha = e + lambda`): the `"vacuity"` score is `lambda K / S`.
             Defaults to 1 (EDL).
         minimum_alpha: The smallest `alpha` of the head: None (default)
-            means `prior_weight`; 0 means `alpha > 0` (DAEDL's
+            means `prior_concentration`; 0 means `alpha > 0` (DAEDL's
             `DensityAwareDirichlet`, F-EDL), whose vacuity is ranked as
             `K / (S + K)` (see `uncertainty_score`).
         flexible: Whether `y_pred` is F-EDL's packed `[alpha, p, tau]`.
@@ -199,6 +201,7 @@ class MisclassificationAUPR(RankingMetric):
 
     config_arguments = ("score",)
 
+    @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
         score="least_confidence",
@@ -206,7 +209,7 @@ class MisclassificationAUPR(RankingMetric):
         num_thresholds=None,
         name="misclassification_aupr",
         dtype=None,
-        prior_weight=1.0,
+        prior_concentration=1.0,
         minimum_alpha=None,
         flexible=False,
         max_samples=DEFAULT_MAX_SAMPLES,
@@ -219,7 +222,7 @@ class MisclassificationAUPR(RankingMetric):
             num_thresholds=num_thresholds,
             name=name,
             dtype=dtype,
-            prior_weight=prior_weight,
+            prior_concentration=prior_concentration,
             minimum_alpha=minimum_alpha,
             flexible=flexible,
         )
@@ -264,11 +267,11 @@ class UnknownClassFPR(RankingMetric):
             equal-width buckets of the score for the bucketed approximation.
         name: Optional name of the metric.
         dtype: Optional dtype of the metric's result.
-        prior_weight: R-EDL's prior weight `lambda` of the head
+        prior_concentration: R-EDL's prior weight `lambda` of the head
             (`alpha = e + lambda`): the `"vacuity"` score is `lambda K / S`.
             Defaults to 1 (EDL).
         minimum_alpha: The smallest `alpha` of the head: None (default)
-            means `prior_weight`; 0 means `alpha > 0` (DAEDL's
+            means `prior_concentration`; 0 means `alpha > 0` (DAEDL's
             `DensityAwareDirichlet`, F-EDL), whose vacuity is ranked as
             `K / (S + K)` (see `uncertainty_score`).
         flexible: Whether `y_pred` is F-EDL's packed `[alpha, p, tau]`.
@@ -288,6 +291,7 @@ class UnknownClassFPR(RankingMetric):
     config_arguments = ("score", "tpr")
     direction = "down"
 
+    @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
         score="vacuity",
@@ -296,7 +300,7 @@ class UnknownClassFPR(RankingMetric):
         num_thresholds=None,
         name="unknown_fpr95",
         dtype=None,
-        prior_weight=1.0,
+        prior_concentration=1.0,
         minimum_alpha=None,
         flexible=False,
         max_samples=DEFAULT_MAX_SAMPLES,
@@ -309,7 +313,7 @@ class UnknownClassFPR(RankingMetric):
             num_thresholds=num_thresholds,
             name=name,
             dtype=dtype,
-            prior_weight=prior_weight,
+            prior_concentration=prior_concentration,
             minimum_alpha=minimum_alpha,
             flexible=flexible,
         )

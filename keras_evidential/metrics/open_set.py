@@ -9,6 +9,7 @@ label and prediction convention (label K = unknown).
 import keras
 from keras import ops
 
+from keras_evidential.deprecation import renamed_argument
 from keras_evidential.labels import open_set_labels
 from keras_evidential.metrics.predictions import check_output_settings
 from keras_evidential.metrics.predictions import dirichlet_alpha
@@ -75,11 +76,12 @@ class OpenSetRate(keras.metrics.Metric):
     default_name = None
     direction = "up"
 
+    @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
         unknown_class=False,
         threshold=None,
-        prior_weight=1.0,
+        prior_concentration=1.0,
         name=None,
         dtype=None,
         minimum_alpha=None,
@@ -87,7 +89,7 @@ class OpenSetRate(keras.metrics.Metric):
     ):
         super().__init__(name=name or self.default_name, dtype=dtype)
         check_output_settings(
-            self, unknown_class, prior_weight, minimum_alpha, flexible
+            self, unknown_class, prior_concentration, minimum_alpha, flexible
         )
         self.threshold = validate_threshold(threshold)
         self._direction = self.direction
@@ -105,7 +107,7 @@ class OpenSetRate(keras.metrics.Metric):
             # The vacuity compared with the threshold is `lambda K / S`:
             # alpha below the head's prior means the metric has the wrong
             # prior (R-EDL's alpha read with EDL's lambda = 1 rejects all).
-            minimum = self.prior_weight
+            minimum = self.prior_concentration
             if self.minimum_alpha is not None:
                 minimum = self.minimum_alpha
             check_concentrations(
@@ -114,17 +116,17 @@ class OpenSetRate(keras.metrics.Metric):
                 minimum,
                 message=(
                     f"`y_pred` must hold finite Dirichlet concentrations "
-                    f">= {minimum:g} (the metric's prior_weight="
-                    f"{self.prior_weight:g}, minimum_alpha="
+                    f">= {minimum:g} (the metric's prior_concentration="
+                    f"{self.prior_concentration:g}, minimum_alpha="
                     f"{self.minimum_alpha!r}) for the vacuity threshold. For "
-                    "R-EDL's alpha = e + lambda pass prior_weight=lambda, for "
+                    "R-EDL's alpha = e + lambda pass prior_concentration=lambda, for "
                     "alpha that is only > 0 (DAEDL, F-EDL) minimum_alpha=0; "
                     "keras_evidential.metrics.for_model(model, ...) reads "
                     "both from the model."
                 ),
             )
         predictions = predict_labels(
-            y_pred, self.unknown_class, self.threshold, self.prior_weight
+            y_pred, self.unknown_class, self.threshold, self.prior_concentration
         )
         counts = open_set_counts(
             labels,
@@ -145,7 +147,7 @@ class OpenSetRate(keras.metrics.Metric):
             {
                 "unknown_class": self.unknown_class,
                 "threshold": self.threshold,
-                "prior_weight": self.prior_weight,
+                "prior_concentration": self.prior_concentration,
                 "minimum_alpha": self.minimum_alpha,
                 "flexible": self.flexible,
             }
@@ -163,8 +165,8 @@ _COMMON_ARGS = """
             predicts "unknown". With a threshold, a sample whose vacuity
             `K / S` exceeds it is predicted "unknown" (m-EDL models use the
             vacuity of their K known classes, i.e. their `p_bar`).
-        prior_weight: R-EDL's prior weight `lambda` of the head
-            (`DirichletOutput(prior_weight=lambda)`, `alpha = e + lambda`):
+        prior_concentration: R-EDL's prior weight `lambda` of the head
+            (`DirichletOutput(prior_concentration=lambda)`, `alpha = e + lambda`):
             the vacuity compared with `threshold` is `lambda K / S`.
             Defaults to 1 (EDL). With a threshold, `alpha` below it is
             refused (a wrong prior would reject every sample).
@@ -172,7 +174,7 @@ _COMMON_ARGS = """
             `default_name` (e.g. `"known_accuracy"`).
         dtype: Optional dtype of the metric's result.
         minimum_alpha: The smallest `alpha` of the head: None (default)
-            means `prior_weight`, 0 means `alpha > 0` (DAEDL, F-EDL).
+            means `prior_concentration`, 0 means `alpha > 0` (DAEDL, F-EDL).
         flexible: Whether `y_pred` is F-EDL's packed `[alpha, p, tau]`.
             Defaults to `False`.
 

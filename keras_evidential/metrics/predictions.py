@@ -15,8 +15,8 @@ The convention shared by every metric, curve and report of this package:
   and "unknown" where the vacuity `K / S` of the known-class Dirichlet
   exceeds `t` (a sample with vacuity `<= t` is kept); for an m-EDL model this
   is its `p_bar` with EDL's rule (Nagahama, 2023, Fig. 3b). A head with
-  R-EDL's prior weight `lambda` (`DirichletOutput(prior_weight=lambda)`,
-  `alpha = e + lambda`) has the vacuity `lambda K / S`: pass `prior_weight`.
+  R-EDL's prior weight `lambda` (`DirichletOutput(prior_concentration=lambda)`,
+  `alpha = e + lambda`) has the vacuity `lambda K / S`: pass `prior_concentration`.
 - F-EDL's `FlexibleDirichletOutput` packs `[alpha, p, tau]`; with
   `flexible=True` it is read as the Dirichlet with the same mean, `alpha +
   tau p`, exactly as `keras_evidential.model_kind` and the evaluation read it.
@@ -26,19 +26,21 @@ The convention shared by every metric, curve and report of this package:
 
 from keras import ops
 
-from keras_evidential.labels import num_known_classes  # noqa: F401 (re-exported)
+from keras_evidential.deprecation import renamed_argument
 from keras_evidential.dirichlet import vacuity
+from keras_evidential.labels import num_known_classes  # noqa: F401 (re-exported)
 from keras_evidential.validation import check_bool
 from keras_evidential.validation import check_number
 
 
-def check_output_settings(metric, unknown_class, prior_weight, minimum_alpha,
+@renamed_argument("prior_weight", "prior_concentration")
+def check_output_settings(metric, unknown_class, prior_concentration, minimum_alpha,
                           flexible):
     """Sets a metric's output settings as attributes, after checking them
     by the package's one rule for constructor arguments."""
     metric.unknown_class = check_bool(unknown_class, "unknown_class")
-    metric.prior_weight = check_number(
-        prior_weight, "prior_weight", low=0, low_open=True
+    metric.prior_concentration = check_number(
+        prior_concentration, "prior_concentration", low=0, low_open=True
     )
     metric.minimum_alpha = check_number(
         minimum_alpha, "minimum_alpha", low=0, allow_none=True
@@ -93,15 +95,16 @@ def validate_threshold(threshold):
     return check_number(threshold, "threshold", 0, 1, allow_none=True)
 
 
-def predict_labels(y_pred, unknown_class, threshold=None, prior_weight=1.0):
+@renamed_argument("prior_weight", "prior_concentration")
+def predict_labels(y_pred, unknown_class, threshold=None, prior_concentration=1.0):
     """Predicted labels in `[0, K]`, K meaning "unknown" (see module doc).
 
     Args:
         y_pred: `alpha`, shape `(..., K)` or `(..., K + 1)`.
         unknown_class: Whether `y_pred`'s last column is m-EDL's class u.
         threshold: None, or a vacuity threshold: samples whose vacuity
-            `prior_weight K / S` exceeds it are predicted "unknown".
-        prior_weight: The prior weight `lambda` of the head (`alpha = e +
+            `prior_concentration K / S` exceeds it are predicted "unknown".
+        prior_concentration: The prior weight `lambda` of the head (`alpha = e +
             lambda`); 1 (default) is EDL's.
     """
     y_pred = ops.convert_to_tensor(y_pred)
@@ -111,5 +114,5 @@ def predict_labels(y_pred, unknown_class, threshold=None, prior_weight=1.0):
         source = y_pred if unknown_class else alpha
         return ops.cast(ops.argmax(source, axis=-1), "int32")
     labels = ops.cast(ops.argmax(alpha, axis=-1), "int32")
-    rejected = vacuity(alpha, prior_weight) > ops.cast(threshold, alpha.dtype)
+    rejected = vacuity(alpha, prior_concentration) > ops.cast(threshold, alpha.dtype)
     return ops.where(rejected, k, labels)

@@ -23,6 +23,7 @@ import warnings
 import keras
 from keras import ops
 
+from keras_evidential.deprecation import renamed_argument
 from keras_evidential.metrics import ranking
 from keras_evidential.metrics.predictions import check_output_settings
 from keras_evidential.metrics.predictions import dirichlet_alpha
@@ -55,7 +56,7 @@ class RankingMetric(keras.metrics.Metric):
     in `config_arguments`, and returned by `get_config`.
 
     The output settings are those of every metric of this package:
-    `unknown_class` (m-EDL's K + 1 outputs), `prior_weight` and
+    `unknown_class` (m-EDL's K + 1 outputs), `prior_concentration` and
     `minimum_alpha` (the head's prior), `flexible` (F-EDL's packed `[alpha,
     p, tau]`, scored through `flexible_equivalent_alpha`).
     """
@@ -63,13 +64,14 @@ class RankingMetric(keras.metrics.Metric):
     config_arguments = ()
     direction = "up"
 
+    @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
         unknown_class=False,
         num_thresholds=None,
         name=None,
         dtype=None,
-        prior_weight=1.0,
+        prior_concentration=1.0,
         minimum_alpha=None,
         flexible=False,
         max_samples=DEFAULT_MAX_SAMPLES,
@@ -86,7 +88,7 @@ class RankingMetric(keras.metrics.Metric):
                 stacklevel=2,
             )
         check_output_settings(
-            self, unknown_class, prior_weight, minimum_alpha, flexible
+            self, unknown_class, prior_concentration, minimum_alpha, flexible
         )
         self.max_samples = check_int(max_samples, "max_samples", minimum=1)
         if num_thresholds is not None:
@@ -176,7 +178,7 @@ class RankingMetric(keras.metrics.Metric):
             "unknown_class": self.unknown_class,
             "max_samples": self.max_samples,
             "num_thresholds": self.num_thresholds,
-            "prior_weight": self.prior_weight,
+            "prior_concentration": self.prior_concentration,
             "minimum_alpha": self.minimum_alpha,
             "flexible": self.flexible,
         }

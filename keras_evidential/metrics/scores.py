@@ -13,6 +13,7 @@ import math
 from keras import ops
 
 from keras_evidential import dirichlet
+from keras_evidential.deprecation import renamed_argument
 from keras_evidential.validation import check_choice
 from keras_evidential.validation import check_concentrations
 
@@ -57,43 +58,45 @@ def validate_score(score):
 PRIOR_DEPENDENT_SCORES = ("vacuity", "epkl", "dissonance")
 
 
-def uncertainty_score(alpha, score="vacuity", prior_weight=1.0, minimum_alpha=None):
+@renamed_argument("prior_weight", "prior_concentration")
+def uncertainty_score(alpha, score="vacuity", prior_concentration=1.0, minimum_alpha=None):
     """The named score of a K-class Dirichlet, in [0, 1].
 
-    `prior_weight` is R-EDL's `lambda` (`alpha = e + lambda`, so `alpha >=
+    `prior_concentration` is R-EDL's `lambda` (`alpha = e + lambda`, so `alpha >=
     lambda`): the vacuity is then `lambda K / S` and the EPKL `lambda (K - 1)
-    / S`, in (0, 1] again. `minimum_alpha` (None: `prior_weight`) is the
-    smallest concentration of the head. Where it is below `prior_weight`
+    / S`, in (0, 1] again. `minimum_alpha` (None: `prior_concentration`) is the
+    smallest concentration of the head. Where it is below `prior_concentration`
     (0 for DAEDL's and F-EDL's `alpha = exp(z) > 0`), `K / S` is unbounded,
-    so these two scores are taken of `alpha + prior_weight - minimum_alpha`,
-    whose concentrations are `>= prior_weight`: e.g. `K / (S + K)` for
+    so these two scores are taken of `alpha + prior_concentration - minimum_alpha`,
+    whose concentrations are `>= prior_concentration`: e.g. `K / (S + K)` for
     DAEDL, in (0, 1), which orders samples as `K / S` does. The other scores
     do not depend on the prior.
     """
     alpha = ops.convert_to_tensor(alpha)
     if validate_score(score) not in PRIOR_DEPENDENT_SCORES:
         return UNCERTAINTY_SCORES[score](alpha)
-    if minimum_alpha is not None and minimum_alpha < prior_weight:
-        alpha = alpha + ops.cast(prior_weight - minimum_alpha, alpha.dtype)
+    if minimum_alpha is not None and minimum_alpha < prior_concentration:
+        alpha = alpha + ops.cast(prior_concentration - minimum_alpha, alpha.dtype)
     if score == "vacuity":
-        return dirichlet.vacuity(alpha, prior_weight)
+        return dirichlet.vacuity(alpha, prior_concentration)
     if score == "dissonance":
-        return dirichlet.dissonance(alpha, prior_weight)
-    return ops.cast(prior_weight, alpha.dtype) * dirichlet.expected_pairwise_kl(alpha)
+        return dirichlet.dissonance(alpha, prior_concentration)
+    return ops.cast(prior_concentration, alpha.dtype) * dirichlet.expected_pairwise_kl(alpha)
 
 
-def checked_uncertainty_score(alpha, score, prior_weight=1.0, minimum_alpha=None):
+@renamed_argument("prior_weight", "prior_concentration")
+def checked_uncertainty_score(alpha, score, prior_concentration=1.0, minimum_alpha=None):
     """`uncertainty_score`, after checking that a prior-dependent score gets
-    concentrations `>= minimum_alpha` (None: `prior_weight`; 0: `> 0`).
+    concentrations `>= minimum_alpha` (None: `prior_concentration`; 0: `> 0`).
 
     Below that bound the score would leave [0, 1]: a plausible-looking wrong
     figure (clipped into ties by buckets), as R-EDL's alpha scored with EDL's
-    `prior_weight=1` would give. The other scores need finite `alpha > 0`.
+    `prior_concentration=1` would give. The other scores need finite `alpha > 0`.
     """
     if validate_score(score) not in PRIOR_DEPENDENT_SCORES:
         check_concentrations(alpha, "y_pred", 0.0)
     else:
-        minimum = prior_weight if minimum_alpha is None else minimum_alpha
+        minimum = prior_concentration if minimum_alpha is None else minimum_alpha
         bound = "alpha > 0" if minimum == 0 else f"alpha >= {minimum:g}"
         check_concentrations(
             alpha,
@@ -101,20 +104,20 @@ def checked_uncertainty_score(alpha, score, prior_weight=1.0, minimum_alpha=None
             minimum,
             message=(
                 f"`y_pred` must hold finite Dirichlet concentrations {bound} "
-                f"for the score {score!r} (prior_weight={prior_weight:g}, "
+                f"for the score {score!r} (prior_concentration={prior_concentration:g}, "
                 f"minimum_alpha={minimum_alpha!r}). For R-EDL's alpha = e + "
-                "lambda pass prior_weight=lambda; for alpha that is only > 0 "
+                "lambda pass prior_concentration=lambda; for alpha that is only > 0 "
                 "(DAEDL, F-EDL) minimum_alpha=0; "
                 "keras_evidential.metrics.for_model(model, ...) reads both "
                 "from the model."
             ),
         )
-    return uncertainty_score(alpha, score, prior_weight, minimum_alpha)
+    return uncertainty_score(alpha, score, prior_concentration, minimum_alpha)
 
 
 def metric_uncertainty(metric, alpha):
     """`checked_uncertainty_score` of `alpha` (the known classes') with a
-    metric's `score`, `prior_weight` and `minimum_alpha`."""
+    metric's `score`, `prior_concentration` and `minimum_alpha`."""
     return checked_uncertainty_score(
-        alpha, metric.score, metric.prior_weight, metric.minimum_alpha
+        alpha, metric.score, metric.prior_concentration, metric.minimum_alpha
     )

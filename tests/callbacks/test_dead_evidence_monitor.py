@@ -14,8 +14,8 @@ def test_statistics_hand_worked():
     assert stats == {"zero_evidence_fraction": 0.5, "dead_units": 1, "dead_unit_fraction": 1 / 3}
 
 
-def test_statistics_with_prior_weight():
-    stats = ke.callbacks.dead_evidence_statistics(np.array([[0.1, 0.1], [0.1, 2.0]]), prior_weight=0.1)
+def test_statistics_with_prior_concentration():
+    stats = ke.callbacks.dead_evidence_statistics(np.array([[0.1, 0.1], [0.1, 2.0]]), prior_concentration=0.1)
     assert stats["dead_units"] == 1 and stats["zero_evidence_fraction"] == 0.5
 
 
@@ -38,8 +38,8 @@ def test_monitor_logs_and_warns_about_a_dead_unit():
 def test_bad_input():
     with pytest.raises(ValueError, match="alpha"):
         ke.callbacks.dead_evidence_statistics(np.ones(3))
-    with pytest.raises(ValueError, match="prior_weight"):
-        ke.callbacks.DeadEvidenceMonitor(np.ones((2, 2)), prior_weight=-1)
+    with pytest.raises(ValueError, match="prior_concentration"):
+        ke.callbacks.DeadEvidenceMonitor(np.ones((2, 2)), prior_concentration=-1)
 
 
 # Heads whose evidence is not `alpha - 1` (issue 28, item 5): the monitor
@@ -65,11 +65,11 @@ def monitored_dead_units(model, loss, **monitor_args):
     return history.history
 
 
-def test_relaxed_edl_head_evidence_is_alpha_minus_its_prior_weight():
+def test_relaxed_edl_head_evidence_is_alpha_minus_its_prior_concentration():
     # R-EDL: alpha = relu(z) + 0.1. Evidence [1, 0.5, 0]: unit 2 alone is
     # dead. Read as alpha - 1 ([0.1, -0.4, -0.9]) units 1 and 2 looked dead.
-    model = fixed_logits_model([1.0, 0.5, -5.0], ke.layers.DirichletOutput("relu", prior_weight=0.1))
-    history = monitored_dead_units(model, ke.losses.RelaxedEDLLoss(prior_weight=0.1))
+    model = fixed_logits_model([1.0, 0.5, -5.0], ke.layers.DirichletOutput("relu", prior_concentration=0.1))
+    history = monitored_dead_units(model, ke.losses.RelaxedEDLLoss(prior_concentration=0.1))
     assert history["dead_units"] == [1]
     assert history["zero_evidence_fraction"] == [0.0]
 
@@ -111,10 +111,10 @@ def test_density_aware_head_evidence_is_alpha():
     assert history.history["dead_units"] == [0]
 
 
-def test_prior_weight_contradicting_the_head_is_refused():
-    model = fixed_logits_model([1.0, 0.5, -5.0], ke.layers.DirichletOutput("relu", prior_weight=0.1))
-    with pytest.raises(ValueError, match=r"prior_weight.*0\.1.*Received: prior_weight=1\.0"):
-        monitored_dead_units(model, ke.losses.RelaxedEDLLoss(prior_weight=0.1), prior_weight=1.0)
+def test_prior_concentration_contradicting_the_head_is_refused():
+    model = fixed_logits_model([1.0, 0.5, -5.0], ke.layers.DirichletOutput("relu", prior_concentration=0.1))
+    with pytest.raises(ValueError, match=r"prior_concentration.*0\.1.*Received: prior_concentration=1\.0"):
+        monitored_dead_units(model, ke.losses.RelaxedEDLLoss(prior_concentration=0.1), prior_concentration=1.0)
 
 
 def test_unknown_class_must_be_a_bool():
@@ -124,8 +124,8 @@ def test_unknown_class_must_be_a_bool():
             ke.callbacks.DeadEvidenceMonitor(X, unknown_class=bad)
 
 
-def test_float32_alpha_at_its_prior_weight_has_no_evidence():
+def test_float32_alpha_at_its_prior_concentration_has_no_evidence():
     # float32(0.1) > 0.1: subtracted in float64, a dead R-EDL unit kept
     # 1.5e-9 of evidence and counted as alive.
     alpha = np.array([[0.1, 1.1], [0.1, 0.6]], "float32")
-    assert ke.callbacks.dead_evidence_statistics(alpha, prior_weight=0.1)["dead_units"] == 1
+    assert ke.callbacks.dead_evidence_statistics(alpha, prior_concentration=0.1)["dead_units"] == 1

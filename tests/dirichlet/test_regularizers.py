@@ -1,4 +1,4 @@
-"""dirichlet.regularizers (RED), dirichlet_kl, projected_squared_error and prior_weight."""
+"""dirichlet.regularizers (RED), dirichlet_kl, projected_squared_error and prior_concentration."""
 
 import hypothesis.extra.numpy as hnp
 import numpy as np
@@ -77,10 +77,10 @@ def test_projected_squared_error_hand_worked():
     np.testing.assert_allclose(got, [0.125])
 
 
-def test_prior_weight_in_alpha_and_vacuity():
-    alpha = ke.dirichlet.alpha_from_evidence(np.array([[0.0, 0.0]]), prior_weight=0.1)
+def test_prior_concentration_in_alpha_and_vacuity():
+    alpha = ke.dirichlet.alpha_from_evidence(np.array([[0.0, 0.0]]), prior_concentration=0.1)
     np.testing.assert_allclose(numpy(alpha), [[0.1, 0.1]], rtol=1e-6)
-    np.testing.assert_allclose(numpy(ke.dirichlet.vacuity(alpha, prior_weight=0.1)), [1.0], rtol=1e-6)
+    np.testing.assert_allclose(numpy(ke.dirichlet.vacuity(alpha, prior_concentration=0.1)), [1.0], rtol=1e-6)
     np.testing.assert_allclose(numpy(ke.dirichlet.vacuity(np.array([[3.0, 1.0]]))), [0.5])
 
 

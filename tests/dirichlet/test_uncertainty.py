@@ -191,7 +191,7 @@ def test_measures_keep_batch_axes():
         assert tuple(fn(alpha).shape) == (2, 3)
 
 
-def test_dissonance_uses_the_prior_weight():
+def test_dissonance_uses_the_prior_concentration():
     """Before: beliefs were (alpha - 1) / S whatever the prior, so R-EDL's
     alpha = (0.3, 0.3) at lambda = 0.1 had negative beliefs and dissonance 0.
     By hand: b = e / S = (0.2, 0.2) / 0.6 = (1/3, 1/3), Bal = 1, so
@@ -201,7 +201,7 @@ def test_dissonance_uses_the_prior_weight():
     import keras_evidential as ke
 
     got = ops.convert_to_numpy(
-        ke.dirichlet.dissonance(np.array([[0.3, 0.3], [2.1, 2.1]]), prior_weight=0.1)
+        ke.dirichlet.dissonance(np.array([[0.3, 0.3], [2.1, 2.1]]), prior_concentration=0.1)
     )
     np.testing.assert_allclose(got, [2 / 3, 4 / 4.2], rtol=1e-6)
     beliefs = ops.convert_to_numpy(ke.dirichlet.belief(np.array([[0.3, 0.5]]), 0.1))

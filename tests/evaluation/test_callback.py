@@ -66,16 +66,16 @@ def test_uncertainty_monitor_validates_arguments():
         evaluation.UncertaintyMonitor((np.zeros(2), np.zeros(2)), freq=0)
 
 
-def test_uncertainty_monitor_uses_the_prior_weight_of_the_head():
+def test_uncertainty_monitor_uses_the_prior_concentration_of_the_head():
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(5)
     x, y = rng.normal(size=(32, 4)), np.arange(32) % 3
     x_val, y_val = rng.normal(scale=2.0, size=(40, 4)), np.arange(40) % 4
     model = keras.Sequential([
         keras.Input((4,)), keras.layers.Dense(3),
-        layers.DirichletOutput("softplus", prior_weight=0.1),
+        layers.DirichletOutput("softplus", prior_concentration=0.1),
     ])
-    model.compile(optimizer="sgd", loss=losses.RelaxedEDLLoss(prior_weight=0.1))
+    model.compile(optimizer="sgd", loss=losses.RelaxedEDLLoss(prior_concentration=0.1))
     monitor = evaluation.UncertaintyMonitor((x_val, y_val))
     history = model.fit(x, y, epochs=1, verbose=0, callbacks=[monitor])
     alpha = np.asarray(model.predict(x_val, verbose=0), "float64")

@@ -182,9 +182,9 @@ REDL_ALPHA = np.array([[2.1, 0.1], [0.6, 0.6], [0.1, 0.5], [1.1, 0.3]], "float32
 REDL_LABELS = np.array([0, 2, 1, 1])
 
 
-def test_prior_weight_accuracy_vs_threshold_by_hand():
+def test_prior_concentration_accuracy_vs_threshold_by_hand():
     curve = evaluation.accuracy_vs_threshold(
-        REDL_ALPHA, REDL_LABELS, thresholds=(0.1, 0.15, 0.5), prior_weight=0.1
+        REDL_ALPHA, REDL_LABELS, thresholds=(0.1, 0.15, 0.5), prior_concentration=0.1
     )
     # t = 0.1 keeps row 0: predictions (0, u, u, u). t = 0.15 keeps rows 0, 3:
     # (0, u, u, 0). t = 0.5 keeps all: (0, 0, 1, 0).
@@ -196,13 +196,13 @@ def test_prior_weight_accuracy_vs_threshold_by_hand():
     np.testing.assert_allclose(curve["unknown_precision"], [1 / 3, 1 / 2, np.nan])
 
 
-def test_prior_weight_measures_and_metrics():
+def test_prior_concentration_measures_and_metrics():
     vacuity = 0.2 / np.array([2.2, 1.2, 0.6, 1.4])
-    measures = evaluation.uncertainty_measures(REDL_ALPHA, prior_weight=0.1)
+    measures = evaluation.uncertainty_measures(REDL_ALPHA, prior_concentration=0.1)
     np.testing.assert_allclose(measures["vacuity"], vacuity, rtol=1e-6)
     np.testing.assert_allclose(measures["strength"], [2.2, 1.2, 0.6, 1.4], rtol=1e-6)
     figures = evaluation.uncertainty_metrics(
-        REDL_ALPHA, REDL_LABELS, threshold=0.15, prior_weight=0.1
+        REDL_ALPHA, REDL_LABELS, threshold=0.15, prior_concentration=0.1
     )
     assert figures["mean_vacuity"] == pytest.approx(vacuity.mean(), rel=1e-6)
     assert figures["known_accuracy"] == pytest.approx(1 / 3)
@@ -210,25 +210,25 @@ def test_prior_weight_measures_and_metrics():
     # The unknown row 1 (0.1667) ranks below row 2 (0.3333), above 0 and 3.
     assert figures["unknown_auroc"] == pytest.approx(2 / 3, abs=1e-3)
     dist = evaluation.uncertainty_distribution(
-        REDL_ALPHA, REDL_LABELS, bins=10, prior_weight=0.1
+        REDL_ALPHA, REDL_LABELS, bins=10, prior_concentration=0.1
     )
     # Right: rows 0 (0.09), 2 (0.33); wrong: row 3 (0.14); unknown: row 1 (0.17).
     np.testing.assert_array_equal(np.flatnonzero(dist["correct"]), [0, 3])
     np.testing.assert_array_equal(np.flatnonzero(dist["misclassified"]), [1])
     np.testing.assert_array_equal(np.flatnonzero(dist["unknown"]), [1])
     curve = evaluation.auc_vs_threshold(
-        REDL_ALPHA, REDL_LABELS, thresholds=(0.1, 0.15, 0.5), prior_weight=0.1
+        REDL_ALPHA, REDL_LABELS, thresholds=(0.1, 0.15, 0.5), prior_concentration=0.1
     )
     np.testing.assert_array_equal(curve["kept"], [1, 2, 3])
 
 
-def test_alpha_below_the_prior_weight_is_refused_by_name():
-    with pytest.raises(ValueError, match=r"prior_weight.*Received: min\(alpha\)=0\.1"):
+def test_alpha_below_the_prior_concentration_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"prior_concentration.*Received: min\(alpha\)=0\.1"):
         evaluation.accuracy_vs_threshold(REDL_ALPHA, REDL_LABELS)
     with pytest.raises(ValueError, match=r"Received: min\(alpha\)=0\.1"):
-        evaluation.uncertainty_metrics(REDL_ALPHA, REDL_LABELS, prior_weight=0.5)
-    with pytest.raises(ValueError, match="Received: prior_weight=0"):
-        evaluation.uncertainty_measures(REDL_ALPHA, prior_weight=0)
+        evaluation.uncertainty_metrics(REDL_ALPHA, REDL_LABELS, prior_concentration=0.5)
+    with pytest.raises(ValueError, match="Received: prior_concentration=0"):
+        evaluation.uncertainty_measures(REDL_ALPHA, prior_concentration=0)
     with pytest.raises(ValueError, match="Received: minimum_alpha=-1"):
         evaluation.uncertainty_measures(REDL_ALPHA, minimum_alpha=-1)
 
@@ -238,7 +238,7 @@ def test_non_finite_alpha_is_refused(bad):
     alpha = REDL_ALPHA.copy()
     alpha[1, 0] = bad
     with pytest.raises(ValueError, match="finite"):
-        evaluation.accuracy_vs_threshold(alpha, REDL_LABELS, prior_weight=0.1)
+        evaluation.accuracy_vs_threshold(alpha, REDL_LABELS, prior_concentration=0.1)
 
 
 def test_minimum_alpha_zero_takes_positive_alpha_only():

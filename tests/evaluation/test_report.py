@@ -86,11 +86,11 @@ def _inputs_and_labels(seed, n=64, k=3):
     return x, rng.integers(0, k + 1, n)
 
 
-def test_redl_model_is_evaluated_with_its_prior_weight():
+def test_redl_model_is_evaluated_with_its_prior_concentration():
     keras.utils.set_random_seed(0)
     model = keras.Sequential([
         keras.Input((5,)), keras.layers.Dense(3),
-        layers.DirichletOutput("softplus", prior_weight=0.1),
+        layers.DirichletOutput("softplus", prior_concentration=0.1),
     ])
     x, y = _inputs_and_labels(1)
     alpha = np.asarray(model.predict(x, verbose=0), "float64")
@@ -105,7 +105,7 @@ def test_redl_model_is_evaluated_with_its_prior_weight():
     assert report.metrics["rejection_rate"] == pytest.approx(1 - kept.mean())
     # The same figures from the array, given its prior weight.
     from_array = evaluation.evaluate_uncertainty(
-        alpha, y=y, threshold=0.5, prior_weight=0.1
+        alpha, y=y, threshold=0.5, prior_concentration=0.1
     )
     for name, value in report.metrics.items():
         assert from_array.metrics[name] == pytest.approx(
@@ -147,27 +147,27 @@ def test_flexible_model_is_evaluated_with_its_equivalent_alpha():
     )
 
 
-def test_a_prior_weight_contradicting_the_models_head_is_refused():
+def test_a_prior_concentration_contradicting_the_models_head_is_refused():
     # The head says lambda = 0.1; evaluating with 1 would report vacuities
     # 10x too large without any error (every alpha here is above 1, so the
     # range check cannot catch it).
     model = keras.Sequential([
         keras.Input((5,)),
         keras.layers.Dense(3, kernel_initializer="zeros", bias_initializer=keras.initializers.Constant(5.0)),
-        layers.DirichletOutput("softplus", prior_weight=0.1),
+        layers.DirichletOutput("softplus", prior_concentration=0.1),
     ])
     x, y = _inputs_and_labels(1)
     assert np.asarray(model.predict(x, verbose=0)).min() > 1.0
-    with pytest.raises(ValueError, match=r"contradicts.*0\.1.*prior_weight=1\.0"):
-        evaluation.evaluate_uncertainty(model, x, y, prior_weight=1.0)
-    report = evaluation.evaluate_uncertainty(model, x, y, prior_weight=0.1)
+    with pytest.raises(ValueError, match=r"contradicts.*0\.1.*prior_concentration=1\.0"):
+        evaluation.evaluate_uncertainty(model, x, y, prior_concentration=1.0)
+    report = evaluation.evaluate_uncertainty(model, x, y, prior_concentration=0.1)
     alpha = np.asarray(model.predict(x, verbose=0), "float64")
     np.testing.assert_allclose(report.measures["vacuity"], 0.3 / alpha.sum(-1), rtol=1e-5)
 
 
-def test_alpha_below_one_is_refused_without_a_prior_weight():
+def test_alpha_below_one_is_refused_without_a_prior_concentration():
     x, y = _inputs_and_labels(4)
-    with pytest.raises(ValueError, match=r"alpha >= prior_weight"):
+    with pytest.raises(ValueError, match=r"alpha >= prior_concentration"):
         evaluation.evaluate_uncertainty(
             np.random.default_rng(0).normal(size=(64, 3)), y=y
         )

@@ -70,3 +70,35 @@ def test_cli_exports_a_saved_keras_model(exported, tmp_path):
     assert_matches(outputs, case["expected"])
     with pytest.raises(SystemExit):
         cli.main(argv)  # the version exists already
+
+
+def test_cli_serves_selected_regression_outputs(tmp_path):
+    """Before: --outputs accepted only the classifier's names, so `mean` or
+    `epistemic_meinert` of a NIG regressor were refused by the parser."""
+    import keras
+
+    import keras_evidential as ke
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,), name="features"),
+                              ke.layers.NormalInverseGammaOutput(units=1)])
+    model_path = tmp_path / "nig.keras"
+    model.save(model_path)
+    argv = [str(model_path), str(tmp_path / "served"), "--outputs", "mean", "epistemic_meinert"]
+    assert cli.main(argv) == 0
+    signature = load_signature(str(tmp_path / "served" / "1"))
+    assert sorted(signature.structured_outputs) == ["epistemic_meinert", "mean"]
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
+    outputs = call_signature(signature, list(signature.structured_input_signature[1])[0], x)
+    gamma, nu, _, _ = np.split(model.predict(x, verbose=0), 4, axis=-1)
+    np.testing.assert_allclose(outputs["mean"], gamma, rtol=1e-5)
+    np.testing.assert_allclose(outputs["epistemic_meinert"], 1 / np.sqrt(nu), rtol=1e-5)
+
+
+def test_cli_refuses_a_regression_output_for_a_classifier(exported, tmp_path, capsys):
+    case = exported["edl"]
+    model_path = tmp_path / "edl.keras"
+    case["model"].save(model_path)
+    with pytest.raises(SystemExit):
+        cli.main([str(model_path), str(tmp_path / "served"), "--outputs", "mean"])
+    assert "outputs" in capsys.readouterr().err

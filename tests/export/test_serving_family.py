@@ -27,9 +27,9 @@ def data(n=16, d=6, seed=0):
 def test_relaxed_edl_serves_lambda_k_over_s(tmp_path):
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(K),
-                              ke.layers.DirichletOutput("softplus", prior_weight=0.1)])
+                              ke.layers.DirichletOutput("softplus", prior_concentration=0.1)])
     kind = ke.model_kind(model)
-    assert (kind.prior_weight, kind.minimum_alpha) == (0.1, 0.1)
+    assert (kind.prior_concentration, kind.minimum_alpha) == (0.1, 0.1)
     x = data()
     out = serve(model, tmp_path, x)
     alpha = model.predict(x, verbose=0).astype("float64")

@@ -88,13 +88,13 @@ def test_a_subclass_with_weights_gets_built():
     )
 
 
-def test_dirichlet_output_prior_weight():
+def test_dirichlet_output_prior_concentration():
     # R-EDL: alpha = e + lambda, and the argument survives the config.
-    layer = ke.layers.DirichletOutput("relu", prior_weight=0.1)
+    layer = ke.layers.DirichletOutput("relu", prior_concentration=0.1)
     alpha = keras.ops.convert_to_numpy(layer(np.array([[-1.0, 2.0]], "float32")))
     np.testing.assert_allclose(alpha, [[0.1, 2.1]], rtol=1e-6)
     restored = ke.layers.DirichletOutput.from_config(layer.get_config())
-    assert restored.prior_weight == 0.1
-    assert ke.layers.DirichletOutput().prior_weight == 1.0
-    with pytest.raises(ValueError, match="prior_weight"):
-        ke.layers.DirichletOutput(prior_weight=0.0)
+    assert restored.prior_concentration == 0.1
+    assert ke.layers.DirichletOutput().prior_concentration == 1.0
+    with pytest.raises(ValueError, match="prior_concentration"):
+        ke.layers.DirichletOutput(prior_concentration=0.0)

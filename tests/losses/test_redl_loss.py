@@ -17,7 +17,7 @@ def alpha_model():
         [
             keras.Input((4,)),
             keras.layers.Dense(3),
-            ke.layers.DirichletOutput("softplus", prior_weight=LAMBDA),
+            ke.layers.DirichletOutput("softplus", prior_concentration=LAMBDA),
         ]
     )
 
@@ -32,7 +32,7 @@ class RelaxedEDLLossTest(TestCase):
         expected = ref.relaxed_edl_loss(ref.one_hot(labels, 3), alpha.astype("float64"), LAMBDA, 0.4)
         self.run_loss_test(
             ke.losses.RelaxedEDLLoss,
-            {"prior_weight": LAMBDA, "kl_weight": 0.4},
+            {"prior_concentration": LAMBDA, "kl_weight": 0.4},
             labels, alpha, expected, rtol=1e-4, model_fn=alpha_model,
         )
 
@@ -41,7 +41,7 @@ class RelaxedEDLLossTest(TestCase):
         expected = ref.relaxed_edl_loss(ref.one_hot(labels, 3), alpha.astype("float64"), LAMBDA)
         self.run_loss_test(
             ke.losses.RelaxedEDLLoss,
-            {"prior_weight": LAMBDA, "kl_weight": None},
+            {"prior_concentration": LAMBDA, "kl_weight": None},
             labels, alpha, expected, rtol=1e-5, model_fn=alpha_model,
         )
 
@@ -50,7 +50,7 @@ class RelaxedEDLLossTest(TestCase):
         self.assertFalse(loss.kl)
         self.assertIsNone(loss.kl_weight)
         config = loss.get_config()
-        self.assertEqual((config["prior_weight"], config["kl_weight"]), (0.1, None))
+        self.assertEqual((config["prior_concentration"], config["kl_weight"]), (0.1, None))
 
     def test_re_edl_refuses_a_kl_weight(self):
         """Before: `re_edl(kl_weight=0.5)` dropped the weight silently."""
@@ -70,7 +70,7 @@ class RelaxedEDLLossTest(TestCase):
         # A config saved before 1.0 ("kl": False, "kl_weight": 0.0) loads.
         with self.assertWarns(DeprecationWarning):
             old = ke.losses.RelaxedEDLLoss.from_config(
-                {"prior_weight": 0.1, "kl": False, "kl_weight": 0.0, "name": "re_edl_loss",
+                {"prior_concentration": 0.1, "kl": False, "kl_weight": 0.0, "name": "re_edl_loss",
                  "reduction": "sum_over_batch_size", "dtype": None})
         self.assertIsNone(old.kl_weight)
 
@@ -78,10 +78,10 @@ class RelaxedEDLLossTest(TestCase):
         """Before: alpha from a float32 ReLU head at exactly lambda = 0.7
         (float32(0.7) < 0.7) was refused by a float64 loss."""
         alpha = keras.ops.convert_to_numpy(
-            ke.layers.DirichletOutput("relu", prior_weight=0.7)(np.array([[-1.0, 2.0]], "float32"))
+            ke.layers.DirichletOutput("relu", prior_concentration=0.7)(np.array([[-1.0, 2.0]], "float32"))
         )
         self.assertEqual(alpha[0, 0], np.float32(0.7))
-        loss = ke.losses.RelaxedEDLLoss(prior_weight=0.7, dtype="float64")
+        loss = ke.losses.RelaxedEDLLoss(prior_concentration=0.7, dtype="float64")
         expected = ref.relaxed_edl_loss(ref.one_hot(np.array([1]), 2), alpha.astype("float64"), 0.7)
         np.testing.assert_allclose(
             keras.ops.convert_to_numpy(loss(np.array([1]), alpha.astype("float64"))), expected, rtol=1e-6)
@@ -94,19 +94,19 @@ class RelaxedEDLLossTest(TestCase):
         )
         self.assertAllClose(got, 0.125)
 
-    def test_kl_with_prior_weight_one_is_edl_kl(self):
+    def test_kl_with_prior_concentration_one_is_edl_kl(self):
         alpha = (1.0 + RNG.gamma(1.0, 3.0, size=(8, 4))).astype("float32")
         labels = RNG.integers(0, 4, 8)
         y = ref.one_hot(labels, 4)
-        r_edl = ke.losses.RelaxedEDLLoss(prior_weight=1.0, kl_weight=1.0)
+        r_edl = ke.losses.RelaxedEDLLoss(prior_concentration=1.0, kl_weight=1.0)
         expected = np.mean(
             ((y - alpha / alpha.sum(-1, keepdims=True)) ** 2).sum(-1)
             + ref.kl_to_uniform(y + (1 - y) * alpha.astype("float64"))
         )
         self.assertAllClose(keras.ops.convert_to_numpy(r_edl(labels, alpha)), expected, rtol=1e-4)
 
-    def test_alpha_below_prior_weight_is_rejected(self):
+    def test_alpha_below_prior_concentration_is_rejected(self):
         with pytest.raises(ValueError, match="alpha >= 0.5"):
-            ke.losses.RelaxedEDLLoss(prior_weight=0.5)(np.array([0]), np.array([[0.2, 1.0]]))
-        with pytest.raises(ValueError, match="prior_weight"):
-            ke.losses.RelaxedEDLLoss(prior_weight=0.0)
+            ke.losses.RelaxedEDLLoss(prior_concentration=0.5)(np.array([0]), np.array([[0.2, 1.0]]))
+        with pytest.raises(ValueError, match="prior_concentration"):
+            ke.losses.RelaxedEDLLoss(prior_concentration=0.0)

@@ -56,7 +56,7 @@ class AUCMetricTest(TestCase):
             labels, alpha, expected, atol=1e-3,
         )
 
-    def test_thresholded_auc_with_prior_weight(self):
+    def test_thresholded_auc_with_prior_concentration(self):
         # lambda = 0.1: vacuities 0.2 / S. Rows 0-3 have S = 2 (u = 0.1), rows
         # 4-5 S = 0.5 (u = 0.4); the threshold 0.3 keeps rows 0-3. EDL's
         # K / S (1 and 4) would keep none.
@@ -67,11 +67,11 @@ class AUCMetricTest(TestCase):
         # Kept: positives {0.9, 0.4}, negatives {0.2, 0.7}: 3 of 4 pairs.
         self.run_metric_test(
             metrics.ThresholdedAUC,
-            {"threshold": 0.3, "prior_weight": 0.1, "num_thresholds": 1000},
+            {"threshold": 0.3, "prior_concentration": 0.1, "num_thresholds": 1000},
             labels, alpha, 0.75, atol=1e-3,
         )
 
-    def test_unknown_class_auroc_with_prior_weight(self):
+    def test_unknown_class_auroc_with_prior_concentration(self):
         # R-EDL (lambda = 0.1) alpha with S < K: K / S lies in (1, 10], beyond
         # the buckets of `keras.metrics.AUC`; lambda K / S lies in (0, 1].
         alpha = np.array(
@@ -83,12 +83,12 @@ class AUCMetricTest(TestCase):
         assert expected == 1.0
         self.run_metric_test(
             metrics.UnknownClassAUROC,
-            {"score": "vacuity", "prior_weight": 0.1, "num_thresholds": 1000},
+            {"score": "vacuity", "prior_concentration": 0.1, "num_thresholds": 1000},
             labels, alpha, expected, atol=1e-3,
         )
         self.run_metric_test(
             metrics.MisclassificationAUROC,
-            {"score": "vacuity", "prior_weight": 0.1, "num_thresholds": 1000},
+            {"score": "vacuity", "prior_concentration": 0.1, "num_thresholds": 1000},
             np.array([0, 0, 1, 1, 0, 1]), alpha,
             roc_auc_score([0, 1, 0, 1, 0, 0], 0.2 / alpha.sum(1)), atol=1e-3,
         )
@@ -201,14 +201,14 @@ def test_invalid_arguments_name_the_argument():
         metrics.ThresholdedAUC().update_state(np.array([0]), np.ones((1, 3), "float32"))
 
 
-def test_invalid_prior_weight_is_named():
-    with pytest.raises(ValueError, match="Received: prior_weight=0"):
-        metrics.ThresholdedAUC(prior_weight=0)
-    with pytest.raises(ValueError, match="Received: prior_weight=-1"):
-        metrics.UnknownClassAUROC(prior_weight=-1)
+def test_invalid_prior_concentration_is_named():
+    with pytest.raises(ValueError, match="Received: prior_concentration=0"):
+        metrics.ThresholdedAUC(prior_concentration=0)
+    with pytest.raises(ValueError, match="Received: prior_concentration=-1"):
+        metrics.UnknownClassAUROC(prior_concentration=-1)
 
 
-# R-EDL's alpha = e + 0.1 read with EDL's prior_weight=1: K / S is above 1 for
+# R-EDL's alpha = e + 0.1 read with EDL's prior_concentration=1: K / S is above 1 for
 # every row, so the AUC buckets would clip the scores into one tie (AUROC 0.5).
 _REDL_ALPHA = np.array([[5.1, 0.1], [0.2, 0.5], [1.1, 0.5], [0.3, 0.1]], "float32")
 
@@ -219,7 +219,7 @@ def test_scored_auroc_refuses_alpha_below_the_prior_by_name():
         metrics.MisclassificationAUROC(score="vacuity"),
         metrics.UnknownClassAUROC(score="epkl"),
     ):
-        with pytest.raises(ValueError, match="prior_weight"):
+        with pytest.raises(ValueError, match="prior_concentration"):
             metric.update_state(np.array([0, 1, 2, 2]), _REDL_ALPHA)
     with pytest.raises(ValueError, match="alpha > 0"):
         metrics.UnknownClassAUROC(minimum_alpha=0.0).update_state(
@@ -251,10 +251,10 @@ def test_scored_auroc_of_daedl_alpha_below_one_matches_sklearn():
     "cls", [metrics.UnknownClassAUROC, metrics.MisclassificationAUROC]
 )
 def test_scored_auroc_prior_in_config(cls):
-    for prior in ({"prior_weight": 0.1}, {"minimum_alpha": 0.0}, {}):
+    for prior in ({"prior_concentration": 0.1}, {"minimum_alpha": 0.0}, {}):
         metric = cls(score="epkl", **prior)
         config = metric.get_config()
-        assert config["prior_weight"] == prior.get("prior_weight", 1.0)
+        assert config["prior_concentration"] == prior.get("prior_concentration", 1.0)
         assert config["minimum_alpha"] == prior.get("minimum_alpha")
         assert cls.from_config(config).get_config() == config
     with pytest.raises(ValueError, match="Received: minimum_alpha=-1"):

@@ -39,7 +39,7 @@ def test_fedl_packed_output_is_read_as_fedl_by_for_model():
 
 def test_redl_threshold_metrics_use_the_heads_prior():
     # Issue 28 item 4: prior weight 0.1 read as 1 rejected every sample.
-    model = _model(ke.layers.DirichletOutput(prior_weight=0.1), 3)
+    model = _model(ke.layers.DirichletOutput(prior_concentration=0.1), 3)
     x, y = _data(1)
     names = ["known_accuracy", "unknown_recall", "rejection_rate"]
     report = ke.evaluation.evaluate_uncertainty(model, x, y, threshold=0.5).metrics
@@ -54,7 +54,7 @@ def test_redl_alpha_with_edls_prior_is_refused_not_scored():
     # alpha < 1: a clear error, not an accuracy of 0.
     alpha = np.array([[5.1, 0.1, 0.3], [0.2, 0.5, 0.1]], "float32")
     for cls in (ke.metrics.KnownClassAccuracy, ke.metrics.UnknownClassRecall, ke.metrics.RejectionRate):
-        with pytest.raises(Exception, match="prior_weight=lambda"):
+        with pytest.raises(Exception, match="prior_concentration=lambda"):
             cls(threshold=0.5).update_state(np.array([0, 3]), alpha)
 
 
@@ -62,7 +62,7 @@ def test_redl_alpha_with_edls_prior_is_refused_not_scored():
 def test_float64_copy_of_a_float32_head_at_the_prior_is_accepted(cls):
     # Issue 27 section 2: float32(0.7) = 0.69999998 < 0.7 in float64.
     alpha = np.array([[0.7, 0.7], [5.0, 0.7], [0.7, 3.0]], "float32").astype("float64")
-    metric = cls(prior_weight=0.7)
+    metric = cls(prior_concentration=0.7)
     metric.update_state(np.array([2, 0, 1]), alpha)
     assert _result(metric) == pytest.approx(1.0)
 
@@ -73,7 +73,7 @@ def test_for_model_reads_unknown_class_and_refuses_settings_by_hand():
     model = keras.Model(inputs, ke.layers.UnknownClassHead()(alpha))
     aupr, ece = ke.metrics.for_model(model, [ke.metrics.UnknownClassAUPR, "ExpectedCalibrationError"])
     assert aupr.unknown_class and ece.unknown_class
-    with pytest.raises(ValueError, match="Received: prior_weight=0.5"):
-        ke.metrics.for_model(model, ["unknown_aupr"], prior_weight=0.5)
+    with pytest.raises(ValueError, match="Received: prior_concentration=0.5"):
+        ke.metrics.for_model(model, ["unknown_aupr"], prior_concentration=0.5)
     with pytest.raises(ValueError, match="Received: metrics='nope'"):
         ke.metrics.for_model(model, ["nope"])

@@ -49,7 +49,7 @@ class DetectionMetricsTest(TestCase):
 
     def test_misclassification_aupr_correct_positive(self):
         # least_confidence, the default, is 1 - max p_bar: it does not depend
-        # on the prior, so R-EDL's alpha needs no prior_weight (no false error).
+        # on the prior, so R-EDL's alpha needs no prior_concentration (no false error).
         for labels, alpha in (noisy(), redl_noisy()):
             confidence = (alpha / alpha.sum(-1, keepdims=True)).max(-1)
             metric = ke.metrics.MisclassificationAUPR(num_thresholds=2000)
@@ -95,9 +95,9 @@ REDL_LABELS = np.array([0, 1, 2, 2, 2])
 REDL_ALPHA = np.array([[5.1, 0.1], [0.2, 0.5], [1.1, 0.5], [0.3, 0.1], [0.1, 0.1]], "float32")
 
 
-def redl_noisy(n=400, prior_weight=REDL_LAMBDA):
+def redl_noisy(n=400, prior_concentration=REDL_LAMBDA):
     labels, alpha = noisy(n)
-    return labels, (alpha - 1.0 + prior_weight).astype("float32")
+    return labels, (alpha - 1.0 + prior_concentration).astype("float32")
 
 
 def daedl_noisy(n=400):
@@ -126,7 +126,7 @@ class PriorWeightDetectionTest(TestCase):
         # Ranked by lambda K / S the three unknown samples are the vaguest but
         # one (S = 1.6) is surer than the known one with S = 0.7: FPR95 keeps
         # both known samples and accepts that unknown one, 1 of 3.
-        init = {"prior_weight": REDL_LAMBDA}
+        init = {"prior_concentration": REDL_LAMBDA}
         self.run_metric_test(ke.metrics.UnknownClassFPR, init, REDL_LABELS, REDL_ALPHA, 1 / 3)
         # AUPR-Out: vacuities 1, 0.5 are unknown, then 0.2857 known, 0.125
         # unknown. Without the middle unknown the separation is perfect.
@@ -148,7 +148,7 @@ class PriorWeightDetectionTest(TestCase):
             ("unknown", labels == 2, vacuity),
         ):
             metric = ke.metrics.UnknownClassAUPR(
-                positive=positive, num_thresholds=2000, prior_weight=REDL_LAMBDA
+                positive=positive, num_thresholds=2000, prior_concentration=REDL_LAMBDA
             )
             metric.update_state(labels, alpha)
             self.assertAllClose(float(metric.result()), average_precision(targets, scores), atol=0.02)
@@ -156,7 +156,7 @@ class PriorWeightDetectionTest(TestCase):
     def test_redl_misclassification_aupr_of_vacuity(self):
         labels, alpha = redl_noisy()
         metric = ke.metrics.MisclassificationAUPR(
-            score="vacuity", num_thresholds=2000, prior_weight=REDL_LAMBDA
+            score="vacuity", num_thresholds=2000, prior_concentration=REDL_LAMBDA
         )
         metric.update_state(labels, alpha)
         expected = misclassification_average_precision(labels, alpha, alpha.sum(-1))
@@ -164,7 +164,7 @@ class PriorWeightDetectionTest(TestCase):
 
     def test_redl_fpr_against_roc_curve(self):
         labels, alpha = redl_noisy()
-        metric = ke.metrics.UnknownClassFPR(num_thresholds=2000, prior_weight=REDL_LAMBDA)
+        metric = ke.metrics.UnknownClassFPR(num_thresholds=2000, prior_concentration=REDL_LAMBDA)
         metric.update_state(labels, alpha)
         expected = fpr_at_tpr(labels < 2, alpha.astype("float64").sum(-1))
         self.assertAllClose(float(metric.result()), expected, atol=0.03)
@@ -208,10 +208,10 @@ class PriorWeightDetectionTest(TestCase):
             ke.metrics.UnknownClassFPR(),
             ke.metrics.MisclassificationAUPR(score="vacuity"),
         ):
-            with pytest.raises(ValueError, match="prior_weight"):
+            with pytest.raises(ValueError, match="prior_concentration"):
                 metric.update_state(REDL_LABELS, REDL_ALPHA)
         with pytest.raises(ValueError, match="minimum_alpha"):
-            ke.metrics.UnknownClassAUPR(prior_weight=0.5).update_state(REDL_LABELS, REDL_ALPHA)
+            ke.metrics.UnknownClassAUPR(prior_concentration=0.5).update_state(REDL_LABELS, REDL_ALPHA)
         with pytest.raises(ValueError, match="alpha > 0"):
             ke.metrics.UnknownClassFPR(minimum_alpha=0.0).update_state([0, 1], [[1.0, 0.0], [1.0, 1.0]])
 
@@ -221,20 +221,20 @@ class PriorWeightDetectionTest(TestCase):
             (ke.metrics.MisclassificationAUPR, {"score": "vacuity"}),
             (ke.metrics.UnknownClassFPR, {"tpr": 0.9}),
         ):
-            for prior in ({"prior_weight": 0.1}, {"minimum_alpha": 0.0}, {}):
+            for prior in ({"prior_concentration": 0.1}, {"minimum_alpha": 0.0}, {}):
                 metric = cls(**init, **prior)
                 config = metric.get_config()
-                self.assertEqual(config["prior_weight"], prior.get("prior_weight", 1.0))
+                self.assertEqual(config["prior_concentration"], prior.get("prior_concentration", 1.0))
                 self.assertEqual(config["minimum_alpha"], prior.get("minimum_alpha"))
                 restored = cls.from_config(config)
                 self.assertEqual(restored.get_config(), config)
 
 
-@pytest.mark.parametrize("prior_weight", [0.0, -1.0, float("nan"), "a"])
-def test_invalid_prior_weight_is_named(prior_weight):
+@pytest.mark.parametrize("prior_concentration", [0.0, -1.0, float("nan"), "a"])
+def test_invalid_prior_concentration_is_named(prior_concentration):
     for cls in (ke.metrics.UnknownClassAUPR, ke.metrics.MisclassificationAUPR, ke.metrics.UnknownClassFPR):
-        with pytest.raises(ValueError, match="Received: prior_weight="):
-            cls(prior_weight=prior_weight)
+        with pytest.raises(ValueError, match="Received: prior_concentration="):
+            cls(prior_concentration=prior_concentration)
 
 
 @pytest.mark.parametrize("minimum_alpha", [-1.0, float("nan"), float("inf"), "a"])

@@ -112,7 +112,7 @@ class OpenSetMetricTest(TestCase):
         )
 
 
-    def test_prior_weight_vacuity(self):
+    def test_prior_concentration_vacuity(self):
         # R-EDL, lambda = 0.1: vacuities 0.2 / S = 0.0909, 0.1667, 0.3333,
         # 0.1429. Threshold 0.15 keeps rows 0 and 3: predictions (0, u, u, 0);
         # labels (0, u, 1, 1). Known right: row 0 of 0, 2, 3. Said u: rows 1,
@@ -121,7 +121,7 @@ class OpenSetMetricTest(TestCase):
             [[2.1, 0.1], [0.6, 0.6], [0.1, 0.5], [1.1, 0.3]], "float32"
         )
         labels = np.array([0, 2, 1, 1])
-        init = {"threshold": 0.15, "prior_weight": 0.1}
+        init = {"threshold": 0.15, "prior_concentration": 0.1}
         self.run_metric_test(metrics.KnownClassAccuracy, init, labels, alpha, 1 / 3)
         self.run_metric_test(metrics.UnknownClassPrecision, init, labels, alpha, 1 / 2)
         self.run_metric_test(metrics.RejectionRate, init, labels, alpha, 1 / 2)
@@ -222,10 +222,10 @@ def test_invalid_threshold_is_named():
         metrics.RejectionRate(threshold=1.5)
 
 
-@pytest.mark.parametrize("prior_weight", [0.0, -1.0, float("nan"), "a"])
-def test_invalid_prior_weight_is_named(prior_weight):
-    with pytest.raises(ValueError, match="Received: prior_weight="):
-        metrics.KnownClassAccuracy(threshold=0.5, prior_weight=prior_weight)
+@pytest.mark.parametrize("prior_concentration", [0.0, -1.0, float("nan"), "a"])
+def test_invalid_prior_concentration_is_named(prior_concentration):
+    with pytest.raises(ValueError, match="Received: prior_concentration="):
+        metrics.KnownClassAccuracy(threshold=0.5, prior_concentration=prior_concentration)
 
 
 def test_default_names_directions_and_configs():
@@ -244,7 +244,7 @@ def test_default_names_directions_and_configs():
             "dtype": "float32",
             "unknown_class": True,
             "threshold": 0.3,
-            "prior_weight": 0.5,
+            "prior_concentration": 0.5,
             "minimum_alpha": None,
             "flexible": False,
         }

@@ -61,10 +61,10 @@ def test_valid_threshold_is_a_float():
 REDL_ALPHA = np.array([[2.1, 0.1], [0.6, 0.6], [0.1, 0.5], [1.1, 0.3]], "float32")
 
 
-def test_prior_weight_scales_the_vacuity_threshold():
+def test_prior_concentration_scales_the_vacuity_threshold():
     # Threshold 0.15 keeps rows 0 and 3 (argmax 0 both).
-    assert _labels(REDL_ALPHA, False, threshold=0.15, prior_weight=0.1) == [0, 2, 2, 0]
+    assert _labels(REDL_ALPHA, False, threshold=0.15, prior_concentration=0.1) == [0, 2, 2, 0]
     # EDL's K / S (= 10 times larger) exceeds 0.15 everywhere.
     assert _labels(REDL_ALPHA, False, threshold=0.15) == [2, 2, 2, 2]
     # No threshold: the prior weight does not matter.
-    assert _labels(REDL_ALPHA, False, prior_weight=0.1) == [0, 0, 1, 0]
+    assert _labels(REDL_ALPHA, False, prior_concentration=0.1) == [0, 0, 1, 0]

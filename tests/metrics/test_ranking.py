@@ -255,7 +255,7 @@ def test_thresholds_and_rates_follow_the_one_rule():
 
 def test_ranking_metrics_round_trip_their_config():
     for metric in (
-        ke.metrics.UnknownClassAUPR(positive="unknown", max_samples=100, prior_weight=0.5),
+        ke.metrics.UnknownClassAUPR(positive="unknown", max_samples=100, prior_concentration=0.5),
         ke.metrics.UnknownClassFPR(tpr=0.9, num_thresholds=50, minimum_alpha=0.0),
         ke.metrics.ThresholdedAUC(threshold=0.4, positive_class=0, flexible=True),
     ):

@@ -48,18 +48,18 @@ def test_unknown_score_is_named():
         uncertainty_score(ALPHA, "entropy")
 
 
-def test_vacuity_score_with_prior_weight():
+def test_vacuity_score_with_prior_concentration():
     # R-EDL's vacuity lambda K / S, in (0, 1] for alpha >= lambda.
     alpha = np.array([[2.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1]])
-    got = ops.convert_to_numpy(uncertainty_score(alpha, "vacuity", prior_weight=0.1))
+    got = ops.convert_to_numpy(uncertainty_score(alpha, "vacuity", prior_concentration=0.1))
     np.testing.assert_allclose(got, [0.4 / 2.4, 1.0], rtol=1e-6)
 
 
-def test_epkl_score_with_prior_weight():
+def test_epkl_score_with_prior_concentration():
     # R-EDL's alpha >= lambda: (K - 1) / S reaches (K - 1) / (lambda K) > 1;
     # lambda (K - 1) / S stays in (0, (K - 1) / K].
     alpha = np.array([[2.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1]])
-    got = ops.convert_to_numpy(uncertainty_score(alpha, "epkl", prior_weight=0.1))
+    got = ops.convert_to_numpy(uncertainty_score(alpha, "epkl", prior_concentration=0.1))
     np.testing.assert_allclose(got, [0.3 / 2.4, 0.75], rtol=1e-6)
 
 

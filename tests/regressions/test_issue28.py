@@ -22,10 +22,10 @@ def head_and_loss(method):
     if method == "iedl":
         return hidden + [keras.layers.Dense(K), ke.layers.DirichletOutput("exp")], ke.losses.IEDLLoss()
     if method == "r_edl":
-        return hidden + [keras.layers.Dense(K), ke.layers.DirichletOutput("softplus", prior_weight=0.1)], \
+        return hidden + [keras.layers.Dense(K), ke.layers.DirichletOutput("softplus", prior_concentration=0.1)], \
             ke.losses.RelaxedEDLLoss(0.1)
     if method == "re_edl":
-        return hidden + [keras.layers.Dense(K), ke.layers.DirichletOutput("softplus", prior_weight=0.1)], \
+        return hidden + [keras.layers.Dense(K), ke.layers.DirichletOutput("softplus", prior_concentration=0.1)], \
             ke.losses.RelaxedEDLLoss.re_edl(0.1)
     if method == "red":
         return hidden + [keras.layers.Dense(K), ke.layers.DirichletOutput("exp")], ke.losses.CorrectEvidenceLoss()
