@@ -16,6 +16,16 @@ from keras_evidential.validation import nig_condition
 REGULARIZERS = ("amini", "meinert")
 
 
+def _check_target_and_parameters(y_true, nu, alpha, beta):
+    """One assert: a finite target, then valid NIG parameters. The target
+    first: a NaN target would otherwise be reported as a bad model output
+    one step later, once it has poisoned the weights."""
+    assert_all(
+        finite_condition(y_true, "y_true (the regression target)"),
+        nig_condition(nu, alpha, beta),
+    )
+
+
 def evidential_regression_loss(
     y_true, y_pred, regularizer_weight=0.01, regularizer="amini", p=1.0,
     validate=False,
@@ -44,12 +54,7 @@ def evidential_regression_loss(
     gamma, nu, alpha, beta = nig.split_nig(y_pred)
     y_true = _targets_like(y_true, gamma)
     if validate:
-        # The target first: a NaN target would otherwise be reported as a
-        # bad model output one step later, once it has poisoned the weights.
-        assert_all(
-            finite_condition(y_true, "y_true (the regression target)"),
-            nig_condition(nu, alpha, beta),
-        )
+        _check_target_and_parameters(y_true, nu, alpha, beta)
     nll = nig.nig_nll(y_true, gamma, nu, alpha, beta)
     if regularizer == "amini":
         penalty = nig.amini_regularizer(y_true, gamma, nu, alpha)
@@ -212,12 +217,7 @@ def meinert_regression_loss(y_true, y_pred, regularizer_weight=0.01, validate=Fa
     gamma, nu, alpha, beta = nig.split_nig(y_pred)
     y_true = _targets_like(y_true, gamma)
     if validate:
-        # The target first: a NaN target would otherwise be reported as a
-        # bad model output one step later, once it has poisoned the weights.
-        assert_all(
-            finite_condition(y_true, "y_true (the regression target)"),
-            nig_condition(nu, alpha, beta),
-        )
+        _check_target_and_parameters(y_true, nu, alpha, beta)
     return nig.meinert_alternative_loss(y_true, gamma, nu, beta, regularizer_weight)
 
 
