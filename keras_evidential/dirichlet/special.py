@@ -33,6 +33,35 @@ def _backend_module():
     )
 
 
+def erfc(x):
+    """The complementary error function `1 - erf(x)`, accurate in the tail.
+
+    `keras.ops.erfc` exists from Keras 3.11 on; the package supports 3.10,
+    so it is routed to the backend here (`1 - erf(x)` would lose every digit
+    of a small tail).
+    """
+    x = keras.ops.convert_to_tensor(x)
+    if hasattr(keras.ops, "erfc"):
+        return keras.ops.erfc(x)
+    name = keras.backend.backend()
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        return tf.math.erfc(x)
+    if name == "jax":
+        import jax.scipy.special as jsp
+
+        return jsp.erfc(x)
+    if name == "torch":
+        import torch
+
+        return torch.special.erfc(x)
+    raise NotImplementedError(
+        "keras_evidential needs erfc, which is available on the tensorflow, "
+        f"jax and torch backends. Received: keras.backend.backend()={name!r}"
+    )
+
+
 def lgamma(x):
     """Natural log of the absolute value of the Gamma function, elementwise."""
     fn, _ = _backend_module()

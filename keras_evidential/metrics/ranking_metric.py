@@ -116,6 +116,8 @@ class RankingMetric(keras.metrics.Metric):
         raise NotImplementedError
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        if self.num_thresholds is None:
+            _refuse_replicated_buffers(self)
         alpha = dirichlet_alpha(y_pred, self.flexible)
         targets, scores, mask = self.binary_problem(y_true, alpha)
         weight = ops.reshape(combined_weight(mask, sample_weight), (-1,))
@@ -193,3 +195,26 @@ class RankingMetric(keras.metrics.Metric):
         # estimator is now the step-wise one (see `ranking`).
         config.pop("summation_method", None)  # saved configs load silently
         return cls(**config)
+
+
+def _refuse_replicated_buffers(metric):
+    """The exact buffer cannot be kept under a multi-replica `tf.distribute`
+    strategy: every replica writes its shard's samples at the same offsets,
+    and TensorFlow sums the replicas' buffers when the result is read, so
+    the figure would be a plausible wrong number. The bucketed counts sum
+    correctly. (Under JAX's `keras.distribution` the step is one SPMD
+    program and the buffer is global: tested in
+    tests/integration/test_distribution_jax.py.)"""
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    if tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1:
+        raise ValueError(
+            f"The metric {metric.name!r} keeps every sample for its exact "
+            "value, which a tf.distribute strategy with "
+            f"{tf.distribute.get_strategy().num_replicas_in_sync} replicas "
+            "would sum across replicas into a wrong figure. Pass "
+            "`num_thresholds` (e.g. 1000) for the bucketed figure, which "
+            "aggregates correctly. Received: num_thresholds=None"
+        )

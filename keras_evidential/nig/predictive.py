@@ -176,7 +176,7 @@ def _two_sided_tail(z_squared, df):
         0.8 * ops.square(v) + 100.0 + b
     )
     w = ops.sqrt(v) * ((correction + v + 3.0) / b + 1.0)
-    normal = ops.erfc(w * math.sqrt(0.5))
+    normal = special.erfc(w * math.sqrt(0.5))
     return ops.where(large, normal, incomplete_beta)
 
 

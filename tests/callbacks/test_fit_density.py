@@ -244,6 +244,7 @@ def test_bad_arguments():
         ke.callbacks.FitDensity(X, Y, batch_size=0)
 
 
+@pytest.mark.large  # a few seconds of training: the large lane
 def test_torch_data_loader_of_batches():
     torch = pytest.importorskip("torch")
     loader = torch.utils.data.DataLoader(

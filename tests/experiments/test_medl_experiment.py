@@ -57,6 +57,7 @@ def _tiny_bank():
     return rng.integers(0, 256, (64, 2, 2), dtype=np.uint8)
 
 
+@pytest.mark.large  # a few seconds of training: the large lane
 def test_towers_train_independently():
     bank = _tiny_bank()
     protocol = towers.Protocol(hidden_units=4, batch_size=8, max_epochs=1)

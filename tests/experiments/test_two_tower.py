@@ -145,6 +145,7 @@ def test_string_model_saves_with_its_vocabulary_and_takes_raw_text(tmp_path):
     )
 
 
+@pytest.mark.large  # a few seconds of training: the large lane
 def test_the_model_learns_a_learnable_pair_rule():
     keras.utils.set_random_seed(0)
     a, b, y = _synthetic_pairs(1500, seed=1)

@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 
 import keras_evidential as ke
 from tests import reference_nig as ref
@@ -88,6 +89,7 @@ class MetricDirectionTest(TestCase):
                   callbacks=[callback])
         return callback
 
+    @pytest.mark.large  # a few seconds of training: the large lane
     def test_early_stopping_and_checkpoint_infer_min(self):
         import os
         import tempfile

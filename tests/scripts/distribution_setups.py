@@ -72,8 +72,10 @@ def build(setup, x, labels, targets):
         loss = ke.losses.EDLLoss(kl_weight=0.5)
         y = labels
         metrics = [
-            ke.metrics.UnknownClassAUROC(unknown_class=True),
-            ke.metrics.UnknownClassAUPR(unknown_class=True),
+            # Bucketed: the counts aggregate on every engine (the exact
+            # buffer is refused under a multi-replica tf.distribute).
+            ke.metrics.UnknownClassAUROC(unknown_class=True, num_thresholds=200),
+            ke.metrics.UnknownClassAUPR(unknown_class=True, num_thresholds=200),
             ke.metrics.ExpectedCalibrationError(num_bins=10, unknown_class=True),
         ]
     elif setup == "tedl":

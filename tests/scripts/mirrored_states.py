@@ -53,8 +53,26 @@ def main():
         result = recorded(recorder)
         result.update(results_after_fit(setup, model, callbacks, x, y))
         out[setup] = result
+    out["exact_metric_refused"] = exact_metric_refused(strategy, x, labels)
     with open(sys.argv[1], "w") as f:
         json.dump(out, f)
+
+
+def exact_metric_refused(strategy, x, labels):
+    """Whether an exact `UnknownClassAUROC` is refused under the strategy
+    (its buffer would be summed across replicas into a wrong figure)."""
+    import keras_evidential as ke
+
+    with strategy.scope():
+        keras.utils.set_random_seed(0)
+        model, _, y = build("medl", x, labels, None)
+        model.compile(optimizer="sgd", loss=ke.losses.EDLLoss(),
+                      metrics=[ke.metrics.UnknownClassAUROC(unknown_class=True)])
+    try:
+        model.evaluate(x, y, batch_size=BATCH_SIZE, verbose=0)
+    except ValueError as error:
+        return "num_thresholds" in str(error)
+    return False
 
 
 if __name__ == "__main__":
