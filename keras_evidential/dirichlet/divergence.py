@@ -133,13 +133,16 @@ def dirichlet_kl(alpha, beta):
     much. The first form's lgamma terms of size `S log S` left 0.4-1.7 %
     relative error in float32 at S = 1e2..1e6, and the D's (~S each), for
     nearly proportional alpha and beta (alpha = 2 beta, where the KL is
-    O(K)), 2.5-6 % at S ~ 1e5..1e6.
+    O(K)), 10-50 % at entries 1e5..1e6.
 
-    Accuracy (against mpmath): relative error <= 1e-3 wherever the KL is
-    not tiny next to its change under a rounding of the inputs; precisely,
-    `|error| <= 1e-4 KL + 8 eps C` with `eps` the dtype's machine epsilon
-    and `C = sum_j (alpha_j |dKL/dalpha_j| + beta_j |dKL/dbeta_j|)`, the
-    KL's condition. Float64 inputs are computed in float64 (longer series).
+    Accuracy (against mpmath): `|error| <= 1e-4 KL + 8 eps C`, with `eps`
+    the dtype's machine epsilon and `C = sum_j (alpha_j |dKL/dalpha_j| +
+    beta_j |dKL/dbeta_j|)`, by how much a relative change of eps in the
+    inputs (their rounding) moves the KL; so the relative error is <= 1e-3
+    wherever `eps C <= 1e-4 KL`. Measured in float32: each KL within 4e-6
+    relative or within 0.4 eps C (alpha = c beta (1 + delta) for c = 1,
+    2, 0.37, entries 1e3..1e7, K = 2..100). Float64 inputs are computed in
+    float64 (longer series): measured <= 1e-13 relative.
 
     The gradient is given in closed form:
     `dKL/dalpha_j = (alpha_j - beta_j) trigamma(alpha_j) - (S_a - S_b) trigamma(S_a)`,

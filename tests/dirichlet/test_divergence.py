@@ -131,14 +131,12 @@ def test_kl_is_exactly_zero_where_alpha_tilde_is_one(k):
 # The textbook form sums lgamma terms of size S log S that cancel to a KL of
 # size ~ S delta^2 (delta: relative difference of alpha and beta), so float32
 # left 0.4-1.7 % relative error at S = 1e2..1e6 (Prior Networks' reverse KL).
-# Now KL = sum_j D(beta_j, alpha_j) - D(S_b, S_a) with D >= 0 the Bregman
-# divergence of lgamma, each D computed to ~1e-6 relative: measured errors are
-# ~3e-7 relative, so 1e-4 leaves wide headroom. Where alpha and beta are
-# near-proportional at large S (random K = 2 rows, alpha = c beta) the parts
-# cancel to a KL much smaller than themselves; there the bound is 1e-6 of the
-# parts (measured ~1e-7; the lgamma form's error was ~1e-7 S log S, larger).
+# Now every part is small (a categorical KL and the Bregman divergences of
+# lgamma(x) - x log x + x), also where alpha and beta are near-proportional
+# at large S (random K = 2 rows, alpha = c beta), where the Bregman
+# divergences of lgamma itself cancelled to a KL much smaller than them:
+# measured errors are <= 4e-6 relative, so 1e-4 leaves headroom.
 KL_RTOL = 1e-4
-PARTS_ATOL = 1e-6
 SCALES = (1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6)
 
 
@@ -148,10 +146,8 @@ def assert_kl_close(alpha, beta, rtol=KL_RTOL):
     got = np.asarray(np_(dirichlet.dirichlet_kl(alpha, beta)), "float64")
     alpha64, beta64 = alpha.astype("float64"), beta.astype("float64")
     expected = reference_family.kl_dirichlet(alpha64, beta64)
-    atol = PARTS_ATOL * reference_family.kl_dirichlet_bregman_parts(alpha64, beta64)
-    assert np.all(np.abs(got - expected) <= rtol * np.abs(expected) + atol), np.max(
-        np.abs(got - expected) / (rtol * np.abs(expected) + atol)
-    )
+    # (atol: SciPy's float64 form leaves ~1e-12 where the KL is 0.)
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=1e-9)
     assert np.all(got >= 0.0)
 
 
@@ -162,7 +158,7 @@ def test_dirichlet_kl_relative_error_over_concentration_grid(k):
     # Within a factor 2 of each other, and independent log-uniform 1e-2..1e6.
     assert_kl_close(scale * rng.uniform(0.5, 2, (len(scale), k)), scale * rng.uniform(0.5, 2, (len(scale), k)))
     assert_kl_close(np.exp(rng.uniform(np.log(1e-2), np.log(1e6), (32, k))), np.exp(rng.uniform(np.log(1e-2), np.log(1e6), (32, k))))
-    # Proportional: the KL is O(K) however large S (bounded by PARTS_ATOL).
+    # Proportional: the KL is O(K) however large S.
     beta = scale * np.ones((len(scale), k))
     assert_kl_close(2.0 * beta, beta)
     assert_kl_close(0.5 * beta, beta)
@@ -267,8 +263,8 @@ def test_dirichlet_kl_is_finite_and_accurate_at_huge_concentrations(scale):
 # --- nearly proportional alpha and beta against mpmath (issue 28) -----------
 #
 # Where alpha ~ c beta at large S the Bregman divergences of lgamma (~S each)
-# cancelled to a KL of O(K): 2.5-6 % relative error in float32 at S ~
-# 1e5..1e6, 1e-4..7e-4 in float64. The bound: |error| <= 1e-3 KL + 8 eps C,
+# cancelled to a KL of O(K): 10-50 % relative error in float32 at entries
+# 1e5..1e6, 1e-4..1e-3 in float64. The bound: |error| <= 1e-4 KL + 8 eps C,
 # C = sum_j (alpha_j |dKL/dalpha_j| + beta_j |dKL/dbeta_j|) the KL's change
 # under relative perturbations of the inputs (a rounding of the inputs moves
 # the KL by up to eps C, so no float computation does better than ~eps C).
@@ -310,7 +306,7 @@ def _assert_kl_matches_mpmath(alpha, beta, rtol):
 def test_dirichlet_kl_of_nearly_proportional_concentrations(k):
     """The issue's case: alpha ~ 2 beta, entries 1e5..1e6, in float32."""
     alpha, beta = _nearly_proportional_cases(k, np.random.default_rng(k))
-    _assert_kl_matches_mpmath(alpha.astype("float32"), beta.astype("float32"), rtol=1e-3)
+    _assert_kl_matches_mpmath(alpha.astype("float32"), beta.astype("float32"), rtol=1e-4)
 
 
 def test_dirichlet_kl_at_exactly_proportional_concentrations_has_float32_accuracy():
