@@ -233,7 +233,10 @@ def _kl_parts(b, a, difference):
     # The arguments of `_log1p_excesses` side by side on a new last axis
     # (one pass of its ops): x_0 .. x_n, then -n v / b, then C's.
     a_psi1, phi = _log1p_excesses(
-        ops.stack([difference] * (shift + 1) + [-float(shift) * v, b - a_rescaled], axis=-1),
+        ops.stack(
+            [difference] * (shift + 1) + [-float(shift) * v, b - a_rescaled],
+            axis=-1,
+        ),
         ops.stack(
             [b]
             + [b + float(i) for i in range(1, shift)]

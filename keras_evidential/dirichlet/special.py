@@ -86,7 +86,8 @@ _BERNOULLI = (
 
 def accuracy(dtype):
     """`"float64"` for float64 inputs, which get float64 accuracy, else `"float32"`."""
-    return "float64" if keras.backend.standardize_dtype(dtype) == "float64" else "float32"
+    float64 = keras.backend.standardize_dtype(dtype) == "float64"
+    return "float64" if float64 else "float32"
 
 
 def series_length(dtype):
