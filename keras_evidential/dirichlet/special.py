@@ -84,6 +84,26 @@ _BERNOULLI = (
 )
 
 
+def accuracy(dtype):
+    """`"float64"` for float64 inputs, which get float64 accuracy, else `"float32"`."""
+    float64 = keras.backend.standardize_dtype(dtype) == "float64"
+    return "float64" if float64 else "float32"
+
+
+def series_length(dtype):
+    """`(n, M)`: the recurrence steps and Bernoulli terms `dtype` needs."""
+    return _SHIFTS_AND_TERMS[accuracy(dtype)]
+
+
+def stirling_coefficients(terms):
+    """`c_m = B_2m / (2m (2m - 1))`, m = 1 .. `terms`.
+
+    Stirling's remainder: `lgamma(y) = (y - 1/2) log y - y + log(2 pi) / 2
+    + sum_m c_m y^(1 - 2m)`.
+    """
+    return tuple(b / (2 * m * (2 * m - 1)) for m, b in enumerate(_BERNOULLI[:terms], 1))
+
+
 def _series(shift, terms):
     """The coefficients of the three series in `t = 1 / (x + shift)`.
 
@@ -151,8 +171,7 @@ def gamma_terms(x):
         does not use are pruned from the graph.
     """
     x = keras.ops.convert_to_tensor(x)
-    dtype = keras.backend.standardize_dtype(x.dtype)
-    shift, terms = _SHIFTS_AND_TERMS["float64" if dtype == "float64" else "float32"]
+    shift, terms = series_length(x.dtype)
     digamma_series, trigamma_series, h_series = _series(shift, terms)
     y = x + float(shift)
     t = 1.0 / y

@@ -69,3 +69,28 @@ def test_gamma_terms_in_float64_have_float64_accuracy():
     np.testing.assert_allclose(
         ops.convert_to_numpy(terms.x_digamma_minus_lgamma)[::10], h, rtol=1e-13, atol=1e-13
     )
+
+
+def test_stirling_coefficients_give_lgamma_remainder():
+    """lgamma(y) - [(y - 1/2) log y - y + log(2 pi) / 2] = sum_m c_m y^(1 - 2m),
+    against mpmath at y = 8 and 20: the rest is below the first omitted term."""
+    import mpmath
+
+    mpmath.mp.dps = 40
+    coefficients = ke_special.stirling_coefficients(8)
+    np.testing.assert_allclose(coefficients[:3], [1 / 12, -1 / 360, 1 / 1260], rtol=1e-15)
+    for y in (8, 20):
+        y = mpmath.mpf(y)
+        remainder = mpmath.loggamma(y) - ((y - 0.5) * mpmath.log(y) - y + mpmath.log(2 * mpmath.pi) / 2)
+        series = sum(c * y ** (1 - 2 * m) for m, c in enumerate(coefficients, 1))
+        # B_18 / (18 * 17) y^-17 is the first omitted term; the float64
+        # coefficients add ~1e-17 c_1 / y.
+        assert abs(float(remainder - series)) <= 0.2 * float(y) ** -17 + 1e-17 / float(y)
+
+
+def test_accuracy_and_series_length_by_dtype():
+    assert ke_special.accuracy("float64") == "float64"
+    for dtype in ("float32", "float16", "bfloat16"):
+        assert ke_special.accuracy(dtype) == "float32"
+    assert ke_special.series_length("float64") == (8, 8)
+    assert ke_special.series_length("float32") == (4, 3)
