@@ -61,18 +61,6 @@ def kl_to_uniform(alpha):
     return kl_dirichlet(alpha, np.ones_like(alpha))
 
 
-def lgamma_bregman(b, a):
-    """`lgamma(b) - lgamma(a) - (b - a) digamma(a)`, the Bregman divergence of lgamma."""
-    return gammaln(b) - gammaln(a) - (b - a) * digamma(a)
-
-
-def kl_dirichlet_bregman_parts(alpha, beta):
-    """`sum_j D(beta_j, alpha_j) + D(S_b, S_a)`: KL is their difference, and a
-    float32 computation of the parts has an error ~1e-7 times this sum."""
-    beta = np.broadcast_to(beta, alpha.shape)
-    return lgamma_bregman(beta, alpha).sum(-1) + lgamma_bregman(beta.sum(-1), alpha.sum(-1))
-
-
 def iedl_loss(y, alpha, fisher_weight, kl_weight):
     alpha_tilde = y + (1 - y) * alpha
     return np.mean(
