@@ -11,6 +11,7 @@ from keras_evidential.evaluation import curves
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.predictions import validate_threshold
 from keras_evidential.model_kind import model_kind
+from keras_evidential.validation import check_int
 
 
 # Not registered for serialization: it holds its validation arrays, which a
@@ -87,8 +88,7 @@ class UncertaintyMonitor(keras.callbacks.Callback):
                 "`validation_data` must be a pair (x, y). "
                 f"Received: validation_data={type(validation_data).__name__}"
             ) from None
-        if isinstance(freq, bool) or not isinstance(freq, int) or freq < 1:
-            raise ValueError(f"`freq` must be an integer >= 1. Received: freq={freq!r}")
+        check_int(freq, "freq", minimum=1)
         if log_dir is not None and importlib.util.find_spec("tensorboard") is None:
             raise ImportError(
                 "Writing histograms with `log_dir` needs the `tensorboard` "

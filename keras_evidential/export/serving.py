@@ -16,6 +16,7 @@ from keras_evidential.export.outputs import selected_outputs
 from keras_evidential.keras_compat import input_signature as first_call_signature
 from keras_evidential.model_kind import model_kind
 from keras_evidential.validation import check_concentrations
+from keras_evidential.validation import check_int
 
 SIGNATURE_NAME = "serving_default"
 OUTPUT_NAMES = (
@@ -333,10 +334,7 @@ def export_saved_model(
     >>> sorted(os.listdir(base_dir)), os.path.exists(os.path.join(path, "saved_model.pb"))
     (['1'], True)
     """
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ValueError(
-            f"`version` must be a positive integer. Received: version={version!r}"
-        )
+    version = check_int(version, "version", minimum=1)
     path = os.path.join(os.fspath(base_dir), str(version))
     if os.path.exists(path):
         raise ValueError(
