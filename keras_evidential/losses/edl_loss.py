@@ -8,6 +8,7 @@ from keras_evidential.dirichlet import alpha_from_evidence
 from keras_evidential.dirichlet import misleading_evidence_kl
 from keras_evidential.keras_compat import in_stateless_scope
 from keras_evidential.labels import one_hot_targets
+from keras_evidential.losses.coefficients import kl_weight_variable
 from keras_evidential.layers import evidence as evidence_lib
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import check_bool
@@ -176,9 +177,7 @@ class EDLLoss(DeclaredAttributes, keras.losses.Loss):
         self.risk = risk
         self.from_logits = from_logits
         self.evidence = evidence_lib.get(evidence, dtype=self.dtype)
-        self.kl_weight = keras.Variable(
-            kl_weight, dtype=self.dtype, trainable=False, name="kl_weight"
-        )
+        self.kl_weight = kl_weight_variable(kl_weight, self.dtype)
         self.stage = keras.Variable(
             int(stage), dtype="int32", trainable=False, name="stage"
         )

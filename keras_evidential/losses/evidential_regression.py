@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_evidential import nig
-from keras_evidential.losses.coefficients import validate_coefficient
+from keras_evidential.losses.coefficients import coefficient_variable
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import assert_all
 from keras_evidential.validation import check_choice
@@ -86,12 +86,10 @@ class _NIGLoss(DeclaredAttributes, keras.losses.Loss):
 
     def __init__(self, regularizer_weight, reduction, name, dtype):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        validate_coefficient(regularizer_weight, "regularizer_weight")
         # A variable, so that a callback can schedule it inside the compiled
         # step (like `EDLLoss.kl_weight`).
-        self.regularizer_weight = keras.Variable(
-            float(regularizer_weight), dtype=self.dtype, trainable=False,
-            name="regularizer_weight",
+        self.regularizer_weight = coefficient_variable(
+            regularizer_weight, "regularizer_weight", self.dtype
         )
 
     def call(self, y_true, y_pred):
