@@ -7,8 +7,8 @@ images, the output units whose ReLU evidence is 0 on every test image ("dead":
 that class is never predicted), the share of test images with no evidence at
 all, and the worst class. Output: dead_units.txt. Run from the repository root:
 
-    python docs/results/medl/dead_units.py edl
-    python docs/results/medl/dead_units.py medl
+    python results/medl/dead_units.py edl
+    python results/medl/dead_units.py medl
 
 Two runs of this script give identical output. They differ from the grid's
 rows for the same seeds (epochs, and whether m-EDL seed 8 loses a unit):

@@ -19,7 +19,7 @@ from pathlib import Path
 from experiments.harness import machine_description
 from experiments.medl import experiment
 
-DEFAULT_OUT = "docs/results/medl"
+DEFAULT_OUT = "results/medl"
 
 
 def _parser():

@@ -6,7 +6,7 @@ uncertainty threshold, the size of the subset u <= threshold, its share of
 positives, its accuracy (argmax) and its ROC AUC. Output: confident_subsets.txt.
 Run from the repository root:
 
-    nice -n 10 python docs/results/tedl/confident_subsets.py
+    nice -n 10 python results/tedl/confident_subsets.py
 """
 
 import os
