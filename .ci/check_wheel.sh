@@ -12,10 +12,12 @@ python - "$wheel" <<'PY'
 import sys, zipfile
 names = zipfile.ZipFile(sys.argv[1]).namelist()
 outside = [n for n in names if not (n.startswith("keras_evidential/") or ".dist-info/" in n)]
-data = [n for n in names if n.startswith("keras_evidential/") and not n.endswith(".py")]
+data = [n for n in names if n.startswith("keras_evidential/") and not n.endswith(".py")
+        and n != "keras_evidential/py.typed"]
 print(f"wheel: {len(names)} files")
 assert not outside, f"files outside the package: {outside}"
 assert not data, f"non-Python files in the package: {data}"
+assert "keras_evidential/py.typed" in names, "no py.typed (PEP 561) in the wheel"
 assert any(n.endswith("licenses/LICENSE") for n in names), "no LICENSE in the wheel"
 PY
 

@@ -33,7 +33,7 @@ class _ROCMetric(RankingMetric):
 class _ScoredAUROC(_ROCMetric):
     """The ROC AUC of an uncertainty score; subclasses set `default_name`."""
 
-    default_name = None
+    default_name: str | None = None
     config_arguments = ("score",)
 
     @renamed_argument("prior_weight", "prior_concentration")

@@ -71,9 +71,9 @@ class OpenSetRate(keras.metrics.Metric):
     `keras_evidential.evaluation`.
     """
 
-    numerator = None
-    denominator = None
-    default_name = None
+    numerator: str | None = None
+    denominator: str | None = None
+    default_name: str | None = None
     direction = "up"
 
     @renamed_argument("prior_weight", "prior_concentration")

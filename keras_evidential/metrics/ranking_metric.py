@@ -61,7 +61,7 @@ class RankingMetric(keras.metrics.Metric):
     p, tau]`, scored through `flexible_equivalent_alpha`).
     """
 
-    config_arguments = ()
+    config_arguments: tuple[str, ...] = ()
     direction = "up"
 
     @renamed_argument("prior_weight", "prior_concentration")
