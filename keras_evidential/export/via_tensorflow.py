@@ -6,8 +6,8 @@ and reloaded under TensorFlow in a child process, which writes the export.
 The weights travel exactly; the child runs the same exporter a TensorFlow
 user calls.
 
-`python -m keras_evidential.export.via_tensorflow REQUEST.json` is the
-child's entry point (internal; the exporters call it).
+The child runs `python -m keras_evidential.export.tensorflow_child
+REQUEST.json`.
 """
 
 import json
@@ -18,7 +18,8 @@ import tempfile
 
 import keras
 
-# What the child runs, by the name a request gives.
+# The child process's module, and the formats it writes.
+CHILD = "keras_evidential.export.tensorflow_child"
 FORMATS = ("saved_model", "onnx", "litert")
 # The last lines of the child's error output shown in the parent's error.
 ERROR_LINES = 20
@@ -64,7 +65,7 @@ def export_through_tensorflow(model, export_format, target, options):
                 default=_plain,
             )
         result = subprocess.run(
-            [sys.executable, "-m", __name__, request],
+            [sys.executable, "-m", CHILD, request],
             env=_tensorflow_environment(),
             capture_output=True,
             text=True,
@@ -98,33 +99,3 @@ def _tensorflow_environment():
         [package_root] + [p for p in [env.get("PYTHONPATH")] if p]
     )
     return env
-
-
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    with open(argv[0]) as f:
-        request = json.load(f)
-    if keras.backend.backend() != "tensorflow":
-        raise ValueError(
-            "The export child needs KERAS_BACKEND=tensorflow. Received: "
-            f"keras.backend.backend()={keras.backend.backend()!r}"
-        )
-    from keras_evidential.export.litert import export_litert
-    from keras_evidential.export.onnx import export_onnx
-    from keras_evidential.export.serving import export_saved_model
-    from keras_evidential.saving import load_model
-
-    exporters = dict(
-        saved_model=export_saved_model, onnx=export_onnx, litert=export_litert
-    )
-    model = load_model(request["model"])
-    path = exporters[request["format"]](
-        model, request["target"], **request["options"]
-    )
-    # The last line of the output: the parent returns it.
-    print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
