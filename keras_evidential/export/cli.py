@@ -87,6 +87,11 @@ def build_parser():
         metavar="FILE",
         help="also write an ONNX file with the same outputs (needs tf2onnx)",
     )
+    parser.add_argument(
+        "--litert",
+        metavar="FILE",
+        help="also write a LiteRT (.tflite) file with the same outputs",
+    )
     return parser
 
 
@@ -94,6 +99,7 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
 
+    from keras_evidential.export.litert import export_litert
     from keras_evidential.export.onnx import export_onnx
     from keras_evidential.export.serving import export_saved_model
     from keras_evidential.saving import load_model
@@ -128,6 +134,9 @@ def main(argv=None):
         if args.onnx:
             export_onnx(model, args.onnx, **options)
             print(f"ONNX model written to {args.onnx}")
+        if args.litert:
+            export_litert(model, args.litert, **options)
+            print(f"LiteRT model written to {args.litert}")
     except (ValueError, ImportError) as error:
         parser.error(str(error))
     return 0

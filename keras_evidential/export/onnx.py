@@ -2,6 +2,8 @@
 
 import os
 
+import keras
+
 from keras_evidential.export.serving import DEFAULT_UNKNOWN_LABEL
 from keras_evidential.export.serving import serving_function
 
@@ -30,7 +32,8 @@ def export_onnx(
 
     Needs the optional packages `tf2onnx` and `onnx`
     (`pip install "keras-evidential[onnx]"`); run the result with
-    `onnxruntime`.
+    `onnxruntime`. From the JAX or PyTorch backend the model is exported
+    from a TensorFlow child process (see `export_saved_model`).
 
     Args:
         model: The trained model (see `serving_function`).
@@ -63,10 +66,7 @@ def export_onnx(
         raise ImportError(
             "ONNX export needs tf2onnx: pip install tf2onnx onnxruntime"
         ) from error
-    import tensorflow as tf
-
-    fn, input_signature = serving_function(
-        model,
+    options = dict(
         class_names=class_names,
         output=output,
         evidence=evidence,
@@ -76,6 +76,15 @@ def export_onnx(
         outputs=outputs,
         input_signature=input_signature,
     )
+    if keras.backend.backend() != "tensorflow":
+        from keras_evidential.export.via_tensorflow import export_through_tensorflow
+
+        return export_through_tensorflow(
+            model, "onnx", filepath, dict(options, opset=opset)
+        )
+    import tensorflow as tf
+
+    fn, input_signature = serving_function(model, **options)
     function = tf.function(fn, input_signature=input_signature, autograph=False)
     tf2onnx.convert.from_function(
         function,

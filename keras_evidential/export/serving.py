@@ -309,6 +309,11 @@ def export_saved_model(
     The model kind is detected (see `keras_evidential.model_kind`) or stated with
     `output`, `evidence` and `unknown_class`.
 
+    Under the JAX or PyTorch backend the model is saved as `.keras` and
+    exported by a child process that reloads it under TensorFlow (the
+    serving head is a TensorFlow graph); its classes must be importable
+    there (this package's, Keras's, or registered in an importable module).
+
     Args:
         model: The trained model (see `serving_function`).
         base_dir: The model's base directory in TF Serving.
@@ -342,8 +347,7 @@ def export_saved_model(
             f"version number for a new model. Received: version={version} "
             f"({path})"
         )
-    fn, input_signature = serving_function(
-        model,
+    options = dict(
         class_names=class_names,
         output=output,
         evidence=evidence,
@@ -353,6 +357,13 @@ def export_saved_model(
         outputs=outputs,
         input_signature=input_signature,
     )
+    if keras.backend.backend() != "tensorflow":
+        from keras_evidential.export.via_tensorflow import export_through_tensorflow
+
+        return export_through_tensorflow(
+            model, "saved_model", base_dir, dict(options, version=version)
+        )
+    fn, input_signature = serving_function(model, **options)
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.add_endpoint(SIGNATURE_NAME, fn, input_signature=input_signature)

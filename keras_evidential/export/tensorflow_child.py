@@ -1,0 +1,41 @@
+"""The TensorFlow child process of `via_tensorflow`: reloads a `.keras`
+file and runs one exporter (internal).
+
+`python -m keras_evidential.export.tensorflow_child REQUEST.json`, with
+`KERAS_BACKEND=tensorflow`; REQUEST.json holds `format`, `model`, `target`
+and the exporter's `options`.
+"""
+
+import json
+import sys
+
+import keras
+
+from keras_evidential.export.litert import export_litert
+from keras_evidential.export.onnx import export_onnx
+from keras_evidential.export.serving import export_saved_model
+from keras_evidential.saving import load_model
+
+EXPORTERS = dict(saved_model=export_saved_model, onnx=export_onnx, litert=export_litert)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    with open(argv[0]) as f:
+        request = json.load(f)
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            "The export child needs KERAS_BACKEND=tensorflow. Received: "
+            f"keras.backend.backend()={keras.backend.backend()!r}"
+        )
+    model = load_model(request["model"])
+    path = EXPORTERS[request["format"]](
+        model, request["target"], **request["options"]
+    )
+    # The last line of the output: the parent returns it.
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
