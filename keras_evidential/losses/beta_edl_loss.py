@@ -92,10 +92,13 @@ def beta_edl_loss(
 
 def _labels(y_true, params):
     y_true = ops.convert_to_tensor(y_true)
-    if len(params.shape) < 2 or params.shape[-1] != 2:
+    # Rank 3 at least: a K = 2 Dirichlet's (batch, 2) would otherwise read
+    # as one sample of `batch` labels.
+    if len(params.shape) < 3 or params.shape[-1] != 2:
         raise ValueError(
-            "`y_pred` must have shape (..., L, 2): (alpha, beta) per label, as "
-            f"`BetaOutput` outputs. Received: y_pred.shape={tuple(params.shape)}"
+            "`y_pred` must have shape (batch, ..., L, 2): (alpha, beta) per "
+            "label, as `BetaOutput` outputs. "
+            f"Received: y_pred.shape={tuple(params.shape)}"
         )
     label_rank = len(params.shape) - 1
     if len(y_true.shape) == label_rank - 1 and params.shape[-2] == 1:

@@ -166,3 +166,18 @@ def test_kl_annealing_schedules_the_kl_weight():
         x, y, epochs=2, verbose=0, callbacks=[ke.callbacks.KLAnnealing(increment=0.25)]
     )
     assert history.history["kl_weight"] == [0.0, 0.25]
+
+
+def test_a_dirichlet_output_is_refused():
+    # (batch, 2) alpha of a K = 2 Dirichlet is no (batch, L, 2).
+    with pytest.raises(ValueError, match=r"\(batch, \.\.\., L, 2\).*Received: y_pred.shape=\(2, 2\)"):
+        ke.losses.BetaEDLLoss()(np.array([1.0, 0.0]), PARAMS[:, 0])
+
+
+def test_model_kind_refuses_a_beta_head_and_a_dirichlet_loss_on_it():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4), ke.layers.BetaOutput()])
+    with pytest.raises(ValueError, match="ends in BetaOutput.*keras_evidential.beta"):
+        ke.model_kind(model)
+    model.compile(loss=ke.losses.EDLLoss())
+    with pytest.raises(ValueError, match="Train it with BetaEDLLoss. Received: loss=EDLLoss"):
+        ke.model_kind(model)
