@@ -21,13 +21,13 @@ def test_split_and_stack_are_inverse():
 def test_mean_variance_vacuity_match_scipy():
     a, b = PARAMS[..., 0], PARAMS[..., 1]
     np.testing.assert_allclose(
-        to_numpy(ke.beta.expected_probability(PARAMS)), stats.beta.mean(a, b), rtol=1e-12
+        to_numpy(ke.beta.expected_probability(PARAMS)), stats.beta.mean(a, b), rtol=2e-6
     )
     np.testing.assert_allclose(
-        to_numpy(ke.beta.variance(PARAMS)), stats.beta.var(a, b), rtol=1e-12
+        to_numpy(ke.beta.variance(PARAMS)), stats.beta.var(a, b), rtol=2e-6
     )
     # Vacuity 2 / (alpha + beta): Beta(1, 1) is 1, 40 + 1.5 gives 2 / 41.5.
-    np.testing.assert_allclose(to_numpy(ke.beta.vacuity(PARAMS)), 2.0 / (a + b), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(ke.beta.vacuity(PARAMS)), 2.0 / (a + b), rtol=2e-6)
     assert to_numpy(ke.beta.vacuity(PARAMS))[0, 0] == 1.0
 
 
