@@ -15,6 +15,7 @@ from keras_evidential.deprecation import renamed_attribute
 from keras_evidential.keras_compat import compute_output_spec
 from keras_evidential.keras_compat import input_signature
 from keras_evidential.keras_compat import producing_layer
+from keras_evidential.layers.beta_output import BetaOutput
 from keras_evidential.layers.density_aware_dirichlet import DensityAwareDirichlet
 from keras_evidential.layers.dirichlet_output import DirichletOutput
 from keras_evidential.layers.evidence import Evidence
@@ -157,6 +158,13 @@ def check_loss_matches_model(model, loss):
             "a plain Dense(K) layer (logits) to keep from_logits=True. "
             f"Received: output layer {layer.name!r}, from_logits=True"
         )
+    if isinstance(layer, BetaOutput) and isinstance(loss, DIRICHLET_LOSSES):
+        raise ValueError(
+            "The model ends in BetaOutput, whose (batch, L, 2) output holds "
+            f"per label (alpha, beta); {type(loss).__name__} would read each "
+            "label as a 2-class Dirichlet sample. Train it with BetaEDLLoss. "
+            f"Received: loss={type(loss).__name__}"
+        )
     flexible_head = isinstance(layer, FlexibleDirichletOutput)
     if flexible_head and not isinstance(loss, FEDLLoss) and isinstance(
         loss, DIRICHLET_LOSSES
@@ -284,6 +292,15 @@ def model_kind(model, output=None, evidence=None, unknown_class=None):
         layer.check_density_fitted()
     loss = compiled_edl_loss(model)
     check_losses_match_model(model)
+    if isinstance(layer, BetaOutput):
+        # Its (batch, L, 2) output would read as L-row alpha of K = 2.
+        raise ValueError(
+            "The model ends in BetaOutput: per label Beta parameters (alpha, "
+            "beta), not a Dirichlet over classes. Read it with "
+            "keras_evidential.beta and keras_evidential.evaluation.multilabel; "
+            "export_saved_model serves its per-label outputs. Received: output "
+            f"layer {layer.name!r}"
+        )
     is_head = isinstance(layer, UNKNOWN_CLASS_HEADS)
     if output is None:
         if isinstance(layer, DIRICHLET_HEADS):

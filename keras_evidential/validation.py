@@ -435,3 +435,27 @@ def declare_attributes(obj, cls):
     """Turns on `DeclaredAttributes`' guard for exact instances of `cls`."""
     if type(obj) is cls:
         obj.__dict__["_attributes_declared"] = True
+
+
+def binary_label_condition(labels, mask_value=None):
+    """The condition that multi-label targets are 0, 1 or `mask_value`.
+
+    A Beta head's loss reads each label as present (1) or absent (0); a
+    `mask_value` (e.g. -1) marks a missing label, left out of the loss. Any
+    other value (a class index, 255, a probability of 0.5) would otherwise
+    be trained on as a soft target without a word.
+    """
+    labels = ops.convert_to_tensor(labels)
+    if _skipped(labels):
+        return None
+    valid = ops.logical_or(ops.equal(labels, 0), ops.equal(labels, 1))
+    allowed = "0 or 1"
+    if mask_value is not None:
+        valid = ops.logical_or(valid, ops.equal(labels, mask_value))
+        allowed = f"0, 1 or the mask value {mask_value:g}"
+    return Condition(
+        ops.all(valid),
+        f"Multi-label targets must be {allowed} (label absent, present"
+        f"{', missing' if mask_value is not None else ''}).",
+        "y_true", ops.min(labels), ops.max(labels),
+    )

@@ -31,3 +31,10 @@ from keras_evidential.evaluation.detection import fpr_at_tpr
 from keras_evidential.evaluation.detection import misclassification_detection
 from keras_evidential.evaluation.detection import ood_detection
 from keras_evidential.evaluation.detection import reliability_bins
+from keras_evidential.evaluation.multilabel import beta_ood_scores
+from keras_evidential.evaluation.multilabel import macro_calibration_error
+from keras_evidential.evaluation.multilabel import mean_average_precision
+from keras_evidential.evaluation.multilabel import multilabel_ood_detection
+from keras_evidential.evaluation.multilabel import per_label_accuracy
+from keras_evidential.evaluation.multilabel import per_label_average_precision
+from keras_evidential.evaluation.multilabel import per_label_calibration_error

@@ -1,5 +1,7 @@
 """Deploying evidential models: TF Serving SavedModels, ONNX and LiteRT."""
 
+from keras_evidential.export.beta import BETA_OUTPUT_NAMES
+from keras_evidential.export.beta import beta_outputs
 from keras_evidential.export.litert import export_litert
 from keras_evidential.export.onnx import export_onnx
 from keras_evidential.export.regression import REGRESSION_OUTPUT_NAMES

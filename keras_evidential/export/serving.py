@@ -11,6 +11,7 @@ import keras
 from keras import ops
 
 from keras_evidential import dirichlet
+from keras_evidential.export import beta as beta_export
 from keras_evidential.export import regression
 from keras_evidential.export.outputs import selected_outputs
 from keras_evidential.keras_compat import input_signature as first_call_signature
@@ -223,6 +224,11 @@ def serving_function(
     if regression.is_regression_model(model):
         # Classification arguments do not apply to a regressor.
         return regression.regression_serving_function(
+            model, _input_signature(model, input_signature), outputs
+        )
+    if beta_export.is_beta_model(model):
+        # Per-label outputs (`beta_export.BETA_OUTPUT_NAMES`); no classes.
+        return beta_export.beta_serving_function(
             model, _input_signature(model, input_signature), outputs
         )
     kind = model_kind(

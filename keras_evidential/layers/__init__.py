@@ -4,6 +4,7 @@ this package's layers."""
 import keras
 
 from keras_evidential.layers.assert_finite import AssertFinite
+from keras_evidential.layers.beta_output import BetaOutput
 from keras_evidential.layers.density_aware_dirichlet import DensityAwareDirichlet
 from keras_evidential.layers.dirichlet_output import DirichletOutput
 from keras_evidential.layers.evidence import Evidence
@@ -21,6 +22,7 @@ from keras_evidential.serialization import namespace_functions
 
 ALL_OBJECTS = (
     AssertFinite,
+    BetaOutput,
     DensityAwareDirichlet,
     DirichletOutput,
     EvidenceELU,

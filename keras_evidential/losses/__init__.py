@@ -7,6 +7,8 @@ import keras
 
 from keras_evidential.losses.edl_loss import EDLLoss
 from keras_evidential.losses.edl_loss import edl_loss
+from keras_evidential.losses.beta_edl_loss import BetaEDLLoss
+from keras_evidential.losses.beta_edl_loss import beta_edl_loss
 from keras_evidential.losses.daedl_loss import DAEDLLoss
 from keras_evidential.losses.daedl_loss import daedl_loss
 from keras_evidential.losses.evidential_regression import EvidentialRegressionLoss
@@ -27,6 +29,7 @@ from keras_evidential.losses.redl_loss import relaxed_edl_loss
 from keras_evidential.serialization import namespace_functions
 
 ALL_OBJECTS = (
+    BetaEDLLoss,
     DAEDLLoss,
     EDLLoss,
     EvidentialRegressionLoss,
