@@ -71,8 +71,11 @@ def evaluate(method, model, x_test, y_test):
     named, max_prob = [], []
     for start in range(0, len(x_test), 50):
         output = model.predict(x_test[start:start + 50], verbose=0).astype("float64")
-        # The softmax's probabilities rank classes as alpha does.
-        miou.update_state(y_test[start:start + 50], output)
+        # The softmax's probabilities rank classes as alpha does; the metric
+        # refuses 0, to which a softmax probability can underflow.
+        miou.update_state(
+            y_test[start:start + 50], np.maximum(output, np.finfo("float64").tiny)
+        )
         a, b = scores(method, output)
         named.append(a)
         max_prob.append(b)
