@@ -253,7 +253,7 @@ def class_balanced_weights(labels, num_classes, ignore_class=None):
     for row, (image, keep) in enumerate(zip(images, valid)):
         counts[row] = np.bincount(image[keep], minlength=num_classes)
     present = counts > 0
-    pixels_where_present = present @ np.sum(counts, axis=1)
+    pixels_where_present = np.sum(counts, axis=1) @ present
     frequency = np.divide(
         counts.sum(axis=0), pixels_where_present,
         out=np.zeros(num_classes), where=pixels_where_present > 0,

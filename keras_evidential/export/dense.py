@@ -1,18 +1,16 @@
 """Exporting a dense (per-pixel) evidential model for TF Serving: the class
 map and the uncertainty maps of every request, one value per pixel."""
 
-import os
-
 import keras
 from keras import ops
 
 from keras_evidential import dirichlet
 from keras_evidential.export.outputs import selected_outputs
+from keras_evidential.export.outputs import version_directory
 from keras_evidential.export.serving import SIGNATURE_NAME
 from keras_evidential.export.serving import _input_signature
 from keras_evidential.model_kind import model_kind
 from keras_evidential.validation import check_concentrations
-from keras_evidential.validation import check_int
 
 DENSE_OUTPUT_NAMES = (
     "class_map",
@@ -99,14 +97,7 @@ def export_dense_saved_model(
             "Serving exports need the TensorFlow backend. Received: "
             f"keras.backend.backend()={keras.backend.backend()!r}"
         )
-    version = check_int(version, "version", minimum=1)
-    path = os.path.join(os.fspath(base_dir), str(version))
-    if os.path.exists(path):
-        raise ValueError(
-            "The version directory exists already; TF Serving expects a new "
-            f"version number for a new model. Received: version={version} "
-            f"({path})"
-        )
+    path = version_directory(base_dir, version)
     kind = model_kind(model, output="alpha", unknown_class=False)
     selected = selected_outputs(outputs, DENSE_OUTPUT_NAMES)
     input_signature = _input_signature(model, input_signature)
