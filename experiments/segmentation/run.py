@@ -120,8 +120,7 @@ def figure(method, model, x_test, y_test):
         ke.evaluation.plot_uncertainty_overlay(
             x_test[i], named[i], class_map=output[i].argmax(-1), vmax=1.0,
             path=RESULTS / f"overlay_{method}_{i}.png",
-            title=f"{method}: {'max probability' if method == 'softmax' else 'vacuity'}"
-            " (OOD object outlined by label 11)",
+            title=f"{method}: {'max probability' if method == 'softmax' else 'vacuity'}",
         )
 
 
