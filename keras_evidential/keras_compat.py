@@ -103,3 +103,16 @@ def producing_layer(tensor):
     """
     history = getattr(tensor, "_keras_history", None)
     return getattr(history, "operation", None)
+
+
+def set_loss_mask(losses, mask):
+    """Attaches a 0/1 `mask` to per-element `losses`, as Keras's own
+    `sparse_categorical_crossentropy(ignore_class=...)` does.
+
+    Why: `keras.losses.Loss.__call__` reads this mask and reduces
+    `"sum_over_batch_size"` to the mean over the unmasked elements (the
+    valid pixels); Keras exports no public setter for it.
+    """
+    from keras.src.backend.common.masking import set_keras_mask
+
+    set_keras_mask(losses, mask)

@@ -11,11 +11,19 @@
 - A label outside these ranges (negative, or above K) is an error
   everywhere, never clipped: it is a data bug, and clipping would count it
   as "unknown".
+- Dense (per-pixel) labels may mark pixels to leave out with an
+  `ignore_class` (255 in most segmentation sets), with Keras's meaning
+  (`keras.losses.SparseCategoricalCrossentropy(ignore_class=...)`): an
+  ignored pixel adds nothing to the loss, its gradient or the metrics, and
+  is not counted in the mean (`ignored_labels`, `mask_ignored`).
 """
 
+import numpy as np
 from keras import ops
 
+from keras_evidential.keras_compat import set_loss_mask
 from keras_evidential.validation import assert_all
+from keras_evidential.validation import check_int
 from keras_evidential.validation import check_labels
 from keras_evidential.validation import label_condition
 from keras_evidential.validation import one_hot_condition
@@ -139,3 +147,134 @@ def open_set_labels(y_true, y_pred, unknown_class):
         "an unknown class.",
     )
     return ops.cast(labels, "int32")
+
+
+def validate_ignore_class(ignore_class):
+    """`ignore_class` as an int, or None; raises for anything else."""
+    if ignore_class is None:
+        return None
+    return check_int(ignore_class, "ignore_class")
+
+
+def ignored_labels(y_true, y_pred, ignore_class):
+    """Integer labels with the ignored ones replaced, and the valid mask.
+
+    Args:
+        y_true: Integer labels of shape `y_pred.shape[:-1]` (or with a
+            trailing axis of 1).
+        y_pred: The prediction, shape `(..., K)`.
+        ignore_class: None, or the label of the pixels to leave out.
+
+    Returns:
+        `(labels, valid)`: `y_true` unchanged and `None` where
+        `ignore_class` is None; else the labels of shape `y_pred.shape[:-1]`
+        with every `ignore_class` replaced by 0 (a valid class, so that the
+        label check still refuses every other out-of-range label and the
+        loss stays finite there) and the bool mask of the other pixels.
+    """
+    if ignore_class is None:
+        return y_true, None
+    y_true = ops.convert_to_tensor(y_true)
+    pred_rank, true_rank = len(y_pred.shape), len(y_true.shape)
+    if true_rank == pred_rank and y_true.shape[-1] == 1:
+        y_true = ops.squeeze(y_true, axis=-1)
+    elif true_rank != pred_rank - 1:
+        raise ValueError(
+            "`ignore_class` needs integer labels of shape y_pred.shape[:-1] "
+            "(one-hot labels have no ignore value: give such pixels a "
+            f"sample_weight of 0). Received: y_true.shape={tuple(y_true.shape)}"
+            f", y_pred.shape={tuple(y_pred.shape)}, ignore_class={ignore_class}"
+        )
+    valid = ops.not_equal(y_true, ops.cast(ignore_class, y_true.dtype))
+    return ops.where(valid, y_true, ops.zeros_like(y_true)), valid
+
+
+def mask_ignored(losses, valid):
+    """Per-element `losses` with the ignored elements zeroed and masked.
+
+    Keras's loss reduction reads the mask: `"sum_over_batch_size"` becomes
+    the mean over the valid elements. A batch with no valid element gives 0.
+    `valid=None` (no `ignore_class`) returns `losses` unchanged.
+    """
+    if valid is None:
+        return losses
+    losses = ops.where(valid, losses, ops.zeros_like(losses))
+    set_loss_mask(losses, valid)
+    return losses
+
+
+def class_balanced_weights(labels, num_classes, ignore_class=None):
+    """Median-frequency class weights of dense integer labels (NumPy).
+
+    Formula:
+    ```
+    f_c = (pixels of class c) / (pixels of the images where c appears)
+    w_c = median_c(f_c) / f_c
+    ```
+
+    Rare classes get weights above 1, frequent ones below; a class that
+    never appears gets weight 0 (it has no pixel to weigh). Pass the weights
+    to `fit` as a per-pixel `sample_weight` with `pixel_sample_weights`.
+
+    Args:
+        labels: Integer labels, shape `(images, ...)`.
+        num_classes: K, the number of classes.
+        ignore_class: Optional label of pixels to leave out.
+
+    Returns:
+        float64 weights of shape `(num_classes,)`.
+
+    Example:
+
+    >>> labels = np.array([[0, 0, 0, 1], [0, 0, 1, 255]])
+    >>> keras_evidential.labels.class_balanced_weights(labels, 2, ignore_class=255)
+    array([0.7 , 1.75])
+
+    (f_0 = 5 / 7 and f_1 = 2 / 7 over the 7 valid pixels, median 1 / 2.)
+
+    Reference:
+    - Eigen & Fergus, "Predicting Depth, Surface Normals and Semantic Labels
+      with a Common Multi-Scale Convolutional Architecture", ICCV 2015
+    """
+    num_classes = check_int(num_classes, "num_classes", minimum=2)
+    labels = np.asarray(labels)
+    images = labels.reshape(labels.shape[0], -1)
+    valid = np.ones(images.shape, bool) if ignore_class is None else (
+        images != validate_ignore_class(ignore_class)
+    )
+    if np.any(images[valid] < 0) or np.any(images[valid] >= num_classes):
+        raise ValueError(
+            f"`labels` must be class indices in [0, {num_classes})"
+            f"{'' if ignore_class is None else f' or ignore_class={ignore_class}'}."
+            f" Received: labels with min={images[valid].min()}, "
+            f"max={images[valid].max()}"
+        )
+    counts = np.zeros((images.shape[0], num_classes))
+    for row, (image, keep) in enumerate(zip(images, valid)):
+        counts[row] = np.bincount(image[keep], minlength=num_classes)
+    present = counts > 0
+    pixels_where_present = np.sum(counts, axis=1) @ present
+    frequency = np.divide(
+        counts.sum(axis=0), pixels_where_present,
+        out=np.zeros(num_classes), where=pixels_where_present > 0,
+    )
+    seen = frequency > 0
+    return np.where(seen, np.median(frequency[seen]) / np.where(seen, frequency, 1), 0.0)
+
+
+def pixel_sample_weights(labels, class_weights, ignore_class=None):
+    """The per-pixel `sample_weight` of dense labels: `class_weights[label]`,
+    0 at `ignore_class` (NumPy, for `fit(..., sample_weight=...)`).
+
+    Example:
+
+    >>> keras_evidential.labels.pixel_sample_weights(
+    ...     np.array([[0, 1, 255]]), np.array([0.5, 2.0]), ignore_class=255)
+    array([[0.5, 2. , 0. ]])
+    """
+    labels = np.asarray(labels)
+    class_weights = np.asarray(class_weights, "float64")
+    valid = np.ones(labels.shape, bool) if ignore_class is None else (
+        labels != validate_ignore_class(ignore_class)
+    )
+    return np.where(valid, class_weights[np.where(valid, labels, 0)], 0.0)

@@ -16,6 +16,7 @@ from keras_evidential.evaluation.curves import uncertainty_metrics
 from keras_evidential.evaluation.plots import plot_accuracy_vs_threshold
 from keras_evidential.evaluation.plots import plot_auc_vs_threshold
 from keras_evidential.evaluation.plots import plot_uncertainty_distribution
+from keras_evidential.evaluation.overlay import plot_uncertainty_overlay
 from keras_evidential.evaluation.regression import coverage_curve
 from keras_evidential.evaluation.regression import plot_coverage_curve
 from keras_evidential.evaluation.regression import regression_scores

@@ -11,3 +11,6 @@ from keras_evidential.export.serving import SIGNATURE_NAME
 from keras_evidential.export.serving import evidential_outputs
 from keras_evidential.export.serving import export_saved_model
 from keras_evidential.export.serving import serving_function
+from keras_evidential.export.dense import DENSE_OUTPUT_NAMES
+from keras_evidential.export.dense import dense_outputs
+from keras_evidential.export.dense import export_dense_saved_model

@@ -1,4 +1,8 @@
-"""Choosing which named outputs a serving signature returns."""
+"""Choosing which named outputs a serving signature returns, and where it is written."""
+
+import os
+
+from keras_evidential.validation import check_int
 
 
 def selected_outputs(outputs, names):
@@ -15,3 +19,17 @@ def selected_outputs(outputs, names):
             f"Received: outputs={outputs!r}"
         )
     return selected
+
+
+def version_directory(base_dir, version):
+    """`<base_dir>/<version>`, the new version directory TF Serving watches;
+    raises unless `version` is a positive integer not exported yet."""
+    version = check_int(version, "version", minimum=1)
+    path = os.path.join(os.fspath(base_dir), str(version))
+    if os.path.exists(path):
+        raise ValueError(
+            "The version directory exists already; TF Serving expects a new "
+            f"version number for a new model. Received: version={version} "
+            f"({path})"
+        )
+    return path

@@ -5,7 +5,6 @@ Dirichlet behind the prediction, not only the class: probabilities,
 uncertainty (vacuity), alpha, the class index and the class label.
 """
 
-import os
 
 import keras
 from keras import ops
@@ -14,10 +13,10 @@ from keras_evidential import dirichlet
 from keras_evidential.export import beta as beta_export
 from keras_evidential.export import regression
 from keras_evidential.export.outputs import selected_outputs
+from keras_evidential.export.outputs import version_directory
 from keras_evidential.keras_compat import input_signature as first_call_signature
 from keras_evidential.model_kind import model_kind
 from keras_evidential.validation import check_concentrations
-from keras_evidential.validation import check_int
 
 SIGNATURE_NAME = "serving_default"
 OUTPUT_NAMES = (
@@ -345,14 +344,7 @@ def export_saved_model(
     >>> sorted(os.listdir(base_dir)), os.path.exists(os.path.join(path, "saved_model.pb"))
     (['1'], True)
     """
-    version = check_int(version, "version", minimum=1)
-    path = os.path.join(os.fspath(base_dir), str(version))
-    if os.path.exists(path):
-        raise ValueError(
-            "The version directory exists already; TF Serving expects a new "
-            f"version number for a new model. Received: version={version} "
-            f"({path})"
-        )
+    path = version_directory(base_dir, version)
     options = dict(
         class_names=class_names,
         output=output,

@@ -7,7 +7,10 @@ from keras_evidential.dirichlet import RISKS
 from keras_evidential.dirichlet import alpha_from_evidence
 from keras_evidential.dirichlet import misleading_evidence_kl
 from keras_evidential.keras_compat import in_stateless_scope
+from keras_evidential.labels import ignored_labels
+from keras_evidential.labels import mask_ignored
 from keras_evidential.labels import one_hot_targets
+from keras_evidential.labels import validate_ignore_class
 from keras_evidential.losses.coefficients import kl_weight_variable
 from keras_evidential.layers import evidence as evidence_lib
 from keras_evidential.validation import DeclaredAttributes
@@ -23,7 +26,9 @@ CROSS_ENTROPY_STAGE = 1
 EDL_STAGE = 2
 
 
-def edl_loss(y_true, alpha, risk="mse", kl_weight=0.0, validate=False):
+def edl_loss(
+    y_true, alpha, risk="mse", kl_weight=0.0, validate=False, ignore_class=None
+):
     """Per-sample EDL loss: a Bayes risk plus the weighted KL regulariser.
 
     Formula:
@@ -42,15 +47,20 @@ def edl_loss(y_true, alpha, risk="mse", kl_weight=0.0, validate=False):
         validate: Whether to check the labels and that `alpha` is finite and
             >= 1, in one assert (see
             `keras_evidential.validation`).
+        ignore_class: Optional integer label of the samples (pixels) to
+            leave out, as in `keras.losses.SparseCategoricalCrossentropy`:
+            their loss is 0 and masked, so that the loss's mean runs over
+            the other samples only (see `keras_evidential.labels`).
 
     Returns:
         The loss per sample, shape `alpha.shape[:-1]`.
     """
     conditions = [] if validate else None
+    y_true, valid = ignored_labels(y_true, alpha, ignore_class)
     y = one_hot_targets(y_true, alpha, conditions)
     if validate:
         assert_all(*conditions, concentration_condition(alpha))
-    return edl_terms(y, alpha, risk, kl_weight)
+    return mask_ignored(edl_terms(y, alpha, risk, kl_weight), valid)
 
 
 def edl_terms(y, alpha, risk="mse", kl_weight=0.0):
@@ -112,6 +122,10 @@ class EDLLoss(DeclaredAttributes, keras.losses.Loss):
             `"elu"` or an `Evidence` layer such as `EvidenceELU()`.
         stage: `2` (default) computes the EDL loss; `1` computes softmax
             cross-entropy on the logits and needs `from_logits=True`.
+        ignore_class: Optional integer, the label of pixels (samples) to
+            leave out of the loss, its gradient and its mean, as in
+            `keras.losses.SparseCategoricalCrossentropy` (255 in most
+            segmentation sets). Needs integer labels. Defaults to None.
         reduction: Type of reduction to apply to the loss. Defaults to
             `"sum_over_batch_size"` (the batch mean).
         name: Optional name for the loss instance.
@@ -154,6 +168,7 @@ class EDLLoss(DeclaredAttributes, keras.losses.Loss):
         reduction="sum_over_batch_size",
         name="edl_loss",
         dtype=None,
+        ignore_class=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         check_choice(risk, "risk", sorted(RISKS))
@@ -175,6 +190,7 @@ class EDLLoss(DeclaredAttributes, keras.losses.Loss):
                 "EDLLoss, instantiated inside a step"
             )
         self.risk = risk
+        self.ignore_class = validate_ignore_class(ignore_class)
         self.from_logits = from_logits
         self.evidence = evidence_lib.get(evidence, dtype=self.dtype)
         self.kl_weight = kl_weight_variable(kl_weight, self.dtype)
@@ -186,7 +202,8 @@ class EDLLoss(DeclaredAttributes, keras.losses.Loss):
     def call(self, y_true, y_pred):
         if not self.from_logits:
             return edl_loss(
-                y_true, y_pred, self.risk, self.kl_weight, validate=True
+                y_true, y_pred, self.risk, self.kl_weight, validate=True,
+                ignore_class=self.ignore_class,
             )
         # The labels and the logits are checked once, outside the `cond`
         # (NaN logits would pass as alpha = 1 after ReLU evidence). Each
@@ -194,6 +211,7 @@ class EDLLoss(DeclaredAttributes, keras.losses.Loss):
         # and captured by both branches breaks TensorFlow's gradient of the
         # `cond` where a risk has no custom gradient (the log risk): "You
         # must feed a value for placeholder tensor ...one_hot".
+        y_true, valid = ignored_labels(y_true, y_pred, self.ignore_class)
         conditions = []
         one_hot_targets(y_true, y_pred, conditions)
         assert_all(*conditions, finite_condition(y_pred, "y_pred (the logits)"))
@@ -210,9 +228,10 @@ class EDLLoss(DeclaredAttributes, keras.losses.Loss):
                 self.kl_weight,
             )
 
-        return ops.cond(
+        losses = ops.cond(
             ops.equal(self.stage, CROSS_ENTROPY_STAGE), cross_entropy, evidential
         )
+        return mask_ignored(losses, valid)
 
     def get_config(self):
         config = super().get_config()
@@ -223,6 +242,7 @@ class EDLLoss(DeclaredAttributes, keras.losses.Loss):
                 "from_logits": self.from_logits,
                 "evidence": evidence_lib.serialize(self.evidence),
                 "stage": int(ops.convert_to_numpy(self.stage)),
+                "ignore_class": self.ignore_class,
             }
         )
         return config

@@ -10,7 +10,10 @@ from keras_evidential.deprecation import renamed_attribute
 from keras_evidential.dirichlet import dirichlet_kl
 from keras_evidential.dirichlet import misleading_alpha
 from keras_evidential.dirichlet import projected_squared_error
+from keras_evidential.labels import ignored_labels
+from keras_evidential.labels import mask_ignored
 from keras_evidential.labels import one_hot_targets
+from keras_evidential.labels import validate_ignore_class
 from keras_evidential.layers.dirichlet_output import validate_prior_concentration
 from keras_evidential.losses.coefficients import kl_weight_variable
 from keras_evidential.validation import DeclaredAttributes
@@ -21,7 +24,10 @@ from keras_evidential.validation import declare_attributes
 
 
 @renamed_argument("prior_weight", "prior_concentration")
-def relaxed_edl_loss(y_true, alpha, prior_concentration=0.1, kl_weight=None, validate=False):
+def relaxed_edl_loss(
+    y_true, alpha, prior_concentration=0.1, kl_weight=None, validate=False,
+    ignore_class=None,
+):
     """Per-sample R-EDL loss; `kl_weight=None` is Re-EDL (no KL term).
 
     Formula:
@@ -36,16 +42,21 @@ def relaxed_edl_loss(y_true, alpha, prior_concentration=0.1, kl_weight=None, val
         prior_concentration: R-EDL's `lambda` (0.1 for MNIST in the paper).
         kl_weight: None (Re-EDL) or the KL coefficient.
         validate: Whether to check that `alpha` is finite and >= `lambda`.
+        ignore_class: Optional integer label of the samples (pixels) to
+            leave out (see `edl_loss`).
     """
     conditions = [] if validate else None
+    y_true, valid = ignored_labels(y_true, alpha, ignore_class)
     y = one_hot_targets(y_true, alpha, conditions)
     if validate:
         assert_all(*conditions, concentration_condition(alpha, minimum=prior_concentration))
     risk = projected_squared_error(y, alpha)
     if kl_weight is None:
-        return risk
+        return mask_ignored(risk, valid)
     target = misleading_alpha(y, alpha, prior_concentration)
-    return risk + kl_weight * dirichlet_kl(target, prior_concentration)
+    return mask_ignored(
+        risk + kl_weight * dirichlet_kl(target, prior_concentration), valid
+    )
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -80,6 +91,9 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
             Defaults to `0.0`.
         kl: Deprecated (warns; removed in 2.0): `kl=False` is
             `kl_weight=None`.
+        ignore_class: Optional integer, the label of pixels (samples) to
+            leave out of the loss and its mean, as in
+            `keras.losses.SparseCategoricalCrossentropy`. Defaults to None.
         reduction: Type of reduction. Defaults to `"sum_over_batch_size"`.
         name: Optional name for the loss instance.
         dtype: The dtype of the loss's computations.
@@ -112,9 +126,11 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
         name="relaxed_edl_loss",
         dtype=None,
         kl=None,
+        ignore_class=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.prior_concentration = validate_prior_concentration(prior_concentration)
+        self.ignore_class = validate_ignore_class(ignore_class)
         if kl is not None:
             warnings.warn(
                 "`RelaxedEDLLoss(kl=...)` is deprecated and will be removed in "
@@ -154,7 +170,8 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         return relaxed_edl_loss(
-            y_true, y_pred, self.prior_concentration, self.kl_weight, validate=True
+            y_true, y_pred, self.prior_concentration, self.kl_weight, validate=True,
+            ignore_class=self.ignore_class,
         )
 
     def get_config(self):
@@ -165,6 +182,7 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
                 "kl_weight": (
                     float(ops.convert_to_numpy(self.kl_weight)) if self.kl else None
                 ),
+                "ignore_class": self.ignore_class,
             }
         )
         return config

@@ -17,6 +17,12 @@ from keras_evidential.metrics.auc import UnknownClassAUROC
 from keras_evidential.metrics.calibration import ExpectedCalibrationError
 from keras_evidential.metrics.coefficient import LossCoefficient
 from keras_evidential.metrics.configured import for_model
+from keras_evidential.metrics.dense import PixelAccuracy
+from keras_evidential.metrics.dense import PixelExpectedCalibrationError
+from keras_evidential.metrics.dense import PixelMeanIoU
+from keras_evidential.metrics.dense import PixelOODAUPR
+from keras_evidential.metrics.dense import PixelOODAUROC
+from keras_evidential.metrics.dense import PixelOODFPR
 from keras_evidential.metrics.open_set import KnownClassAccuracy
 from keras_evidential.metrics.open_set import RejectionRate
 from keras_evidential.metrics.open_set import SelectiveAccuracy
@@ -47,6 +53,12 @@ ALL_OBJECTS = (
     NIGIntervalCoverage,
     NIGNegativeLogLikelihood,
     NIGRootMeanSquaredError,
+    PixelAccuracy,
+    PixelExpectedCalibrationError,
+    PixelMeanIoU,
+    PixelOODAUPR,
+    PixelOODAUROC,
+    PixelOODFPR,
     RejectionRate,
     SelectiveAccuracy,
     ThresholdedAUC,
