@@ -71,11 +71,11 @@ def test_one_label_beta_model_is_the_k2_dirichlet_model():
     bias = rng.normal(size=(2,)).astype("float32")
 
     def outputs(head, k):
-        # The heads' own formulas: calling the layers on a tensor that
-        # requires grad fails their finiteness check on eager PyTorch; the
-        # layers equal these in tests/layers/test_beta_output.py.
-        alpha = keras.ops.softplus(keras.ops.matmul(x, k) + bias) + 1.0
-        return alpha[:, None, :] if head is beta_head else alpha
+        # The heads themselves, with their finiteness checks, on logits that
+        # require grad (eager PyTorch autograd, as a custom training loop).
+        # `keras.ops.add`: `torch_tensor + ndarray` would hand the sum to
+        # NumPy, which cannot read a tensor that requires grad.
+        return head(keras.ops.add(keras.ops.matmul(x, k), bias))
 
     beta_loss = ke.losses.BetaEDLLoss(kl_weight=0.7)
     edl_loss = ke.losses.EDLLoss(kl_weight=0.7)
