@@ -23,6 +23,9 @@ from keras_evidential.metrics.dense import PixelMeanIoU
 from keras_evidential.metrics.dense import PixelOODAUPR
 from keras_evidential.metrics.dense import PixelOODAUROC
 from keras_evidential.metrics.dense import PixelOODFPR
+from keras_evidential.metrics.multilabel import MultilabelCalibrationError
+from keras_evidential.metrics.multilabel import MultilabelMeanAveragePrecision
+from keras_evidential.metrics.multilabel import MultilabelOODAUPR
 from keras_evidential.metrics.open_set import KnownClassAccuracy
 from keras_evidential.metrics.open_set import RejectionRate
 from keras_evidential.metrics.open_set import SelectiveAccuracy
@@ -49,6 +52,9 @@ ALL_OBJECTS = (
     LossCoefficient,
     MisclassificationAUPR,
     MisclassificationAUROC,
+    MultilabelCalibrationError,
+    MultilabelMeanAveragePrecision,
+    MultilabelOODAUPR,
     NIGContinuousRankedProbabilityScore,
     NIGIntervalCoverage,
     NIGNegativeLogLikelihood,
