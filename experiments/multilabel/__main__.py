@@ -63,13 +63,13 @@ def network(keras, head_units):
     ]
 
 
-def run(seed, model_name, data, epochs):
+def train(seed, model_name, data, epochs):
+    """The trained model of one (seed, model) run and its fit time in seconds."""
     import keras
 
     import keras_evidential as ke
-    from keras_evidential.evaluation import multilabel as ml
 
-    (train_x, train_y), (test_x, test_y), ood_x = data
+    (train_x, train_y), _, _ = data
     keras.utils.set_random_seed(seed)
     callbacks = []
     if model_name == "beta_edl":
@@ -83,7 +83,17 @@ def run(seed, model_name, data, epochs):
     start = time.perf_counter()
     model.fit(train_x, train_y, batch_size=128, epochs=epochs, verbose=0,
               callbacks=callbacks, shuffle=True)
-    seconds = time.perf_counter() - start
+    return model, time.perf_counter() - start
+
+
+def run(seed, model_name, data, epochs):
+    import keras
+
+    import keras_evidential as ke
+    from keras_evidential.evaluation import multilabel as ml
+
+    _, (test_x, test_y), ood_x = data
+    model, seconds = train(seed, model_name, data, epochs)
     test_out = model.predict(test_x, batch_size=1000, verbose=0)
     ood_out = model.predict(ood_x, batch_size=1000, verbose=0)
     if model_name == "beta_edl":
