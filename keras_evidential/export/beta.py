@@ -18,11 +18,33 @@ BETA_OUTPUT_NAMES = (
     "alpha",
     "beta",
 )
+# tf2onnx has no converter for TensorFlow's Digamma op, which the mutual
+# information needs: it would write an ONNX file that no runtime loads.
+ONNX_UNSUPPORTED_OUTPUTS = ("mutual_information",)
 
 
 def is_beta_model(model):
     """Whether the model's output layer (inside nested models too) is `BetaOutput`."""
     return isinstance(output_layer(model), BetaOutput)
+
+
+def beta_onnx_outputs(outputs):
+    """The Beta serving outputs to put in an ONNX graph: all but
+    `ONNX_UNSUPPORTED_OUTPUTS` where `outputs` is None; a named unsupported
+    one is refused."""
+    if outputs is None:
+        return tuple(n for n in BETA_OUTPUT_NAMES if n not in ONNX_UNSUPPORTED_OUTPUTS)
+    selected = selected_outputs(outputs, BETA_OUTPUT_NAMES)
+    refused = [name for name in selected if name in ONNX_UNSUPPORTED_OUTPUTS]
+    if refused:
+        raise ValueError(
+            f"`outputs` cannot include {refused} in an ONNX export: the mutual "
+            "information needs the digamma function, which tf2onnx does not "
+            "convert. Serve it from a SavedModel (`export_saved_model`), or "
+            "compute it from the exported `alpha` and `beta` with "
+            f"`keras_evidential.beta.mutual_information`. Received: outputs={outputs!r}"
+        )
+    return selected
 
 
 def beta_outputs(params):

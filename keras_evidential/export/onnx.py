@@ -4,6 +4,8 @@ import os
 
 import keras
 
+from keras_evidential.export.beta import beta_onnx_outputs
+from keras_evidential.export.beta import is_beta_model
 from keras_evidential.export.serving import DEFAULT_UNKNOWN_LABEL
 from keras_evidential.export.serving import serving_function
 
@@ -66,6 +68,8 @@ def export_onnx(
         raise ImportError(
             "ONNX export needs tf2onnx: pip install tf2onnx onnxruntime"
         ) from error
+    if is_beta_model(model):
+        outputs = beta_onnx_outputs(outputs)
     options = dict(
         class_names=class_names,
         output=output,
