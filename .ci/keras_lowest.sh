@@ -51,6 +51,6 @@ CORE="tests/losses tests/layers tests/callbacks/test_coefficient_schedule.py tes
 export KERAS_BACKEND=tensorflow
 status=0
 echo "=== Keras $lowest, core tests"
-"$low" -m pytest -q -p no:cacheprovider $CORE || status=1
+"$low" -m pytest -n 0 -q -p no:cacheprovider $CORE || status=1
 echo "done in ${SECONDS} s"
 exit $status

@@ -8,7 +8,13 @@ train step that differs between EDL and CE), and reports
   through TensorFlow's executor, which costs a few microseconds each, so on a
   small network the op count, not the arithmetic, decides the step time);
 - the time of that function alone, in graph mode and with XLA, interleaved
-  with the CE version, per batch size.
+  with the CE version, per batch size;
+- the same for `chain_<n>`: n trivial elementwise ops (multiply and add by
+  input tensors, which Grappler cannot fold) on the same `(batch, K)` tensor,
+  with n the op counts of the CE and of the EDL rows. If
+  `chain_<EDL ops> - chain_<CE ops>` is about `edl - ce`, the gap is the
+  executor's cost per op, not the arithmetic: fewer ops, not cheaper maths,
+  is what graph mode needs (see docs/performance.md).
 
 Run: `python benchmarks/profile_loss.py` (about a minute), `--smoke`.
 """
@@ -62,6 +68,25 @@ PART_LOSSES = {
     "risk": lambda: risk_term(checked=False),
     "risk_checked": lambda: risk_term(checked=True),
 }
+
+
+def op_chain(num_ops, jit_compile):
+    """A tf.function of the loss's signature running `num_ops` trivial ops.
+
+    Multiply and add by the function's own inputs (not constants, which
+    Grappler's arithmetic optimiser would fold), so the traced graph keeps
+    every op; returns `(value, gradient)`-shaped outputs like the losses.
+    """
+    import tensorflow as tf
+
+    @tf.function(jit_compile=jit_compile)
+    def fn(y, z):
+        x = z
+        for i in range(num_ops - 1):
+            x = x * y if i % 2 == 0 else x + z
+        return tf.reduce_sum(x), x
+
+    return fn
 
 
 def loss_and_gradient(head, loss_spec, jit_compile):
@@ -119,17 +144,36 @@ def main(argv=None):
     batch_sizes = (64,) if args.smoke else (64, 1024)
     rounds = args.rounds or (2 if args.smoke else 30)
     results = {"op_counts": {}, "timing": {}}
+    # The op counts first (batch 64, graph mode), so that the op chains of
+    # the timing runs can match them.
+    labels = rng.integers(0, 10, 64)
+    z = tf.constant(rng.normal(0, 3, (64, 10)).astype("float32"))
+    for name, (head, spec) in {**VARIANTS, **PART_VARIANTS}.items():
+        y = tf.constant(np.eye(11 if head == "medl" else 10, dtype="float32")[labels])
+        total, by_type = op_counts(loss_and_gradient(head, spec, False), y, z)
+        results["op_counts"][name] = {"total": total, "by_type": by_type}
     for batch_size in batch_sizes:
         labels = rng.integers(0, 10, batch_size)
         z = tf.constant(rng.normal(0, 3, (batch_size, 10)).astype("float32"))
         for mode in args.modes[:1] if args.smoke else args.modes:
             jit = mode == "xla"
             fns = {}
-            for name, (head, spec) in {**VARIANTS, **PART_VARIANTS}.items():
+            chains = {}
+            if mode == "graph":
+                # As many trivial ops as the CE and the EDL (mse, KL) rows.
+                chains = {
+                    f"chain_{results['op_counts'][name]['total']}": ("chain", name)
+                    for name in ("ce", "edl_mse_kl")
+                }
+            for name, (head, spec) in {**VARIANTS, **PART_VARIANTS, **chains}.items():
                 width = 11 if head == "medl" else 10
                 y = tf.constant(np.eye(width, dtype="float32")[labels])
-                fn = loss_and_gradient(head, spec, jit)
-                if batch_size == batch_sizes[0] and mode == "graph":
+                if head == "chain":
+                    fn = op_chain(results["op_counts"][spec]["total"], jit)
+                    y = tf.ones_like(z)
+                else:
+                    fn = loss_and_gradient(head, spec, jit)
+                if head == "chain":
                     total, by_type = op_counts(fn, y, z)
                     results["op_counts"][name] = {"total": total, "by_type": by_type}
                 fn(y, z)
