@@ -81,11 +81,12 @@ def radial_flow(z, center, alpha_raw, beta_raw):
 
     Example:
 
-    >>> # alpha = softplus(0) = log 2, beta = softplus(0) - alpha = 0: the identity
+    >>> # alpha = log 2, beta = log(1 + e) - log 2 = 0.6201, r = 1: the point
+    >>> # moves out by beta / (alpha + r) = 0.3662.
     >>> moved, log_det = keras_evidential.flows.radial_flow(
-    ...     np.array([[1.0, 0.0]]), np.zeros(2), 0.0, 0.0)
-    >>> print(ops.convert_to_numpy(moved), ops.convert_to_numpy(log_det))
-    [[1. 0.]] [0.]
+    ...     np.array([[1.0, 0.0]]), np.zeros(2), 0.0, 1.0)
+    >>> print(ops.convert_to_numpy(moved).round(4), ops.convert_to_numpy(log_det).round(4))
+    [[1.3662 0.    ]] [0.4518]
 
     Reference:
     - Rezende & Mohamed, "Variational Inference with Normalizing Flows",
