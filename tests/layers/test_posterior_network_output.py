@@ -62,14 +62,17 @@ class PosteriorNetworkOutputTest(TestCase):
         expected = reference_alpha(z, counts, centers, alpha_raw, beta_raw)
         self.assertAllClose(to_numpy(layer(z)), expected, rtol=2e-5)
 
+    # A grid integral costs seconds of per-shape compilation on eager JAX; it
+    # checks the formula, which the reference tests check on every backend.
+    @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the formula is tested on every backend")
     def test_class_densities_integrate_to_one(self):
         # The evidence budget: integral of (alpha_c - 1) dz = N_c for every class.
         counts = np.array([5.0, 50.0])
         layer = ke.layers.PosteriorNetworkOutput(counts, flow_length=4)
         layer.build((None, 2))
         set_random_flows(layer)
-        step = 0.04
-        axis = np.arange(-12, 12, step) + step / 2
+        step = 0.05
+        axis = np.arange(-10, 10, step) + step / 2
         grid = np.stack(np.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)
         evidence = to_numpy(layer(grid.astype("float32"))).astype("float64") - 1
         self.assertAllClose(evidence.sum(0) * step**2, counts, rtol=3e-3)
