@@ -137,3 +137,24 @@ class PosteriorNetworkOutputTest(TestCase):
         with pytest.raises(ValueError, match="from_logits=True"):
             model.compile("adam", ke.losses.EDLLoss(from_logits=True))
             ke.model_kind(model)
+
+
+def test_mixed_precision_alpha_is_float32_and_matches_float32():
+    # N_c q(z | c) ~ 1e5 overflows float16's largest 65504 in alpha_0.
+    z = RNG.normal(0, 0.5, (4, 3)).astype("float32")
+    counts = [3e6, 4e6]
+    keras.utils.set_random_seed(1)
+    reference = ke.layers.PosteriorNetworkOutput(counts)
+    expected = to_numpy(reference(z))
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        layer = ke.layers.PosteriorNetworkOutput(counts)
+        layer.build(z.shape)
+        layer.set_weights(reference.get_weights())
+        alpha = layer(z)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    assert keras.backend.standardize_dtype(alpha.dtype) == "float32"
+    assert expected.sum(-1).max() > 65504
+    np.testing.assert_allclose(to_numpy(alpha), expected, rtol=1e-6)
