@@ -85,8 +85,10 @@ def radial_flow(z, center, alpha_raw, beta_raw):
     >>> # moves out by beta / (alpha + r) = 0.3662.
     >>> moved, log_det = keras_evidential.flows.radial_flow(
     ...     np.array([[1.0, 0.0]]), np.zeros(2), 0.0, 1.0)
-    >>> print(ops.convert_to_numpy(moved).round(4), ops.convert_to_numpy(log_det).round(4))
-    [[1.3662 0.    ]] [0.4518]
+    >>> print(ops.convert_to_numpy(moved).round(4))
+    [[1.3662 0.    ]]
+    >>> print(ops.convert_to_numpy(log_det).round(4))
+    [0.4518]
 
     Reference:
     - Rezende & Mohamed, "Variational Inference with Normalizing Flows",
@@ -123,7 +125,8 @@ def standard_normal_log_density(z):
     """
     z = ops.convert_to_tensor(z)
     dimension = ops.cast(ops.shape(z)[-1], z.dtype)
-    return -0.5 * (dimension * math.log(2.0 * math.pi) + ops.sum(ops.square(z), axis=-1))
+    squared_norm = ops.sum(ops.square(z), axis=-1)
+    return -0.5 * (dimension * math.log(2.0 * math.pi) + squared_norm)
 
 
 def radial_flow_log_density(z, centers, alpha_raw, beta_raw):
