@@ -7,6 +7,7 @@ from keras_evidential import data
 from keras_evidential import dirichlet
 from keras_evidential import evaluation
 from keras_evidential import export
+from keras_evidential import flows
 from keras_evidential import layers
 from keras_evidential import losses
 from keras_evidential import metrics

@@ -22,11 +22,13 @@ from keras_evidential.layers.evidence import Evidence
 from keras_evidential.layers.evidence import get as get_evidence
 from keras_evidential.layers.flexible_dirichlet_output import FlexibleDirichletOutput
 from keras_evidential.layers.learned_unknown_class_head import LearnedUnknownClassHead
+from keras_evidential.layers.posterior_network_output import PosteriorNetworkOutput
 from keras_evidential.layers.unknown_class_head import UnknownClassHead
 from keras_evidential.losses.daedl_loss import DAEDLLoss
 from keras_evidential.losses.edl_loss import EDLLoss
 from keras_evidential.losses.fedl_loss import FEDLLoss
 from keras_evidential.losses.iedl_loss import IEDLLoss
+from keras_evidential.losses.posterior_network_loss import PosteriorNetworkLoss
 from keras_evidential.losses.prior_network_loss import PriorNetworkLoss
 from keras_evidential.losses.redl_loss import RelaxedEDLLoss
 from keras_evidential.validation import lower_bound
@@ -37,10 +39,12 @@ DIRICHLET_HEADS = UNKNOWN_CLASS_HEADS + (
     DirichletOutput,
     DensityAwareDirichlet,
     FlexibleDirichletOutput,
+    PosteriorNetworkOutput,
 )
 
 # The losses that read a model's output as Dirichlet concentrations alpha.
 DIRICHLET_LOSSES = (EDLLoss, IEDLLoss, RelaxedEDLLoss, DAEDLLoss, PriorNetworkLoss)
+DIRICHLET_LOSSES += (PosteriorNetworkLoss,)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,6 +24,7 @@ REQUIRED_ARGUMENTS = {
     ke.callbacks.CoefficientSchedule: {"schedule": warm_up},
     ke.layers.FlexibleDirichletOutput: {"num_classes": 3},
     ke.layers.SpectralNormalization: {"layer": keras.layers.Dense(2)},
+    ke.layers.PosteriorNetworkOutput: {"class_counts": [3, 4]},
 }
 
 

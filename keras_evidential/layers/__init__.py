@@ -16,6 +16,7 @@ from keras_evidential.layers.flexible_dirichlet_output import FlexibleDirichletO
 from keras_evidential.layers.learned_unknown_class_head import LearnedUnknownClassHead
 from keras_evidential.layers.normal_inverse_gamma import NormalInverseGammaOutput
 from keras_evidential.layers.normal_inverse_gamma import NormalInverseGammaRescaling
+from keras_evidential.layers.posterior_network_output import PosteriorNetworkOutput
 from keras_evidential.layers.spectral_normalization import SpectralNormalization
 from keras_evidential.layers.unknown_class_head import UnknownClassHead
 from keras_evidential.serialization import namespace_functions
@@ -33,6 +34,7 @@ ALL_OBJECTS = (
     LearnedUnknownClassHead,
     NormalInverseGammaOutput,
     NormalInverseGammaRescaling,
+    PosteriorNetworkOutput,
     SpectralNormalization,
     UnknownClassHead,
 )

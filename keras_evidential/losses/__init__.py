@@ -21,6 +21,8 @@ from keras_evidential.losses.iedl_loss import IEDLLoss
 from keras_evidential.losses.iedl_loss import iedl_loss
 from keras_evidential.losses.prior_network_loss import PriorNetworkLoss
 from keras_evidential.losses.prior_network_loss import prior_network_loss
+from keras_evidential.losses.posterior_network_loss import PosteriorNetworkLoss
+from keras_evidential.losses.posterior_network_loss import posterior_network_loss
 from keras_evidential.losses.correct_evidence_loss import CorrectEvidenceLoss
 from keras_evidential.losses.correct_evidence_loss import REDLoss  # deprecated
 from keras_evidential.losses.correct_evidence_loss import correct_evidence_loss
@@ -37,6 +39,7 @@ ALL_OBJECTS = (
     IEDLLoss,
     MeinertRegressionLoss,
     PriorNetworkLoss,
+    PosteriorNetworkLoss,
     CorrectEvidenceLoss,
     RelaxedEDLLoss,
 )
