@@ -1,5 +1,6 @@
 """keras-evidential: calibrated uncertainty for Keras classifiers with EDL."""
 
+from keras_evidential import calibration
 from keras_evidential import callbacks
 from keras_evidential import config
 from keras_evidential import data

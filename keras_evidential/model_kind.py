@@ -15,6 +15,7 @@ from keras_evidential.deprecation import renamed_attribute
 from keras_evidential.keras_compat import compute_output_spec
 from keras_evidential.keras_compat import input_signature
 from keras_evidential.keras_compat import producing_layer
+from keras_evidential.layers.calibration import CALIBRATION_LAYERS
 from keras_evidential.layers.density_aware_dirichlet import DensityAwareDirichlet
 from keras_evidential.layers.dirichlet_output import DirichletOutput
 from keras_evidential.layers.evidence import Evidence
@@ -108,7 +109,9 @@ def output_layer(model):
     """The layer that computes a model's (single) output, inside nested models.
 
     A model used as a layer (`Model(inp, head(base(inp)))` with `head` a
-    `Sequential`) is looked into, recursively. Returns None where the output
+    `Sequential`) is looked into, recursively, and so is a calibration layer
+    (`keras_evidential.layers.TemperatureScaling`, ...) appended to a head:
+    the head is returned. Returns None where the output
     has no recorded producer (a subclassed model).
     """
     try:
@@ -117,7 +120,14 @@ def output_layer(model):
         return None
     if not outputs or len(outputs) != 1:
         return None
-    layer = producing_layer(outputs[0])
+    return _head(producing_layer(outputs[0]))
+
+
+def _head(layer):
+    if isinstance(layer, CALIBRATION_LAYERS):
+        # A calibrator keeps what its input means (alpha with the head's
+        # prior, logits, NIG parameters): the head below it decides.
+        return _head(producing_layer(layer.input))
     if isinstance(layer, keras.Model):
         inner = output_layer(layer)
         return inner if inner is not None else layer
