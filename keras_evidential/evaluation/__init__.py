@@ -31,3 +31,11 @@ from keras_evidential.evaluation.detection import fpr_at_tpr
 from keras_evidential.evaluation.detection import misclassification_detection
 from keras_evidential.evaluation.detection import ood_detection
 from keras_evidential.evaluation.detection import reliability_bins
+from keras_evidential.evaluation.selective import aurc
+from keras_evidential.evaluation.selective import dirichlet_uncertainties
+from keras_evidential.evaluation.selective import excess_aurc
+from keras_evidential.evaluation.selective import nig_uncertainties
+from keras_evidential.evaluation.selective import plot_risk_coverage
+from keras_evidential.evaluation.selective import risk_at_coverage
+from keras_evidential.evaluation.selective import risk_coverage_curve
+from keras_evidential.evaluation.selective import selective_classification
