@@ -33,7 +33,9 @@ from keras_evidential.validation import check_labels
 def _inputs(outputs, labels, target, prior_concentration):
     check_choice(target, "target", TARGETS)
     prior_concentration = validate_prior_concentration(prior_concentration)
-    outputs = ops.convert_to_tensor(np.asarray(outputs, "float32"))
+    # float64 where the backend computes it (not JAX without x64): the NLL
+    # is flat near its minimum, and float32 rounding would blur the optimum.
+    outputs = ops.convert_to_tensor(np.asarray(outputs, "float64"))
     if len(outputs.shape) != 2 or outputs.shape[-1] < 2:
         raise ValueError(
             "`outputs` must have shape (num_samples, num_classes >= 2). "
@@ -55,7 +57,8 @@ def _inputs(outputs, labels, target, prior_concentration):
         )
     labels = ops.convert_to_tensor(labels.astype("int32"))
     check_labels(labels, outputs.shape[-1])
-    return outputs, ops.one_hot(labels, outputs.shape[-1]), prior_concentration
+    one_hot = ops.one_hot(labels, outputs.shape[-1], dtype=outputs.dtype)
+    return outputs, one_hot, prior_concentration
 
 
 def calibration_nll(outputs, labels, target="evidence", prior_concentration=1.0,
@@ -95,6 +98,8 @@ def _nll(outputs, one_hot, target, prior_concentration, evidence):
         return float(-ops.mean(ops.sum(one_hot * log_p, axis=-1)))
     if target == "logits":
         outputs = dirichlet.alpha_from_evidence(evidence(outputs), prior_concentration)
+        # An `Evidence` layer computes in its own dtype (float32).
+        one_hot = ops.cast(one_hot, outputs.dtype)
     return float(ops.mean(dirichlet.log_risk(one_hot, outputs)))
 
 
@@ -161,7 +166,7 @@ def fit_temperature(outputs, labels, target="evidence", prior_concentration=1.0,
 
 
 def fit_vector_scaling(outputs, labels, target="evidence", prior_concentration=1.0,
-                       max_iterations=2000):
+                       max_iterations=500):
     """Per-class factors (and, for logits, biases) minimising the NLL.
 
     Formula:
@@ -180,7 +185,7 @@ def fit_vector_scaling(outputs, labels, target="evidence", prior_concentration=1
         outputs, labels, target, prior_concentration: As for
             `fit_temperature` (vector scaling of an evidential model's logits
             is not offered: its evidence function has no common gradient).
-        max_iterations: The most gradient steps. Defaults to 2000.
+        max_iterations: The most gradient steps. Defaults to 500.
 
     Returns:
         `(scale, bias)`: lists of K floats; `bias` is None for evidence.

@@ -26,10 +26,11 @@ def student_t_scale_nll(y_true, y_pred, factor=1.0):
 
 
 def _inputs(y_true, y_pred):
-    y_pred = ops.convert_to_tensor(np.asarray(y_pred, "float32"))
+    # float64 where the backend computes it, as in `classification`.
+    y_pred = ops.convert_to_tensor(np.asarray(y_pred, "float64"))
     _, nu, alpha, beta = nig.split_nig(y_pred)
     check_nig_parameters(nu, alpha, beta)
-    y = np.asarray(y_true, "float32")
+    y = np.asarray(y_true, "float64")
     if y.ndim == len(nu.shape) - 1:
         y = y[..., None]
     if y.shape != tuple(nu.shape) or y.size == 0:

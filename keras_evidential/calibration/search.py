@@ -58,14 +58,16 @@ def minimise_positive(objective, low=1e-3, high=1e3, tolerance=1e-6, argument="v
     return float(math.exp((a + b) / 2.0))
 
 
-def minimise(objective_and_gradient, start, max_iterations=2000, tolerance=1e-7):
+def minimise(objective_and_gradient, start, max_iterations=500, tolerance=1e-7):
     """Gradient descent with Barzilai-Borwein steps and Armijo backtracking.
 
     Args:
         objective_and_gradient: `theta -> (f, grad)`, float64 NumPy in and out.
         start: The initial parameters.
         max_iterations: The most gradient steps.
-        tolerance: Stops when the largest gradient entry is below it.
+        tolerance: Stops when the largest gradient entry is below it, or when
+            a step lowers the objective by less than `tolerance^2 (1 + |f|)`
+            (the objective's rounding, where it is float32, stops it there).
 
     Returns:
         The parameters reached, float64 NumPy.
@@ -85,8 +87,11 @@ def minimise(objective_and_gradient, start, max_iterations=2000, tolerance=1e-7)
             step /= 2.0
             if step < 1e-12:
                 return theta
+        converged = value - new_value < tolerance**2 * (1.0 + abs(value))
         change, gradient_change = candidate - theta, new_gradient - gradient
         curvature = np.dot(change, gradient_change)
         step = np.dot(change, change) / curvature if curvature > 0 else 1.0
         theta, value, gradient = candidate, new_value, new_gradient
+        if converged:
+            break
     return theta
