@@ -204,14 +204,12 @@ class VectorScaling(_CalibrationLayer):
         self.bias = bias
         self.prior_concentration = validate_prior_concentration(prior_concentration)
 
-    def build(self, input_shape):
-        if input_shape[-1] is not None and input_shape[-1] != len(self.scale):
+    def call(self, inputs):
+        if inputs.shape[-1] is not None and inputs.shape[-1] != len(self.scale):
             raise ValueError(
                 "`scale` must hold one number per class of the input. Received: "
-                f"{len(self.scale)} numbers for input shape {tuple(input_shape)}"
+                f"{len(self.scale)} numbers for input shape {tuple(inputs.shape)}"
             )
-
-    def call(self, inputs):
         if self.target == "logits":
             return scale_logits(inputs, self.scale, self.bias)
         return scale_evidence(inputs, self.scale, self.prior_concentration)
