@@ -174,7 +174,10 @@ class _SelectiveMetric(RankingMetric):
         return wrong, metric_uncertainty(self, alpha), labels < k
 
     def figure(self, scores, positive, negative, xp):
-        return self.estimate(scores, positive, positive + negative, xp)
+        # A bucket's positive weight is the weight of its errors: its loss is
+        # their share.
+        weights = positive + negative
+        return self.estimate(scores, positive / ranking._safe(xp, weights), weights, xp)
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
