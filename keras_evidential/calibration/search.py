@@ -10,8 +10,10 @@ import warnings
 
 import numpy as np
 
-# 10 points per decade: the objective between two neighbours is unimodal in
-# every calibration problem we met, so the golden section refines the best.
+# 10 points per decade. The golden section then assumes the objective is
+# unimodal between the best point's neighbours (a narrower claim than
+# unimodal over the whole range, which the evidence temperature's NLL,
+# not convex in T, need not be).
 GRID_POINTS_PER_DECADE = 10
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 

@@ -25,18 +25,10 @@ import math
 
 import keras
 import numpy as np
-from keras import ops
 
-from keras_evidential.deprecation import renamed_argument
-from keras_evidential.labels import open_set_labels
 from keras_evidential.metrics import ranking
-from keras_evidential.metrics.predictions import known_alpha
-from keras_evidential.metrics.predictions import num_known_classes
-from keras_evidential.metrics.predictions import predict_labels
-from keras_evidential.metrics.ranking_metric import DEFAULT_MAX_SAMPLES
-from keras_evidential.metrics.ranking_metric import RankingMetric
-from keras_evidential.metrics.scores import metric_uncertainty
-from keras_evidential.metrics.scores import validate_score
+from keras_evidential.metrics.auc import MisclassificationAUROC
+from keras_evidential.metrics.auc import _ScoredAUROC
 from keras_evidential.validation import check_number
 
 # Coverage is a ratio of float32 sums in a metric: 9 / 10 may round below 0.9.
@@ -130,48 +122,15 @@ def validate_coverage(coverage):
     return check_number(coverage, "coverage", 0, 1, low_open=True)
 
 
-class _SelectiveMetric(RankingMetric):
+class _SelectiveMetric(_ScoredAUROC):
     """A selective-prediction figure of the misclassifications, ranked by a score.
 
-    The buffer's positive weight is the loss (1 for a misclassified sample),
-    the negative weight the rest, so `positive + negative` is the sample's
-    weight.
+    The samples and scores of `MisclassificationAUROC`: the buffer's
+    positive weight is the weight of a misclassified sample, the negative
+    weight that of a correct one.
     """
 
-    default_name = None
-    config_arguments = ("score",)
-
-    @renamed_argument("prior_weight", "prior_concentration")
-    def __init__(
-        self,
-        score="least_confidence",
-        unknown_class=False,
-        num_thresholds=None,
-        name=None,
-        dtype=None,
-        prior_concentration=1.0,
-        minimum_alpha=None,
-        flexible=False,
-        max_samples=DEFAULT_MAX_SAMPLES,
-    ):
-        super().__init__(
-            unknown_class=unknown_class,
-            max_samples=max_samples,
-            num_thresholds=num_thresholds,
-            name=name or self.default_name,
-            dtype=dtype,
-            prior_concentration=prior_concentration,
-            minimum_alpha=minimum_alpha,
-            flexible=flexible,
-        )
-        self.score = validate_score(score)
-
-    def binary_problem(self, y_true, y_pred):
-        k = num_known_classes(y_pred, self.unknown_class)
-        labels = open_set_labels(y_true, y_pred, self.unknown_class)
-        alpha = known_alpha(y_pred, self.unknown_class)
-        wrong = ops.cast(predict_labels(alpha, unknown_class=False) != labels, "float32")
-        return wrong, metric_uncertainty(self, alpha), labels < k
+    binary_problem = MisclassificationAUROC.binary_problem
 
     def figure(self, scores, positive, negative, xp):
         # A bucket's positive weight is the weight of its errors: its loss is
@@ -193,7 +152,7 @@ class AURC(_SelectiveMetric):
     Args:
         score: The uncertainty score ranking the samples, one of
             `keras_evidential.metrics.UNCERTAINTY_SCORES`:
-            `"least_confidence"` (`1 - max p_bar`, default), `"vacuity"`,
+            `"vacuity"` (default), `"least_confidence"` (`1 - max p_bar`),
             `"epkl"`, `"dissonance"`, `"total_entropy"`,
             `"expected_entropy"`, `"mutual_information"`.
         unknown_class, max_samples, num_thresholds, prior_concentration,
@@ -234,7 +193,7 @@ class ExcessAURC(_SelectiveMetric):
     Args:
         score: The uncertainty score ranking the samples, one of
             `keras_evidential.metrics.UNCERTAINTY_SCORES`:
-            `"least_confidence"` (`1 - max p_bar`, default), `"vacuity"`,
+            `"vacuity"` (default), `"least_confidence"` (`1 - max p_bar`),
             `"epkl"`, `"dissonance"`, `"total_entropy"`,
             `"expected_entropy"`, `"mutual_information"`.
         unknown_class, max_samples, num_thresholds, prior_concentration,
@@ -277,7 +236,7 @@ class AccuracyAtCoverage(_SelectiveMetric):
             0.9.
         score: The uncertainty score ranking the samples, one of
             `keras_evidential.metrics.UNCERTAINTY_SCORES`:
-            `"least_confidence"` (`1 - max p_bar`, default), `"vacuity"`,
+            `"vacuity"` (default), `"least_confidence"` (`1 - max p_bar`),
             `"epkl"`, `"dissonance"`, `"total_entropy"`,
             `"expected_entropy"`, `"mutual_information"`.
         unknown_class, max_samples, num_thresholds, prior_concentration,
@@ -304,7 +263,7 @@ class AccuracyAtCoverage(_SelectiveMetric):
     default_name = "accuracy_at_coverage"
     config_arguments = ("score", "coverage")
 
-    def __init__(self, coverage=0.9, score="least_confidence", **kwargs):
+    def __init__(self, coverage=0.9, score="vacuity", **kwargs):
         super().__init__(score=score, **kwargs)
         self.coverage = validate_coverage(coverage)
 
