@@ -1,6 +1,7 @@
 """Temperature and vector scaling of classifiers, against scipy fits of
 float64 NLLs written here from Guo et al. (2017) and the Dirichlet mean."""
 
+import keras
 import numpy as np
 import pytest
 from scipy.optimize import minimize
@@ -90,7 +91,7 @@ def test_temperature_keeps_accuracy_and_lowers_ece(target):
         probabilities = lambda a: np.asarray(a, "float64") / np.sum(a, 1, keepdims=True)  # noqa: E731
     temperature = fit_temperature(outputs, labels, target=target)
     layer = ke.layers.TemperatureScaling(temperature, target=target)
-    calibrated = np.asarray(layer(outputs))
+    calibrated = keras.ops.convert_to_numpy(layer(outputs))
     before, after = probabilities(outputs), probabilities(calibrated)
     np.testing.assert_array_equal(before.argmax(1), after.argmax(1))
     assert ece(after, labels) < 0.5 * ece(before, labels)
