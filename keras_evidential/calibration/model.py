@@ -99,13 +99,15 @@ def calibrate(model, x, y, method="temperature", output=None, evidence=None,
     """
     method = check_choice(method, "method", METHODS)
     check_choice(output, "output", (None, "alpha", "logits", "softmax"))
-    predictions = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
     if is_regression_model(model):
+        predictions = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
         layer = StudentTScaling(fit_student_t_scale(y, predictions))
         return append_calibrator(model, layer)
+    # What the model outputs is decided (or refused) before predicting.
     target, prior_concentration, evidence = _classifier_target(
         model, output, evidence, method
     )
+    predictions = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
     if method == "vector":
         scale, bias = fit_vector_scaling(predictions, y, target, prior_concentration)
         layer = VectorScaling(scale, bias, target, prior_concentration)

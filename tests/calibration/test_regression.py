@@ -60,6 +60,7 @@ def test_layer_scales_every_interval_and_keeps_the_mean():
     np.testing.assert_allclose(new_width, 1.7 * width, rtol=1e-5)
 
 
+@pytest.mark.large
 def test_calibrate_appends_the_layer_to_a_regressor():
 
     model = keras.Sequential([
