@@ -29,6 +29,7 @@ import numpy as np
 from keras_evidential.metrics import ranking
 from keras_evidential.metrics.auc import MisclassificationAUROC
 from keras_evidential.metrics.auc import _ScoredAUROC
+from keras_evidential.metrics.ranking_metric import DEFAULT_MAX_SAMPLES
 from keras_evidential.validation import check_number
 
 # Coverage is a ratio of float32 sums in a metric: 9 / 10 may round below 0.9.
@@ -263,8 +264,32 @@ class AccuracyAtCoverage(_SelectiveMetric):
     default_name = "accuracy_at_coverage"
     config_arguments = ("score", "coverage")
 
-    def __init__(self, coverage=0.9, score="vacuity", **kwargs):
-        super().__init__(score=score, **kwargs)
+    # Every argument by name: `metrics.for_model` passes the model's settings
+    # to the arguments it finds in the signature.
+    def __init__(
+        self,
+        coverage=0.9,
+        score="vacuity",
+        unknown_class=False,
+        num_thresholds=None,
+        name=None,
+        dtype=None,
+        prior_concentration=1.0,
+        minimum_alpha=None,
+        flexible=False,
+        max_samples=DEFAULT_MAX_SAMPLES,
+    ):
+        super().__init__(
+            score=score,
+            unknown_class=unknown_class,
+            num_thresholds=num_thresholds,
+            name=name,
+            dtype=dtype,
+            prior_concentration=prior_concentration,
+            minimum_alpha=minimum_alpha,
+            flexible=flexible,
+            max_samples=max_samples,
+        )
         self.coverage = validate_coverage(coverage)
 
     def estimate(self, scores, losses, weights, xp):

@@ -198,3 +198,12 @@ def test_plot_risk_coverage(tmp_path):
     assert path.stat().st_size > 0
     line = figure.axes[0].get_lines()[0]
     np.testing.assert_allclose(line.get_xdata()[1:], curve["coverage"])
+
+
+def test_for_model_passes_the_heads_prior():
+    model = keras.Sequential([
+        keras.Input((3,)), keras.layers.Dense(3),
+        ke.layers.DirichletOutput(prior_concentration=0.1),
+    ])
+    metrics = ke.metrics.for_model(model, [ke.metrics.AURC, ke.metrics.AccuracyAtCoverage])
+    assert [m.prior_concentration for m in metrics] == [0.1, 0.1]
