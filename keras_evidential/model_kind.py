@@ -127,7 +127,19 @@ def _head(layer):
     if isinstance(layer, CALIBRATION_LAYERS):
         # A calibrator keeps what its input means (alpha with the head's
         # prior, logits, NIG parameters): the head below it decides.
-        return _head(producing_layer(layer.input))
+        head = _head(producing_layer(layer.input))
+        prior = getattr(head, "prior_concentration", None)
+        if getattr(layer, "target", None) == "evidence" and prior is not None and (
+            lower_bound(float(prior)) != lower_bound(layer.prior_concentration)
+        ):
+            raise ValueError(
+                f"{type(layer).__name__} scales the evidence alpha - lambda of "
+                "the head below it, so its prior_concentration must be the "
+                f"head's. Received: {type(head).__name__}(prior_concentration="
+                f"{float(prior):g}), {type(layer).__name__}(prior_concentration="
+                f"{layer.prior_concentration:g})"
+            )
+        return head
     if isinstance(layer, keras.Model):
         inner = output_layer(layer)
         return inner if inner is not None else layer

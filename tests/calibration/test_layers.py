@@ -159,3 +159,10 @@ def test_calibrated_model_exports():
         served["probabilities"], alpha / alpha.sum(1, keepdims=True), rtol=1e-5
     )
     np.testing.assert_allclose(served["uncertainty"], 3 / alpha.sum(1), rtol=1e-5)
+
+
+def test_a_calibrator_with_another_prior_than_its_head_is_refused():
+    model = edl_model(prior=0.1)
+    wrong = ke.calibration.append_calibrator(model, ke.layers.TemperatureScaling(2.0))
+    with pytest.raises(ValueError, match="prior_concentration must be the head's"):
+        ke.model_kind(wrong)
