@@ -1,6 +1,7 @@
 """keras-evidential: calibrated uncertainty for Keras classifiers with EDL."""
 
 from keras_evidential import beta
+from keras_evidential import calibration
 from keras_evidential import callbacks
 from keras_evidential import config
 from keras_evidential import data

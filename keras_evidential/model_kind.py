@@ -16,6 +16,7 @@ from keras_evidential.keras_compat import compute_output_spec
 from keras_evidential.keras_compat import input_signature
 from keras_evidential.keras_compat import producing_layer
 from keras_evidential.layers.beta_output import BetaOutput
+from keras_evidential.layers.calibration import CALIBRATION_LAYERS
 from keras_evidential.layers.density_aware_dirichlet import DensityAwareDirichlet
 from keras_evidential.layers.dirichlet_output import DirichletOutput
 from keras_evidential.layers.evidence import Evidence
@@ -113,7 +114,9 @@ def output_layer(model):
     """The layer that computes a model's (single) output, inside nested models.
 
     A model used as a layer (`Model(inp, head(base(inp)))` with `head` a
-    `Sequential`) is looked into, recursively. Returns None where the output
+    `Sequential`) is looked into, recursively, and so is a calibration layer
+    (`keras_evidential.layers.TemperatureScaling`, ...) appended to a head:
+    the head is returned. Returns None where the output
     has no recorded producer (a subclassed model).
     """
     try:
@@ -122,7 +125,26 @@ def output_layer(model):
         return None
     if not outputs or len(outputs) != 1:
         return None
-    layer = producing_layer(outputs[0])
+    return _head(producing_layer(outputs[0]))
+
+
+def _head(layer):
+    if isinstance(layer, CALIBRATION_LAYERS):
+        # A calibrator keeps what its input means (alpha with the head's
+        # prior, logits, NIG parameters): the head below it decides.
+        head = _head(producing_layer(layer.input))
+        prior = getattr(head, "prior_concentration", None)
+        if getattr(layer, "target", None) == "evidence" and prior is not None and (
+            lower_bound(float(prior)) != lower_bound(layer.prior_concentration)
+        ):
+            raise ValueError(
+                f"{type(layer).__name__} scales the evidence alpha - lambda of "
+                "the head below it, so its prior_concentration must be the "
+                f"head's. Received: {type(head).__name__}(prior_concentration="
+                f"{float(prior):g}), {type(layer).__name__}(prior_concentration="
+                f"{layer.prior_concentration:g})"
+            )
+        return head
     if isinstance(layer, keras.Model):
         inner = output_layer(layer)
         return inner if inner is not None else layer

@@ -13,9 +13,13 @@ import pytest
 import keras_evidential as ke
 
 CORE = Path(__file__).resolve().parents[1] / "docs" / "core.md"
-# Layers that are not heads: evidence functions, a check, a wrapper.
+# Layers that are not heads: evidence functions, a check, a wrapper, and
+# the post-hoc calibrators appended after a head (docs/calibration.md).
 NOT_HEADS = {
     "AssertFinite",
+    "StudentTScaling",
+    "TemperatureScaling",
+    "VectorScaling",
     "EvidenceELU",
     "EvidenceExp",
     "EvidenceReLU",

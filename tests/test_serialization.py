@@ -23,6 +23,7 @@ REQUIRED_ARGUMENTS = {
     ke.callbacks.RegularizerSchedule: {"schedule": warm_up},
     ke.callbacks.CoefficientSchedule: {"schedule": warm_up},
     ke.layers.FlexibleDirichletOutput: {"num_classes": 3},
+    ke.layers.VectorScaling: {"scale": [1.0, 2.0]},
     ke.layers.SpectralNormalization: {"layer": keras.layers.Dense(2)},
     ke.layers.PosteriorNetworkOutput: {"class_counts": [3, 4]},
 }

@@ -39,3 +39,11 @@ from keras_evidential.evaluation.multilabel import multilabel_ood_detection
 from keras_evidential.evaluation.multilabel import per_label_accuracy
 from keras_evidential.evaluation.multilabel import per_label_average_precision
 from keras_evidential.evaluation.multilabel import per_label_calibration_error
+from keras_evidential.evaluation.selective import aurc
+from keras_evidential.evaluation.selective import dirichlet_uncertainties
+from keras_evidential.evaluation.selective import excess_aurc
+from keras_evidential.evaluation.selective import nig_uncertainties
+from keras_evidential.evaluation.selective import plot_risk_coverage
+from keras_evidential.evaluation.selective import risk_at_coverage
+from keras_evidential.evaluation.selective import risk_coverage_curve
+from keras_evidential.evaluation.selective import selective_classification

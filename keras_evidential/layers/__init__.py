@@ -5,6 +5,9 @@ import keras
 
 from keras_evidential.layers.assert_finite import AssertFinite
 from keras_evidential.layers.beta_output import BetaOutput
+from keras_evidential.layers.calibration import StudentTScaling
+from keras_evidential.layers.calibration import TemperatureScaling
+from keras_evidential.layers.calibration import VectorScaling
 from keras_evidential.layers.density_aware_dirichlet import DensityAwareDirichlet
 from keras_evidential.layers.dirichlet_output import DirichletOutput
 from keras_evidential.layers.evidence import Evidence
@@ -37,5 +40,8 @@ ALL_OBJECTS = (
     PosteriorNetworkOutput,
     SpectralNormalization,
     UnknownClassHead,
+    StudentTScaling,
+    TemperatureScaling,
+    VectorScaling,
 )
 serialize, deserialize, get = namespace_functions(ALL_OBJECTS, "layer", keras.layers.Layer)

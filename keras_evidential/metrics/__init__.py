@@ -41,10 +41,16 @@ from keras_evidential.metrics.regression import NIGNegativeLogLikelihood
 from keras_evidential.metrics.regression import NIGRootMeanSquaredError
 from keras_evidential.metrics.ranking_metric import RankingMetric
 from keras_evidential.metrics.risk import BayesRisk
+from keras_evidential.metrics.selective import AURC
+from keras_evidential.metrics.selective import AccuracyAtCoverage
+from keras_evidential.metrics.selective import ExcessAURC
 from keras_evidential.metrics.scores import UNCERTAINTY_SCORES
 from keras_evidential.serialization import namespace_functions
 
 ALL_OBJECTS = (
+    AURC,
+    AccuracyAtCoverage,
+    ExcessAURC,
     BayesRisk,
     BrierScore,
     ExpectedCalibrationError,
