@@ -1,5 +1,6 @@
 """Exporting an evidential classifier to ONNX (optional: tf2onnx)."""
 
+import importlib.util
 import os
 
 from keras_evidential.export.serving import DEFAULT_UNKNOWN_LABEL
@@ -59,12 +60,9 @@ def export_onnx(
     >>> print(probabilities[0], uncertainty)  # zero inputs: alpha = (1, 1, 1)
     [0.33333334 0.33333334 0.33333334] [1. 1.]
     """
-    try:
-        import tf2onnx  # noqa: F401 (checked before a child process starts)
-    except ImportError as error:
-        raise ImportError(
-            "ONNX export needs tf2onnx: pip install tf2onnx onnxruntime"
-        ) from error
+    # Checked here, before a child process starts under JAX or PyTorch.
+    if importlib.util.find_spec("tf2onnx") is None:
+        raise ImportError("ONNX export needs tf2onnx: pip install tf2onnx onnxruntime")
     options = dict(class_names=class_names, output=output, evidence=evidence,
                    unknown_class=unknown_class, threshold=threshold,
                    unknown_label=unknown_label, outputs=outputs,

@@ -12,6 +12,7 @@ from keras import ops
 from keras_evidential import dirichlet
 from keras_evidential.export import beta as beta_export
 from keras_evidential.export import regression
+from keras_evidential.export.outputs import call_model
 from keras_evidential.export.outputs import selected_outputs
 from keras_evidential.export.outputs import version_directory
 from keras_evidential.export.via_tensorflow import export_from_any_backend
@@ -255,11 +256,7 @@ def serving_function(
     def serve(*inputs):
         import tensorflow as tf
 
-        if len(inputs) == 1:
-            inputs = inputs[0]
-        else:
-            inputs = keras.tree.pack_sequence_as(model.input, list(inputs))
-        raw = model(inputs, training=False)
+        raw = call_model(model, inputs)
         alpha = kind.to_alpha(raw)
         # A request whose features hold NaN or inf fails with this message
         # instead of being answered with alpha = 1 ("I don't know").
