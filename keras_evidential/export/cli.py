@@ -9,6 +9,10 @@ from keras_evidential.export.serving import OUTPUT_NAMES
 # The classifier's and the regressor's serving outputs; the export checks
 # that the chosen ones belong to the model's kind.
 ALL_OUTPUT_NAMES = tuple(dict.fromkeys(OUTPUT_NAMES + REGRESSION_OUTPUT_NAMES))
+# What each export format's file is, for the messages.
+WRITTEN = dict(
+    saved_model="SavedModel for TF Serving", onnx="ONNX model", litert="LiteRT model"
+)
 
 DESCRIPTION = """\
 Export a trained evidential model (.keras) as a SavedModel for TF Serving,
@@ -99,9 +103,10 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
 
-    from keras_evidential.export.litert import export_litert
-    from keras_evidential.export.onnx import export_onnx
-    from keras_evidential.export.serving import export_saved_model
+    import keras
+
+    from keras_evidential.export.tensorflow_child import write_exports
+    from keras_evidential.export.via_tensorflow import export_through_tensorflow
     from keras_evidential.saving import load_model
 
     if args.onnx:
@@ -128,15 +133,17 @@ def main(argv=None):
         unknown_label=args.unknown_label,
         outputs=args.outputs,
     )
+    exports = [("saved_model", args.base_dir, dict(options, version=args.version))]
+    exports += [(name, path, options) for name, path in
+                [("onnx", args.onnx), ("litert", args.litert)] if path]
     try:
-        path = export_saved_model(model, args.base_dir, version=args.version, **options)
-        print(f"SavedModel for TF Serving written to {path}")
-        if args.onnx:
-            export_onnx(model, args.onnx, **options)
-            print(f"ONNX model written to {args.onnx}")
-        if args.litert:
-            export_litert(model, args.litert, **options)
-            print(f"LiteRT model written to {args.litert}")
+        if keras.backend.backend() == "tensorflow":
+            paths = write_exports(model, exports)
+        else:
+            # All the formats from one TensorFlow child process.
+            paths = export_through_tensorflow(model, exports)
     except (ValueError, ImportError) as error:
         parser.error(str(error))
+    for (export_format, _, _), path in zip(exports, paths):
+        print(f"{WRITTEN[export_format]} written to {path}")
     return 0

@@ -3,11 +3,10 @@
 import os
 import tempfile
 
-import keras
-
 from keras_evidential.export.serving import DEFAULT_UNKNOWN_LABEL
 from keras_evidential.export.serving import SIGNATURE_NAME
-from keras_evidential.export.serving import serving_function
+from keras_evidential.export.serving import serving_archive
+from keras_evidential.export.via_tensorflow import export_from_any_backend
 
 
 def export_litert(
@@ -65,30 +64,20 @@ def export_litert(
     >>> print(result["probabilities"][0], result["uncertainty"])  # alpha = 1
     [0.33333334 0.33333334 0.33333334] [1. 1.]
     """
-    options = dict(
-        class_names=class_names,
-        output=output,
-        evidence=evidence,
-        unknown_class=unknown_class,
-        threshold=threshold,
-        unknown_label=unknown_label,
-        outputs=outputs,
-        input_signature=input_signature,
-    )
-    if keras.backend.backend() != "tensorflow":
-        from keras_evidential.export.via_tensorflow import export_through_tensorflow
+    options = dict(class_names=class_names, output=output, evidence=evidence,
+                   unknown_class=unknown_class, threshold=threshold,
+                   unknown_label=unknown_label, outputs=outputs,
+                   input_signature=input_signature)
+    return export_from_any_backend("litert", _write_litert, model, filepath, options)
 
-        return export_through_tensorflow(model, "litert", filepath, options)
+
+def _write_litert(model, filepath, **options):
     import tensorflow as tf
 
-    fn, input_signature = serving_function(model, **options)
     with tempfile.TemporaryDirectory(prefix="keras_evidential_litert_") as work:
         # Converted from a SavedModel: converted from a concrete function
         # of the live model, the file served NaN (TF 2.21).
-        archive = keras.export.ExportArchive()
-        archive.track(model)
-        archive.add_endpoint(SIGNATURE_NAME, fn, input_signature=input_signature)
-        archive.write_out(work, verbose=False)
+        serving_archive(model, **options).write_out(work, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(
             work, signature_keys=[SIGNATURE_NAME]
         )

@@ -1,13 +1,13 @@
 """Exporting an evidential classifier to ONNX (optional: tf2onnx)."""
 
+import importlib.util
 import os
-
-import keras
 
 from keras_evidential.export.beta import beta_onnx_outputs
 from keras_evidential.export.beta import is_beta_model
 from keras_evidential.export.serving import DEFAULT_UNKNOWN_LABEL
 from keras_evidential.export.serving import serving_function
+from keras_evidential.export.via_tensorflow import export_from_any_backend
 
 
 def export_onnx(
@@ -62,31 +62,21 @@ def export_onnx(
     >>> print(probabilities[0], uncertainty)  # zero inputs: alpha = (1, 1, 1)
     [0.33333334 0.33333334 0.33333334] [1. 1.]
     """
-    try:
-        import tf2onnx
-    except ImportError as error:
-        raise ImportError(
-            "ONNX export needs tf2onnx: pip install tf2onnx onnxruntime"
-        ) from error
+    # Checked here, before a child process starts under JAX or PyTorch.
+    if importlib.util.find_spec("tf2onnx") is None:
+        raise ImportError("ONNX export needs tf2onnx: pip install tf2onnx onnxruntime")
     if is_beta_model(model):
         outputs = beta_onnx_outputs(outputs)
-    options = dict(
-        class_names=class_names,
-        output=output,
-        evidence=evidence,
-        unknown_class=unknown_class,
-        threshold=threshold,
-        unknown_label=unknown_label,
-        outputs=outputs,
-        input_signature=input_signature,
-    )
-    if keras.backend.backend() != "tensorflow":
-        from keras_evidential.export.via_tensorflow import export_through_tensorflow
+    options = dict(class_names=class_names, output=output, evidence=evidence,
+                   unknown_class=unknown_class, threshold=threshold,
+                   unknown_label=unknown_label, outputs=outputs,
+                   input_signature=input_signature, opset=opset)
+    return export_from_any_backend("onnx", _write_onnx, model, filepath, options)
 
-        return export_through_tensorflow(
-            model, "onnx", filepath, dict(options, opset=opset)
-        )
+
+def _write_onnx(model, filepath, opset, **options):
     import tensorflow as tf
+    import tf2onnx
 
     fn, input_signature = serving_function(model, **options)
     function = tf.function(fn, input_signature=input_signature, autograph=False)

@@ -1,6 +1,9 @@
-"""Choosing which named outputs a serving signature returns, and where it is written."""
+"""Choosing which named outputs a serving signature returns, where it is
+written, and how the serving function calls the model."""
 
 import os
+
+import keras
 
 from keras_evidential.validation import check_int
 
@@ -33,3 +36,13 @@ def version_directory(base_dir, version):
             f"({path})"
         )
     return path
+
+
+def call_model(model, inputs):
+    """`model` in inference mode on a serving function's positional `inputs`,
+    one per model input (packed into the model's input structure)."""
+    if len(inputs) == 1:
+        inputs = inputs[0]
+    else:
+        inputs = keras.tree.pack_sequence_as(model.input, list(inputs))
+    return model(inputs, training=False)

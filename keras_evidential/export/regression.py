@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_evidential import nig
+from keras_evidential.export.outputs import call_model
 from keras_evidential.export.outputs import selected_outputs
 from keras_evidential.layers.normal_inverse_gamma import NormalInverseGammaOutput
 from keras_evidential.layers.normal_inverse_gamma import NormalInverseGammaRescaling
@@ -56,11 +57,7 @@ def regression_serving_function(model, input_signature, outputs=None):
     selected = selected_outputs(outputs, REGRESSION_OUTPUT_NAMES)
 
     def serve(*inputs):
-        if len(inputs) == 1:
-            inputs = inputs[0]
-        else:
-            inputs = keras.tree.pack_sequence_as(model.input, list(inputs))
-        values = regression_outputs(model(inputs, training=False))
+        values = regression_outputs(call_model(model, inputs))
         return {name: values[name] for name in selected}
 
     return serve, input_signature

@@ -12,8 +12,10 @@ from keras import ops
 from keras_evidential import dirichlet
 from keras_evidential.export import beta as beta_export
 from keras_evidential.export import regression
+from keras_evidential.export.outputs import call_model
 from keras_evidential.export.outputs import selected_outputs
 from keras_evidential.export.outputs import version_directory
+from keras_evidential.export.via_tensorflow import export_from_any_backend
 from keras_evidential.keras_compat import input_signature as first_call_signature
 from keras_evidential.model_kind import model_kind
 from keras_evidential.validation import check_concentrations
@@ -254,11 +256,7 @@ def serving_function(
     def serve(*inputs):
         import tensorflow as tf
 
-        if len(inputs) == 1:
-            inputs = inputs[0]
-        else:
-            inputs = keras.tree.pack_sequence_as(model.input, list(inputs))
-        raw = model(inputs, training=False)
+        raw = call_model(model, inputs)
         alpha = kind.to_alpha(raw)
         # A request whose features hold NaN or inf fails with this message
         # instead of being answered with alpha = 1 ("I don't know").
@@ -344,26 +342,28 @@ def export_saved_model(
     >>> sorted(os.listdir(base_dir)), os.path.exists(os.path.join(path, "saved_model.pb"))
     (['1'], True)
     """
-    path = version_directory(base_dir, version)
-    options = dict(
-        class_names=class_names,
-        output=output,
-        evidence=evidence,
-        unknown_class=unknown_class,
-        threshold=threshold,
-        unknown_label=unknown_label,
-        outputs=outputs,
-        input_signature=input_signature,
+    options = dict(class_names=class_names, output=output, evidence=evidence,
+                   unknown_class=unknown_class, threshold=threshold,
+                   unknown_label=unknown_label, outputs=outputs,
+                   input_signature=input_signature, version=version, verbose=verbose)
+    # Checked here too, before a child process starts under JAX or PyTorch.
+    version_directory(base_dir, version)
+    return export_from_any_backend(
+        "saved_model", _write_saved_model, model, base_dir, options
     )
-    if keras.backend.backend() != "tensorflow":
-        from keras_evidential.export.via_tensorflow import export_through_tensorflow
 
-        return export_through_tensorflow(
-            model, "saved_model", base_dir, dict(options, version=version)
-        )
+
+def _write_saved_model(model, base_dir, version, verbose, **options):
+    path = version_directory(base_dir, version)
+    serving_archive(model, **options).write_out(path, verbose=verbose)
+    return path
+
+
+def serving_archive(model, **options):
+    """A Keras `ExportArchive` tracking `model` with the `serving_default`
+    endpoint of `serving_function(model, **options)`."""
     fn, input_signature = serving_function(model, **options)
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.add_endpoint(SIGNATURE_NAME, fn, input_signature=input_signature)
-    archive.write_out(path, verbose=verbose)
-    return path
+    return archive

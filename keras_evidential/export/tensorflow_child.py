@@ -1,9 +1,9 @@
 """The TensorFlow child process of `via_tensorflow`: reloads a `.keras`
-file and runs one exporter (internal).
+file and runs the requested exporters (internal).
 
 `python -m keras_evidential.export.tensorflow_child REQUEST.json`, with
-`KERAS_BACKEND=tensorflow`; REQUEST.json holds `format`, `model`, `target`
-and the exporter's `options`.
+`KERAS_BACKEND=tensorflow`; REQUEST.json holds `model` and `exports`, a list
+of `format`, `target` and the exporter's `options`.
 """
 
 import json
@@ -19,6 +19,15 @@ from keras_evidential.saving import load_model
 EXPORTERS = dict(saved_model=export_saved_model, onnx=export_onnx, litert=export_litert)
 
 
+def write_exports(model, exports):
+    """Runs each `(export_format, target, options)` export of `model` in this
+    process; returns the paths written."""
+    return [
+        EXPORTERS[export_format](model, target, **options)
+        for export_format, target, options in exports
+    ]
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     with open(argv[0]) as f:
@@ -29,11 +38,9 @@ def main(argv=None):
             f"keras.backend.backend()={keras.backend.backend()!r}"
         )
     model = load_model(request["model"])
-    path = EXPORTERS[request["format"]](
-        model, request["target"], **request["options"]
-    )
-    # The last line of the output: the parent returns it.
-    print(path)
+    exports = [(e["format"], e["target"], e["options"]) for e in request["exports"]]
+    # The last lines of the output, one path a line: the parent returns them.
+    print("\n".join(str(path) for path in write_exports(model, exports)))
     return 0
 
 
