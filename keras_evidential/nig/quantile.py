@@ -1,5 +1,7 @@
 """The quantile function of the Student-t, in `keras.ops` (any backend)."""
 
+import numbers
+
 import keras
 from keras import ops
 
@@ -35,9 +37,14 @@ def student_t_quantile(probability, loc, scale, df):
     >>> print(np.round(keras.ops.convert_to_numpy(q), 4))  # scipy: 2.7764
     2.7764
     """
-    probability, loc, scale, df = as_tensors(probability, loc, scale, df)
+    (df,) = as_tensors(df)
     dtype = keras.backend.standardize_dtype(df.dtype)
-    probability, loc, scale = (ops.cast(v, dtype) for v in (probability, loc, scale))
+    # Numbers straight into df's dtype: 0.95 rounded to float32 first would
+    # move a float64 quantile by ~1e-7.
+    probability, loc, scale = (
+        ops.cast(ops.convert_to_tensor(v, dtype if _is_number(v) else None), dtype)
+        for v in (probability, loc, scale)
+    )
     shape = ops.shape(probability + loc + scale + df)
     tail_target = 2.0 * ops.minimum(probability, 1.0 - probability)
     low = ops.zeros(shape, dtype)
@@ -53,3 +60,7 @@ def student_t_quantile(probability, loc, scale, df):
     middle = 0.5 * (low + high)
     z = middle / (1.0 - middle)
     return loc + ops.where(probability >= 0.5, z, -z) * scale
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real)
