@@ -59,7 +59,10 @@ def interval_scores(y, y_pred, method="standardized", level=0.9):
     """
     lower, upper, unit = base_interval(y_pred, method, level)
     y = ops.cast(ops.convert_to_tensor(y), lower.dtype)
-    return ops.maximum(lower - y, y - upper) / unit
+    # `where`, not `ops.maximum`: on PyTorch (Keras 3.15) the latter turns
+    # float64 into float32.
+    below, above = lower - y, y - upper
+    return ops.where(below > above, below, above) / unit
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")

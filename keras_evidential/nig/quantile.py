@@ -46,7 +46,9 @@ def student_t_quantile(probability, loc, scale, df):
         for v in (probability, loc, scale)
     )
     shape = ops.shape(probability + loc + scale + df)
-    tail_target = 2.0 * ops.minimum(probability, 1.0 - probability)
+    # `where`, not `ops.minimum`: on PyTorch (Keras 3.15) the latter turns
+    # float64 into float32.
+    tail_target = 2.0 * ops.where(probability < 0.5, probability, 1.0 - probability)
     low = ops.zeros(shape, dtype)
     high = ops.ones(shape, dtype)
     zero, one = ops.zeros(shape, dtype), ops.ones(shape, dtype)

@@ -3,6 +3,11 @@
 import pathlib
 import re
 
+import pytest
+
+# It trains a small model for two epochs.
+pytestmark = pytest.mark.large
+
 DOC = pathlib.Path(__file__).resolve().parents[2] / "docs" / "conformal.md"
 
 

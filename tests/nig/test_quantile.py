@@ -14,6 +14,8 @@ def test_matches_scipy(dtype, rtol):
     df = np.array([2.1, 3.0, 5.0, 10.0, 50.0, 200.0, 2.5, 1e5, 4.0])
     loc, scale = np.linspace(-1, 1, 9), np.linspace(0.5, 3, 9)
     got = to_numpy(ke.nig.student_t_quantile(*(v.astype(dtype) for v in (p, loc, scale, df))))
+    if got.dtype != np.dtype(dtype):  # JAX computes in float32 unless x64 is enabled
+        rtol = 2e-5
     np.testing.assert_allclose(got, stats.t.ppf(p, df, loc, scale), rtol=rtol, atol=rtol)
 
 
