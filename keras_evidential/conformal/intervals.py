@@ -5,6 +5,8 @@ import numpy as np
 from keras import ops
 
 from keras_evidential.conformal.quantile import conformal_quantile
+from keras_evidential.conformal.thresholds import add_thresholds
+from keras_evidential.conformal.thresholds import as_floats
 from keras_evidential.nig.parameters import num_targets
 from keras_evidential.nig.parameters import split_nig
 from keras_evidential.nig.predictive import student_t_predictive
@@ -108,18 +110,7 @@ class ConformalInterval(keras.layers.Layer):
         super().__init__(dtype=kwargs.pop("dtype", "float32"), **kwargs)
         self.method = check_choice(method, "method", METHODS)
         self.level = check_number(level, "level", 0, 1, low_open=True, high_open=True)
-        values = np.atleast_1d(np.asarray(thresholds, dtype="float64"))
-        if values.ndim != 1 or values.size == 0 or np.any(np.isnan(values)):
-            raise ValueError(
-                "`thresholds` must be a number or a list of numbers (one per "
-                f"target; inf allowed). Received: thresholds={thresholds!r}"
-            )
-        self.thresholds = self.add_weight(
-            shape=values.shape,
-            initializer=keras.initializers.Constant(values.astype("float32")),
-            trainable=False,
-            name="thresholds",
-        )
+        self.thresholds = add_thresholds(self, thresholds, "target")
         self._build_at_init()
 
     @classmethod
@@ -163,7 +154,7 @@ class ConformalInterval(keras.layers.Layer):
 
     def thresholds_list(self):
         """The fitted thresholds as Python floats."""
-        return [float(v) for v in ops.convert_to_numpy(self.thresholds)]
+        return as_floats(self.thresholds)
 
     def get_config(self):
         config = super().get_config()

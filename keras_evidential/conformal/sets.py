@@ -5,6 +5,8 @@ import numpy as np
 from keras import ops
 
 from keras_evidential.conformal.quantile import conformal_quantile
+from keras_evidential.conformal.thresholds import add_thresholds
+from keras_evidential.conformal.thresholds import as_floats
 from keras_evidential.conformal.scores import INPUTS
 from keras_evidential.conformal.scores import aps_scores
 from keras_evidential.conformal.scores import belief_scores
@@ -113,21 +115,7 @@ class ConformalSets(keras.layers.Layer):
         label_scores(np.full((1, 2), 0.5), self.score, self.inputs)  # refuses belief on non-alpha
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed) if self.randomized else None
-        values = np.atleast_1d(np.asarray(thresholds, dtype="float64"))
-        if values.ndim != 1 or values.size == 0 or np.any(np.isnan(values)):
-            raise ValueError(
-                "`thresholds` must be a number or a list of numbers (one per "
-                f"label; inf allowed). Received: thresholds={thresholds!r}"
-            )
-        # A weight, so the fitted thresholds travel with the model's
-        # variables (SavedModel, `.keras`); the config holds them too, so a
-        # layer rebuilt from its config alone is never silently unfitted.
-        self.thresholds = self.add_weight(
-            shape=values.shape,
-            initializer=keras.initializers.Constant(values.astype("float32")),
-            trainable=False,
-            name="thresholds",
-        )
+        self.thresholds = add_thresholds(self, thresholds, "label")
         self._build_at_init()
 
     @classmethod
@@ -208,7 +196,7 @@ class ConformalSets(keras.layers.Layer):
 
     def thresholds_list(self):
         """The fitted thresholds as Python floats."""
-        return [float(v) for v in ops.convert_to_numpy(self.thresholds)]
+        return as_floats(self.thresholds)
 
     def get_config(self):
         config = super().get_config()

@@ -130,6 +130,14 @@ def test_mondrian_coverage_per_class():
     assert np.all(covered / counts >= 1 - alpha - 4 * np.sqrt(0.09 / counts) - 0.02)
 
 
+def _mapie_problem(seed):
+    """500 calibration and 400 test points of a 6-class problem."""
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.ones(6) * 0.7, size=900)
+    y = np.array([rng.choice(6, p=row) for row in p])
+    return p[:500], y[:500], p[500:]
+
+
 def _mapie_sets(p_cal, y_cal, p_test, alpha, score, seed):
     mapie = pytest.importorskip("mapie")
     from sklearn.base import BaseEstimator
@@ -162,10 +170,7 @@ def _mapie_sets(p_cal, y_cal, p_test, alpha, score, seed):
 
 @pytest.mark.parametrize("alpha", [0.1, 0.05, 0.2])
 def test_lac_sets_equal_mapie(alpha):
-    rng = np.random.default_rng(3)
-    p = rng.dirichlet(np.ones(6) * 0.7, size=900)
-    y = np.array([rng.choice(6, p=row) for row in p])
-    p_cal, y_cal, p_test = p[:500], y[:500], p[500:]
+    p_cal, y_cal, p_test = _mapie_problem(3)
     want = _mapie_sets(p_cal, y_cal, p_test, alpha, "lac", seed=0)
     q = ke.conformal.conformal_quantile(
         1 - p_cal[np.arange(500), y_cal], alpha)
@@ -181,10 +186,7 @@ def test_aps_sets_equal_mapie(alpha):
     # minus v p_y with v its `random_state`'s uniform draws (this package's
     # u = 1 - v), and serves sets that include the crossing label (u = 0):
     # the same construction from this package's scores must give the same sets.
-    rng = np.random.default_rng(4)
-    p = rng.dirichlet(np.ones(6) * 0.7, size=900)
-    y = np.array([rng.choice(6, p=row) for row in p])
-    p_cal, y_cal, p_test = p[:500], y[:500], p[500:]
+    p_cal, y_cal, p_test = _mapie_problem(4)
     want = _mapie_sets(p_cal, y_cal, p_test, alpha, "aps", seed=7)
     u = 1.0 - np.random.RandomState(7).uniform(size=500)[:, None]
     cal = to_numpy(ke.conformal.aps_scores(p_cal, u))[np.arange(500), y_cal]
