@@ -51,5 +51,10 @@ def difference_verdict(mean_diff, adjusted_p, smaller="smaller", larger="larger"
 
 
 def fmt(values, digits=3):
+    """`"mean ± std"` with `digits` decimals, more where the mean is below 0.1
+    (naval's widths are ~0.002)."""
     v = np.asarray(values, float)
+    scale = abs(v.mean())
+    if 0 < scale < 0.1:
+        digits += int(math.ceil(-math.log10(scale))) - 1
     return f"{v.mean():.{digits}f} ± {v.std(ddof=1) if v.size > 1 else 0.0:.{digits}f}"

@@ -159,12 +159,13 @@ def figure(by):
     methods = sorted({k[0] for k in by})
     fig, axes = plt.subplots(1, len(methods), figsize=(4 * len(methods), 3.2), sharey=True)
     for ax, method in zip(np.atleast_1d(axes), methods):
-        for _, score, _ in SCORES:
-            xs = [lv for lv in LEVELS if (method, score, lv) in by]
+        for row_name, _, randomized in SCORES:
+            xs = [lv for lv in LEVELS if (method, row_name, lv) in by]
             if not xs:
                 continue
-            ys = [np.mean([float(r["mean_size"]) for r in by[(method, score, lv)]]) for lv in xs]
-            ax.plot(xs, ys, marker="o", label=score)
+            ys = [np.mean([float(r["mean_size"]) for r in by[(method, row_name, lv)]])
+                  for lv in xs]
+            ax.plot(xs, ys, marker="o", label=row_name, ls="--" if randomized else "-")
         ax.set_title(method)
         ax.set_xlabel("1 - alpha")
         ax.set_yscale("log")
