@@ -248,3 +248,24 @@ def test_bad_arguments(kwargs, match):
 def test_calibrate_checks_labels():
     with pytest.raises(ValueError, match=r"`labels` must be integer class indices in \[0, 2\)"):
         ke.conformal.ConformalSets.calibrate(np.full((2, 2), 0.5), [0, 2], 0.1)
+
+
+@pytest.mark.large
+def test_sets_served_from_a_saved_model(tmp_path):
+    # Keras's own SavedModel export (TensorFlow) serves the boolean mask.
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("SavedModel export needs the TensorFlow backend")
+    import tensorflow as tf
+
+    inputs = keras.Input((4,))
+    alpha = ke.layers.DirichletOutput()(keras.layers.Dense(3)(inputs))
+    x = np.random.default_rng(1).normal(size=(60, 4)).astype("float32")
+    sets = ke.conformal.ConformalSets.calibrate(
+        keras.Model(inputs, alpha).predict(x, verbose=0), np.arange(60) % 3, 0.2,
+        score="lac", inputs="alpha", class_conditional=True)
+    served = keras.Model(inputs, {"alpha": alpha, "sets": sets(alpha)})
+    served.export(str(tmp_path / "model"), verbose=False)
+    loaded = tf.saved_model.load(str(tmp_path / "model"))  # kept: serve needs its variables
+    got = loaded.serve(x)["sets"].numpy()
+    assert got.dtype == bool
+    np.testing.assert_array_equal(got, to_numpy(served(x)["sets"]))
