@@ -137,7 +137,9 @@ class ConformalInterval(keras.layers.Layer):
                 f"Received: y with shape {y.shape}"
             )
         scores = ops.convert_to_numpy(interval_scores(y, y_pred, method, level))
-        thresholds = [conformal_quantile(scores[:, t], alpha) for t in range(y.shape[1])]
+        thresholds = [
+            conformal_quantile(scores[:, t], alpha) for t in range(y.shape[1])
+        ]
         return cls(thresholds, method=method, level=level)
 
     def call(self, inputs):

@@ -112,9 +112,13 @@ class ConformalSets(keras.layers.Layer):
         self.prior_concentration = check_number(
             prior_concentration, "prior_concentration", low=0, low_open=True
         )
-        label_scores(np.full((1, 2), 0.5), self.score, self.inputs)  # refuses belief on non-alpha
+        # Refuses the belief score on anything but alpha, here rather than
+        # at the first call.
+        label_scores(np.full((1, 2), 0.5), self.score, self.inputs)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed) if self.randomized else None
+        self.seed_generator = (
+            keras.random.SeedGenerator(seed) if self.randomized else None
+        )
         self.thresholds = add_thresholds(self, thresholds, "label")
         self._build_at_init()
 
