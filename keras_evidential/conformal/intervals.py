@@ -128,7 +128,10 @@ class ConformalInterval(keras.layers.Layer):
             A `ConformalInterval` layer.
         """
         alpha = check_number(alpha, "alpha", 0, 1, low_open=True, high_open=True)
-        level = 1.0 - alpha if level is None else level
+        level = check_number(
+            1.0 - alpha if level is None else level, "level", 0, 1,
+            low_open=True, high_open=True,
+        )
         y_pred = np.asarray(ops.convert_to_numpy(y_pred), dtype="float32")
         y = np.asarray(y, dtype="float32").reshape(y_pred.shape[0], -1)
         if y.shape[1] != num_targets(y_pred):

@@ -68,7 +68,7 @@ def conformal_quantile(scores, alpha):
     k = conformal_rank(scores.size, alpha)
     if k > scores.size:
         return math.inf
-    return float(scores[max(k, 1) - 1])
+    return float(scores[k - 1])  # k >= 1, since alpha < 1
 
 
 def coverage_band(num_scores, alpha):

@@ -109,3 +109,9 @@ def test_bad_arguments(kwargs, match):
 def test_calibrate_checks_the_targets():
     with pytest.raises(ValueError, match="one column per target"):
         ke.conformal.ConformalInterval.calibrate(np.ones((3, 4)), np.ones((3, 2)), 0.1)
+
+
+def test_calibrate_checks_the_level():
+    with pytest.raises(ValueError, match="`level` must be a number in"):
+        ke.conformal.ConformalInterval.calibrate(
+            np.ones((3, 4)), np.ones(3), 0.1, method="quantile", level=1.5)
