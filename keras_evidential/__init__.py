@@ -4,6 +4,7 @@ from keras_evidential import beta
 from keras_evidential import calibration
 from keras_evidential import callbacks
 from keras_evidential import config
+from keras_evidential import conformal
 from keras_evidential import data
 from keras_evidential import dirichlet
 from keras_evidential import evaluation

@@ -26,3 +26,4 @@ from keras_evidential.nig.uncertainty import aleatoric_meinert
 from keras_evidential.nig.uncertainty import epistemic_amini
 from keras_evidential.nig.uncertainty import epistemic_meinert
 from keras_evidential.nig.uncertainty import predictive_variance
+from keras_evidential.nig.quantile import student_t_quantile
