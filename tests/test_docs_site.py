@@ -23,6 +23,7 @@ API = DOCS / "api"
 # level, its subpackages, and the modules the top level imports.
 PAGES = {
     "keras_evidential": "top_level.md",
+    "keras_evidential.beta": "beta.md",
     "keras_evidential.callbacks": "callbacks.md",
     "keras_evidential.config": "config.md",
     "keras_evidential.data": "data.md",
