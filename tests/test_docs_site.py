@@ -7,6 +7,7 @@ which fails on a broken link or an object mkdocstrings cannot find; the
 browser check of the built pages is `.ci/browser_check.py`.
 """
 
+import __future__
 import importlib
 import pathlib
 import re
@@ -58,7 +59,8 @@ def public_names(module_name):
     for name, value in vars(module).items():
         if (name.startswith("_") and name != "__version__") or name in NOT_PUBLIC:
             continue
-        if isinstance(value, types.ModuleType):
+        # `from __future__ import annotations` leaves the name in the module.
+        if isinstance(value, types.ModuleType) or value is __future__.annotations:
             continue
         owner = getattr(value, "__module__", None)
         if callable(value) and owner and not owner.startswith("keras_evidential"):
