@@ -5,9 +5,13 @@ and the paper reproductions run from a source checkout (`examples/`,
 `experiments/`).
 """
 
+from __future__ import annotations
+
 import sys
+from typing import Sequence
 
 from keras_evidential.export import cli
+
 
 USAGE = """usage: keras-evidential export MODEL.keras EXPORT_DIR [options]
 
@@ -20,7 +24,7 @@ options:
 Run `keras-evidential export --help` for its options."""
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == "--version":
         from keras_evidential.version import __version__

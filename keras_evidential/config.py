@@ -1,9 +1,12 @@
 """Global settings of keras-evidential, in the manner of `keras.config`."""
 
+from __future__ import annotations
+
+
 _value_checks = True
 
 
-def enable_value_checks():
+def enable_value_checks() -> None:
     """Turns the value checks on labels and concentrations back on (the default).
 
     The checks (`keras_evidential.validation`) raise a clear error for a label
@@ -22,7 +25,7 @@ def enable_value_checks():
     _value_checks = True
 
 
-def disable_value_checks():
+def disable_value_checks() -> None:
     """Turns the value checks off, trading their safety for speed.
 
     Each check reduces a tensor and, under JAX `jit`, calls back to the host
@@ -42,6 +45,6 @@ def disable_value_checks():
     _value_checks = False
 
 
-def value_checks_enabled():
+def value_checks_enabled() -> bool:
     """Whether the value checks on labels and concentrations run."""
     return _value_checks

@@ -6,16 +6,24 @@ the old class) still load, with a `DeprecationWarning` naming the new name.
 The full table is in CHANGELOG.md.
 """
 
+from __future__ import annotations
+
 import functools
 import inspect
 import warnings
+from typing import Any
+from typing import Callable
+from typing import TypeVar
 
 import keras
 
+
 REMOVED_IN = "2.0"
+# A decorated function keeps its signature for type checkers.
+FunctionT = TypeVar("FunctionT", bound=Callable[..., Any])
 
 
-def deprecated_class(new_class, old_name, module):
+def deprecated_class(new_class: type, old_name: str, module: str | None) -> type:
     """A subclass of `new_class` named `old_name` that warns when built."""
 
     def __init__(self, *args, **kwargs):
@@ -36,7 +44,9 @@ def deprecated_class(new_class, old_name, module):
     return keras.saving.register_keras_serializable(package="keras_evidential")(alias)
 
 
-def deprecated_function(new_function, old_name):
+def deprecated_function(
+    new_function: Callable[..., Any], old_name: str
+) -> Callable[..., Any]:
     """`new_function` under `old_name`, warning at each call."""
 
     @functools.wraps(new_function)
@@ -54,7 +64,7 @@ def deprecated_function(new_function, old_name):
     return alias
 
 
-def renamed_argument(old, new):
+def renamed_argument(old: str, new: str) -> Callable[[FunctionT], FunctionT]:
     """A decorator: the keyword `old` is accepted as `new`, with a warning.
 
     Also maps a config saved before the rename (`from_config` passes it as
@@ -97,7 +107,7 @@ def renamed_argument(old, new):
     return decorate
 
 
-def renamed_attribute(old, new):
+def renamed_attribute(old: str, new: str) -> property:
     """A read-only property `old` that returns `new`, with a warning."""
 
     def getter(self):

@@ -7,8 +7,15 @@ CI tests the lowest and the newest Keras of the declared range
 (`pyproject.toml`), so a move is seen here first.
 """
 
+from __future__ import annotations
 
-def in_stateless_scope():
+from typing import Any
+
+import keras
+from keras_evidential.tensor_types import Tensor
+
+
+def in_stateless_scope() -> bool:
     """Whether the caller runs inside a JAX/PyTorch stateless training step.
 
     Why: Keras instantiates a loss *class* given to `compile` inside the
@@ -23,7 +30,7 @@ def in_stateless_scope():
     return _in_stateless_scope()
 
 
-def in_symbolic_scope():
+def in_symbolic_scope() -> bool:
     """Whether Keras is only inferring shapes (`compute_output_spec`).
 
     Why: on PyTorch that runs a loss on placeholder tensors of ones, which
@@ -36,7 +43,7 @@ def in_symbolic_scope():
     return _in_symbolic_scope()
 
 
-def input_signature(model):
+def input_signature(model: keras.Model) -> Any:
     """The input specs of a subclassed model's first call, as `model.export`
     reads them.
 
@@ -49,7 +56,7 @@ def input_signature(model):
     return export_utils.get_input_signature(model)
 
 
-def compute_output_spec(model, inputs):
+def compute_output_spec(model: keras.Model, inputs: Tensor) -> Any:
     """The output spec of `model` on symbolic `inputs` (no computation).
 
     Why: `model_kind` reads a subclassed model's output width without
@@ -60,7 +67,7 @@ def compute_output_spec(model, inputs):
     return _compute_output_spec(model, inputs)
 
 
-def compiled_loss_instances(model):
+def compiled_loss_instances(model: keras.Model) -> list[Any]:
     """The loss objects the compiled model trains with, including the
     instance Keras makes for `compile(loss=SomeLossClass)` at the first step.
 
@@ -74,7 +81,7 @@ def compiled_loss_instances(model):
     return [getattr(entry, "loss", entry) for entry in entries]
 
 
-def nested_layers(model):
+def nested_layers(model: keras.Model) -> list[keras.layers.Layer]:
     """Every layer inside `model`, nested models' layers included.
 
     Why: `model.layers` lists only the top level; Keras's own recursive walk
@@ -84,7 +91,7 @@ def nested_layers(model):
     return list(model._flatten_layers(include_self=False))
 
 
-def call_nodes(layer):
+def call_nodes(layer: keras.layers.Layer) -> list[tuple[Any, Any]]:
     """`(args, kwargs)` of each call of `layer` in the functional graphs it
     belongs to (the symbolic tensors it was called on).
 
@@ -95,7 +102,7 @@ def call_nodes(layer):
     return [(node.arguments.args, node.arguments.kwargs) for node in layer._inbound_nodes]
 
 
-def producing_layer(tensor):
+def producing_layer(tensor: Tensor) -> keras.layers.Layer | None:
     """The layer (operation) whose call produced a symbolic `tensor`, or None.
 
     Why: `model_kind` reads a functional model's output layer through the
@@ -105,7 +112,7 @@ def producing_layer(tensor):
     return getattr(history, "operation", None)
 
 
-def set_loss_mask(losses, mask):
+def set_loss_mask(losses: Tensor, mask: Tensor) -> None:
     """Attaches a 0/1 `mask` to per-element `losses`, as Keras's own
     `sparse_categorical_crossentropy(ignore_class=...)` does.
 

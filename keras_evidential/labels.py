@@ -18,18 +18,28 @@
   is not counted in the mean (`ignored_labels`, `mask_ignored`).
 """
 
+from __future__ import annotations
+
 import numpy as np
 from keras import ops
 
 from keras_evidential.keras_compat import set_loss_mask
+from keras_evidential.tensor_types import ArrayLike
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import assert_all
 from keras_evidential.validation import check_int
 from keras_evidential.validation import check_labels
 from keras_evidential.validation import label_condition
 from keras_evidential.validation import one_hot_condition
+from keras_evidential.validation import Condition
 
 
-def one_hot_targets(y_true, y_pred, conditions=None, checked=False):
+def one_hot_targets(
+    y_true: Tensor,
+    y_pred: Tensor,
+    conditions: list[Condition | None] | None = None,
+    checked: bool = False,
+) -> Tensor:
     """One-hot targets of `y_pred`'s width from integer or one-hot labels.
 
     Which form `y_true` has is read from the static shapes: the same rank as
@@ -89,7 +99,7 @@ def one_hot_targets(y_true, y_pred, conditions=None, checked=False):
     return ops.one_hot(ops.cast(y_true, "int32"), num_classes, dtype=y_pred.dtype)
 
 
-def num_known_classes(y_pred, unknown_class):
+def num_known_classes(y_pred: Tensor, unknown_class: bool) -> int:
     """K, the number of known classes of a model output."""
     width = y_pred.shape[-1]
     if width is None:
@@ -107,7 +117,7 @@ def num_known_classes(y_pred, unknown_class):
     return k
 
 
-def open_set_labels(y_true, y_pred, unknown_class):
+def open_set_labels(y_true: Tensor, y_pred: Tensor, unknown_class: bool) -> Tensor:
     """Integer labels in `[0, K]` (K = unknown) from integer or one-hot labels.
 
     Args:
@@ -149,14 +159,16 @@ def open_set_labels(y_true, y_pred, unknown_class):
     return ops.cast(labels, "int32")
 
 
-def validate_ignore_class(ignore_class):
+def validate_ignore_class(ignore_class: int | None) -> int | None:
     """`ignore_class` as an int, or None; raises for anything else."""
     if ignore_class is None:
         return None
     return check_int(ignore_class, "ignore_class")
 
 
-def ignored_labels(y_true, y_pred, ignore_class):
+def ignored_labels(
+    y_true: Tensor, y_pred: Tensor, ignore_class: int | None
+) -> tuple[Tensor, Tensor | None]:
     """Integer labels with the ignored ones replaced, and the valid mask.
 
     Args:
@@ -189,7 +201,7 @@ def ignored_labels(y_true, y_pred, ignore_class):
     return ops.where(valid, y_true, ops.zeros_like(y_true)), valid
 
 
-def mask_ignored(losses, valid):
+def mask_ignored(losses: Tensor, valid: Tensor | None) -> Tensor:
     """Per-element `losses` with the ignored elements zeroed and masked.
 
     Keras's loss reduction reads the mask: `"sum_over_batch_size"` becomes
@@ -203,7 +215,9 @@ def mask_ignored(losses, valid):
     return losses
 
 
-def class_balanced_weights(labels, num_classes, ignore_class=None):
+def class_balanced_weights(
+    labels: ArrayLike, num_classes: int, ignore_class: int | None = None
+) -> np.ndarray:
     """Median-frequency class weights of dense integer labels (NumPy).
 
     Formula:
@@ -262,7 +276,9 @@ def class_balanced_weights(labels, num_classes, ignore_class=None):
     return np.where(seen, np.median(frequency[seen]) / np.where(seen, frequency, 1), 0.0)
 
 
-def pixel_sample_weights(labels, class_weights, ignore_class=None):
+def pixel_sample_weights(
+    labels: ArrayLike, class_weights: ArrayLike, ignore_class: int | None = None
+) -> np.ndarray:
     """The per-pixel `sample_weight` of dense labels: `class_weights[label]`,
     0 at `ignore_class` (NumPy, for `fit(..., sample_weight=...)`).
 

@@ -5,6 +5,8 @@ that they agree on whether its output is alpha or logits and whether its last
 column is m-EDL's unknown class.
 """
 
+from __future__ import annotations
+
 import dataclasses
 
 import keras
@@ -33,6 +35,7 @@ from keras_evidential.losses.posterior_network_loss import PosteriorNetworkLoss
 from keras_evidential.losses.prior_network_loss import PriorNetworkLoss
 from keras_evidential.losses.redl_loss import RelaxedEDLLoss
 from keras_evidential.validation import lower_bound
+
 
 OUTPUTS = ("alpha", "logits")
 UNKNOWN_CLASS_HEADS = (UnknownClassHead, LearnedUnknownClassHead)
@@ -110,7 +113,7 @@ class ModelKind:
         return dirichlet.vacuity(alpha, self.prior_concentration)
 
 
-def output_layer(model):
+def output_layer(model: keras.Model) -> keras.layers.Layer | None:
     """The layer that computes a model's (single) output, inside nested models.
 
     A model used as a layer (`Model(inp, head(base(inp)))` with `head` a
@@ -151,7 +154,7 @@ def _head(layer):
     return layer
 
 
-def compiled_edl_loss(model):
+def compiled_edl_loss(model: keras.Model) -> keras.losses.Loss | None:
     """The first `EDLLoss` the model is compiled with, or None."""
     for loss in keras.tree.flatten(getattr(model, "loss", None)):
         if isinstance(loss, EDLLoss):
@@ -159,7 +162,7 @@ def compiled_edl_loss(model):
     return None
 
 
-def check_loss_matches_model(model, loss):
+def check_loss_matches_model(model: keras.Model, loss: keras.losses.Loss) -> None:
     """Refuses a loss that contradicts the model's head, by name.
 
     - `from_logits=True` on a model that already outputs alpha (ending in
@@ -211,7 +214,9 @@ def check_loss_matches_model(model, loss):
             "FlexibleDirichletOutput(K), or train this one with EDLLoss. "
             f"Received: output layer {layer.name!r}"
         )
-    if isinstance(loss, RelaxedEDLLoss) and hasattr(layer, "prior_concentration"):
+    if isinstance(loss, RelaxedEDLLoss) and layer is not None and hasattr(
+        layer, "prior_concentration"
+    ):
         head = float(layer.prior_concentration)
         if lower_bound(head) != lower_bound(loss.prior_concentration):
             raise ValueError(
@@ -222,7 +227,7 @@ def check_loss_matches_model(model, loss):
             )
 
 
-def check_losses_match_model(model):
+def check_losses_match_model(model: keras.Model) -> None:
     """`check_loss_matches_model` for every loss the model is compiled with."""
     for loss in keras.tree.flatten(getattr(model, "loss", None)):
         if isinstance(loss, keras.losses.Loss):
@@ -258,7 +263,12 @@ def _output_width(model):
     return keras.tree.flatten(output)[0].shape[-1]
 
 
-def model_kind(model, output=None, evidence=None, unknown_class=None):
+def model_kind(
+    model: keras.Model,
+    output: str | None = None,
+    evidence: str | keras.layers.Layer | None = None,
+    unknown_class: bool | None = None,
+) -> ModelKind:
     """Decides what a classifier outputs, for export, evaluation and monitoring.
 
     Detection, where an argument is None:

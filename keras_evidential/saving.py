@@ -8,9 +8,12 @@ custom object (one not registered in this process, or one replaced through
 file needs, which of them this process lacks and how to provide them.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import zipfile
+from typing import Any
 
 import keras
 
@@ -19,11 +22,18 @@ from keras_evidential import callbacks  # noqa: F401
 from keras_evidential import layers  # noqa: F401
 from keras_evidential import losses  # noqa: F401
 from keras_evidential import metrics  # noqa: F401
+from keras_evidential.tensor_types import PathLike
+
 
 PACKAGE = "keras_evidential"
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+def load_model(
+    filepath: PathLike,
+    custom_objects: dict[str, Any] | None = None,
+    compile: bool = True,
+    safe_mode: bool = True,
+) -> keras.Model:
     """`keras.saving.load_model` with this package's classes registered.
 
     Args:
@@ -103,7 +113,7 @@ def _check_archive(filepath):
         )
 
 
-def saved_custom_objects(filepath):
+def saved_custom_objects(filepath: PathLike) -> list[str]:
     """The registered names (`"package>Name"`) of the custom objects a file uses.
 
     Returns an empty list for anything but a readable `.keras` archive.

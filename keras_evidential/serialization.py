@@ -4,10 +4,18 @@ Each public namespace (`layers`, `losses`, `metrics`, `callbacks`) offers the
 three functions over its own classes, like `keras.metrics.get`.
 """
 
+from __future__ import annotations
+
+from typing import Any
+from typing import Callable
+from typing import Sequence
+
 import keras
 
 
-def namespace_functions(objects, kind, base_class):
+def namespace_functions(
+    objects: Sequence[type], kind: str, base_class: type
+) -> tuple[Callable[[Any], dict[str, Any]], Callable[..., Any], Callable[[Any], Any]]:
     """The namespace's `(serialize, deserialize, get)` over `objects`.
 
     Args:

@@ -18,16 +18,23 @@ Each message names the argument and the received minimum and maximum.
 `keras_evidential.config.disable_value_checks()` turns the checks off.
 """
 
+from __future__ import annotations
+
 import collections
 import functools
 import math
 import numbers
+from typing import Any
+from typing import Literal
+from typing import Sequence
+from typing import overload
 
 import keras
 import numpy as np
 from keras import ops
 
 from keras_evidential import config
+from keras_evidential.tensor_types import Tensor
 
 
 # Constructor arguments
@@ -39,7 +46,7 @@ from keras_evidential import config
 # Received: arg=...".
 
 
-def check_bool(value, argument):
+def check_bool(value: Any, argument: str) -> bool:
     """Returns `value` as a bool; raises unless it is `True` or `False`."""
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(
@@ -48,7 +55,7 @@ def check_bool(value, argument):
     return bool(value)
 
 
-def check_int(value, argument, minimum=None):
+def check_int(value: Any, argument: str, minimum: int | None = None) -> int:
     """Returns `value` as an int; raises unless it is an integer (not a
     bool) and, where `minimum` is given, `>= minimum`."""
     if (
@@ -63,8 +70,39 @@ def check_int(value, argument, minimum=None):
     return int(value)
 
 
-def check_number(value, argument, low=None, high=None, low_open=False,
-                 high_open=False, allow_none=False):
+@overload
+def check_number(
+    value: Any,
+    argument: str,
+    low: float | None = ...,
+    high: float | None = ...,
+    low_open: bool = ...,
+    high_open: bool = ...,
+    allow_none: Literal[False] = ...,
+) -> float: ...
+
+
+@overload
+def check_number(
+    value: Any,
+    argument: str,
+    low: float | None = ...,
+    high: float | None = ...,
+    low_open: bool = ...,
+    high_open: bool = ...,
+    allow_none: bool = ...,
+) -> float | None: ...
+
+
+def check_number(
+    value: Any,
+    argument: str,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    allow_none: bool = False,
+) -> float | None:
     """Returns `value` as a float (or None where `allow_none`); raises unless
     it is a finite real number inside the interval from `low` to `high`
     (`low_open` / `high_open` exclude the bound).
@@ -93,7 +131,7 @@ def check_number(value, argument, low=None, high=None, low_open=False,
     return float(value)
 
 
-def check_choice(value, argument, choices):
+def check_choice(value: Any, argument: str, choices: Sequence[Any]) -> Any:
     """Returns `value`; raises unless it is one of `choices`."""
     if isinstance(value, (bool, np.bool_)) or value not in choices:
         raise ValueError(
@@ -116,12 +154,12 @@ def _describe(low, high, low_open, high_open):
     return "a finite number"
 
 
-def check_finite_number(value, argument, positive):
+def check_finite_number(value: Any, argument: str, positive: bool) -> float:
     """`check_number` with the bound 0: `> 0` where `positive`, else `>= 0`."""
     return check_number(value, argument, low=0, low_open=positive)
 
 
-def lower_bound(minimum):
+def lower_bound(minimum: float) -> float:
     """The bound a value check compares concentrations against: `minimum`
     or its float32 rounding, whichever is lower.
 
@@ -157,7 +195,9 @@ def _skipped(x):
     )
 
 
-def label_condition(labels, num_classes, message=None):
+def label_condition(
+    labels: Tensor, num_classes: int, message: str | None = None
+) -> Condition | None:
     """The condition that integer labels are class indices in `[0, num_classes)`."""
     labels = ops.convert_to_tensor(labels)
     if _skipped(labels):
@@ -179,7 +219,7 @@ def label_condition(labels, num_classes, message=None):
     )
 
 
-def one_hot_condition(y):
+def one_hot_condition(y: Tensor) -> Condition | None:
     """The condition that label rows are distributions over the classes.
 
     Each row must sum to 1 (within 1e-3: soft labels pass) with no negative
@@ -204,7 +244,12 @@ def one_hot_condition(y):
     )
 
 
-def concentration_condition(alpha, argument="y_pred", minimum=1.0, message=None):
+def concentration_condition(
+    alpha: Tensor,
+    argument: str = "y_pred",
+    minimum: float = 1.0,
+    message: str | None = None,
+) -> Condition | None:
     """The condition that Dirichlet concentrations are finite and >= `minimum`.
 
     `minimum` is EDL's 1 by default; R-EDL's `alpha = e + lambda` needs
@@ -230,7 +275,7 @@ def concentration_condition(alpha, argument="y_pred", minimum=1.0, message=None)
     )
 
 
-def finite_condition(x, argument):
+def finite_condition(x: Tensor, argument: str) -> Condition | None:
     """The condition that a float tensor holds no NaN or inf.
 
     Evidence functions hide non-finite values: ReLU(NaN) is NaN in plain
@@ -250,22 +295,27 @@ def finite_condition(x, argument):
     )
 
 
-def check_labels(labels, num_classes, message=None):
+def check_labels(labels: Tensor, num_classes: int, message: str | None = None) -> None:
     """Checks that integer labels are class indices in `[0, num_classes)`."""
     assert_all(label_condition(labels, num_classes, message))
 
 
-def check_concentrations(alpha, argument="y_pred", minimum=1.0, message=None):
+def check_concentrations(
+    alpha: Tensor,
+    argument: str = "y_pred",
+    minimum: float = 1.0,
+    message: str | None = None,
+) -> None:
     """Checks that Dirichlet concentrations are finite and >= `minimum`."""
     assert_all(concentration_condition(alpha, argument, minimum, message))
 
 
-def check_finite(x, argument):
+def check_finite(x: Tensor, argument: str) -> None:
     """Checks that a float tensor holds no NaN or inf."""
     assert_all(finite_condition(x, argument))
 
 
-def concentration_error_message(argument="y_pred", minimum=1.0):
+def concentration_error_message(argument: str = "y_pred", minimum: float = 1.0) -> str:
     """What a failed `check_concentrations` says, before the received values."""
     bound = "alpha >= 1" if minimum == 1.0 else (
         "alpha > 0" if minimum == 0.0 else f"alpha >= {minimum:g}"
@@ -305,18 +355,18 @@ def _raise_first_failure(oks, minimums, maximums, messages, arguments):
             )
 
 
-def assert_all(*conditions):
+def assert_all(*conditions: Condition | None) -> None:
     """Fails the step if any condition is False, as one assert.
 
     The error names the first failing condition's argument with the
     received minimum and maximum. In a TensorFlow graph the one assert op
     prints every condition met at that place, each with its own pass flag.
     """
-    conditions = [c for c in conditions if c is not None]
-    if not conditions:
+    present = [c for c in conditions if c is not None]
+    if not present:
         return
-    ok = conditions[0].ok
-    for condition in conditions[1:]:
+    ok = present[0].ok
+    for condition in present[1:]:
         ok = ops.logical_and(ok, condition.ok)
     backend = keras.backend.backend()
     if backend == "tensorflow":
@@ -329,39 +379,41 @@ def assert_all(*conditions):
             # `tf.debugging.Assert`, adds no `cond` around itself (which only
             # spares copying float data to the host on GPU).
             data = []
-            for c in conditions:
+            for c in present:
                 data += [c.message, f"Received: {c.argument} with min=", c.minimum,
                          "max=", c.maximum]
-                if len(conditions) > 1:
+                if len(present) > 1:
                     data += ["(this check passed:", c.ok, ")"]
             tf.raw_ops.Assert(condition=ok, data=data, summarize=3)
             return
     elif backend == "jax":
         import jax
 
-        values = [ok] + [v for c in conditions for v in (c.ok, c.minimum, c.maximum)]
+        values = [ok] + [v for c in present for v in (c.ok, c.minimum, c.maximum)]
         if any(isinstance(v, jax.core.Tracer) for v in values):
             jax.debug.callback(
                 functools.partial(
                     _raise_first_failure,
-                    messages=[c.message for c in conditions],
-                    arguments=[c.argument for c in conditions],
+                    messages=[c.message for c in present],
+                    arguments=[c.argument for c in present],
                 ),
-                [c.ok for c in conditions],
-                [c.minimum for c in conditions],
-                [c.maximum for c in conditions],
+                [c.ok for c in present],
+                [c.minimum for c in present],
+                [c.maximum for c in present],
             )
             return
     _raise_first_failure(
-        [ops.convert_to_numpy(c.ok) for c in conditions],
-        [ops.convert_to_numpy(c.minimum) for c in conditions],
-        [ops.convert_to_numpy(c.maximum) for c in conditions],
-        [c.message for c in conditions],
-        [c.argument for c in conditions],
+        [ops.convert_to_numpy(c.ok) for c in present],
+        [ops.convert_to_numpy(c.minimum) for c in present],
+        [ops.convert_to_numpy(c.maximum) for c in present],
+        [c.message for c in present],
+        [c.argument for c in present],
     )
 
 
-def nig_condition(nu, alpha, beta, argument="y_pred"):
+def nig_condition(
+    nu: Tensor, alpha: Tensor, beta: Tensor, argument: str = "y_pred"
+) -> Condition | None:
     """The condition that NIG parameters are finite with `nu, beta > 0` and
     `alpha > 1`.
 
@@ -390,7 +442,9 @@ def nig_condition(nu, alpha, beta, argument="y_pred"):
     )
 
 
-def check_nig_parameters(nu, alpha, beta, argument="y_pred"):
+def check_nig_parameters(
+    nu: Tensor, alpha: Tensor, beta: Tensor, argument: str = "y_pred"
+) -> None:
     """Checks that NIG parameters are finite with `nu, beta > 0`, `alpha > 1`."""
     assert_all(nig_condition(nu, alpha, beta, argument))
 
@@ -431,13 +485,15 @@ class DeclaredAttributes:
         super().__setattr__(name, value)
 
 
-def declare_attributes(obj, cls):
+def declare_attributes(obj: Any, cls: type) -> None:
     """Turns on `DeclaredAttributes`' guard for exact instances of `cls`."""
     if type(obj) is cls:
         obj.__dict__["_attributes_declared"] = True
 
 
-def binary_label_condition(labels, mask_value=None):
+def binary_label_condition(
+    labels: Tensor, mask_value: float | None = None
+) -> Condition | None:
     """The condition that multi-label targets are 0, 1 or `mask_value`.
 
     A Beta head's loss reads each label as present (1) or absent (0); a

@@ -1,15 +1,17 @@
 """The documentation site (issue 32): the API reference names every public
 object, the navigation points at pages that exist, and the Python examples of
-the guides written for the site run.
+the guides run (all but the blocks marked as fragments).
 
 The site itself is built by `mkdocs build --strict` in CI (`.ci/docs.sh`),
 which fails on a broken link or an object mkdocstrings cannot find; the
 browser check of the built pages is `.ci/browser_check.py`.
 """
 
+import __future__
 import importlib
 import pathlib
 import re
+import sys
 import types
 
 import keras
@@ -23,6 +25,7 @@ API = DOCS / "api"
 # level, its subpackages, and the modules the top level imports.
 PAGES = {
     "keras_evidential": "top_level.md",
+    "keras_evidential.beta": "beta.md",
     "keras_evidential.callbacks": "callbacks.md",
     "keras_evidential.config": "config.md",
     "keras_evidential.data": "data.md",
@@ -39,9 +42,13 @@ PAGES = {
 NOT_PUBLIC = {
     "namespace_functions": "the helper that builds get/serialize/deserialize",
 }
-# Guides whose ```python blocks run as one session per page (the other
-# pages' blocks are fragments, or need several devices or a server).
-RUNNABLE_PAGES = ("getting-started.md", "open-set.md", "ood.md")
+# Every ```python block of the guides runs (large lane), the blocks of a
+# page in order as one session, except a fragment: a block fenced as
+# ```python title="Fragment: why it does not run" (needs a trained model,
+# several devices, a server, a download...), the title shown on the site.
+FRAGMENT = re.compile(r'^python title="Fragment: [^"]+"$')
+# Pages whose examples need an optional package (an extra of pyproject.toml).
+PAGE_PACKAGES = {"keras_hub.md": ("keras_hub",)}
 
 
 def public_names(module_name):
@@ -52,7 +59,8 @@ def public_names(module_name):
     for name, value in vars(module).items():
         if (name.startswith("_") and name != "__version__") or name in NOT_PUBLIC:
             continue
-        if isinstance(value, types.ModuleType):
+        # `from __future__ import annotations` leaves the name in the module.
+        if isinstance(value, types.ModuleType) or value is __future__.annotations:
             continue
         owner = getattr(value, "__module__", None)
         if callable(value) and owner and not owner.startswith("keras_evidential"):
@@ -113,18 +121,51 @@ def test_every_api_page_is_in_the_navigation():
 
 
 def python_blocks(page):
+    """The page's ```python blocks: (info string after the fence, code)."""
     text = (DOCS / page).read_text(encoding="utf-8")
-    return re.findall(r"^```python\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+    return re.findall(r"^```(python[^\n]*)\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+
+
+def runnable_blocks(page):
+    return [code for info, code in python_blocks(page) if info == "python"]
+
+
+def guide_pages():
+    return sorted(str(path.relative_to(DOCS)) for path in DOCS.rglob("*.md"))
+
+
+RUNNABLE_PAGES = [page for page in guide_pages() if runnable_blocks(page)]
+
+
+def test_every_python_block_runs_or_is_a_marked_fragment():
+    unmarked = [
+        f"{page}: ```{info}"
+        for page in guide_pages()
+        for info, _ in python_blocks(page)
+        if info != "python" and not FRAGMENT.match(info)
+    ]
+    assert not unmarked, f"neither runnable nor a marked fragment: {unmarked}"
+    assert {"getting-started.md", "core.md", "dense.md"} <= set(RUNNABLE_PAGES)
+
+
+def test_fragments_are_left_out_of_the_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "DOCS", tmp_path)
+    (tmp_path / "page.md").write_text(
+        '```python\nx = 1\n```\n\n```python title="Fragment: needs y"\nprint(y)\n```\n',
+        encoding="utf-8",
+    )
+    assert runnable_blocks("page.md") == ["x = 1\n"]
+    assert [info for info, _ in python_blocks("page.md")][1] == 'python title="Fragment: needs y"'
 
 
 @pytest.mark.large  # each trains a small model for a few seconds
 @pytest.mark.parametrize("page", RUNNABLE_PAGES)
 def test_guide_examples_run(page, tmp_path, monkeypatch, capsys):
-    blocks = python_blocks(page)
-    assert blocks, f"{page} has no ```python block"
+    for package in PAGE_PACKAGES.get(page, ()):
+        pytest.importorskip(package)
     monkeypatch.chdir(tmp_path)
     keras.utils.set_random_seed(0)
     namespace = {"__name__": f"docs_{page}"}
-    for block in blocks:
+    for block in runnable_blocks(page):
         exec(compile(block, f"docs/{page}", "exec"), namespace)
     assert capsys.readouterr().out  # each page's example prints its result

@@ -1,5 +1,10 @@
 """CoefficientSchedule: an epoch schedule of any loss coefficient."""
 
+from __future__ import annotations
+
+from typing import Any
+from typing import Callable
+
 import keras
 from keras import ops
 
@@ -11,6 +16,7 @@ from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import check_choice
 from keras_evidential.validation import check_int
 from keras_evidential.validation import declare_attributes
+
 
 COEFFICIENTS = ("kl_weight", "regularizer_weight")
 
@@ -67,7 +73,12 @@ class CoefficientSchedule(DeclaredAttributes, keras.callbacks.Callback):
     [0.0, 0.5, 1.0]
     """
 
-    def __init__(self, schedule, coefficient="kl_weight", verbose=0):
+    def __init__(
+        self,
+        schedule: Callable[[int], float],
+        coefficient: str = "kl_weight",
+        verbose: int = 0,
+    ) -> None:
         super().__init__()
         if not callable(schedule):
             raise ValueError(
@@ -130,7 +141,7 @@ class CoefficientSchedule(DeclaredAttributes, keras.callbacks.Callback):
         }
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> CoefficientSchedule:
         config = dict(config)
         config["schedule"] = keras.saving.deserialize_keras_object(config["schedule"])
         return cls(**config)

@@ -1,9 +1,14 @@
 """What the schedule callbacks share: the compiled losses that hold a
 coefficient, and making a new value take effect in the compiled step."""
 
+from __future__ import annotations
+
+from typing import Callable
+
 import keras
 
 from keras_evidential.keras_compat import compiled_loss_instances
+
 
 # The key, in the `params` dict that Keras gives every callback of one `fit`
 # call, under which `TwoStageFit` tells `KLAnnealing` the first EDL epoch. The
@@ -11,7 +16,13 @@ from keras_evidential.keras_compat import compiled_loss_instances
 FIRST_EDL_EPOCH = "keras_evidential_first_edl_epoch"
 
 
-def find_losses(model, callback_name, wanted, description, allow_pending=False):
+def find_losses(
+    model: keras.Model,
+    callback_name: str,
+    wanted: Callable[[keras.losses.Loss], bool],
+    description: str,
+    allow_pending: bool = False,
+) -> list[keras.losses.Loss]:
     """The compiled losses of `model` for which `wanted(loss)` holds.
 
     Also finds the instance Keras made for `compile(loss=SomeLoss)` (the
@@ -24,7 +35,7 @@ def find_losses(model, callback_name, wanted, description, allow_pending=False):
     """
     candidates = list(keras.tree.flatten(getattr(model, "loss", None)))
     candidates += compiled_loss_instances(model)
-    losses = []
+    losses: list[keras.losses.Loss] = []
     for loss in candidates:
         if wanted(loss) and not any(loss is seen for seen in losses):
             losses.append(loss)
@@ -49,7 +60,12 @@ SCHEDULED_LOSSES = {
 }
 
 
-def find_coefficient_losses(model, coefficient, callback_name, allow_pending=False):
+def find_coefficient_losses(
+    model: keras.Model,
+    coefficient: str,
+    callback_name: str,
+    allow_pending: bool = False,
+) -> list[keras.losses.Loss]:
     """The compiled losses that hold `coefficient` in a `keras.Variable`."""
     return find_losses(
         model,
@@ -60,7 +76,7 @@ def find_coefficient_losses(model, coefficient, callback_name, allow_pending=Fal
     )
 
 
-def check_losses_match_model(model):
+def check_losses_match_model(model: keras.Model) -> None:
     """Refuses an EDL loss that contradicts the model's head (where the
     callback sees both at the start of `fit`)."""
     from keras_evidential.model_kind import check_losses_match_model
@@ -68,7 +84,7 @@ def check_losses_match_model(model):
     check_losses_match_model(model)
 
 
-def refresh_compiled_steps(model):
+def refresh_compiled_steps(model: keras.Model) -> None:
     """Makes new loss-variable values visible to the compiled steps.
 
     On TensorFlow and PyTorch a loss reads its variables at every step. JAX

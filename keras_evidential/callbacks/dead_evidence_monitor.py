@@ -1,5 +1,7 @@
 """DeadEvidenceMonitor: zero-evidence samples and dead output units per epoch."""
 
+from __future__ import annotations
+
 import warnings
 
 import keras
@@ -11,11 +13,14 @@ from keras_evidential.deprecation import renamed_argument
 from keras_evidential.layers.dirichlet_output import validate_prior_concentration
 from keras_evidential.model_kind import model_kind
 from keras_evidential.model_kind import output_layer
+from keras_evidential.tensor_types import ArrayLike
 from keras_evidential.validation import check_bool
 
 
 @renamed_argument("prior_weight", "prior_concentration")
-def dead_evidence_statistics(alpha, prior_concentration=1.0, tolerance=0.0):
+def dead_evidence_statistics(
+    alpha: ArrayLike, prior_concentration: float = 1.0, tolerance: float = 0.0
+) -> dict[str, float]:
     """Shares of samples without evidence and of classes that never get any.
 
     Args:
@@ -112,14 +117,14 @@ class DeadEvidenceMonitor(keras.callbacks.Callback):
     @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
-        x,
-        prior_concentration=None,
-        tolerance=0.0,
-        unknown_class=None,
-        warn=True,
-        batch_size=256,
-        evidence=None,
-    ):
+        x: ArrayLike,
+        prior_concentration: float | None = None,
+        tolerance: float = 0.0,
+        unknown_class: bool | None = None,
+        warn: bool = True,
+        batch_size: int = 256,
+        evidence: str | keras.layers.Layer | None = None,
+    ) -> None:
         super().__init__()
         self.x = x
         self.prior_concentration = (
@@ -136,7 +141,7 @@ class DeadEvidenceMonitor(keras.callbacks.Callback):
         self.warn = check_bool(warn, "warn")
         self.batch_size = batch_size
         self.evidence = evidence
-        self.history = []
+        self.history: list[dict[str, float]] = []
 
     def _evidence_offset(self, kind):
         """The constant between alpha and evidence: the head's, or the

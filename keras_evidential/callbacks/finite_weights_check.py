@@ -1,5 +1,9 @@
 """FiniteWeightsCheck: fails training as soon as a weight is NaN or inf."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
@@ -50,7 +54,7 @@ class FiniteWeightsCheck(DeclaredAttributes, keras.callbacks.Callback):
     - `docs/core.md`, "NaN in the features"
     """
 
-    def __init__(self, every_n_batches=None):
+    def __init__(self, every_n_batches: int | None = None) -> None:
         super().__init__()
         self.every_n_batches = (
             None if every_n_batches is None
@@ -90,5 +94,5 @@ class FiniteWeightsCheck(DeclaredAttributes, keras.callbacks.Callback):
         return {"every_n_batches": self.every_n_batches}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> FiniteWeightsCheck:
         return cls(**config)

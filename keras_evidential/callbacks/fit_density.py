@@ -1,5 +1,7 @@
 """FitDensity: fits DAEDL's feature density at the end of training."""
 
+from __future__ import annotations
+
 import collections.abc
 
 import keras
@@ -9,10 +11,13 @@ from keras_evidential.callbacks.prediction import predict_in_full_batches
 from keras_evidential.keras_compat import call_nodes
 from keras_evidential.keras_compat import nested_layers
 from keras_evidential.layers.density_aware_dirichlet import DensityAwareDirichlet
+from keras_evidential.tensor_types import ArrayLike
 from keras_evidential.validation import check_int
 
 
-def density_layer(model, layer_name=None):
+def density_layer(
+    model: keras.Model, layer_name: str | None = None
+) -> keras.layers.Layer:
     """The model's `DensityAwareDirichlet` layer (by name if several),
     looking inside nested models."""
     layers = [
@@ -30,7 +35,13 @@ def density_layer(model, layer_name=None):
     return layers[0]
 
 
-def fit_model_density(model, x, y=None, layer_name=None, batch_size=256):
+def fit_model_density(
+    model: keras.Model,
+    x: ArrayLike,
+    y: ArrayLike = None,
+    layer_name: str | None = None,
+    batch_size: int = 256,
+) -> keras.layers.Layer:
     """Fits the model's `DensityAwareDirichlet` on the features of `(x, y)`.
 
     The features are the layer's first input, computed in inference mode by
@@ -131,7 +142,13 @@ class FitDensity(keras.callbacks.Callback):
     - Yoon & Kim, DAEDL, ICML 2024, Algorithm 2
     """
 
-    def __init__(self, x, y=None, layer_name=None, batch_size=256):
+    def __init__(
+        self,
+        x: ArrayLike,
+        y: ArrayLike = None,
+        layer_name: str | None = None,
+        batch_size: int = 256,
+    ) -> None:
         super().__init__()
         if _is_batches(x):
             if y is not None:

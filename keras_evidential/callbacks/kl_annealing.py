@@ -1,5 +1,9 @@
 """KLAnnealing: the epoch schedule of EDL's KL coefficient."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 
 from keras_evidential.callbacks.coefficient_schedule import CoefficientSchedule
@@ -9,7 +13,9 @@ from keras_evidential.validation import check_int
 from keras_evidential.validation import declare_attributes
 
 
-def annealed_kl_weight(epochs_of_edl, increment, max_weight):
+def annealed_kl_weight(
+    epochs_of_edl: int, increment: float, max_weight: float
+) -> float:
     """`lambda_t = min(max_weight, t * increment)`, and 0 before EDL starts."""
     return min(max_weight, max(0, epochs_of_edl) * increment)
 
@@ -74,7 +80,13 @@ class KLAnnealing(CoefficientSchedule):
     - Li, Shen, Charles, "TEDL: A Two-stage Evidential Deep Learning Method for Classification Uncertainty Quantification", 2022
     """
 
-    def __init__(self, increment=0.1, max_weight=1.0, start_epoch=None, verbose=0):
+    def __init__(
+        self,
+        increment: float = 0.1,
+        max_weight: float = 1.0,
+        start_epoch: int | None = None,
+        verbose: int = 0,
+    ) -> None:
         super().__init__(self._annealed, coefficient="kl_weight", verbose=verbose)
         self.increment = validate_coefficient(increment, "increment")
         self.max_weight = validate_coefficient(max_weight, "max_weight")
@@ -92,7 +104,7 @@ class KLAnnealing(CoefficientSchedule):
         return annealed_kl_weight(epoch - start, self.increment, self.max_weight)
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> KLAnnealing:
         return cls(**config)
 
     def get_config(self):

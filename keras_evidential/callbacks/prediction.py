@@ -1,10 +1,16 @@
 """Predicting a callback's own samples in full batches."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 import numpy as np
 
+from keras_evidential.tensor_types import ArrayLike
 
-def predict_in_full_batches(model, x, batch_size):
+
+def predict_in_full_batches(model: keras.Model, x: ArrayLike, batch_size: int) -> Any:
     """`model.predict(x, batch_size)` with every batch full.
 
     Under `keras.distribution.DataParallel` (JAX) each batch is split over

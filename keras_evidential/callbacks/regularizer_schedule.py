@@ -1,5 +1,9 @@
 """RegularizerSchedule: an epoch schedule of the NIG losses' regulariser weight."""
 
+from __future__ import annotations
+
+from typing import Callable
+
 import keras
 
 from keras_evidential.callbacks.coefficient_schedule import CoefficientSchedule
@@ -49,7 +53,7 @@ class RegularizerSchedule(CoefficientSchedule):
       adapts lambda during training)
     """
 
-    def __init__(self, schedule, verbose=0):
+    def __init__(self, schedule: Callable[[int], float], verbose: int = 0) -> None:
         super().__init__(schedule, coefficient="regularizer_weight", verbose=verbose)
         declare_attributes(self, RegularizerSchedule)
 

@@ -1,5 +1,9 @@
 """TwoStageFit: TEDL's cross-entropy stage, then EDL, in one `fit` call."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -8,8 +12,8 @@ from keras_evidential.callbacks.compiled_losses import check_losses_match_model
 from keras_evidential.callbacks.compiled_losses import find_losses
 from keras_evidential.callbacks.compiled_losses import refresh_compiled_steps
 from keras_evidential.losses.edl_loss import CROSS_ENTROPY_STAGE
-from keras_evidential.losses.edl_loss import EDLLoss
 from keras_evidential.losses.edl_loss import EDL_STAGE
+from keras_evidential.losses.edl_loss import EDLLoss
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import check_int
 from keras_evidential.validation import declare_attributes
@@ -63,7 +67,7 @@ class TwoStageFit(DeclaredAttributes, keras.callbacks.Callback):
     - Li, Shen, Charles, "TEDL: A Two-stage Evidential Deep Learning Method for Classification Uncertainty Quantification", 2022
     """
 
-    def __init__(self, switch_epoch, verbose=0):
+    def __init__(self, switch_epoch: int, verbose: int = 0) -> None:
         super().__init__()
         self.switch_epoch = check_int(switch_epoch, "switch_epoch", minimum=0)
         self.verbose = check_int(verbose, "verbose", minimum=0)
@@ -108,7 +112,7 @@ class TwoStageFit(DeclaredAttributes, keras.callbacks.Callback):
             logs["stage"] = int(ops.convert_to_numpy(self._losses()[0].stage))
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> TwoStageFit:
         return cls(**config)
 
     def get_config(self):

@@ -7,9 +7,13 @@ labelled K, the index after the known classes. The share of u in the result
 is therefore about r / (1 + r): 20 / 33 / 43 % for r = 0.25 / 0.5 / 0.75.
 """
 
+from __future__ import annotations
+
 import dataclasses
 
 import numpy as np
+
+from keras_evidential.tensor_types import ArrayLike
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,8 +60,13 @@ class Mixture:
 
 
 def mix_indices(
-    known_labels, n_unknown_pool, rate, target_size, seed, unknown_label=None
-):
+    known_labels: ArrayLike,
+    n_unknown_pool: int,
+    rate: float,
+    target_size: int,
+    seed: int | None,
+    unknown_label: int | None = None,
+) -> Mixture:
     """Draws the composition of a mixed set (the paper's mixing).
 
     Args:
@@ -104,8 +113,14 @@ def mix_indices(
 
 
 def mix_unknown_class(
-    x_known, y_known, x_unknown, rate, target_size, seed, unknown_label=None
-):
+    x_known: ArrayLike,
+    y_known: ArrayLike,
+    x_unknown: ArrayLike,
+    rate: float,
+    target_size: int,
+    seed: int | None,
+    unknown_label: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, Mixture]:
     """Mixes unknown samples into a known set (the paper's mixing).
 
     Args:

@@ -6,13 +6,19 @@ feature vector, min-max normalised by the training set's range, scales the
 logits.
 """
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
 from keras import ops
 
+from keras_evidential.tensor_types import Tensor
 
-def fit_class_gaussians(features, labels, num_classes, jitter=1e-6):
+
+def fit_class_gaussians(
+    features: Tensor, labels: Tensor, num_classes: int, jitter: float = 1e-6
+) -> Tensor:
     """GDA's parameters from training features (NumPy, float64).
 
     Formula:
@@ -90,7 +96,9 @@ def fit_class_gaussians(features, labels, num_classes, jitter=1e-6):
     )
 
 
-def gaussian_mixture_log_density(features, log_weights, means, precision_cholesky):
+def gaussian_mixture_log_density(
+    features: Tensor, log_weights: Tensor, means: Tensor, precision_cholesky: Tensor
+) -> Tensor:
     """`log sum_c w_c N(z | mu_c, Sigma_c)` per sample (`keras.ops`).
 
     With `L_c L_c^T = Sigma_c^{-1}`: `log N = -H/2 log(2 pi) + log|L_c|
@@ -116,7 +124,7 @@ def gaussian_mixture_log_density(features, log_weights, means, precision_cholesk
     return ops.logsumexp(per_class, axis=-1)
 
 
-def normalized_density(log_density, d_min, d_max):
+def normalized_density(log_density: Tensor, d_min: Tensor, d_max: Tensor) -> Tensor:
     """DAEDL's `s = clip((log p - d_min) / (d_max - d_min), 0, 1)`."""
     log_density = ops.convert_to_tensor(log_density)
     return ops.clip((log_density - d_min) / (d_max - d_min), 0.0, 1.0)

@@ -1,5 +1,7 @@
 """KL regulariser of EDL: shrink the evidence that supports wrong classes."""
 
+from __future__ import annotations
+
 import math
 
 from keras import ops
@@ -7,10 +9,13 @@ from keras import ops
 from keras_evidential.deprecation import renamed_argument
 from keras_evidential.dirichlet import special
 from keras_evidential.dirichlet.parameters import with_strength
+from keras_evidential.tensor_types import Tensor
 
 
 @renamed_argument("prior_weight", "prior_concentration")
-def misleading_alpha(y, alpha, prior_concentration=1.0):
+def misleading_alpha(
+    y: Tensor, alpha: Tensor, prior_concentration: float = 1.0
+) -> Tensor:
     """`alpha_tilde = prior_concentration * y + (1 - y) * alpha`: the target's evidence removed.
 
     `prior_concentration` is R-EDL's `lambda` (`alpha = e + lambda`); the default 1
@@ -20,7 +25,7 @@ def misleading_alpha(y, alpha, prior_concentration=1.0):
     return prior_concentration * y + (1.0 - y) * alpha
 
 
-def kl_to_uniform(alpha):
+def kl_to_uniform(alpha: Tensor) -> Tensor:
     """`KL(Dir(alpha) || Dir(1, ..., 1))`, reduced over the last axis.
 
     `lgamma(S) - lgamma(K) - sum_j lgamma(alpha_j)
@@ -81,7 +86,7 @@ def _kl_to_uniform_and_gradient(alpha):
     return value, d_alpha
 
 
-def misleading_evidence_kl(y, alpha):
+def misleading_evidence_kl(y: Tensor, alpha: Tensor) -> Tensor:
     """EDL's regulariser `KL(Dir(alpha_tilde) || Dir(1))` per sample.
 
     `alpha_tilde = misleading_alpha(y, alpha)`; the gradient is
@@ -105,7 +110,7 @@ def _misleading_evidence_kl_with_gradient(y, alpha):
     return value, grad
 
 
-def dirichlet_kl(alpha, beta):
+def dirichlet_kl(alpha: Tensor, beta: Tensor) -> Tensor:
     """`KL(Dir(alpha) || Dir(beta))`, reduced over the last axis.
 
     Formula:

@@ -4,10 +4,14 @@ Each is a pure function on tensors; the layers in `keras_evidential.layers`
 wrap them, and `EDLLoss(from_logits=True)` calls them through those layers.
 """
 
+from __future__ import annotations
+
 from keras import ops
 
+from keras_evidential.tensor_types import Tensor
 
-def relu_evidence(logits):
+
+def relu_evidence(logits: Tensor) -> Tensor:
     """`max(z, 0)`: the original EDL choice (Sensoy et al., 2018).
 
     Its gradient is zero for negative logits, so output units can die.
@@ -15,7 +19,7 @@ def relu_evidence(logits):
     return ops.relu(logits)
 
 
-def softplus_evidence(logits):
+def softplus_evidence(logits: Tensor) -> Tensor:
     """`log(1 + exp(z))`: smooth and positive everywhere."""
     return ops.softplus(logits)
 
@@ -26,7 +30,9 @@ def softplus_evidence(logits):
 LOWEST_LOGIT = -10.0
 
 
-def exp_evidence(logits, clip_value=10.0, min_value=None):
+def exp_evidence(
+    logits: Tensor, clip_value: float = 10.0, min_value: float | None = None
+) -> Tensor:
     """`exp(clip(z, min_value, clip_value))`; `min_value` None means `-clip_value`.
 
     Unclamped `exp` overflows float32 at z ~ 88 (and float16 at z ~ 11), so the
@@ -37,7 +43,7 @@ def exp_evidence(logits, clip_value=10.0, min_value=None):
     return ops.exp(ops.clip(logits, min_value, clip_value))
 
 
-def elu_evidence(logits, offset=1.0):
+def elu_evidence(logits: Tensor, offset: float = 1.0) -> Tensor:
     """`ELU(z) + offset`, TEDL's choice (Li et al., 2022).
 
     ELU's range is (-1, inf) and its gradient never vanishes, so no output unit

@@ -9,11 +9,15 @@ log |I(alpha)| = sum_j log psi1(alpha_j) + log(1 - psi1(S) sum_j 1 / psi1(alpha_
 ```
 """
 
+from __future__ import annotations
+
 from keras import ops
 
 from keras_evidential.dirichlet import special
 from keras_evidential.dirichlet.parameters import strength
 from keras_evidential.dirichlet.parameters import with_strength
+from keras_evidential.tensor_types import Tensor
+
 
 # Where `g(x) = 1 / psi1(x) - x + 1/2` switches from the direct difference to
 # its asymptotic series: below it the difference loses at most ~x * 2e-7 to
@@ -25,7 +29,7 @@ _SERIES_FROM = 10.0
 _G_SERIES = (1 / 12, 1 / 24, -1 / 720, -11 / 480, -113 / 12096, 527 / 24192)
 
 
-def trigamma(x):
+def trigamma(x: Tensor) -> Tensor:
     """`psi1(x)`, the derivative of digamma, for x > 0 (`special.gamma_terms`)."""
     return special.gamma_terms(ops.convert_to_tensor(x)).trigamma
 
@@ -45,7 +49,7 @@ def _inverse_trigamma_excess(x, trigamma_x):
     return ops.where(x < _SERIES_FROM, direct, u * series)
 
 
-def log_fisher_determinant(alpha):
+def log_fisher_determinant(alpha: Tensor) -> Tensor:
     """`log |I(alpha)|` of `Dir(alpha)`, reduced over the last axis.
 
     Formula:
@@ -80,7 +84,7 @@ def log_fisher_determinant(alpha):
     )
 
 
-def fisher_sum_of_squares_risk(y, alpha):
+def fisher_sum_of_squares_risk(y: Tensor, alpha: Tensor) -> Tensor:
     """I-EDL's Fisher-weighted expected squared error, per sample.
 
     Formula:

@@ -9,10 +9,14 @@ one tensor of width `2K + 1`: `[alpha_1..alpha_K, p_1..p_K, tau]`;
 `split_flexible_parameters` unpacks it.
 """
 
+from __future__ import annotations
+
 from keras import ops
 
+from keras_evidential.tensor_types import Tensor
 
-def split_flexible_parameters(params):
+
+def split_flexible_parameters(params: Tensor) -> Tensor:
     """`(alpha, p, tau)` from the packed `(..., 2K + 1)` tensor; `tau` keeps a last axis of 1."""
     params = ops.convert_to_tensor(params)
     width = params.shape[-1]
@@ -26,14 +30,14 @@ def split_flexible_parameters(params):
     return params[..., :k], params[..., k : 2 * k], params[..., 2 * k :]
 
 
-def flexible_expected_probability(alpha, p, tau):
+def flexible_expected_probability(alpha: Tensor, p: Tensor, tau: Tensor) -> Tensor:
     """`E[pi_k] = (alpha_k + tau p_k) / (alpha_0 + tau)`: the predictive probability."""
     alpha, p, tau = (ops.convert_to_tensor(t) for t in (alpha, p, tau))
     total = ops.sum(alpha, axis=-1, keepdims=True) + tau
     return (alpha + tau * p) / total
 
 
-def flexible_equivalent_alpha(alpha, p, tau):
+def flexible_equivalent_alpha(alpha: Tensor, p: Tensor, tau: Tensor) -> Tensor:
     """`alpha + tau p`: the Dirichlet with F-EDL's mean (Yoon & Kim, eq. in App. D).
 
     Its mean is `flexible_expected_probability` and its strength
@@ -44,7 +48,7 @@ def flexible_equivalent_alpha(alpha, p, tau):
     return alpha + tau * p
 
 
-def flexible_variance(alpha, p, tau):
+def flexible_variance(alpha: Tensor, p: Tensor, tau: Tensor) -> Tensor:
     """`Var[pi_k]` under `FD(alpha, p, tau)`, per class.
 
     Formula:
@@ -67,7 +71,9 @@ def flexible_variance(alpha, p, tau):
     )
 
 
-def flexible_expected_squared_error(y, alpha, p, tau):
+def flexible_expected_squared_error(
+    y: Tensor, alpha: Tensor, p: Tensor, tau: Tensor
+) -> Tensor:
     """`E_{pi ~ FD}[||y - pi||^2] = sum_k (y_k - E[pi_k])^2 + Var[pi_k]`, per sample."""
     y = ops.convert_to_tensor(y)
     mean = flexible_expected_probability(alpha, p, tau)
@@ -76,7 +82,7 @@ def flexible_expected_squared_error(y, alpha, p, tau):
     )
 
 
-def flexible_epistemic_uncertainty(alpha, p, tau):
+def flexible_epistemic_uncertainty(alpha: Tensor, p: Tensor, tau: Tensor) -> Tensor:
     """F-EDL's epistemic uncertainty `EU = sum_k Var[pi_k]` (label-wise variance).
 
     Formula:
@@ -90,7 +96,7 @@ def flexible_epistemic_uncertainty(alpha, p, tau):
     return ops.sum(flexible_variance(alpha, p, tau), axis=-1)
 
 
-def flexible_total_uncertainty(alpha, p, tau):
+def flexible_total_uncertainty(alpha: Tensor, p: Tensor, tau: Tensor) -> Tensor:
     """`TU = 1 - sum_k E[pi_k]^2`; the aleatoric part is `TU - EU`."""
     mean = flexible_expected_probability(alpha, p, tau)
     return 1.0 - ops.sum(ops.square(mean), axis=-1)

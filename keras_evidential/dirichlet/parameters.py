@@ -5,13 +5,16 @@ alpha = e + 1, Dirichlet strength S = sum_k alpha_k. Every function reduces over
 the last axis and keeps the leading (batch) axes.
 """
 
+from __future__ import annotations
+
 from keras import ops
 
 from keras_evidential.deprecation import renamed_argument
+from keras_evidential.tensor_types import Tensor
 
 
 @renamed_argument("prior_weight", "prior_concentration")
-def alpha_from_evidence(evidence, prior_concentration=1.0):
+def alpha_from_evidence(evidence: Tensor, prior_concentration: float = 1.0) -> Tensor:
     """Dirichlet concentration `alpha = evidence + prior_concentration`.
 
     The default `prior_concentration=1` is EDL's `alpha = e + 1`; R-EDL (Chen et al.,
@@ -21,19 +24,19 @@ def alpha_from_evidence(evidence, prior_concentration=1.0):
     return evidence + ops.cast(prior_concentration, evidence.dtype)
 
 
-def num_classes(alpha):
+def num_classes(alpha: Tensor) -> Tensor:
     """K, the size of the last axis, as a float of `alpha`'s dtype."""
     alpha = ops.convert_to_tensor(alpha)
     return ops.cast(ops.shape(alpha)[-1], alpha.dtype)
 
 
-def strength(alpha, keepdims=False):
+def strength(alpha: Tensor, keepdims: bool = False) -> Tensor:
     """Dirichlet strength `S = sum_k alpha_k`."""
     alpha = ops.convert_to_tensor(alpha)
     return ops.sum(alpha, axis=-1, keepdims=keepdims)
 
 
-def with_strength(alpha):
+def with_strength(alpha: Tensor) -> Tensor:
     """`[alpha_1, ..., alpha_K, S]`: one tensor for the per-entry functions.
 
     The KL regulariser, the digamma risk and their gradients apply the same
@@ -50,14 +53,14 @@ def with_strength(alpha):
     return ops.concatenate([alpha, strength(alpha, keepdims=True)], axis=-1)
 
 
-def expected_probability(alpha):
+def expected_probability(alpha: Tensor) -> Tensor:
     """Mean of Dir(alpha): `p_bar = alpha / S`."""
     alpha = ops.convert_to_tensor(alpha)
     return alpha / strength(alpha, keepdims=True)
 
 
 @renamed_argument("prior_weight", "prior_concentration")
-def belief(alpha, prior_concentration=1.0):
+def belief(alpha: Tensor, prior_concentration: float = 1.0) -> Tensor:
     """Belief masses `b_k = (alpha_k - lambda) / S`; they sum to `1 - vacuity`.
 
     `prior_concentration` is R-EDL's `lambda` (`alpha = e + lambda`, so
@@ -68,7 +71,7 @@ def belief(alpha, prior_concentration=1.0):
 
 
 @renamed_argument("prior_weight", "prior_concentration")
-def vacuity(alpha, prior_concentration=1.0):
+def vacuity(alpha: Tensor, prior_concentration: float = 1.0) -> Tensor:
     """Uncertainty mass `u = prior_concentration * K / S`, in (0, 1].
 
     With R-EDL's prior weight `lambda` (`alpha = e + lambda`) the vacuous
@@ -79,7 +82,7 @@ def vacuity(alpha, prior_concentration=1.0):
     return ops.cast(prior_concentration, alpha.dtype) * num_classes(alpha) / strength(alpha)
 
 
-def add_unknown_class(alpha):
+def add_unknown_class(alpha: Tensor) -> Tensor:
     """m-EDL's extension from K to K + 1 classes (Nagahama, 2023).
 
     Extending the vacuity `b_u = K / S` as a belief `(alpha_u - 1) / S` gives
@@ -94,7 +97,7 @@ def add_unknown_class(alpha):
     return ops.concatenate([alpha, alpha_u], axis=-1)
 
 
-def known_class_probability(p_hat):
+def known_class_probability(p_hat: Tensor) -> Tensor:
     """Map m-EDL's K + 1 probabilities back to EDL's K-class expectation.
 
     `p_bar_k = p_hat_k / (1 - p_hat_u)`; e.g. `p_hat = (0.5, 0.3, 0.2)` gives

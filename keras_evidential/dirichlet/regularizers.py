@@ -1,16 +1,22 @@
 """RED's correct-evidence regulariser (Pandey & Yu, ICML 2023)."""
 
+from __future__ import annotations
+
 from keras import ops
 
 from keras_evidential.deprecation import renamed_argument
 from keras_evidential.dirichlet.parameters import vacuity
+from keras_evidential.tensor_types import Tensor
+
 
 # The log's floor: ReLU evidence can be exactly 0.
 _EVIDENCE_FLOOR = 1e-7
 
 
 @renamed_argument("prior_weight", "prior_concentration")
-def correct_evidence_regularizer(y, alpha, prior_concentration=1.0):
+def correct_evidence_regularizer(
+    y: Tensor, alpha: Tensor, prior_concentration: float = 1.0
+) -> Tensor:
     """`-stop_gradient(u) * log(e_y)`: more evidence for the true class, per sample.
 
     Formula:

@@ -4,14 +4,17 @@ Each takes one-hot targets `y` and concentrations `alpha` of the same shape and
 returns the risk summed over the last axis.
 """
 
+from __future__ import annotations
+
 from keras import ops
 
 from keras_evidential.dirichlet import special
 from keras_evidential.dirichlet.parameters import strength
 from keras_evidential.dirichlet.parameters import with_strength
+from keras_evidential.tensor_types import Tensor
 
 
-def sum_of_squares_risk(y, alpha):
+def sum_of_squares_risk(y: Tensor, alpha: Tensor) -> Tensor:
     """`sum_j (y_j - p_j)^2 + p_j (1 - p_j) / (S + 1)`, with `p = alpha / S`.
 
     The risk both m-EDL and TEDL use ("MSE"). Since `sum_j p_j = 1` it equals
@@ -49,14 +52,14 @@ def _sum_of_squares_risk_with_gradient(y, alpha):
     return value, grad
 
 
-def log_risk(y, alpha):
+def log_risk(y: Tensor, alpha: Tensor) -> Tensor:
     """Type-II maximum likelihood: `sum_j y_j (log S - log alpha_j)`."""
     y, alpha = (ops.convert_to_tensor(t) for t in (y, alpha))
     s = strength(alpha, keepdims=True)
     return ops.sum(y * (ops.log(s) - ops.log(alpha)), axis=-1)
 
 
-def digamma_risk(y, alpha):
+def digamma_risk(y: Tensor, alpha: Tensor) -> Tensor:
     """Expected cross-entropy: `sum_j y_j (digamma(S) - digamma(alpha_j))`.
 
     The gradient is given in closed form,
@@ -89,7 +92,7 @@ def _digamma_risk_with_gradient(y, alpha):
     return value, grad
 
 
-def projected_squared_error(y, alpha):
+def projected_squared_error(y: Tensor, alpha: Tensor) -> Tensor:
     """`sum_j (y_j - alpha_j / S)^2`: the squared error of the mean alone.
 
     R-EDL's and Re-EDL's empirical risk (Chen et al., 2024, eq. 12): the

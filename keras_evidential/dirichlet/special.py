@@ -6,10 +6,14 @@ risk, which run in every training step and also need trigamma, use
 `gamma_terms` instead.
 """
 
+from __future__ import annotations
+
 import collections
 import math
 
 import keras
+
+from keras_evidential.tensor_types import Tensor
 
 
 def _backend_module():
@@ -33,7 +37,7 @@ def _backend_module():
     )
 
 
-def erfc(x):
+def erfc(x: Tensor) -> Tensor:
     """The complementary error function `1 - erf(x)`, accurate in the tail.
 
     `keras.ops.erfc` exists from Keras 3.11 on; the package supports 3.10,
@@ -62,13 +66,13 @@ def erfc(x):
     )
 
 
-def lgamma(x):
+def lgamma(x: Tensor) -> Tensor:
     """Natural log of the absolute value of the Gamma function, elementwise."""
     fn, _ = _backend_module()
     return fn(keras.ops.convert_to_tensor(x))
 
 
-def digamma(x):
+def digamma(x: Tensor) -> Tensor:
     """Digamma function (derivative of `lgamma`), elementwise."""
     _, fn = _backend_module()
     return fn(keras.ops.convert_to_tensor(x))
@@ -84,18 +88,18 @@ _BERNOULLI = (
 )
 
 
-def accuracy(dtype):
+def accuracy(dtype: str | None) -> Tensor:
     """`"float64"` for float64 inputs, which get float64 accuracy, else `"float32"`."""
     float64 = keras.backend.standardize_dtype(dtype) == "float64"
     return "float64" if float64 else "float32"
 
 
-def series_length(dtype):
+def series_length(dtype: str | None) -> Tensor:
     """`(n, M)`: the recurrence steps and Bernoulli terms `dtype` needs."""
     return _SHIFTS_AND_TERMS[accuracy(dtype)]
 
 
-def stirling_coefficients(terms):
+def stirling_coefficients(terms: Tensor) -> Tensor:
     """`c_m = B_2m / (2m (2m - 1))`, m = 1 .. `terms`.
 
     Stirling's remainder: `lgamma(y) = (y - 1/2) log y - y + log(2 pi) / 2
@@ -133,7 +137,7 @@ GammaTerms = collections.namedtuple(
 )
 
 
-def gamma_terms(x):
+def gamma_terms(x: Tensor) -> Tensor:
     """`digamma(x)`, `trigamma(x)` and `h(x) = x digamma(x) - lgamma(x) - x`.
 
     For x > 0, elementwise, in one pass: the three functions the Dirichlet KL

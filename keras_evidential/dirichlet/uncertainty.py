@@ -10,6 +10,8 @@ Entropies are in nats. Notation: `S = alpha0 = sum_k alpha_k`,
 `p_bar = alpha / S`, `psi` the digamma function.
 """
 
+from __future__ import annotations
+
 from keras import ops
 
 from keras_evidential.deprecation import renamed_argument
@@ -18,9 +20,10 @@ from keras_evidential.dirichlet.parameters import belief
 from keras_evidential.dirichlet.parameters import expected_probability
 from keras_evidential.dirichlet.parameters import num_classes
 from keras_evidential.dirichlet.parameters import strength
+from keras_evidential.tensor_types import Tensor
 
 
-def total_entropy(alpha):
+def total_entropy(alpha: Tensor) -> Tensor:
     """Entropy of the expected categorical: `-sum_k p_bar_k log p_bar_k`.
 
     Total predictive uncertainty; at most `log K`. `alpha >= 1` keeps every
@@ -31,7 +34,7 @@ def total_entropy(alpha):
     return -ops.sum(p * ops.log(p), axis=-1)
 
 
-def expected_entropy(alpha):
+def expected_entropy(alpha: Tensor) -> Tensor:
     """Expected entropy of `p ~ Dir(alpha)`: the aleatoric part.
 
     `E[H(p)] = -sum_k p_bar_k (psi(alpha_k + 1) - psi(S + 1))`.
@@ -45,7 +48,7 @@ def expected_entropy(alpha):
     )
 
 
-def mutual_information(alpha):
+def mutual_information(alpha: Tensor) -> Tensor:
     """Mutual information between the label and `p`: the epistemic part.
 
     `total_entropy - expected_entropy`, >= 0 in exact arithmetic; in float32
@@ -55,7 +58,7 @@ def mutual_information(alpha):
     return total_entropy(alpha) - expected_entropy(alpha)
 
 
-def expected_pairwise_kl(alpha):
+def expected_pairwise_kl(alpha: Tensor) -> Tensor:
     """EPKL, the expected KL between two draws of `Dir(alpha)`: `(K - 1) / S`.
 
     `E_{p, q ~ Dir(alpha)}[KL(Cat(p) || Cat(q))]` (Malinin & Gales, 2019).
@@ -64,7 +67,7 @@ def expected_pairwise_kl(alpha):
     return (num_classes(alpha) - ops.cast(1.0, alpha.dtype)) / strength(alpha)
 
 
-def differential_entropy(alpha):
+def differential_entropy(alpha: Tensor) -> Tensor:
     """Differential entropy of `Dir(alpha)` over the simplex.
 
     `log B(alpha) + (S - K) psi(S) - sum_k (alpha_k - 1) psi(alpha_k)`, with
@@ -94,7 +97,7 @@ def _divide_or_zero(numerator, denominator):
 
 
 @renamed_argument("prior_weight", "prior_concentration")
-def dissonance(alpha, prior_concentration=1.0):
+def dissonance(alpha: Tensor, prior_concentration: float = 1.0) -> Tensor:
     """Dissonance of the belief masses (Josang, Subjective Logic, 2016).
 
     Formula:

@@ -1,5 +1,7 @@
 """UncertaintyMonitor: uncertainty figures and histograms once per epoch."""
 
+from __future__ import annotations
+
 import importlib.util
 import math
 
@@ -11,6 +13,8 @@ from keras_evidential.evaluation import curves
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.predictions import validate_threshold
 from keras_evidential.model_kind import model_kind
+from keras_evidential.tensor_types import ArrayLike
+from keras_evidential.tensor_types import PathLike
 from keras_evidential.validation import check_int
 
 
@@ -71,15 +75,15 @@ class UncertaintyMonitor(keras.callbacks.Callback):
 
     def __init__(
         self,
-        validation_data,
-        unknown_class=None,
-        threshold=None,
-        log_dir=None,
-        prefix="val_",
-        batch_size=256,
-        freq=1,
-        evidence=None,
-    ):
+        validation_data: tuple[ArrayLike, ArrayLike],
+        unknown_class: bool | None = None,
+        threshold: float | None = None,
+        log_dir: PathLike | None = None,
+        prefix: str = "val_",
+        batch_size: int = 256,
+        freq: int = 1,
+        evidence: str | keras.layers.Layer | None = None,
+    ) -> None:
         super().__init__()
         try:
             x, y = validation_data

@@ -17,6 +17,11 @@ alpha is only > 0: DAEDL's `DensityAwareDirichlet`, or F-EDL's equivalent
 alpha). `alpha` below it, NaN or infinite, is refused.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
+import keras
 import numpy as np
 from keras import ops
 
@@ -44,8 +49,10 @@ from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.predictions import predict_labels
 from keras_evidential.metrics.predictions import validate_threshold
 from keras_evidential.metrics.scores import uncertainty_score
+from keras_evidential.tensor_types import ArrayLike
 from keras_evidential.validation import check_number
 from keras_evidential.validation import lower_bound
+
 
 # Vacuity thresholds 0, 0.05, ..., 1 (m-EDL's code uses steps of 0.1).
 DEFAULT_THRESHOLDS = np.round(np.linspace(0.0, 1.0, 21), 10)
@@ -59,7 +66,9 @@ _RATIO_METRICS = {
 }
 
 
-def alpha_from_outputs(outputs, evidence=None):
+def alpha_from_outputs(
+    outputs: ArrayLike, evidence: str | keras.layers.Layer | None = None
+) -> np.ndarray:
     """Dirichlet `alpha` from model outputs, as a float32 NumPy array.
 
     Args:
@@ -159,7 +168,9 @@ def _exact(n):
     return {"max_samples": max(int(n), 1)}
 
 
-def roc_auc(labels, scores, sample_weight=None):
+def roc_auc(
+    labels: ArrayLike, scores: ArrayLike, sample_weight: ArrayLike = None
+) -> float:
     """Exact ROC AUC of binary `labels` ranked by `scores`; NaN with one class.
 
     The Mann-Whitney form: the probability that a random positive scores
@@ -172,7 +183,9 @@ def roc_auc(labels, scores, sample_weight=None):
     return float(ranking.roc_auc(scores, positive, negative))
 
 
-def label_indices(alpha, labels, unknown_class=False):
+def label_indices(
+    alpha: ArrayLike, labels: ArrayLike, unknown_class: bool = False
+) -> np.ndarray:
     """Integer labels in `[0, K]` (K = unknown) from integer or one-hot ones.
 
     Only `alpha`'s shape is read.
@@ -184,8 +197,11 @@ def label_indices(alpha, labels, unknown_class=False):
 
 @renamed_argument("prior_weight", "prior_concentration")
 def predicted_labels(
-    alpha, unknown_class=False, threshold=None, prior_concentration=1.0
-):
+    alpha: ArrayLike,
+    unknown_class: bool = False,
+    threshold: float | None = None,
+    prior_concentration: float = 1.0,
+) -> np.ndarray:
     """Predictions in `[0, K]`, K = "unknown" (see `keras_evidential.labels`).
 
     With a threshold, "unknown" where the vacuity `prior_concentration K / S`
@@ -201,8 +217,11 @@ def predicted_labels(
 
 @renamed_argument("prior_weight", "prior_concentration")
 def uncertainty_measures(
-    alpha, unknown_class=False, prior_concentration=1.0, minimum_alpha=None
-):
+    alpha: ArrayLike,
+    unknown_class: bool = False,
+    prior_concentration: float = 1.0,
+    minimum_alpha: float | None = None,
+) -> dict[str, np.ndarray]:
     """Per-sample uncertainty measures, as NumPy arrays of shape `(N,)`.
 
     Keys: `strength` (S of the known classes), `vacuity` (`prior_concentration K /
@@ -241,13 +260,13 @@ def uncertainty_measures(
 
 @renamed_argument("prior_weight", "prior_concentration")
 def accuracy_vs_threshold(
-    alpha,
-    labels,
-    thresholds=None,
-    unknown_class=False,
-    prior_concentration=1.0,
-    minimum_alpha=None,
-):
+    alpha: ArrayLike,
+    labels: ArrayLike,
+    thresholds: ArrayLike | None = None,
+    unknown_class: bool = False,
+    prior_concentration: float = 1.0,
+    minimum_alpha: float | None = None,
+) -> dict[str, np.ndarray]:
     """Open-set accuracies as functions of the vacuity threshold.
 
     At threshold `t` a sample whose vacuity exceeds `t` is predicted
@@ -282,7 +301,7 @@ def accuracy_vs_threshold(
     )
     thresholds = DEFAULT_THRESHOLDS if thresholds is None else thresholds
     thresholds = [validate_threshold(t) for t in thresholds]
-    curve = {name: [] for name in ("coverage", *_RATIO_METRICS)}
+    curve: dict[str, list[float]] = {name: [] for name in ("coverage", *_RATIO_METRICS)}
     for threshold in thresholds:
         counts = _counts(alpha, labels, unknown_class, threshold, prior_concentration)
         curve["coverage"].append(counts["accepted"] / max(counts["total"], 1.0))
@@ -296,15 +315,15 @@ def accuracy_vs_threshold(
 
 @renamed_argument("prior_weight", "prior_concentration")
 def auc_vs_threshold(
-    alpha,
-    labels,
-    thresholds=None,
-    unknown_class=False,
-    positive_class=1,
-    num_thresholds=None,
-    prior_concentration=1.0,
-    minimum_alpha=None,
-):
+    alpha: ArrayLike,
+    labels: ArrayLike,
+    thresholds: ArrayLike | None = None,
+    unknown_class: bool = False,
+    positive_class: int = 1,
+    num_thresholds: int | None = None,
+    prior_concentration: float = 1.0,
+    minimum_alpha: float | None = None,
+) -> dict[str, Any]:
     """TEDL's ROC AUC on the samples with vacuity `<= t`, for each `t`.
 
     Binary tasks only (K = 2). Unknown samples are left out.
@@ -338,7 +357,8 @@ def auc_vs_threshold(
     )
     label_array = ops.convert_to_numpy(labels)
     known = label_array < 2
-    aucs, kept = [], []
+    aucs: list[float] = []
+    kept: list[int] = []
     for threshold in thresholds:
         covered = known & (vacuity <= np.asarray(threshold, vacuity.dtype))
         metric = ThresholdedAUC(
@@ -352,25 +372,25 @@ def auc_vs_threshold(
         )
         aucs.append(_figure(metric, alpha, labels))
         kept.append(int(covered.sum()))
-    kept = np.asarray(kept)
+    kept_counts = np.asarray(kept)
     return {
         "threshold": thresholds,
         "auc": np.asarray(aucs),
-        "kept": kept,
-        "coverage": kept / max(int(known.sum()), 1),
+        "kept": kept_counts,
+        "coverage": kept_counts / max(int(known.sum()), 1),
     }
 
 
 @renamed_argument("prior_weight", "prior_concentration")
 def uncertainty_distribution(
-    alpha,
-    labels,
-    bins=20,
-    unknown_class=False,
-    score="vacuity",
-    prior_concentration=1.0,
-    minimum_alpha=None,
-):
+    alpha: ArrayLike,
+    labels: ArrayLike,
+    bins: int = 20,
+    unknown_class: bool = False,
+    score: str = "vacuity",
+    prior_concentration: float = 1.0,
+    minimum_alpha: float | None = None,
+) -> dict[str, np.ndarray]:
     """Histogram of an uncertainty score, split by outcome (TEDL's Fig. 4).
 
     Groups: known samples predicted right and wrong (threshold-free
@@ -417,15 +437,15 @@ def uncertainty_distribution(
 
 @renamed_argument("prior_weight", "prior_concentration")
 def uncertainty_metrics(
-    alpha,
-    labels,
-    unknown_class=False,
-    threshold=None,
-    num_bins=15,
-    num_thresholds=None,
-    prior_concentration=1.0,
-    minimum_alpha=None,
-):
+    alpha: ArrayLike,
+    labels: ArrayLike,
+    unknown_class: bool = False,
+    threshold: float | None = None,
+    num_bins: int = 15,
+    num_thresholds: int | None = None,
+    prior_concentration: float = 1.0,
+    minimum_alpha: float | None = None,
+) -> dict[str, float]:
     """Scalar figures of an evidential classifier on labelled data.
 
     Each figure is the value of the metric of the same name (with its
@@ -468,8 +488,11 @@ def uncertainty_metrics(
         for name, metric_class in _RATIO_METRICS.items()
     }
     n = int(alpha.shape[0])
-    output = {"unknown_class": unknown_class}
-    prior = {"prior_concentration": prior_concentration, "minimum_alpha": minimum_alpha}
+    output: dict[str, Any] = {"unknown_class": unknown_class}
+    prior: dict[str, Any] = {
+        "prior_concentration": prior_concentration,
+        "minimum_alpha": minimum_alpha,
+    }
     ranked = {**output, **prior, "num_thresholds": num_thresholds, **_exact(n)}
     for metric in (
         ExpectedCalibrationError(num_bins=num_bins, **output),

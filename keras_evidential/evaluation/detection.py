@@ -11,6 +11,8 @@ the metrics, so `model.evaluate` with the matching metric gives the same
 number; each is NaN where it is undefined (one class missing, no samples).
 """
 
+from __future__ import annotations
+
 import numpy as np
 from keras import ops
 
@@ -21,7 +23,9 @@ from keras_evidential.metrics.calibration import calibration_bins
 from keras_evidential.metrics.calibration import confidence_and_correct
 from keras_evidential.metrics.calibration import expected_calibration_error_from_bins
 from keras_evidential.metrics.detection import squared_errors
+from keras_evidential.tensor_types import ArrayLike
 from keras_evidential.validation import check_number
+
 
 # The published MNIST tables (I-EDL, R-EDL, DAEDL) score OOD detection by
 # these; each is oriented so that higher means "more in-distribution".
@@ -47,7 +51,9 @@ def _binary(labels, scores):
     return labels, scores
 
 
-def average_precision(labels, scores, sample_weight=None):
+def average_precision(
+    labels: ArrayLike, scores: ArrayLike, sample_weight: ArrayLike = None
+) -> float:
     """Area under the precision-recall curve, step-wise (no interpolation).
 
     `AP = sum_n (R_n - R_{n-1}) P_n` over the distinct score thresholds in
@@ -60,7 +66,12 @@ def average_precision(labels, scores, sample_weight=None):
     return float(ranking.average_precision(scores, positive, negative))
 
 
-def fpr_at_tpr(labels, scores, tpr=0.95, sample_weight=None):
+def fpr_at_tpr(
+    labels: ArrayLike,
+    scores: ArrayLike,
+    tpr: float = 0.95,
+    sample_weight: ArrayLike = None,
+) -> float:
     """False-positive rate at the highest threshold reaching `tpr` ("FPR95").
 
     Samples scoring at or above the threshold are predicted positive
@@ -72,7 +83,7 @@ def fpr_at_tpr(labels, scores, tpr=0.95, sample_weight=None):
     return float(ranking.fpr_at_tpr(scores, positive, negative, tpr))
 
 
-def confidence_scores(alpha):
+def confidence_scores(alpha: ArrayLike) -> dict[str, np.ndarray]:
     """The standard OOD scores of Dirichlet outputs, higher = more in-distribution.
 
     Returns a dict of `(N,)` float64 arrays: `max_probability` (`max_k
@@ -94,7 +105,9 @@ def confidence_scores(alpha):
     }
 
 
-def ood_detection(in_scores, out_scores, tpr=0.95):
+def ood_detection(
+    in_scores: ArrayLike, out_scores: ArrayLike, tpr: float = 0.95
+) -> dict[str, float]:
     """OOD-detection figures of a confidence score (higher = in-distribution).
 
     Returns a dict: `aupr_in` (in-distribution positive, the published
@@ -114,7 +127,9 @@ def ood_detection(in_scores, out_scores, tpr=0.95):
     }
 
 
-def misclassification_detection(correct, confidence):
+def misclassification_detection(
+    correct: ArrayLike, confidence: ArrayLike
+) -> dict[str, float]:
     """AUPR and AUROC of a confidence score with the correct predictions positive."""
     correct, confidence = _binary(correct, confidence)
     return {
@@ -148,7 +163,7 @@ def _confidence_and_correct(probabilities, labels):
     )
 
 
-def brier_score(probabilities, labels):
+def brier_score(probabilities: ArrayLike, labels: ArrayLike) -> float:
     """`mean_i sum_k (y_ik - p_ik)^2`, in [0, 2]; NaN without samples."""
     probabilities, labels = _probabilities_and_labels(probabilities, labels)
     if labels.size == 0:
@@ -161,7 +176,9 @@ def brier_score(probabilities, labels):
     return float(np.mean(ops.convert_to_numpy(errors)))
 
 
-def reliability_bins(probabilities, labels, num_bins=15):
+def reliability_bins(
+    probabilities: ArrayLike, labels: ArrayLike, num_bins: int = 15
+) -> dict[str, np.ndarray]:
     """Per-bin `count`, mean `confidence` and `accuracy` of `max_k p_k`.
 
     The bins of `ExpectedCalibrationError`: `(i / B, (i + 1) / B]`; empty
@@ -181,7 +198,9 @@ def reliability_bins(probabilities, labels, num_bins=15):
         }
 
 
-def expected_calibration_error(probabilities, labels, num_bins=15):
+def expected_calibration_error(
+    probabilities: ArrayLike, labels: ArrayLike, num_bins: int = 15
+) -> float:
     """ECE of `max_k p_k` with `num_bins` equal-width bins (15 in the benchmarks)."""
     confidence, correct = _confidence_and_correct(probabilities, labels)
     return float(

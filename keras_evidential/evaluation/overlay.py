@@ -1,23 +1,29 @@
 """The uncertainty map of a dense model drawn over its image (matplotlib,
 the optional extra `plots`)."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from keras_evidential.evaluation.plots import _figure_class
 from keras_evidential.evaluation.plots import _finish
+from keras_evidential.tensor_types import ArrayLike
+from keras_evidential.tensor_types import PathLike
 from keras_evidential.validation import check_number
 
 
 def plot_uncertainty_overlay(
-    image,
-    uncertainty,
-    class_map=None,
-    opacity=0.6,
-    vmax=None,
-    cmap="inferno",
-    path=None,
-    title=None,
-):
+    image: ArrayLike,
+    uncertainty: ArrayLike,
+    class_map: ArrayLike = None,
+    opacity: float = 0.6,
+    vmax: float | None = None,
+    cmap: str = "inferno",
+    path: PathLike | None = None,
+    title: str | None = None,
+) -> Any:
     """Draws an image with its per-pixel uncertainty laid over it.
 
     Panels: the image; with `class_map`, the predicted classes; the image in

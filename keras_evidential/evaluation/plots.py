@@ -7,7 +7,14 @@ it as PNG when `path` is given. No pyplot state is used, so the functions
 work on headless machines and in threads.
 """
 
+from __future__ import annotations
+
+from typing import Any
+from typing import Mapping
+
 import numpy as np
+
+from keras_evidential.tensor_types import PathLike
 
 
 def _figure_class():
@@ -37,12 +44,12 @@ def _finish(figure, path):
 
 
 def plot_accuracy_vs_threshold(
-    curves,
-    reference_lines=None,
-    unknown_reference_lines=None,
-    path=None,
-    title=None,
-):
+    curves: Mapping[str, Any],
+    reference_lines: Mapping[str, float] | None = None,
+    unknown_reference_lines: Mapping[str, float] | None = None,
+    path: PathLike | None = None,
+    title: str | None = None,
+) -> Any:
     """Accuracy against the vacuity threshold, m-EDL's Fig. 3 style.
 
     Left: for known classes, the selective accuracy (accuracy of the kept
@@ -129,7 +136,9 @@ def plot_accuracy_vs_threshold(
     return _finish(figure, path)
 
 
-def plot_auc_vs_threshold(curves, path=None, title=None):
+def plot_auc_vs_threshold(
+    curves: Mapping[str, Any], path: PathLike | None = None, title: str | None = None
+) -> Any:
     """ROC AUC on the samples with vacuity `<= t`, against `t` (TEDL Fig. 3).
 
     The share of samples kept is drawn dashed on the right axis.
@@ -173,8 +182,11 @@ def plot_auc_vs_threshold(curves, path=None, title=None):
 
 
 def plot_uncertainty_distribution(
-    distributions, path=None, title=None, xlabel="vacuity"
-):
+    distributions: Mapping[str, Any],
+    path: PathLike | None = None,
+    title: str | None = None,
+    xlabel: str = "vacuity",
+) -> Any:
     """Histograms of uncertainty by outcome (TEDL Fig. 4), one panel each.
 
     Args:

@@ -7,12 +7,20 @@ and NIG parameters `y_pred` of shape `(N, 4T)` as NumPy arrays (the output of
 PyTorch; JAX computes in float32 unless `jax_enable_x64` is set).
 """
 
+from __future__ import annotations
+
+from typing import Any
+from typing import Mapping
+
 import numpy as np
 from keras import ops
 
 from keras_evidential import nig
 from keras_evidential.evaluation.plots import _figure_class
 from keras_evidential.evaluation.plots import _finish
+from keras_evidential.tensor_types import ArrayLike
+from keras_evidential.tensor_types import PathLike
+
 
 DEFAULT_LEVELS = tuple(np.round(np.linspace(0.05, 0.95, 19), 2))
 
@@ -45,7 +53,9 @@ def _predictive(y_true, y_pred):
     return y, gamma, scale, 2.0 * alpha
 
 
-def regression_scores(y_true, y_pred, levels=(0.5, 0.9, 0.95)):
+def regression_scores(
+    y_true: ArrayLike, y_pred: ArrayLike, levels: ArrayLike = (0.5, 0.9, 0.95)
+) -> dict[str, float]:
     """RMSE, Student-t NLL, CRPS and interval coverage of a NIG prediction.
 
     Returns:
@@ -64,7 +74,9 @@ def regression_scores(y_true, y_pred, levels=(0.5, 0.9, 0.95)):
     return scores
 
 
-def coverage_curve(y_true, y_pred, levels=DEFAULT_LEVELS):
+def coverage_curve(
+    y_true: ArrayLike, y_pred: ArrayLike, levels: ArrayLike = DEFAULT_LEVELS
+) -> dict[str, Any]:
     """Expected against observed coverage of the central predictive intervals.
 
     For each level `c`, the fraction of targets with `|2 F(y) - 1| <= c`,
@@ -92,7 +104,9 @@ def _numpy(x):
     return np.asarray(ops.convert_to_numpy(x), dtype="float64")
 
 
-def plot_coverage_curve(curves, path=None, title=None):
+def plot_coverage_curve(
+    curves: Mapping[str, Any], path: PathLike | None = None, title: str | None = None
+) -> Any:
     """Observed against expected coverage, with the diagonal of perfect calibration.
 
     Args:

@@ -1,10 +1,15 @@
 """One call from a model (or its `alpha`) and labelled data to every figure,
 curve and plot of `keras_evidential.evaluation`."""
 
+from __future__ import annotations
+
 import csv
 import dataclasses
 import os
+from typing import Any
+from typing import Mapping
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -14,6 +19,8 @@ from keras_evidential.evaluation import plots
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.model_kind import model_kind
 from keras_evidential.model_kind import output_layer
+from keras_evidential.tensor_types import ArrayLike
+from keras_evidential.tensor_types import PathLike
 
 
 @dataclasses.dataclass
@@ -35,7 +42,7 @@ class UncertaintyReport:
     metrics: dict
     threshold_free: dict
     accuracy_curve: dict
-    auc_curve: dict
+    auc_curve: dict | None
     distribution: dict
     measures: dict
     unknown_class: bool
@@ -106,7 +113,7 @@ class UncertaintyReport:
         return written
 
 
-def write_csv(path, table):
+def write_csv(path: PathLike, table: Mapping[str, ArrayLike]) -> PathLike:
     """Writes a dict of equal-length 1-D arrays as a CSV with a header row."""
     names = list(table)
     columns = [np.asarray(table[name]).reshape(-1) for name in names]
@@ -119,22 +126,22 @@ def write_csv(path, table):
 
 @renamed_argument("prior_weight", "prior_concentration")
 def evaluate_uncertainty(
-    model_or_alpha,
-    x=None,
-    y=None,
-    unknown_class=None,
-    threshold=None,
-    thresholds=None,
-    bins=20,
-    num_bins=15,
-    num_thresholds=None,
-    batch_size=256,
-    output_dir=None,
-    evidence=None,
-    output=None,
-    prior_concentration=None,
-    minimum_alpha=None,
-):
+    model_or_alpha: keras.Model | ArrayLike,
+    x: ArrayLike = None,
+    y: ArrayLike = None,
+    unknown_class: bool | None = None,
+    threshold: float | None = None,
+    thresholds: ArrayLike | None = None,
+    bins: int = 20,
+    num_bins: int = 15,
+    num_thresholds: int | None = None,
+    batch_size: int = 256,
+    output_dir: PathLike | None = None,
+    evidence: str | keras.layers.Layer | None = None,
+    output: str | None = None,
+    prior_concentration: float | None = None,
+    minimum_alpha: float | None = None,
+) -> UncertaintyReport:
     """Evaluates an evidential classifier's uncertainty on labelled data.
 
     Heads with another prior than EDL's are evaluated with their own: R-EDL's
@@ -235,7 +242,10 @@ def evaluate_uncertainty(
     unknown_class = bool(unknown_class)
     prior_concentration = 1.0 if prior_concentration is None else prior_concentration
     labels = np.asarray(y)
-    prior = {"prior_concentration": prior_concentration, "minimum_alpha": minimum_alpha}
+    prior: dict[str, Any] = {
+        "prior_concentration": prior_concentration,
+        "minimum_alpha": minimum_alpha,
+    }
     common = {
         "unknown_class": unknown_class,
         "num_bins": num_bins,

@@ -1,10 +1,14 @@
 """`python -m keras_evidential export`: a trained model to TF Serving."""
 
+from __future__ import annotations
+
 import argparse
 import sys
+from typing import Sequence
 
 from keras_evidential.export.regression import REGRESSION_OUTPUT_NAMES
 from keras_evidential.export.serving import OUTPUT_NAMES
+
 
 # The classifier's and the regressor's serving outputs; the export checks
 # that the chosen ones belong to the model's kind.
@@ -28,7 +32,7 @@ which the loss's evidence function is applied. Override with --output,
 """
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="keras-evidential export",
         description=DESCRIPTION,
@@ -99,7 +103,7 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
 

@@ -1,6 +1,11 @@
 """Exporting a dense (per-pixel) evidential model for TF Serving: the class
 map and the uncertainty maps of every request, one value per pixel."""
 
+from __future__ import annotations
+
+from typing import Any
+from typing import Sequence
+
 import keras
 from keras import ops
 
@@ -10,7 +15,10 @@ from keras_evidential.export.outputs import version_directory
 from keras_evidential.export.serving import SIGNATURE_NAME
 from keras_evidential.export.serving import _input_signature
 from keras_evidential.model_kind import model_kind
+from keras_evidential.tensor_types import PathLike
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_concentrations
+
 
 DENSE_OUTPUT_NAMES = (
     "class_map",
@@ -21,7 +29,7 @@ DENSE_OUTPUT_NAMES = (
 )
 
 
-def dense_outputs(alpha, vacuity=None):
+def dense_outputs(alpha: Tensor, vacuity: Tensor = None) -> dict[str, Tensor]:
     """The per-pixel serving outputs of dense Dirichlets `(batch, ..., K)`.
 
     Formula:
@@ -54,8 +62,13 @@ def dense_outputs(alpha, vacuity=None):
 
 
 def export_dense_saved_model(
-    model, base_dir, version=1, outputs=None, input_signature=None, verbose=False
-):
+    model: keras.Model,
+    base_dir: PathLike,
+    version: int = 1,
+    outputs: Sequence[str] | None = None,
+    input_signature: Any = None,
+    verbose: int = False,
+) -> str:
     """Exports a dense evidential model (e.g. a segmenter ending in
     `DirichletOutput` over `(batch, H, W, K)`) as a SavedModel for TF Serving.
 

@@ -1,14 +1,20 @@
 """Choosing which named outputs a serving signature returns, where it is
 written, and how the serving function calls the model."""
 
+from __future__ import annotations
+
 import os
+from typing import Sequence
 
 import keras
 
+from keras_evidential.tensor_types import PathLike
 from keras_evidential.validation import check_int
 
 
-def selected_outputs(outputs, names):
+def selected_outputs(
+    outputs: Sequence[str] | None, names: Sequence[str]
+) -> Sequence[str]:
     """`outputs` checked against the serving outputs `names` (all if None)."""
     if outputs is None:
         return names
@@ -24,7 +30,7 @@ def selected_outputs(outputs, names):
     return selected
 
 
-def version_directory(base_dir, version):
+def version_directory(base_dir: PathLike, version: int) -> str:
     """`<base_dir>/<version>`, the new version directory TF Serving watches;
     raises unless `version` is a positive integer not exported yet."""
     version = check_int(version, "version", minimum=1)

@@ -1,5 +1,11 @@
 """The serving outputs of an evidential regressor (a model ending in NIG parameters)."""
 
+from __future__ import annotations
+
+from typing import Any
+from typing import Callable
+from typing import Sequence
+
 import keras
 from keras import ops
 
@@ -9,6 +15,8 @@ from keras_evidential.export.outputs import selected_outputs
 from keras_evidential.layers.normal_inverse_gamma import NormalInverseGammaOutput
 from keras_evidential.layers.normal_inverse_gamma import NormalInverseGammaRescaling
 from keras_evidential.model_kind import output_layer
+from keras_evidential.tensor_types import Tensor
+
 
 REGRESSION_OUTPUT_NAMES = (
     "mean",
@@ -24,13 +32,13 @@ REGRESSION_OUTPUT_NAMES = (
 NIG_LAYERS = (NormalInverseGammaOutput, NormalInverseGammaRescaling)
 
 
-def is_regression_model(model):
+def is_regression_model(model: keras.Model) -> bool:
     """Whether the model's output layer (inside nested models too) is
     `NormalInverseGammaOutput` or `NormalInverseGammaRescaling`."""
     return isinstance(output_layer(model), NIG_LAYERS)
 
 
-def regression_outputs(y_pred):
+def regression_outputs(y_pred: Tensor) -> dict[str, Tensor]:
     """The numeric serving outputs of a batch of NIG predictions, each `(batch, T)`.
 
     Formula:
@@ -52,7 +60,9 @@ def regression_outputs(y_pred):
     return values
 
 
-def regression_serving_function(model, input_signature, outputs=None):
+def regression_serving_function(
+    model: keras.Model, input_signature: Any, outputs: Sequence[str] | None = None
+) -> tuple[Callable[..., dict[str, Tensor]], Any]:
     """`(serve, input_signature)` for a model ending in NIG parameters."""
     selected = selected_outputs(outputs, REGRESSION_OUTPUT_NAMES)
 

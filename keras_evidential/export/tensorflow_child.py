@@ -6,8 +6,12 @@ file and runs the requested exporters (internal).
 of `format`, `target` and the exporter's `options`.
 """
 
+from __future__ import annotations
+
 import json
 import sys
+from typing import Callable
+from typing import Sequence
 
 import keras
 
@@ -16,7 +20,10 @@ from keras_evidential.export.onnx import export_onnx
 from keras_evidential.export.serving import export_saved_model
 from keras_evidential.saving import load_model
 
-EXPORTERS = dict(saved_model=export_saved_model, onnx=export_onnx, litert=export_litert)
+
+EXPORTERS: dict[str, Callable[..., str]] = dict(
+    saved_model=export_saved_model, onnx=export_onnx, litert=export_litert
+)
 
 
 def write_exports(model, exports):
@@ -28,7 +35,7 @@ def write_exports(model, exports):
     ]
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     with open(argv[0]) as f:
         request = json.load(f)

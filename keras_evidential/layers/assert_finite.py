@@ -1,5 +1,9 @@
 """AssertFinite: an identity layer that refuses NaN and inf in its input."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 
 from keras_evidential.validation import check_finite
@@ -41,7 +45,7 @@ class AssertFinite(keras.layers.Layer):
     - `docs/core.md`, "NaN in the features"
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.supports_masking = True
 

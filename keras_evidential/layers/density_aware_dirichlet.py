@@ -1,14 +1,18 @@
 """DensityAwareDirichlet: DAEDL's output layer (Yoon & Kim, ICML 2024)."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
 
 from keras_evidential.dirichlet import exp_evidence
-from keras_evidential.dirichlet.evidence import LOWEST_LOGIT
 from keras_evidential.dirichlet import fit_class_gaussians
 from keras_evidential.dirichlet import gaussian_mixture_log_density
 from keras_evidential.dirichlet import normalized_density
+from keras_evidential.dirichlet.evidence import LOWEST_LOGIT
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
 from keras_evidential.layers.evidence import validate_clip_value
 from keras_evidential.validation import check_finite_number
@@ -77,7 +81,9 @@ class DensityAwareDirichlet(keras.layers.Layer):
       Learning", ICML 2024, section 3.3 and Algorithms 2-3
     """
 
-    def __init__(self, clip_value=50.0, jitter=1e-6, **kwargs):
+    def __init__(
+        self, clip_value: float = 50.0, jitter: float = 1e-6, **kwargs: Any
+    ) -> None:
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
         self.clip_value = validate_clip_value(clip_value)

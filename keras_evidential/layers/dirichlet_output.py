@@ -1,5 +1,8 @@
 """DirichletOutput: the last layer of an evidential classifier."""
 
+from __future__ import annotations
+
+from typing import Any
 
 import keras
 
@@ -11,7 +14,7 @@ from keras_evidential.validation import check_finite
 from keras_evidential.validation import check_number
 
 
-def full_precision_dtype(dtype):
+def full_precision_dtype(dtype: str | None) -> str | None:
     """The dtype to compute alpha in: the variable dtype of a mixed policy.
 
     `S = sum(alpha)` overflows float16 (max 65504) for ordinary logits, so, as
@@ -75,7 +78,12 @@ class DirichletOutput(keras.layers.Layer):
 
 
     @renamed_argument("prior_weight", "prior_concentration")
-    def __init__(self, evidence="relu", prior_concentration=1.0, **kwargs):
+    def __init__(
+        self,
+        evidence: str | evidence_lib.Evidence = "relu",
+        prior_concentration: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
         self.evidence = evidence_lib.get(evidence, dtype=self.dtype_policy)
@@ -101,12 +109,12 @@ class DirichletOutput(keras.layers.Layer):
         return config
 
 
-def validate_prior_concentration(prior_concentration):
+def validate_prior_concentration(prior_concentration: float) -> float:
     """Returns `prior_concentration` as a float; raises unless it is finite and > 0."""
     return check_number(prior_concentration, "prior_concentration", low=0, low_open=True)
 
 
-def validate_minimum_alpha(minimum_alpha):
+def validate_minimum_alpha(minimum_alpha: float | None) -> float | None:
     """Returns `minimum_alpha` as a float (or None); raises unless it is
     None or finite and >= 0.
 

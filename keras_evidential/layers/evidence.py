@@ -1,5 +1,9 @@
 """Evidence layers: logits in, non-negative evidence out."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 
 from keras_evidential.dirichlet import evidence as evidence_fns
@@ -7,7 +11,7 @@ from keras_evidential.validation import check_finite_number
 from keras_evidential.validation import check_number
 
 
-def validate_clip_value(clip_value):
+def validate_clip_value(clip_value: float) -> float:
     """Returns `clip_value` as a float; raises unless it is a finite number > 0.
 
     The logit clip of every `exp` evidence head: an infinite clip lets `exp`
@@ -22,7 +26,7 @@ class Evidence(keras.layers.Layer):
     Subclasses implement `call`; shapes are unchanged.
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.supports_masking = True
         self._build_at_init()
@@ -110,7 +114,7 @@ class EvidenceExp(Evidence):
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
     """
 
-    def __init__(self, clip_value=10.0, **kwargs):
+    def __init__(self, clip_value: float = 10.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.clip_value = validate_clip_value(clip_value)
 
@@ -153,7 +157,7 @@ class EvidenceELU(Evidence):
     - Li, Shen, Charles, "TEDL: A Two-stage Evidential Deep Learning Method for Classification Uncertainty Quantification", 2022
     """
 
-    def __init__(self, offset=1.0, **kwargs):
+    def __init__(self, offset: float = 1.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         # offset >= 1 keeps the evidence elu(z) + offset non-negative.
         self.offset = check_number(offset, "offset", low=1)
@@ -175,7 +179,7 @@ EVIDENCE_LAYERS = {
 }
 
 
-def serialize(evidence):
+def serialize(evidence: Evidence) -> dict[str, Any]:
     """The config of an evidence layer held by another object.
 
     Without the `build_config` that Keras adds once the layer has been
@@ -187,7 +191,7 @@ def serialize(evidence):
     return config
 
 
-def get(identifier, dtype=None):
+def get(identifier: Any, dtype: str | None = None) -> Evidence:
     """Returns a new evidence layer from a short name, a config or a layer.
 
     Args:

@@ -1,5 +1,9 @@
 """FlexibleDirichletOutput: F-EDL's head (Yoon & Kim, NeurIPS 2025)."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -61,8 +65,12 @@ class FlexibleDirichletOutput(keras.layers.Layer):
     """
 
     def __init__(
-        self, num_classes, spectral_normalization=True, clip_value=50.0, **kwargs
-    ):
+        self,
+        num_classes: int,
+        spectral_normalization: bool = True,
+        clip_value: float = 50.0,
+        **kwargs: Any,
+    ) -> None:
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
         self.num_classes = check_int(num_classes, "num_classes", minimum=2)

@@ -1,5 +1,9 @@
 """LearnedUnknownClassHead: m-EDL's unknown class with learned extra evidence."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -48,7 +52,9 @@ class LearnedUnknownClassHead(keras.layers.Layer):
       fixed `alpha_u = K + 1` this layer extends)
     """
 
-    def __init__(self, evidence="relu", **kwargs):
+    def __init__(
+        self, evidence: str | evidence_lib.Evidence = "relu", **kwargs: Any
+    ) -> None:
         # alpha stays float32 under mixed precision, as in `DirichletOutput`.
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)

@@ -1,5 +1,9 @@
 """The output layers of an evidential regressor: NIG parameters and target units."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
@@ -8,6 +12,7 @@ from keras_evidential.layers.dirichlet_output import full_precision_dtype
 from keras_evidential.nig import concat_nig
 from keras_evidential.nig import nig_from_outputs
 from keras_evidential.nig import split_nig
+from keras_evidential.tensor_types import ArrayLike
 from keras_evidential.validation import check_finite
 from keras_evidential.validation import check_int
 from keras_evidential.validation import check_number
@@ -63,14 +68,14 @@ class NormalInverseGammaOutput(keras.layers.Layer):
 
     def __init__(
         self,
-        units=1,
-        epsilon=1e-6,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        **kwargs,
-    ):
+        units: int = 1,
+        epsilon: float = 1e-6,
+        kernel_initializer: str | keras.initializers.Initializer = "glorot_uniform",
+        bias_initializer: str | keras.initializers.Initializer = "zeros",
+        kernel_regularizer: str | keras.regularizers.Regularizer | None = None,
+        bias_regularizer: str | keras.regularizers.Regularizer | None = None,
+        **kwargs: Any,
+    ) -> None:
         projection_dtype = kwargs.pop("dtype", None)
         super().__init__(dtype=full_precision_dtype(projection_dtype), **kwargs)
         self.units = check_int(units, "units", minimum=1)
@@ -163,7 +168,9 @@ class NormalInverseGammaRescaling(keras.layers.Layer):
       standardised UCI protocol of Hernández-Lobato & Adams, 2015)
     """
 
-    def __init__(self, mean=0.0, std=1.0, **kwargs):
+    def __init__(
+        self, mean: ArrayLike | float = 0.0, std: ArrayLike | float = 1.0, **kwargs: Any
+    ) -> None:
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
         self.mean = _float_list(mean, "mean")

@@ -1,15 +1,23 @@
 """SpectralNormalization: `W / sigma(W)` as a reparametrisation, on every backend."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
 
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_int
+
 
 # Guards the power iteration's norms and sigma against an all-zero kernel.
 EPSILON = 1e-12
 
 
-def spectral_norm_estimate(matrix, vector_u, power_iterations):
+def spectral_norm_estimate(
+    matrix: Tensor, vector_u: Tensor, power_iterations: int
+) -> tuple[Tensor, Tensor]:
     """`(sigma, u)`: the power-iteration estimate of a matrix's largest singular value.
 
     Formula:
@@ -89,7 +97,9 @@ class SpectralNormalization(keras.layers.Wrapper):
       Networks", ICLR 2018, Algorithm 1
     """
 
-    def __init__(self, layer, power_iterations=1, **kwargs):
+    def __init__(
+        self, layer: keras.layers.Layer, power_iterations: int = 1, **kwargs: Any
+    ) -> None:
         super().__init__(layer, **kwargs)
         self.power_iterations = check_int(power_iterations, "power_iterations", minimum=1)
 

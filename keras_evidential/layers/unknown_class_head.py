@@ -1,5 +1,9 @@
 """UnknownClassHead: m-EDL's explicit unknown class."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 
 from keras_evidential.dirichlet import add_unknown_class
@@ -34,7 +38,7 @@ class UnknownClassHead(keras.layers.Layer):
     - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023)
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         # Like `DirichletOutput`: casting alpha back to float16 would overflow
         # the strength and undo the float32 head under mixed precision.
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))

@@ -1,11 +1,13 @@
 """The loss coefficients a callback schedules, held in Keras variables."""
 
+from __future__ import annotations
+
 import keras
 
 from keras_evidential.validation import check_number
 
 
-def coefficient_variable(value, name, dtype):
+def coefficient_variable(value: float, name: str, dtype: str | None) -> keras.Variable:
     """A non-trainable scalar `keras.Variable` holding a loss coefficient.
 
     `keras_evidential.callbacks.CoefficientSchedule` (and its presets
@@ -18,11 +20,11 @@ def coefficient_variable(value, name, dtype):
     )
 
 
-def kl_weight_variable(kl_weight, dtype):
+def kl_weight_variable(kl_weight: float, dtype: str | None) -> keras.Variable:
     """`coefficient_variable` for the KL coefficient `kl_weight`."""
     return coefficient_variable(kl_weight, "kl_weight", dtype)
 
 
-def validate_coefficient(value, argument):
+def validate_coefficient(value: float, argument: str) -> float:
     """Returns `value` as a float; raises unless it is finite and >= 0."""
     return check_number(value, argument, low=0)

@@ -1,5 +1,9 @@
 """CorrectEvidenceLoss: EDL with RED's correct-evidence regulariser (Pandey & Yu, 2023)."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 
 from keras_evidential.deprecation import deprecated_class
@@ -8,15 +12,21 @@ from keras_evidential.labels import one_hot_targets
 from keras_evidential.losses.coefficients import validate_coefficient
 from keras_evidential.losses.edl_loss import EDLLoss
 from keras_evidential.losses.edl_loss import edl_terms
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import assert_all
 from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import declare_attributes
+from keras_evidential.validation import Condition
 
 
 def correct_evidence_loss(
-    y_true, alpha, risk="mse", kl_weight=0.0, correct_evidence_weight=1.0,
-    validate=False,
-):
+    y_true: Tensor,
+    alpha: Tensor,
+    risk: str = "mse",
+    kl_weight: float = 0.0,
+    correct_evidence_weight: float = 1.0,
+    validate: bool = False,
+) -> Tensor:
     """Per-sample RED loss: `edl_loss` plus the correct-evidence regulariser.
 
     Formula:
@@ -42,8 +52,8 @@ def correct_evidence_loss(
     - Pandey & Yu, "Learn to Accumulate Evidence from All Training Samples:
       Theory and Practice", ICML 2023
     """
-    conditions = [] if validate else None
-    y = one_hot_targets(y_true, alpha, conditions)
+    conditions: list[Condition | None] = []
+    y = one_hot_targets(y_true, alpha, conditions if validate else None)
     if validate:
         assert_all(*conditions, concentration_condition(alpha))
     return edl_terms(y, alpha, risk, kl_weight) + (
@@ -90,7 +100,12 @@ class CorrectEvidenceLoss(EDLLoss):
       Theory and Practice", ICML 2023
     """
 
-    def __init__(self, correct_evidence_weight=1.0, name="correct_evidence_loss", **kwargs):
+    def __init__(
+        self,
+        correct_evidence_weight: float = 1.0,
+        name: str = "correct_evidence_loss",
+        **kwargs: Any,
+    ) -> None:
         if kwargs.get("from_logits"):
             raise ValueError(
                 "CorrectEvidenceLoss needs the model's `alpha` (a model ending in "

@@ -1,18 +1,24 @@
 """DAEDLLoss: the training loss of density-aware EDL (Yoon & Kim, ICML 2024)."""
 
+from __future__ import annotations
+
 import keras
 from keras import ops
 
 from keras_evidential.labels import one_hot_targets
 from keras_evidential.losses.coefficients import kl_weight_variable
 from keras_evidential.losses.edl_loss import edl_terms
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import assert_all
 from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import declare_attributes
+from keras_evidential.validation import Condition
 
 
-def daedl_loss(y_true, alpha, kl_weight=0.0, validate=False):
+def daedl_loss(
+    y_true: Tensor, alpha: Tensor, kl_weight: float = 0.0, validate: bool = False
+) -> Tensor:
     """Per-sample DAEDL loss: EDL's expected squared error and KL for
     `alpha = exp(z) > 0`.
 
@@ -36,8 +42,8 @@ def daedl_loss(y_true, alpha, kl_weight=0.0, validate=False):
     - Yoon & Kim, "Uncertainty Estimation by Density Aware Evidential Deep
       Learning", ICML 2024, eq. 2
     """
-    conditions = [] if validate else None
-    y = one_hot_targets(y_true, alpha, conditions)
+    conditions: list[Condition | None] = []
+    y = one_hot_targets(y_true, alpha, conditions if validate else None)
     if validate:
         assert_all(*conditions, concentration_condition(alpha, minimum=0.0))
     return edl_terms(y, alpha, "mse", kl_weight)
@@ -79,11 +85,11 @@ class DAEDLLoss(DeclaredAttributes, keras.losses.Loss):
 
     def __init__(
         self,
-        kl_weight=0.0,
-        reduction="sum_over_batch_size",
-        name="daedl_loss",
-        dtype=None,
-    ):
+        kl_weight: float = 0.0,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "daedl_loss",
+        dtype: str | None = None,
+    ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.kl_weight = kl_weight_variable(kl_weight, self.dtype)
         declare_attributes(self, DAEDLLoss)

@@ -1,10 +1,13 @@
 """Losses of evidential regressors: DER and Meinert et al.'s variants."""
 
+from __future__ import annotations
+
 import keras
 from keras import ops
 
 from keras_evidential import nig
 from keras_evidential.losses.coefficients import coefficient_variable
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import assert_all
 from keras_evidential.validation import check_choice
@@ -12,6 +15,7 @@ from keras_evidential.validation import check_number
 from keras_evidential.validation import declare_attributes
 from keras_evidential.validation import finite_condition
 from keras_evidential.validation import nig_condition
+
 
 REGULARIZERS = ("amini", "meinert")
 
@@ -27,9 +31,13 @@ def _check_target_and_parameters(y_true, nu, alpha, beta):
 
 
 def evidential_regression_loss(
-    y_true, y_pred, regularizer_weight=0.01, regularizer="amini", p=1.0,
-    validate=False,
-):
+    y_true: Tensor,
+    y_pred: Tensor,
+    regularizer_weight: float = 0.01,
+    regularizer: str = "amini",
+    p: float = 1.0,
+    validate: bool = False,
+) -> Tensor:
     """Per-element DER loss: the NIG NLL plus the weighted evidence regulariser.
 
     Formula:
@@ -160,13 +168,13 @@ class EvidentialRegressionLoss(_NIGLoss):
 
     def __init__(
         self,
-        regularizer_weight=0.01,
-        regularizer="amini",
-        p=1.0,
-        reduction="sum_over_batch_size",
-        name="evidential_regression_loss",
-        dtype=None,
-    ):
+        regularizer_weight: float = 0.01,
+        regularizer: str = "amini",
+        p: float = 1.0,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "evidential_regression_loss",
+        dtype: str | None = None,
+    ) -> None:
         super().__init__(regularizer_weight, reduction, name, dtype)
         check_choice(regularizer, "regularizer", REGULARIZERS)
         check_number(p, "p", low=0, low_open=True)
@@ -191,7 +199,12 @@ class EvidentialRegressionLoss(_NIGLoss):
         return config
 
 
-def meinert_regression_loss(y_true, y_pred, regularizer_weight=0.01, validate=False):
+def meinert_regression_loss(
+    y_true: Tensor,
+    y_pred: Tensor,
+    regularizer_weight: float = 0.01,
+    validate: bool = False,
+) -> Tensor:
     """Per-element loss of Meinert et al.'s alternative (their eq. 12).
 
     Formula:
@@ -263,11 +276,11 @@ class MeinertRegressionLoss(_NIGLoss):
 
     def __init__(
         self,
-        regularizer_weight=0.01,
-        reduction="sum_over_batch_size",
-        name="meinert_regression_loss",
-        dtype=None,
-    ):
+        regularizer_weight: float = 0.01,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "meinert_regression_loss",
+        dtype: str | None = None,
+    ) -> None:
         super().__init__(regularizer_weight, reduction, name, dtype)
         declare_attributes(self, MeinertRegressionLoss)
 

@@ -1,15 +1,19 @@
 """FEDLLoss: the objective of flexible-Dirichlet EDL (Yoon & Kim, NeurIPS 2025)."""
 
+from __future__ import annotations
+
 import keras
 from keras import ops
 
 from keras_evidential.dirichlet import flexible_expected_squared_error
 from keras_evidential.dirichlet import split_flexible_parameters
 from keras_evidential.labels import one_hot_targets
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import assert_all
 from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import declare_attributes
+from keras_evidential.validation import Condition
 
 
 _PARAMETER_ERROR = (
@@ -19,7 +23,7 @@ _PARAMETER_ERROR = (
 )
 
 
-def fedl_loss(y_true, y_pred, validate=False):
+def fedl_loss(y_true: Tensor, y_pred: Tensor, validate: bool = False) -> Tensor:
     """Per-sample F-EDL loss on `FlexibleDirichletOutput`'s packed output.
 
     Formula:
@@ -41,8 +45,8 @@ def fedl_loss(y_true, y_pred, validate=False):
       Learning", NeurIPS 2025, section 3.2
     """
     alpha, p, tau = split_flexible_parameters(y_pred)
-    conditions = [] if validate else None
-    y = one_hot_targets(y_true, alpha, conditions)
+    conditions: list[Condition | None] = []
+    y = one_hot_targets(y_true, alpha, conditions if validate else None)
     if validate:
         _check_parameters(conditions, alpha, tau)
     return flexible_expected_squared_error(y, alpha, p, tau) + ops.sum(
@@ -109,8 +113,11 @@ class FEDLLoss(DeclaredAttributes, keras.losses.Loss):
     """
 
     def __init__(
-        self, reduction="sum_over_batch_size", name="fedl_loss", dtype=None
-    ):
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "fedl_loss",
+        dtype: str | None = None,
+    ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         declare_attributes(self, FEDLLoss)
 

@@ -1,5 +1,7 @@
 """IEDLLoss: Fisher-information-based EDL (Deng et al., ICML 2023)."""
 
+from __future__ import annotations
+
 import keras
 from keras import ops
 
@@ -9,13 +11,21 @@ from keras_evidential.dirichlet import misleading_evidence_kl
 from keras_evidential.labels import one_hot_targets
 from keras_evidential.losses.coefficients import kl_weight_variable
 from keras_evidential.losses.coefficients import validate_coefficient
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import assert_all
 from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import declare_attributes
+from keras_evidential.validation import Condition
 
 
-def iedl_loss(y_true, alpha, fisher_weight=0.005, kl_weight=0.0, validate=False):
+def iedl_loss(
+    y_true: Tensor,
+    alpha: Tensor,
+    fisher_weight: float = 0.005,
+    kl_weight: float = 0.0,
+    validate: bool = False,
+) -> Tensor:
     """Per-sample I-EDL loss.
 
     Formula:
@@ -34,8 +44,8 @@ def iedl_loss(y_true, alpha, fisher_weight=0.005, kl_weight=0.0, validate=False)
     Returns:
         The loss per sample, shape `alpha.shape[:-1]`.
     """
-    conditions = [] if validate else None
-    y = one_hot_targets(y_true, alpha, conditions)
+    conditions: list[Condition | None] = []
+    y = one_hot_targets(y_true, alpha, conditions if validate else None)
     if validate:
         assert_all(*conditions, concentration_condition(alpha))
     return (
@@ -91,12 +101,12 @@ class IEDLLoss(DeclaredAttributes, keras.losses.Loss):
 
     def __init__(
         self,
-        fisher_weight=0.005,
-        kl_weight=0.0,
-        reduction="sum_over_batch_size",
-        name="iedl_loss",
-        dtype=None,
-    ):
+        fisher_weight: float = 0.005,
+        kl_weight: float = 0.0,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "iedl_loss",
+        dtype: str | None = None,
+    ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.fisher_weight = validate_coefficient(fisher_weight, "fisher_weight")
         self.kl_weight = kl_weight_variable(kl_weight, self.dtype)

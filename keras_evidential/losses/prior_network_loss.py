@@ -1,10 +1,12 @@
 """PriorNetworkLoss: the reverse-KL loss of Prior Networks (Malinin & Gales, 2019)."""
 
+from __future__ import annotations
 
 import keras
 from keras import ops
 
 from keras_evidential.dirichlet import dirichlet_kl
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import check_concentrations
 from keras_evidential.validation import check_labels
@@ -12,7 +14,9 @@ from keras_evidential.validation import check_number
 from keras_evidential.validation import declare_attributes
 
 
-def prior_network_targets(y_true, alpha, target_concentration):
+def prior_network_targets(
+    y_true: Tensor, alpha: Tensor, target_concentration: float
+) -> Tensor:
     """Target concentrations: `1 + target_concentration * y`, flat `Dir(1)` for label K.
 
     `y_true` holds integer labels in `[0, K]` (K = out-of-distribution, as
@@ -47,7 +51,12 @@ def prior_network_targets(y_true, alpha, target_concentration):
     return 1.0 + ops.cast(target_concentration, alpha.dtype) * y
 
 
-def prior_network_loss(y_true, alpha, target_concentration=100.0, validate=False):
+def prior_network_loss(
+    y_true: Tensor,
+    alpha: Tensor,
+    target_concentration: float = 100.0,
+    validate: bool = False,
+) -> Tensor:
     """Per-sample reverse-KL loss of Prior Networks.
 
     Formula:
@@ -117,11 +126,11 @@ class PriorNetworkLoss(DeclaredAttributes, keras.losses.Loss):
 
     def __init__(
         self,
-        target_concentration=100.0,
-        reduction="sum_over_batch_size",
-        name="prior_network_loss",
-        dtype=None,
-    ):
+        target_concentration: float = 100.0,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "prior_network_loss",
+        dtype: str | None = None,
+    ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.target_concentration = check_number(
             target_concentration, "target_concentration", low=0, low_open=True

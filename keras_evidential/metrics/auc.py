@@ -6,6 +6,8 @@ selecting the samples it covers, and computes the exact ROC AUC of
 `RankingMetric`; `num_thresholds` gives the bucketed approximation).
 """
 
+from __future__ import annotations
+
 import keras
 from keras import ops
 
@@ -120,18 +122,18 @@ class ThresholdedAUC(_ROCMetric):
     @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
-        threshold=None,
-        positive_class=1,
-        unknown_class=False,
-        num_thresholds=None,
-        name="thresholded_auc",
-        dtype=None,
-        prior_concentration=1.0,
-        minimum_alpha=None,
-        flexible=False,
-        max_samples=DEFAULT_MAX_SAMPLES,
-        summation_method=None,
-    ):
+        threshold: float | None = None,
+        positive_class: int = 1,
+        unknown_class: bool = False,
+        num_thresholds: int | None = None,
+        name: str = "thresholded_auc",
+        dtype: str | None = None,
+        prior_concentration: float = 1.0,
+        minimum_alpha: float | None = None,
+        flexible: bool = False,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        summation_method: str | None = None,
+    ) -> None:
         super().__init__(
             unknown_class=unknown_class,
             max_samples=max_samples,

@@ -1,5 +1,7 @@
 """Expected calibration error of the expected probability `p_bar`."""
 
+from __future__ import annotations
+
 import keras
 from keras import ops
 
@@ -10,11 +12,14 @@ from keras_evidential.metrics.predictions import dirichlet_alpha
 from keras_evidential.metrics.predictions import known_alpha
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.predictions import predict_labels
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_concentrations
 from keras_evidential.validation import check_int
 
 
-def confidence_and_correct(probabilities, labels):
+def confidence_and_correct(
+    probabilities: Tensor, labels: Tensor
+) -> tuple[Tensor, Tensor]:
     """`(max_k p_k, argmax_k p_k == label)`: what a reliability diagram bins."""
     predictions = predict_labels(probabilities, unknown_class=False)
     # `initial`: Keras's TensorFlow `max` asserts on an empty batch without it.
@@ -22,7 +27,9 @@ def confidence_and_correct(probabilities, labels):
     return confidence, predictions == labels
 
 
-def calibration_bins(confidence, correct, num_bins, sample_weight=None):
+def calibration_bins(
+    confidence: Tensor, correct: Tensor, num_bins: int, sample_weight: Tensor = None
+) -> tuple[Tensor, Tensor, Tensor]:
     """Per-bin weighted sums of a reliability diagram.
 
     Bin `i` holds the confidences in `(i / num_bins, (i + 1) / num_bins]`
@@ -54,7 +61,9 @@ def calibration_bins(confidence, correct, num_bins, sample_weight=None):
     )
 
 
-def expected_calibration_error_from_bins(count, confidence_sum, correct_sum):
+def expected_calibration_error_from_bins(
+    count: Tensor, confidence_sum: Tensor, correct_sum: Tensor
+) -> Tensor:
     """`sum_b |correct_sum_b - confidence_sum_b| / sum_b count_b`.
 
     Equal to `sum_b (n_b / N) |accuracy_b - confidence_b|`; NaN (undefined)
@@ -106,8 +115,13 @@ class ExpectedCalibrationError(keras.metrics.Metric):
     """
 
     def __init__(
-        self, num_bins=15, unknown_class=False, name="ece", dtype=None, flexible=False
-    ):
+        self,
+        num_bins: int = 15,
+        unknown_class: bool = False,
+        name: str = "ece",
+        dtype: str | None = None,
+        flexible: bool = False,
+    ) -> None:
         super().__init__(name=name, dtype=dtype)
         self.num_bins = check_int(num_bins, "num_bins", minimum=1)
         check_output_settings(self, unknown_class, 1.0, 0.0, flexible)

@@ -1,9 +1,12 @@
 """LossCoefficient: a scheduled loss coefficient, logged by Keras as a metric."""
 
+from __future__ import annotations
+
 import keras
 from keras import ops
 
 from keras_evidential.validation import check_choice
+
 
 COEFFICIENTS = ("kl_weight", "regularizer_weight", "stage")
 
@@ -56,7 +59,13 @@ class LossCoefficient(keras.metrics.Metric):
     [0.0, 0.25, 0.5]
     """
 
-    def __init__(self, loss=None, coefficient="kl_weight", name=None, dtype=None):
+    def __init__(
+        self,
+        loss: keras.losses.Loss | None = None,
+        coefficient: str = "kl_weight",
+        name: str | None = None,
+        dtype: str | None = None,
+    ) -> None:
         self.coefficient = check_choice(coefficient, "coefficient", COEFFICIENTS)
         super().__init__(name=name or coefficient, dtype=dtype)
         if loss is not None and not isinstance(

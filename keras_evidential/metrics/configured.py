@@ -1,8 +1,14 @@
 """for_model: metrics configured with a model's output settings."""
 
-import inspect
+from __future__ import annotations
 
+import inspect
+from typing import Any
+from typing import Sequence
+
+import keras
 from keras_evidential.validation import check_choice
+
 
 # The settings `keras_evidential.model_kind` reads from a model, under the
 # names of the metrics' constructor arguments.
@@ -22,7 +28,9 @@ def _metric_class(identifier, classes):
     return by_name[check_choice(identifier, "metrics", sorted(by_name))]
 
 
-def for_model(model, metrics, **kwargs):
+def for_model(
+    model: keras.Model, metrics: Sequence[str], **kwargs: Any
+) -> list[keras.metrics.Metric]:
     """The named metrics, configured with the model's output settings.
 
     Every classification metric takes settings that describe the model's

@@ -18,6 +18,8 @@ as `keras_evidential.evaluation`; NaN where the figure is undefined (no
 sample of one of the two classes).
 """
 
+from __future__ import annotations
+
 import keras
 from keras import ops
 
@@ -35,14 +37,16 @@ from keras_evidential.metrics.ranking_metric import RankingMetric
 from keras_evidential.metrics.ranking_metric import combined_weight
 from keras_evidential.metrics.scores import metric_uncertainty
 from keras_evidential.metrics.scores import validate_score
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_choice
 from keras_evidential.validation import check_concentrations
 from keras_evidential.validation import check_number
 
+
 _POSITIVES = ("known", "unknown")
 
 
-def squared_errors(probabilities, labels, num_classes):
+def squared_errors(probabilities: Tensor, labels: Tensor, num_classes: int) -> Tensor:
     """`sum_k (y_ik - p_ik)^2` per sample, `y` the one-hot labels; labels
     of the unknown class (`num_classes`) give a value to be masked out."""
     y = ops.one_hot(
@@ -112,18 +116,18 @@ class UnknownClassAUPR(RankingMetric):
     @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
-        score="vacuity",
-        positive="known",
-        unknown_class=False,
-        num_thresholds=None,
-        name="unknown_aupr",
-        dtype=None,
-        prior_concentration=1.0,
-        minimum_alpha=None,
-        flexible=False,
-        max_samples=DEFAULT_MAX_SAMPLES,
-        summation_method=None,
-    ):
+        score: str = "vacuity",
+        positive: str = "known",
+        unknown_class: bool = False,
+        num_thresholds: int | None = None,
+        name: str = "unknown_aupr",
+        dtype: str | None = None,
+        prior_concentration: float = 1.0,
+        minimum_alpha: float | None = None,
+        flexible: bool = False,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        summation_method: str | None = None,
+    ) -> None:
         super().__init__(
             unknown_class=unknown_class,
             max_samples=max_samples,
@@ -204,17 +208,17 @@ class MisclassificationAUPR(RankingMetric):
     @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
-        score="least_confidence",
-        unknown_class=False,
-        num_thresholds=None,
-        name="misclassification_aupr",
-        dtype=None,
-        prior_concentration=1.0,
-        minimum_alpha=None,
-        flexible=False,
-        max_samples=DEFAULT_MAX_SAMPLES,
-        summation_method=None,
-    ):
+        score: str = "least_confidence",
+        unknown_class: bool = False,
+        num_thresholds: int | None = None,
+        name: str = "misclassification_aupr",
+        dtype: str | None = None,
+        prior_concentration: float = 1.0,
+        minimum_alpha: float | None = None,
+        flexible: bool = False,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        summation_method: str | None = None,
+    ) -> None:
         super().__init__(
             unknown_class=unknown_class,
             max_samples=max_samples,
@@ -294,18 +298,18 @@ class UnknownClassFPR(RankingMetric):
     @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
-        score="vacuity",
-        tpr=0.95,
-        unknown_class=False,
-        num_thresholds=None,
-        name="unknown_fpr95",
-        dtype=None,
-        prior_concentration=1.0,
-        minimum_alpha=None,
-        flexible=False,
-        max_samples=DEFAULT_MAX_SAMPLES,
-        summation_method=None,
-    ):
+        score: str = "vacuity",
+        tpr: float = 0.95,
+        unknown_class: bool = False,
+        num_thresholds: int | None = None,
+        name: str = "unknown_fpr95",
+        dtype: str | None = None,
+        prior_concentration: float = 1.0,
+        minimum_alpha: float | None = None,
+        flexible: bool = False,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        summation_method: str | None = None,
+    ) -> None:
         super().__init__(
             unknown_class=unknown_class,
             max_samples=max_samples,
@@ -362,8 +366,12 @@ class BrierScore(keras.metrics.Mean):
     """
 
     def __init__(
-        self, unknown_class=False, name="brier_score", dtype=None, flexible=False
-    ):
+        self,
+        unknown_class: bool = False,
+        name: str = "brier_score",
+        dtype: str | None = None,
+        flexible: bool = False,
+    ) -> None:
         super().__init__(name=name, dtype=dtype)
         check_output_settings(self, unknown_class, 1.0, 0.0, flexible)
         self._direction = "down"

@@ -6,6 +6,8 @@ accumulated over batches. See `keras_evidential.metrics.predictions` for the
 label and prediction convention (label K = unknown).
 """
 
+from __future__ import annotations
+
 import keras
 from keras import ops
 
@@ -17,10 +19,13 @@ from keras_evidential.metrics.predictions import known_alpha
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.predictions import predict_labels
 from keras_evidential.metrics.predictions import validate_threshold
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_concentrations
 
 
-def open_set_counts(labels, predictions, num_known, sample_weight=None):
+def open_set_counts(
+    labels: Tensor, predictions: Tensor, num_known: int, sample_weight: Tensor = None
+) -> dict[str, Tensor]:
     """Weighted counts behind the open-set metrics.
 
     Args:
@@ -79,14 +84,14 @@ class OpenSetRate(keras.metrics.Metric):
     @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
-        unknown_class=False,
-        threshold=None,
-        prior_concentration=1.0,
-        name=None,
-        dtype=None,
-        minimum_alpha=None,
-        flexible=False,
-    ):
+        unknown_class: bool = False,
+        threshold: float | None = None,
+        prior_concentration: float = 1.0,
+        name: str | None = None,
+        dtype: str | None = None,
+        minimum_alpha: float | None = None,
+        flexible: bool = False,
+    ) -> None:
         super().__init__(name=name or self.default_name, dtype=dtype)
         check_output_settings(
             self, unknown_class, prior_concentration, minimum_alpha, flexible

@@ -24,18 +24,27 @@ The convention shared by every metric, curve and report of this package:
 `keras_evidential.metrics.for_model` reads these settings from a model.
 """
 
+from __future__ import annotations
+
+import keras
 from keras import ops
 
 from keras_evidential.deprecation import renamed_argument
 from keras_evidential.dirichlet import vacuity
 from keras_evidential.labels import num_known_classes  # noqa: F401 (re-exported)
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_bool
 from keras_evidential.validation import check_number
 
 
 @renamed_argument("prior_weight", "prior_concentration")
-def check_output_settings(metric, unknown_class, prior_concentration, minimum_alpha,
-                          flexible):
+def check_output_settings(
+    metric: keras.metrics.Metric,
+    unknown_class: bool,
+    prior_concentration: float,
+    minimum_alpha: float | None,
+    flexible: bool,
+) -> None:
     """Sets a metric's output settings as attributes, after checking them
     by the package's one rule for constructor arguments."""
     metric.unknown_class = check_bool(unknown_class, "unknown_class")
@@ -53,7 +62,7 @@ def check_output_settings(metric, unknown_class, prior_concentration, minimum_al
         )
 
 
-def dirichlet_alpha(y_pred, flexible=False):
+def dirichlet_alpha(y_pred: Tensor, flexible: bool = False) -> Tensor:
     """The Dirichlet `alpha` of a model output (float32 or wider).
 
     `keras_evidential.ModelKind.to_alpha`, the one definition: float16 is
@@ -73,7 +82,7 @@ def dirichlet_alpha(y_pred, flexible=False):
 
 
 
-def known_alpha(y_pred, unknown_class):
+def known_alpha(y_pred: Tensor, unknown_class: bool) -> Tensor:
     """The concentrations of the K known classes.
 
     With `UnknownClassHead`, m-EDL's `alpha_u = K + 1` is a constant, so the
@@ -88,7 +97,7 @@ def known_alpha(y_pred, unknown_class):
     return y_pred[..., :-1] if unknown_class else y_pred
 
 
-def validate_threshold(threshold):
+def validate_threshold(threshold: float | None) -> float | None:
     """Returns `threshold` as a float (or None); raises unless it is None or
     a number in [0, 1], the one rule for vacuity thresholds (the vacuity
     `lambda K / S` lies in (0, 1] for `alpha >= lambda`; 0 rejects all)."""
@@ -96,7 +105,12 @@ def validate_threshold(threshold):
 
 
 @renamed_argument("prior_weight", "prior_concentration")
-def predict_labels(y_pred, unknown_class, threshold=None, prior_concentration=1.0):
+def predict_labels(
+    y_pred: Tensor,
+    unknown_class: bool,
+    threshold: float | None = None,
+    prior_concentration: float = 1.0,
+) -> Tensor:
     """Predicted labels in `[0, K]`, K meaning "unknown" (see module doc).
 
     Args:

@@ -18,9 +18,16 @@ Each figure is NaN (undefined) unless both classes have weight > 0: there is
 nothing to detect, or nothing to confuse it with.
 """
 
+from __future__ import annotations
+
 import math
+from typing import Any
 
 import numpy as np
+
+from keras_evidential.tensor_types import ArrayLike
+from keras_evidential.tensor_types import Tensor
+
 
 # A relative tolerance for "TPR >= tpr": TPR is a ratio of float32 sums in a
 # metric, so 19 / 20 may round just below 0.95.
@@ -67,7 +74,7 @@ def _safe(xp, denominator):
     return xp.where(denominator > 0, denominator, 1)
 
 
-def roc_auc(scores, positive, negative, xp=np):
+def roc_auc(scores: Tensor, positive: Tensor, negative: Tensor, xp: Any = np) -> Tensor:
     """Area under the ROC curve, ties counting one half.
 
     Formula:
@@ -85,7 +92,9 @@ def roc_auc(scores, positive, negative, xp=np):
     return _defined(xp, p, n, area / _safe(xp, p * n))
 
 
-def average_precision(scores, positive, negative, xp=np):
+def average_precision(
+    scores: Tensor, positive: Tensor, negative: Tensor, xp: Any = np
+) -> Tensor:
     """Average precision: the step-function area under the PR curve.
 
     Formula:
@@ -106,7 +115,9 @@ def average_precision(scores, positive, negative, xp=np):
     return _defined(xp, p, n, xp.sum(positive * precision) / _safe(xp, p))
 
 
-def fpr_at_tpr(scores, positive, negative, tpr=0.95, xp=np):
+def fpr_at_tpr(
+    scores: Tensor, positive: Tensor, negative: Tensor, tpr: float = 0.95, xp: Any = np
+) -> Tensor:
     """False-positive rate at the highest threshold whose TPR reaches `tpr`.
 
     Formula:
@@ -131,7 +142,9 @@ def fpr_at_tpr(scores, positive, negative, tpr=0.95, xp=np):
     return _defined(xp, p, n, best)
 
 
-def weights_of(labels, sample_weight=None):
+def weights_of(
+    labels: ArrayLike, sample_weight: ArrayLike | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """`(positive, negative)` item weights of binary NumPy labels."""
     labels = np.asarray(labels).astype(bool).reshape(-1)
     weight = (

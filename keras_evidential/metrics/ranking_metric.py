@@ -18,7 +18,10 @@ approximation): the same estimator then ranks buckets, the samples inside
 one bucket counting as tied.
 """
 
+from __future__ import annotations
+
 import warnings
+from typing import Any
 
 import keras
 from keras import ops
@@ -27,14 +30,16 @@ from keras_evidential.deprecation import renamed_argument
 from keras_evidential.metrics import ranking
 from keras_evidential.metrics.predictions import check_output_settings
 from keras_evidential.metrics.predictions import dirichlet_alpha
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import Condition
 from keras_evidential.validation import assert_all
 from keras_evidential.validation import check_int
 
+
 DEFAULT_MAX_SAMPLES = 2**16
 
 
-def combined_weight(mask, sample_weight):
+def combined_weight(mask: Tensor, sample_weight: Tensor) -> Tensor:
     """A 0/1 mask of the samples a metric covers times their sample weight."""
     weight = ops.cast(mask, "float32")
     if sample_weight is None:
@@ -67,16 +72,16 @@ class RankingMetric(keras.metrics.Metric):
     @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
-        unknown_class=False,
-        num_thresholds=None,
-        name=None,
-        dtype=None,
-        prior_concentration=1.0,
-        minimum_alpha=None,
-        flexible=False,
-        max_samples=DEFAULT_MAX_SAMPLES,
-        summation_method=None,
-    ):
+        unknown_class: bool = False,
+        num_thresholds: int | None = None,
+        name: str | None = None,
+        dtype: str | None = None,
+        prior_concentration: float = 1.0,
+        minimum_alpha: float | None = None,
+        flexible: bool = False,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        summation_method: str | None = None,
+    ) -> None:
         super().__init__(name=name, dtype=dtype)
         if summation_method is not None:
             warnings.warn(
@@ -189,7 +194,7 @@ class RankingMetric(keras.metrics.Metric):
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> RankingMetric:
         config = dict(config)
         # Written by the `keras.metrics.AUC`-based versions (<= 0.x); the
         # estimator is now the step-wise one (see `ranking`).

@@ -7,11 +7,14 @@ trained on a standardised target, append `NormalInverseGammaRescaling` and
 evaluate on the raw target.
 """
 
+from __future__ import annotations
+
 import keras
 from keras import ops
 
 from keras_evidential import nig
 from keras_evidential.losses.evidential_regression import _targets_like
+from keras_evidential.tensor_types import Tensor
 
 
 def _predictive(y_true, y_pred):
@@ -25,12 +28,12 @@ def _predictive(y_true, y_pred):
     return (y,) + tuple(nig.student_t_predictive(gamma, nu, alpha, beta))
 
 
-def student_t_nll_per_sample(y_true, y_pred):
+def student_t_nll_per_sample(y_true: Tensor, y_pred: Tensor) -> Tensor:
     """Mean over targets of `-log St(y | gamma, w_St, 2 alpha)`, per sample."""
     return _mean_over_targets(nig.student_t_nll(*_predictive(y_true, y_pred)))
 
 
-def student_t_crps_per_sample(y_true, y_pred):
+def student_t_crps_per_sample(y_true: Tensor, y_pred: Tensor) -> Tensor:
     """Mean over targets of the Student-t predictive's CRPS, per sample."""
     return _mean_over_targets(nig.student_t_crps(*_predictive(y_true, y_pred)))
 
@@ -40,7 +43,9 @@ def _mean_over_targets(values):
     return ops.sum(values, axis=-1) / values.shape[-1]
 
 
-def interval_coverage_per_sample(y_true, y_pred, level=0.95):
+def interval_coverage_per_sample(
+    y_true: Tensor, y_pred: Tensor, level: float = 0.95
+) -> Tensor:
     """Fraction of targets inside the central `level` interval of the predictive, per sample.
 
     `y` is inside exactly when `1 - level <= tail`, `tail = 1 - |2 F(y) - 1|`.
@@ -79,7 +84,7 @@ class NIGRootMeanSquaredError(keras.metrics.RootMeanSquaredError):
     - [Amini et al., 2020](https://arxiv.org/abs/1910.02600), Table 1
     """
 
-    def __init__(self, name="rmse", dtype=None):
+    def __init__(self, name: str = "rmse", dtype: str | None = None) -> None:
         super().__init__(name=name, dtype=dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
@@ -115,7 +120,7 @@ class NIGNegativeLogLikelihood(keras.metrics.MeanMetricWrapper):
     - [Amini et al., 2020](https://arxiv.org/abs/1910.02600), Eq. 8 and Table 1
     """
 
-    def __init__(self, name="nll", dtype=None):
+    def __init__(self, name: str = "nll", dtype: str | None = None) -> None:
         super().__init__(student_t_nll_per_sample, name=name, dtype=dtype)
         # Lower is better: lets `EarlyStopping` / `ModelCheckpoint` infer
         # mode="min" (Keras reads `_direction`).
@@ -156,7 +161,7 @@ class NIGContinuousRankedProbabilityScore(keras.metrics.MeanMetricWrapper):
       scoringRules", J. Stat. Softw. 90 (2019)
     """
 
-    def __init__(self, name="crps", dtype=None):
+    def __init__(self, name: str = "crps", dtype: str | None = None) -> None:
         super().__init__(student_t_crps_per_sample, name=name, dtype=dtype)
         # Lower is better: lets `EarlyStopping` / `ModelCheckpoint` infer
         # mode="min" (Keras reads `_direction`).
@@ -199,7 +204,9 @@ class NIGIntervalCoverage(keras.metrics.MeanMetricWrapper):
       using calibrated regression", ICML 2018
     """
 
-    def __init__(self, level=0.95, name=None, dtype=None):
+    def __init__(
+        self, level: float = 0.95, name: str | None = None, dtype: str | None = None
+    ) -> None:
         _check_level(level)
         self.level = float(level)
         super().__init__(

@@ -1,5 +1,9 @@
 """BayesRisk: the EDL loss's risk term alone, a quantity to monitor."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 
 from keras_evidential.dirichlet import RISKS
@@ -44,7 +48,9 @@ class BayesRisk(keras.metrics.MeanMetricWrapper):
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
     """
 
-    def __init__(self, risk="mse", name="risk", dtype=None):
+    def __init__(
+        self, risk: str = "mse", name: str = "risk", dtype: str | None = None
+    ) -> None:
         check_choice(risk, "risk", sorted(RISKS))
         super().__init__(_risk_fn(risk), name=name, dtype=dtype)
         self.risk = risk
@@ -55,7 +61,7 @@ class BayesRisk(keras.metrics.MeanMetricWrapper):
         return {"risk": self.risk, "name": self.name, "dtype": self.dtype}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> BayesRisk:
         return cls(**config)
 
 

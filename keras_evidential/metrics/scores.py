@@ -8,12 +8,16 @@ inside the buckets. The differential entropy has no lower bound, so it is
 not a score.
 """
 
+from __future__ import annotations
+
 import math
 
+import keras
 from keras import ops
 
 from keras_evidential import dirichlet
 from keras_evidential.deprecation import renamed_argument
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_choice
 from keras_evidential.validation import check_concentrations
 
@@ -48,7 +52,7 @@ UNCERTAINTY_SCORES = {
 }
 
 
-def validate_score(score):
+def validate_score(score: str) -> str:
     """Returns `score` if it names an uncertainty score; raises otherwise."""
     return check_choice(score, "score", sorted(UNCERTAINTY_SCORES))
 
@@ -59,7 +63,12 @@ PRIOR_DEPENDENT_SCORES = ("vacuity", "epkl", "dissonance")
 
 
 @renamed_argument("prior_weight", "prior_concentration")
-def uncertainty_score(alpha, score="vacuity", prior_concentration=1.0, minimum_alpha=None):
+def uncertainty_score(
+    alpha: Tensor,
+    score: str = "vacuity",
+    prior_concentration: float = 1.0,
+    minimum_alpha: float | None = None,
+) -> Tensor:
     """The named score of a K-class Dirichlet, in [0, 1].
 
     `prior_concentration` is R-EDL's `lambda` (`alpha = e + lambda`, so `alpha >=
@@ -85,7 +94,12 @@ def uncertainty_score(alpha, score="vacuity", prior_concentration=1.0, minimum_a
 
 
 @renamed_argument("prior_weight", "prior_concentration")
-def checked_uncertainty_score(alpha, score, prior_concentration=1.0, minimum_alpha=None):
+def checked_uncertainty_score(
+    alpha: Tensor,
+    score: str,
+    prior_concentration: float = 1.0,
+    minimum_alpha: float | None = None,
+) -> Tensor:
     """`uncertainty_score`, after checking that a prior-dependent score gets
     concentrations `>= minimum_alpha` (None: `prior_concentration`; 0: `> 0`).
 
@@ -115,7 +129,7 @@ def checked_uncertainty_score(alpha, score, prior_concentration=1.0, minimum_alp
     return uncertainty_score(alpha, score, prior_concentration, minimum_alpha)
 
 
-def metric_uncertainty(metric, alpha):
+def metric_uncertainty(metric: keras.metrics.Metric, alpha: Tensor) -> Tensor:
     """`checked_uncertainty_score` of `alpha` (the known classes') with a
     metric's `score`, `prior_concentration` and `minimum_alpha`."""
     return checked_uncertainty_score(

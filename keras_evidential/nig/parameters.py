@@ -17,16 +17,21 @@ rank of `y_pred` and `T` entries on its last axis, for any output rank (a
 pixel-wise head `(batch, H, W, 4T)` works like a dense one `(batch, 4T)`).
 """
 
+from __future__ import annotations
+
 import collections
 
 from keras import ops
+
+from keras_evidential.tensor_types import Tensor
+
 
 NIGParameters = collections.namedtuple(
     "NIGParameters", ["gamma", "nu", "alpha", "beta"]
 )
 
 
-def num_targets(y_pred):
+def num_targets(y_pred: Tensor) -> Tensor:
     """`T`, the number of targets of a NIG output with `4T` entries on the last axis.
 
     Raises:
@@ -42,29 +47,29 @@ def num_targets(y_pred):
     return size // 4
 
 
-def split_nig(y_pred):
+def split_nig(y_pred: Tensor) -> Tensor:
     """The `NIGParameters(gamma, nu, alpha, beta)` of a NIG output, each `(..., T)`."""
     y_pred = ops.convert_to_tensor(y_pred)
     num_targets(y_pred)
     return NIGParameters(*ops.split(y_pred, 4, axis=-1))
 
 
-def concat_nig(gamma, nu, alpha, beta):
+def concat_nig(gamma: Tensor, nu: Tensor, alpha: Tensor, beta: Tensor) -> Tensor:
     """The inverse of `split_nig`: the four parameters on the last axis."""
     return ops.concatenate([gamma, nu, alpha, beta], axis=-1)
 
 
-def total_evidence(nu, alpha):
+def total_evidence(nu: Tensor, alpha: Tensor) -> Tensor:
     """`Phi = 2 nu + alpha`, the total evidence of Amini et al. (2020), Eq. (4) of Meinert et al."""
     return 2.0 * nu + alpha
 
 
-def as_tensors(*values):
+def as_tensors(*values: Tensor) -> Tensor:
     """`values` as backend tensors (PyTorch does not mix NumPy arrays and tensors)."""
     return tuple(ops.convert_to_tensor(v) for v in values)
 
 
-def nig_from_outputs(outputs, epsilon=1e-6):
+def nig_from_outputs(outputs: Tensor, epsilon: float = 1e-6) -> Tensor:
     """NIG parameters from unconstrained outputs `(..., 4T)` in the NIG layout.
 
     Formula (Amini et al. 2020; Meinert et al. 2023, Eq. 6):

@@ -12,6 +12,8 @@ takes the Student-t as `(loc, scale, df)`, so the Gaussian (`df -> inf`) of
 the mean-variance baseline is scored by the Gaussian functions beside them.
 """
 
+from __future__ import annotations
+
 import math
 
 import keras
@@ -19,9 +21,12 @@ from keras import ops
 
 from keras_evidential.dirichlet import special
 from keras_evidential.nig.parameters import as_tensors
+from keras_evidential.tensor_types import Tensor
 
 
-def student_t_predictive(gamma, nu, alpha, beta):
+def student_t_predictive(
+    gamma: Tensor, nu: Tensor, alpha: Tensor, beta: Tensor
+) -> Tensor:
     """`(loc, scale, df)` of the NIG's Student-t marginal.
 
     `scale = w_St = sqrt(beta (1 + nu) / (alpha nu))`, the width Meinert et al.
@@ -32,7 +37,7 @@ def student_t_predictive(gamma, nu, alpha, beta):
     return gamma, student_t_width(nu, alpha, beta), 2.0 * alpha
 
 
-def student_t_width(nu, alpha, beta):
+def student_t_width(nu: Tensor, alpha: Tensor, beta: Tensor) -> Tensor:
     """`w_St = sqrt(beta (1 + nu) / (alpha nu))` (Meinert et al. 2023, Eq. 9)."""
     return ops.exp(0.5 * _log_width_squared(*as_tensors(nu, alpha, beta)))
 
@@ -44,7 +49,7 @@ def _log_width_squared(nu, alpha, beta):
     return ops.log(beta) + ops.log(1.0 + nu) - ops.log(alpha) - ops.log(nu)
 
 
-def student_t_nll(y, loc, scale, df):
+def student_t_nll(y: Tensor, loc: Tensor, scale: Tensor, df: Tensor) -> Tensor:
     """Negative log density of `St(y | loc, scale, df)`, elementwise.
 
     Formula:
@@ -116,7 +121,9 @@ def _log_gamma_half_step(a):
     return ops.where(large, t * series, direct)
 
 
-def nig_nll(y, gamma, nu, alpha, beta):
+def nig_nll(
+    y: Tensor, gamma: Tensor, nu: Tensor, alpha: Tensor, beta: Tensor
+) -> Tensor:
     """The NIG's negative log marginal likelihood: `-log St(y | gamma, w_St, 2 alpha)`.
 
     The NLL term of Amini et al. (2020), Eq. 8, written as a Student-t:
@@ -130,7 +137,7 @@ def nig_nll(y, gamma, nu, alpha, beta):
     return student_t_nll(y, *student_t_predictive(gamma, nu, alpha, beta))
 
 
-def gaussian_nll(y, mean, variance):
+def gaussian_nll(y: Tensor, mean: Tensor, variance: Tensor) -> Tensor:
     """`-log N(y | mean, variance) = log(2 pi variance) / 2 + (y - mean)^2 / (2 variance)`."""
     y, mean, variance = as_tensors(y, mean, variance)
     return 0.5 * (
@@ -138,7 +145,9 @@ def gaussian_nll(y, mean, variance):
     )
 
 
-def student_t_two_sided_tail(y, loc, scale, df):
+def student_t_two_sided_tail(
+    y: Tensor, loc: Tensor, scale: Tensor, df: Tensor
+) -> Tensor:
     """`1 - |2 F(y) - 1|`: the probability outside the central interval reaching `y`.
 
     `y` lies inside the central interval of level `c` exactly when
@@ -180,14 +189,14 @@ def _two_sided_tail(z_squared, df):
     return ops.where(large, normal, incomplete_beta)
 
 
-def student_t_cdf(y, loc, scale, df):
+def student_t_cdf(y: Tensor, loc: Tensor, scale: Tensor, df: Tensor) -> Tensor:
     """`F(y)` of `St(loc, scale, df)`: `1 - tail / 2` above `loc`, `tail / 2` below."""
     y, loc, scale, df = as_tensors(y, loc, scale, df)
     tail = student_t_two_sided_tail(y, loc, scale, df)
     return ops.where(y >= loc, 1.0 - 0.5 * tail, 0.5 * tail)
 
 
-def student_t_crps(y, loc, scale, df):
+def student_t_crps(y: Tensor, loc: Tensor, scale: Tensor, df: Tensor) -> Tensor:
     """The continuous ranked probability score of `St(loc, scale, df)` at `y`, df > 1.
 
     Formula (Jordan, Krüger & Lerch 2019, `crps_t`), `z = (y - loc) / scale`:
@@ -230,7 +239,7 @@ def student_t_crps(y, loc, scale, df):
     return scale * ops.relu(term_abs + term_density - term_const)
 
 
-def gaussian_crps(y, mean, std):
+def gaussian_crps(y: Tensor, mean: Tensor, std: Tensor) -> Tensor:
     """CRPS of `N(mean, std^2)` at `y`: `std [z (2 Phi(z) - 1) + 2 phi(z) - 1/sqrt(pi)]`."""
     y, mean, std = as_tensors(y, mean, std)
     z = (y - mean) / std
@@ -238,7 +247,7 @@ def gaussian_crps(y, mean, std):
     return std * (z * ops.erf(z / math.sqrt(2.0)) + 2.0 * pdf - 1.0 / math.sqrt(math.pi))
 
 
-def betainc(a, b, x):
+def betainc(a: Tensor, b: Tensor, x: Tensor) -> Tensor:
     """The regularised incomplete beta function `I_x(a, b)`, elementwise.
 
     TensorFlow and JAX have it as an op; on PyTorch (eager) it is SciPy's,
