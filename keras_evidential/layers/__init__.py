@@ -7,6 +7,7 @@ from keras_evidential.layers.assert_finite import AssertFinite
 from keras_evidential.layers.beta_output import BetaOutput
 from keras_evidential.layers.density_aware_dirichlet import DensityAwareDirichlet
 from keras_evidential.layers.dirichlet_output import DirichletOutput
+from keras_evidential.layers.dirichlet_uncertainty_maps import DirichletUncertaintyMaps
 from keras_evidential.layers.evidence import Evidence
 from keras_evidential.layers.evidence import EvidenceELU
 from keras_evidential.layers.evidence import EvidenceExp
@@ -25,6 +26,7 @@ ALL_OBJECTS = (
     BetaOutput,
     DensityAwareDirichlet,
     DirichletOutput,
+    DirichletUncertaintyMaps,
     EvidenceELU,
     EvidenceExp,
     EvidenceReLU,

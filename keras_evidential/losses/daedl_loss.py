@@ -3,7 +3,10 @@
 import keras
 from keras import ops
 
+from keras_evidential.labels import ignored_labels
+from keras_evidential.labels import mask_ignored
 from keras_evidential.labels import one_hot_targets
+from keras_evidential.labels import validate_ignore_class
 from keras_evidential.losses.coefficients import kl_weight_variable
 from keras_evidential.losses.edl_loss import edl_terms
 from keras_evidential.validation import DeclaredAttributes
@@ -12,7 +15,7 @@ from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import declare_attributes
 
 
-def daedl_loss(y_true, alpha, kl_weight=0.0, validate=False):
+def daedl_loss(y_true, alpha, kl_weight=0.0, validate=False, ignore_class=None):
     """Per-sample DAEDL loss: EDL's expected squared error and KL for
     `alpha = exp(z) > 0`.
 
@@ -28,6 +31,8 @@ def daedl_loss(y_true, alpha, kl_weight=0.0, validate=False):
         kl_weight: The KL coefficient.
         validate: Whether to check the labels and that `alpha` is finite and
             > 0, in one assert.
+        ignore_class: Optional integer label of the samples (pixels) to
+            leave out (see `edl_loss`): their loss is 0 and masked.
 
     Returns:
         The loss per sample, shape `alpha.shape[:-1]`.
@@ -37,10 +42,11 @@ def daedl_loss(y_true, alpha, kl_weight=0.0, validate=False):
       Learning", ICML 2024, eq. 2
     """
     conditions = [] if validate else None
+    y_true, valid = ignored_labels(y_true, alpha, ignore_class)
     y = one_hot_targets(y_true, alpha, conditions)
     if validate:
         assert_all(*conditions, concentration_condition(alpha, minimum=0.0))
-    return edl_terms(y, alpha, "mse", kl_weight)
+    return mask_ignored(edl_terms(y, alpha, "mse", kl_weight), valid)
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -62,6 +68,10 @@ class DAEDLLoss(DeclaredAttributes, keras.losses.Loss):
 
     Args:
         kl_weight: Float >= 0, the initial KL coefficient. Defaults to `0.0`.
+        ignore_class: Optional integer, the label of pixels (samples) to
+            leave out of the loss, its gradient and its mean, as in
+            `keras.losses.SparseCategoricalCrossentropy` (255 in most
+            segmentation sets). Needs integer labels. Defaults to None.
         reduction: Type of reduction. Defaults to `"sum_over_batch_size"`.
         name: Optional name for the loss instance.
         dtype: The dtype of the loss's computations.
@@ -83,15 +93,21 @@ class DAEDLLoss(DeclaredAttributes, keras.losses.Loss):
         reduction="sum_over_batch_size",
         name="daedl_loss",
         dtype=None,
+        ignore_class=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.kl_weight = kl_weight_variable(kl_weight, self.dtype)
+        self.ignore_class = validate_ignore_class(ignore_class)
         declare_attributes(self, DAEDLLoss)
 
     def call(self, y_true, y_pred):
-        return daedl_loss(y_true, y_pred, self.kl_weight, validate=True)
+        return daedl_loss(
+            y_true, y_pred, self.kl_weight, validate=True,
+            ignore_class=self.ignore_class,
+        )
 
     def get_config(self):
         config = super().get_config()
         config["kl_weight"] = float(ops.convert_to_numpy(self.kl_weight))
+        config["ignore_class"] = self.ignore_class
         return config

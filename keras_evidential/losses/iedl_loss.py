@@ -6,7 +6,10 @@ from keras import ops
 from keras_evidential.dirichlet import fisher_sum_of_squares_risk
 from keras_evidential.dirichlet import log_fisher_determinant
 from keras_evidential.dirichlet import misleading_evidence_kl
+from keras_evidential.labels import ignored_labels
+from keras_evidential.labels import mask_ignored
 from keras_evidential.labels import one_hot_targets
+from keras_evidential.labels import validate_ignore_class
 from keras_evidential.losses.coefficients import kl_weight_variable
 from keras_evidential.losses.coefficients import validate_coefficient
 from keras_evidential.validation import DeclaredAttributes
@@ -15,7 +18,10 @@ from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import declare_attributes
 
 
-def iedl_loss(y_true, alpha, fisher_weight=0.005, kl_weight=0.0, validate=False):
+def iedl_loss(
+    y_true, alpha, fisher_weight=0.005, kl_weight=0.0, validate=False,
+    ignore_class=None,
+):
     """Per-sample I-EDL loss.
 
     Formula:
@@ -30,18 +36,22 @@ def iedl_loss(y_true, alpha, fisher_weight=0.005, kl_weight=0.0, validate=False)
         fisher_weight: I-EDL's lambda_1 (0.005 for MNIST in the paper).
         kl_weight: The KL coefficient (annealed `min(1, t / T)` in the paper).
         validate: Whether to check that `alpha` is finite and >= 1.
+        ignore_class: Optional integer label of the samples (pixels) to
+            leave out (see `edl_loss`): their loss is 0 and masked.
 
     Returns:
         The loss per sample, shape `alpha.shape[:-1]`.
     """
     conditions = [] if validate else None
+    y_true, valid = ignored_labels(y_true, alpha, ignore_class)
     y = one_hot_targets(y_true, alpha, conditions)
     if validate:
         assert_all(*conditions, concentration_condition(alpha))
-    return (
+    return mask_ignored(
         fisher_sum_of_squares_risk(y, alpha)
         - fisher_weight * log_fisher_determinant(alpha)
-        + kl_weight * misleading_evidence_kl(y, alpha)
+        + kl_weight * misleading_evidence_kl(y, alpha),
+        valid,
     )
 
 
@@ -68,6 +78,10 @@ class IEDLLoss(DeclaredAttributes, keras.losses.Loss):
             Defaults to `0.005`, the paper's MNIST value (0.01 FMNIST, 0.05
             CIFAR-10).
         kl_weight: Float >= 0, the initial KL coefficient. Defaults to `0.0`.
+        ignore_class: Optional integer, the label of pixels (samples) to
+            leave out of the loss, its gradient and its mean, as in
+            `keras.losses.SparseCategoricalCrossentropy` (255 in most
+            segmentation sets). Needs integer labels. Defaults to None.
         reduction: Type of reduction. Defaults to `"sum_over_batch_size"`.
         name: Optional name for the loss instance.
         dtype: The dtype of the loss's computations (float32 also under
@@ -96,15 +110,18 @@ class IEDLLoss(DeclaredAttributes, keras.losses.Loss):
         reduction="sum_over_batch_size",
         name="iedl_loss",
         dtype=None,
+        ignore_class=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.fisher_weight = validate_coefficient(fisher_weight, "fisher_weight")
         self.kl_weight = kl_weight_variable(kl_weight, self.dtype)
+        self.ignore_class = validate_ignore_class(ignore_class)
         declare_attributes(self, IEDLLoss)
 
     def call(self, y_true, y_pred):
         return iedl_loss(
-            y_true, y_pred, self.fisher_weight, self.kl_weight, validate=True
+            y_true, y_pred, self.fisher_weight, self.kl_weight, validate=True,
+            ignore_class=self.ignore_class,
         )
 
     def get_config(self):
@@ -113,6 +130,7 @@ class IEDLLoss(DeclaredAttributes, keras.losses.Loss):
             {
                 "fisher_weight": self.fisher_weight,
                 "kl_weight": float(ops.convert_to_numpy(self.kl_weight)),
+                "ignore_class": self.ignore_class,
             }
         )
         return config
