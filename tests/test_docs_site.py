@@ -41,7 +41,7 @@ NOT_PUBLIC = {
 }
 # Guides whose ```python blocks run as one session per page (the other
 # pages' blocks are fragments, or need several devices or a server).
-RUNNABLE_PAGES = ("getting-started.md", "open-set.md", "ood.md")
+RUNNABLE_PAGES = ("getting-started.md", "open-set.md", "ood.md", "dense.md")
 
 
 def public_names(module_name):
