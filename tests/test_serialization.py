@@ -24,6 +24,8 @@ REQUIRED_ARGUMENTS = {
     ke.callbacks.CoefficientSchedule: {"schedule": warm_up},
     ke.layers.FlexibleDirichletOutput: {"num_classes": 3},
     ke.layers.SpectralNormalization: {"layer": keras.layers.Dense(2)},
+    ke.metrics.PixelAccuracy: {"num_classes": 3},
+    ke.metrics.PixelMeanIoU: {"num_classes": 3},
 }
 
 

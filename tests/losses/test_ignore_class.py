@@ -28,12 +28,7 @@ K = 3
 
 
 def dense_batch(prior=1.0):
-    alpha = (prior + RNG.gamma(1.0, 3.0, size=SHAPE + (K,))).astype("float32")
-    labels = RNG.integers(0, K, size=SHAPE)
-    labels[RNG.random(SHAPE) < 0.4] = IGNORE
-    labels[0, 0, 0] = IGNORE
-    labels[0, 0, 1] = 1
-    return alpha, labels
+    return dirichlet_prediction(prior), dense_labels()
 
 
 def redl_reference(y, alpha, prior, kl_weight):
