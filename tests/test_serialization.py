@@ -26,6 +26,8 @@ REQUIRED_ARGUMENTS = {
     ke.layers.VectorScaling: {"scale": [1.0, 2.0]},
     ke.layers.SpectralNormalization: {"layer": keras.layers.Dense(2)},
     ke.layers.PosteriorNetworkOutput: {"class_counts": [3, 4]},
+    ke.metrics.PixelAccuracy: {"num_classes": 3},
+    ke.metrics.PixelMeanIoU: {"num_classes": 3},
 }
 
 

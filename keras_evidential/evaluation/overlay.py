@@ -64,6 +64,18 @@ def plot_uncertainty_overlay(
             "(H, W) for an image (H, W) or (H, W, channels). Received: "
             f"image.shape={image.shape}, uncertainty.shape={uncertainty.shape}"
         )
+    if image.ndim == 3 and image.shape[-1] not in (3, 4):
+        raise ValueError(
+            "`image` must have 1, 3 or 4 channels (gray, RGB, RGBA). "
+            f"Received: image.shape={image.shape}"
+        )
+    if not np.all(np.isfinite(uncertainty)):
+        # A NaN pixel would be drawn as transparent, looking certain.
+        raise ValueError(
+            "`uncertainty` must be finite; it may not contain NaN or inf. "
+            f"Received: uncertainty with {int(np.sum(np.isnan(uncertainty)))} NaN "
+            f"and {int(np.sum(np.isinf(uncertainty)))} inf"
+        )
     if class_map is not None and np.shape(class_map) != uncertainty.shape:
         raise ValueError(
             "`class_map` must have the uncertainty map's shape. Received: "

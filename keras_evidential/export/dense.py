@@ -14,6 +14,8 @@ from keras_evidential.export.outputs import selected_outputs
 from keras_evidential.export.outputs import version_directory
 from keras_evidential.export.serving import SIGNATURE_NAME
 from keras_evidential.export.serving import _input_signature
+from keras_evidential.layers.dirichlet_uncertainty_maps import UNKNOWN_MAP_NAME
+from keras_evidential.layers.dirichlet_uncertainty_maps import uncertainty_maps
 from keras_evidential.model_kind import model_kind
 from keras_evidential.tensor_types import PathLike
 from keras_evidential.tensor_types import Tensor
@@ -27,9 +29,13 @@ DENSE_OUTPUT_NAMES = (
     "mutual_information",
     "probabilities",
 )
+# Served in addition for an m-EDL model (ending in an unknown-class head).
+UNKNOWN_OUTPUT_NAMES = DENSE_OUTPUT_NAMES + (UNKNOWN_MAP_NAME,)
 
 
-def dense_outputs(alpha: Tensor, vacuity: Tensor = None) -> dict[str, Tensor]:
+def dense_outputs(
+    alpha: Tensor, vacuity: Tensor | None = None, unknown_class: bool = False
+) -> dict[str, Tensor]:
     """The per-pixel serving outputs of dense Dirichlets `(batch, ..., K)`.
 
     Formula:
@@ -41,24 +47,32 @@ def dense_outputs(alpha: Tensor, vacuity: Tensor = None) -> dict[str, Tensor]:
     probabilities      = p_bar
     ```
 
+    With `unknown_class` (m-EDL: `alpha` holds K + 1 columns, the last the
+    unknown class u), the class map is the argmax over the K + 1 classes (K
+    meaning "unknown", as m-EDL predicts), `probabilities` is `p_hat` over
+    the K + 1 classes, vacuity, entropy and mutual information are those of
+    the K known classes, and `unknown_probability` (`p_hat_u` per pixel) is
+    the unknown class's own map (`DirichletUncertaintyMaps`).
+
     Args:
         alpha: Dirichlet concentrations of shape `(batch, ..., K)`.
         vacuity: Optional per-pixel vacuity to serve instead of `K / S`
             (R-EDL's `lambda K / S`; see `ModelKind.uncertainty`).
+        unknown_class: Whether `alpha`'s last column is m-EDL's unknown
+            class.
 
     Returns:
         A dict of TensorFlow tensors; the maps have shape `(batch, ...)`.
     """
     import tensorflow as tf
 
-    return {
-        # Not `ops.argmax` (no ONNX equivalent of its negative-zero fix).
-        "class_map": tf.argmax(alpha, axis=-1, output_type="int64"),
-        "vacuity": dirichlet.vacuity(alpha) if vacuity is None else vacuity,
-        "entropy": dirichlet.total_entropy(alpha),
-        "mutual_information": dirichlet.mutual_information(alpha),
-        "probabilities": dirichlet.expected_probability(alpha),
-    }
+    outputs = uncertainty_maps(alpha, unknown_class=unknown_class)
+    if vacuity is not None:
+        outputs["vacuity"] = vacuity
+    # Not `ops.argmax` (no ONNX equivalent of its negative-zero fix).
+    outputs["class_map"] = tf.argmax(alpha, axis=-1, output_type="int64")
+    outputs["probabilities"] = dirichlet.expected_probability(alpha)
+    return outputs
 
 
 def export_dense_saved_model(
@@ -77,15 +91,20 @@ def export_dense_saved_model(
     class map (int64 `(batch, H, W)`), the uncertainty maps `vacuity`,
     `entropy` and `mutual_information` (float32 `(batch, H, W)`) and the
     expected `probabilities` (float32 `(batch, H, W, K)`). See
-    `dense_outputs` for the formulas. A request whose output holds NaN or
-    inf fails instead of being answered.
+    `dense_outputs` for the formulas. An m-EDL model (ending in
+    `UnknownClassHead` or `LearnedUnknownClassHead`) serves its unknown
+    class as its own map, `unknown_probability` (`p_hat_u`), and its class
+    map predicts K ("unknown") where u wins. A request whose output holds
+    NaN or inf fails instead of being answered.
 
     Args:
         model: A built Keras model whose output is per-pixel `alpha` (its
-            output layer `DirichletOutput`, R-EDL's prior included).
+            output layer `DirichletOutput`, R-EDL's prior included, or an
+            unknown-class head after it).
         base_dir: The model's base directory in TF Serving.
         version: Positive integer, the version subdirectory; must not exist.
-        outputs: Optional subset of `DENSE_OUTPUT_NAMES`. Defaults to all.
+        outputs: Optional subset of `DENSE_OUTPUT_NAMES` (of
+            `UNKNOWN_OUTPUT_NAMES` for an m-EDL model). Defaults to all.
         input_signature: Optional list of `tf.TensorSpec` (only for a
             subclassed model not called yet).
         verbose: Whether to print the exported endpoint.
@@ -111,8 +130,10 @@ def export_dense_saved_model(
             f"keras.backend.backend()={keras.backend.backend()!r}"
         )
     path = version_directory(base_dir, version)
-    kind = model_kind(model, output="alpha", unknown_class=False)
-    selected = selected_outputs(outputs, DENSE_OUTPUT_NAMES)
+    kind = model_kind(model, output="alpha")
+    selected = selected_outputs(
+        outputs, UNKNOWN_OUTPUT_NAMES if kind.unknown_class else DENSE_OUTPUT_NAMES
+    )
     input_signature = _input_signature(model, input_signature)
 
     def serve(*inputs):
@@ -122,7 +143,9 @@ def export_dense_saved_model(
         raw = model(inputs, training=False)
         alpha = ops.cast(kind.to_alpha(raw), "float32")
         check_concentrations(alpha, "the model's output alpha", kind.minimum_alpha)
-        values = dense_outputs(alpha, vacuity=kind.uncertainty(raw))
+        values = dense_outputs(
+            alpha, vacuity=kind.uncertainty(raw), unknown_class=kind.unknown_class
+        )
         return {name: values[name] for name in selected}
 
     archive = keras.export.ExportArchive()

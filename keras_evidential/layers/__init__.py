@@ -10,6 +10,7 @@ from keras_evidential.layers.calibration import TemperatureScaling
 from keras_evidential.layers.calibration import VectorScaling
 from keras_evidential.layers.density_aware_dirichlet import DensityAwareDirichlet
 from keras_evidential.layers.dirichlet_output import DirichletOutput
+from keras_evidential.layers.dirichlet_uncertainty_maps import DirichletUncertaintyMaps
 from keras_evidential.layers.evidence import Evidence
 from keras_evidential.layers.evidence import EvidenceELU
 from keras_evidential.layers.evidence import EvidenceExp
@@ -29,6 +30,7 @@ ALL_OBJECTS = (
     BetaOutput,
     DensityAwareDirichlet,
     DirichletOutput,
+    DirichletUncertaintyMaps,
     EvidenceELU,
     EvidenceExp,
     EvidenceReLU,

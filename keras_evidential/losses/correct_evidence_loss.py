@@ -8,6 +8,8 @@ import keras
 
 from keras_evidential.deprecation import deprecated_class
 from keras_evidential.dirichlet import correct_evidence_regularizer
+from keras_evidential.labels import ignored_labels
+from keras_evidential.labels import mask_ignored
 from keras_evidential.labels import one_hot_targets
 from keras_evidential.losses.coefficients import validate_coefficient
 from keras_evidential.losses.edl_loss import EDLLoss
@@ -26,6 +28,7 @@ def correct_evidence_loss(
     kl_weight: float = 0.0,
     correct_evidence_weight: float = 1.0,
     validate: bool = False,
+    ignore_class: int | None = None,
 ) -> Tensor:
     """Per-sample RED loss: `edl_loss` plus the correct-evidence regulariser.
 
@@ -44,6 +47,8 @@ def correct_evidence_loss(
         correct_evidence_weight: The regulariser's coefficient.
         validate: Whether to check the labels and that `alpha` is finite and
             >= 1, in one assert.
+        ignore_class: Optional integer label of the samples (pixels) to
+            leave out (see `edl_loss`): their loss is 0 and masked.
 
     Returns:
         The loss per sample, shape `alpha.shape[:-1]`.
@@ -53,11 +58,14 @@ def correct_evidence_loss(
       Theory and Practice", ICML 2023
     """
     conditions: list[Condition | None] = []
+    y_true, valid = ignored_labels(y_true, alpha, ignore_class)
     y = one_hot_targets(y_true, alpha, conditions if validate else None)
     if validate:
         assert_all(*conditions, concentration_condition(alpha))
-    return edl_terms(y, alpha, risk, kl_weight) + (
-        correct_evidence_weight * correct_evidence_regularizer(y, alpha)
+    return mask_ignored(
+        edl_terms(y, alpha, risk, kl_weight)
+        + correct_evidence_weight * correct_evidence_regularizer(y, alpha),
+        valid,
     )
 
 
@@ -87,7 +95,7 @@ class CorrectEvidenceLoss(EDLLoss):
         correct_evidence_weight: Float >= 0, the regulariser's coefficient.
             Defaults to `1.0`.
         **kwargs: `EDLLoss` arguments (`risk`, `kl_weight`, `from_logits`,
-            `evidence`, `stage`, `reduction`, `name`, `dtype`).
+            `evidence`, `stage`, `reduction`, `name`, `dtype`, `ignore_class`).
 
     Example:
 
@@ -120,7 +128,7 @@ class CorrectEvidenceLoss(EDLLoss):
     def call(self, y_true, y_pred):
         return correct_evidence_loss(
             y_true, y_pred, self.risk, self.kl_weight, self.correct_evidence_weight,
-            validate=True,
+            validate=True, ignore_class=self.ignore_class,
         )
 
     def get_config(self):

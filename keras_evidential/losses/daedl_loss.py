@@ -5,7 +5,10 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from keras_evidential.labels import ignored_labels
+from keras_evidential.labels import mask_ignored
 from keras_evidential.labels import one_hot_targets
+from keras_evidential.labels import validate_ignore_class
 from keras_evidential.losses.coefficients import kl_weight_variable
 from keras_evidential.losses.edl_loss import edl_terms
 from keras_evidential.tensor_types import Tensor
@@ -17,7 +20,11 @@ from keras_evidential.validation import Condition
 
 
 def daedl_loss(
-    y_true: Tensor, alpha: Tensor, kl_weight: float = 0.0, validate: bool = False
+    y_true: Tensor,
+    alpha: Tensor,
+    kl_weight: float = 0.0,
+    validate: bool = False,
+    ignore_class: int | None = None,
 ) -> Tensor:
     """Per-sample DAEDL loss: EDL's expected squared error and KL for
     `alpha = exp(z) > 0`.
@@ -34,6 +41,8 @@ def daedl_loss(
         kl_weight: The KL coefficient.
         validate: Whether to check the labels and that `alpha` is finite and
             > 0, in one assert.
+        ignore_class: Optional integer label of the samples (pixels) to
+            leave out (see `edl_loss`): their loss is 0 and masked.
 
     Returns:
         The loss per sample, shape `alpha.shape[:-1]`.
@@ -43,10 +52,11 @@ def daedl_loss(
       Learning", ICML 2024, eq. 2
     """
     conditions: list[Condition | None] = []
+    y_true, valid = ignored_labels(y_true, alpha, ignore_class)
     y = one_hot_targets(y_true, alpha, conditions if validate else None)
     if validate:
         assert_all(*conditions, concentration_condition(alpha, minimum=0.0))
-    return edl_terms(y, alpha, "mse", kl_weight)
+    return mask_ignored(edl_terms(y, alpha, "mse", kl_weight), valid)
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -68,6 +78,10 @@ class DAEDLLoss(DeclaredAttributes, keras.losses.Loss):
 
     Args:
         kl_weight: Float >= 0, the initial KL coefficient. Defaults to `0.0`.
+        ignore_class: Optional integer, the label of pixels (samples) to
+            leave out of the loss, its gradient and its mean, as in
+            `keras.losses.SparseCategoricalCrossentropy` (255 in most
+            segmentation sets). Needs integer labels. Defaults to None.
         reduction: Type of reduction. Defaults to `"sum_over_batch_size"`.
         name: Optional name for the loss instance.
         dtype: The dtype of the loss's computations.
@@ -89,15 +103,21 @@ class DAEDLLoss(DeclaredAttributes, keras.losses.Loss):
         reduction: str | None = "sum_over_batch_size",
         name: str = "daedl_loss",
         dtype: str | None = None,
+        ignore_class: int | None = None,
     ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.kl_weight = kl_weight_variable(kl_weight, self.dtype)
+        self.ignore_class = validate_ignore_class(ignore_class)
         declare_attributes(self, DAEDLLoss)
 
     def call(self, y_true, y_pred):
-        return daedl_loss(y_true, y_pred, self.kl_weight, validate=True)
+        return daedl_loss(
+            y_true, y_pred, self.kl_weight, validate=True,
+            ignore_class=self.ignore_class,
+        )
 
     def get_config(self):
         config = super().get_config()
         config["kl_weight"] = float(ops.convert_to_numpy(self.kl_weight))
+        config["ignore_class"] = self.ignore_class
         return config

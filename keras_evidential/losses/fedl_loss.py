@@ -7,7 +7,10 @@ from keras import ops
 
 from keras_evidential.dirichlet import flexible_expected_squared_error
 from keras_evidential.dirichlet import split_flexible_parameters
+from keras_evidential.labels import ignored_labels
+from keras_evidential.labels import mask_ignored
 from keras_evidential.labels import one_hot_targets
+from keras_evidential.labels import validate_ignore_class
 from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import assert_all
@@ -23,7 +26,12 @@ _PARAMETER_ERROR = (
 )
 
 
-def fedl_loss(y_true: Tensor, y_pred: Tensor, validate: bool = False) -> Tensor:
+def fedl_loss(
+    y_true: Tensor,
+    y_pred: Tensor,
+    validate: bool = False,
+    ignore_class: int | None = None,
+) -> Tensor:
     """Per-sample F-EDL loss on `FlexibleDirichletOutput`'s packed output.
 
     Formula:
@@ -36,6 +44,8 @@ def fedl_loss(y_true: Tensor, y_pred: Tensor, validate: bool = False) -> Tensor:
         y_pred: `[alpha (K), p (K), tau (1)]`, shape `(..., 2K + 1)`.
         validate: Whether to check the labels and the parameters (alpha > 0,
             tau >= 0, finite), in one assert.
+        ignore_class: Optional integer label of the samples (pixels) to
+            leave out (see `edl_loss`): their loss is 0 and masked.
 
     Returns:
         The loss per sample, shape `y_pred.shape[:-1]`.
@@ -46,11 +56,14 @@ def fedl_loss(y_true: Tensor, y_pred: Tensor, validate: bool = False) -> Tensor:
     """
     alpha, p, tau = split_flexible_parameters(y_pred)
     conditions: list[Condition | None] = []
+    y_true, valid = ignored_labels(y_true, y_pred, ignore_class)
     y = one_hot_targets(y_true, alpha, conditions if validate else None)
     if validate:
         _check_parameters(conditions, alpha, tau)
-    return flexible_expected_squared_error(y, alpha, p, tau) + ops.sum(
-        ops.square(y - p), axis=-1
+    return mask_ignored(
+        flexible_expected_squared_error(y, alpha, p, tau)
+        + ops.sum(ops.square(y - p), axis=-1),
+        valid,
     )
 
 
@@ -96,6 +109,10 @@ class FEDLLoss(DeclaredAttributes, keras.losses.Loss):
     degenerating.
 
     Args:
+        ignore_class: Optional integer, the label of pixels (samples) to
+            leave out of the loss, its gradient and its mean, as in
+            `keras.losses.SparseCategoricalCrossentropy` (255 in most
+            segmentation sets). Needs integer labels. Defaults to None.
         reduction: Type of reduction. Defaults to `"sum_over_batch_size"`.
         name: Optional name for the loss instance.
         dtype: The dtype of the loss's computations.
@@ -117,9 +134,18 @@ class FEDLLoss(DeclaredAttributes, keras.losses.Loss):
         reduction: str | None = "sum_over_batch_size",
         name: str = "fedl_loss",
         dtype: str | None = None,
+        ignore_class: int | None = None,
     ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.ignore_class = validate_ignore_class(ignore_class)
         declare_attributes(self, FEDLLoss)
 
     def call(self, y_true, y_pred):
-        return fedl_loss(y_true, y_pred, validate=True)
+        return fedl_loss(
+            y_true, y_pred, validate=True, ignore_class=self.ignore_class
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config["ignore_class"] = self.ignore_class
+        return config

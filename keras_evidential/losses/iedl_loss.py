@@ -8,7 +8,10 @@ from keras import ops
 from keras_evidential.dirichlet import fisher_sum_of_squares_risk
 from keras_evidential.dirichlet import log_fisher_determinant
 from keras_evidential.dirichlet import misleading_evidence_kl
+from keras_evidential.labels import ignored_labels
+from keras_evidential.labels import mask_ignored
 from keras_evidential.labels import one_hot_targets
+from keras_evidential.labels import validate_ignore_class
 from keras_evidential.losses.coefficients import kl_weight_variable
 from keras_evidential.losses.coefficients import validate_coefficient
 from keras_evidential.tensor_types import Tensor
@@ -25,6 +28,7 @@ def iedl_loss(
     fisher_weight: float = 0.005,
     kl_weight: float = 0.0,
     validate: bool = False,
+    ignore_class: int | None = None,
 ) -> Tensor:
     """Per-sample I-EDL loss.
 
@@ -40,18 +44,22 @@ def iedl_loss(
         fisher_weight: I-EDL's lambda_1 (0.005 for MNIST in the paper).
         kl_weight: The KL coefficient (annealed `min(1, t / T)` in the paper).
         validate: Whether to check that `alpha` is finite and >= 1.
+        ignore_class: Optional integer label of the samples (pixels) to
+            leave out (see `edl_loss`): their loss is 0 and masked.
 
     Returns:
         The loss per sample, shape `alpha.shape[:-1]`.
     """
     conditions: list[Condition | None] = []
+    y_true, valid = ignored_labels(y_true, alpha, ignore_class)
     y = one_hot_targets(y_true, alpha, conditions if validate else None)
     if validate:
         assert_all(*conditions, concentration_condition(alpha))
-    return (
+    return mask_ignored(
         fisher_sum_of_squares_risk(y, alpha)
         - fisher_weight * log_fisher_determinant(alpha)
-        + kl_weight * misleading_evidence_kl(y, alpha)
+        + kl_weight * misleading_evidence_kl(y, alpha),
+        valid,
     )
 
 
@@ -78,6 +86,10 @@ class IEDLLoss(DeclaredAttributes, keras.losses.Loss):
             Defaults to `0.005`, the paper's MNIST value (0.01 FMNIST, 0.05
             CIFAR-10).
         kl_weight: Float >= 0, the initial KL coefficient. Defaults to `0.0`.
+        ignore_class: Optional integer, the label of pixels (samples) to
+            leave out of the loss, its gradient and its mean, as in
+            `keras.losses.SparseCategoricalCrossentropy` (255 in most
+            segmentation sets). Needs integer labels. Defaults to None.
         reduction: Type of reduction. Defaults to `"sum_over_batch_size"`.
         name: Optional name for the loss instance.
         dtype: The dtype of the loss's computations (float32 also under
@@ -106,15 +118,18 @@ class IEDLLoss(DeclaredAttributes, keras.losses.Loss):
         reduction: str | None = "sum_over_batch_size",
         name: str = "iedl_loss",
         dtype: str | None = None,
+        ignore_class: int | None = None,
     ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.fisher_weight = validate_coefficient(fisher_weight, "fisher_weight")
         self.kl_weight = kl_weight_variable(kl_weight, self.dtype)
+        self.ignore_class = validate_ignore_class(ignore_class)
         declare_attributes(self, IEDLLoss)
 
     def call(self, y_true, y_pred):
         return iedl_loss(
-            y_true, y_pred, self.fisher_weight, self.kl_weight, validate=True
+            y_true, y_pred, self.fisher_weight, self.kl_weight, validate=True,
+            ignore_class=self.ignore_class,
         )
 
     def get_config(self):
@@ -123,6 +138,7 @@ class IEDLLoss(DeclaredAttributes, keras.losses.Loss):
             {
                 "fisher_weight": self.fisher_weight,
                 "kl_weight": float(ops.convert_to_numpy(self.kl_weight)),
+                "ignore_class": self.ignore_class,
             }
         )
         return config

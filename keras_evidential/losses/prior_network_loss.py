@@ -6,6 +6,9 @@ import keras
 from keras import ops
 
 from keras_evidential.dirichlet import dirichlet_kl
+from keras_evidential.labels import ignored_labels
+from keras_evidential.labels import mask_ignored
+from keras_evidential.labels import validate_ignore_class
 from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import check_concentrations
@@ -56,6 +59,7 @@ def prior_network_loss(
     alpha: Tensor,
     target_concentration: float = 100.0,
     validate: bool = False,
+    ignore_class: int | None = None,
 ) -> Tensor:
     """Per-sample reverse-KL loss of Prior Networks.
 
@@ -71,6 +75,9 @@ def prior_network_loss(
         alpha: Concentrations, shape `(..., K)`, every entry > 0.
         target_concentration: The evidence the target puts on the true class.
         validate: Whether to check that `alpha` is finite and > 0.
+        ignore_class: Optional integer label of the samples (pixels) to
+            leave out (see `keras_evidential.losses.edl_loss`): their loss
+            is 0 and masked.
 
     Returns:
         The loss per sample, shape `alpha.shape[:-1]`.
@@ -81,7 +88,11 @@ def prior_network_loss(
     """
     if validate:
         check_concentrations(alpha, minimum=0.0)
-    return dirichlet_kl(alpha, prior_network_targets(y_true, alpha, target_concentration))
+    y_true, valid = ignored_labels(y_true, alpha, ignore_class)
+    return mask_ignored(
+        dirichlet_kl(alpha, prior_network_targets(y_true, alpha, target_concentration)),
+        valid,
+    )
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -107,6 +118,10 @@ class PriorNetworkLoss(DeclaredAttributes, keras.losses.Loss):
     Args:
         target_concentration: Float > 0, the evidence the target puts on the
             true class. Defaults to `100.0` (the paper's value).
+        ignore_class: Optional integer, the label of pixels (samples) to
+            leave out of the loss, its gradient and its mean, as in
+            `keras.losses.SparseCategoricalCrossentropy` (255 in most
+            segmentation sets). Needs integer labels. Defaults to None.
         reduction: Type of reduction. Defaults to `"sum_over_batch_size"`.
         name: Optional name for the loss instance.
         dtype: The dtype of the loss's computations.
@@ -130,17 +145,23 @@ class PriorNetworkLoss(DeclaredAttributes, keras.losses.Loss):
         reduction: str | None = "sum_over_batch_size",
         name: str = "prior_network_loss",
         dtype: str | None = None,
+        ignore_class: int | None = None,
     ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.target_concentration = check_number(
             target_concentration, "target_concentration", low=0, low_open=True
         )
+        self.ignore_class = validate_ignore_class(ignore_class)
         declare_attributes(self, PriorNetworkLoss)
 
     def call(self, y_true, y_pred):
-        return prior_network_loss(y_true, y_pred, self.target_concentration, validate=True)
+        return prior_network_loss(
+            y_true, y_pred, self.target_concentration, validate=True,
+            ignore_class=self.ignore_class,
+        )
 
     def get_config(self):
         config = super().get_config()
         config["target_concentration"] = self.target_concentration
+        config["ignore_class"] = self.ignore_class
         return config

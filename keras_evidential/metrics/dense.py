@@ -30,6 +30,7 @@ from keras_evidential.metrics.auc import UnknownClassAUROC
 from keras_evidential.metrics.predictions import check_output_settings
 from keras_evidential.metrics.predictions import known_alpha
 from keras_evidential.metrics.predictions import num_known_classes
+from keras_evidential.metrics.ranking_metric import DEFAULT_MAX_SAMPLES
 from keras_evidential.validation import check_concentrations
 from keras_evidential.validation import check_int
 
@@ -300,8 +301,9 @@ def _pixel_ranking_doc(figure):
     return f"""{figure} of OOD pixels (label K) against known-class pixels.
 
     The ranking metric of this package (see its docstring for `score`,
-    `positive`, `unknown_class`, `prior_concentration`, `minimum_alpha`,
-    `flexible`) over pixels, with `ignore_class`, and bucketed by default:
+    `positive`, `tpr`, `unknown_class`, `prior_concentration`,
+    `minimum_alpha`, `flexible`, `max_samples`, `summation_method`) over
+    pixels, with `ignore_class`, and bucketed by default:
     `num_thresholds=1000` equal-width buckets of the score in [0, 1], so that
     the state stays 2 x 1000 numbers whatever the number of pixels (pass
     `num_thresholds=None` for the exact figure, which keeps every pixel up to
@@ -330,11 +332,34 @@ class PixelOODAUPR(_IgnoreClass, UnknownClassAUPR):
       Semantic Segmentation", IJCV 2021 (pixel-level AP)
     """
 
-    def __init__(self, score="vacuity", positive="unknown", ignore_class=None,
-                 num_thresholds=DEFAULT_NUM_THRESHOLDS, name="pixel_ood_aupr",
-                 **kwargs):
-        super().__init__(score=score, positive=positive,
-                         num_thresholds=num_thresholds, name=name, **kwargs)
+    def __init__(
+        self,
+        score="vacuity",
+        positive="unknown",
+        ignore_class=None,
+        unknown_class=False,
+        num_thresholds=DEFAULT_NUM_THRESHOLDS,
+        name="pixel_ood_aupr",
+        dtype=None,
+        prior_concentration=1.0,
+        minimum_alpha=None,
+        flexible=False,
+        max_samples=DEFAULT_MAX_SAMPLES,
+        summation_method=None,
+    ):
+        super().__init__(
+            score=score,
+            positive=positive,
+            unknown_class=unknown_class,
+            num_thresholds=num_thresholds,
+            name=name,
+            dtype=dtype,
+            prior_concentration=prior_concentration,
+            minimum_alpha=minimum_alpha,
+            flexible=flexible,
+            max_samples=max_samples,
+            summation_method=summation_method,
+        )
         self.ignore_class = validate_ignore_class(ignore_class)
 
 
@@ -354,11 +379,32 @@ class PixelOODAUROC(_IgnoreClass, UnknownClassAUROC):
     - Blum et al., "The Fishyscapes Benchmark", IJCV 2021
     """
 
-    def __init__(self, score="vacuity", ignore_class=None,
-                 num_thresholds=DEFAULT_NUM_THRESHOLDS, name="pixel_ood_auroc",
-                 **kwargs):
-        super().__init__(score=score, num_thresholds=num_thresholds, name=name,
-                         **kwargs)
+    def __init__(
+        self,
+        score="vacuity",
+        ignore_class=None,
+        unknown_class=False,
+        num_thresholds=DEFAULT_NUM_THRESHOLDS,
+        name="pixel_ood_auroc",
+        dtype=None,
+        prior_concentration=1.0,
+        minimum_alpha=None,
+        flexible=False,
+        max_samples=DEFAULT_MAX_SAMPLES,
+        summation_method=None,
+    ):
+        super().__init__(
+            score=score,
+            unknown_class=unknown_class,
+            num_thresholds=num_thresholds,
+            name=name,
+            dtype=dtype,
+            prior_concentration=prior_concentration,
+            minimum_alpha=minimum_alpha,
+            flexible=flexible,
+            max_samples=max_samples,
+            summation_method=summation_method,
+        )
         self.ignore_class = validate_ignore_class(ignore_class)
 
 
@@ -378,9 +424,32 @@ class PixelOODFPR(_IgnoreClass, UnknownClassFPR):
     - Blum et al., "The Fishyscapes Benchmark", IJCV 2021 (FPR95)
     """
 
-    def __init__(self, score="vacuity", ignore_class=None,
-                 num_thresholds=DEFAULT_NUM_THRESHOLDS, name="pixel_ood_fpr",
-                 **kwargs):
-        super().__init__(score=score, num_thresholds=num_thresholds, name=name,
-                         **kwargs)
+    def __init__(
+        self,
+        score="vacuity",
+        tpr=0.95,
+        ignore_class=None,
+        unknown_class=False,
+        num_thresholds=DEFAULT_NUM_THRESHOLDS,
+        name="pixel_ood_fpr",
+        dtype=None,
+        prior_concentration=1.0,
+        minimum_alpha=None,
+        flexible=False,
+        max_samples=DEFAULT_MAX_SAMPLES,
+        summation_method=None,
+    ):
+        super().__init__(
+            score=score,
+            tpr=tpr,
+            unknown_class=unknown_class,
+            num_thresholds=num_thresholds,
+            name=name,
+            dtype=dtype,
+            prior_concentration=prior_concentration,
+            minimum_alpha=minimum_alpha,
+            flexible=flexible,
+            max_samples=max_samples,
+            summation_method=summation_method,
+        )
         self.ignore_class = validate_ignore_class(ignore_class)

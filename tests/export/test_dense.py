@@ -70,3 +70,31 @@ def test_selected_outputs_and_existing_version_refused(tmp_path):
     with pytest.raises(ValueError, match="`outputs` must be distinct names"):
         ke.export.export_dense_saved_model(model, tmp_path, version=2, outputs=("x",))
     assert not os.path.exists(tmp_path / "2")
+
+
+def test_m_edl_serves_the_unknown_class_as_its_own_map(tmp_path):
+    import tensorflow as tf
+
+    inputs = keras.Input((6, 5, 2), name="image")
+    alpha = ke.layers.DirichletOutput("softplus")(keras.layers.Conv2D(K, 1)(inputs))
+    model = keras.Model(inputs, ke.layers.UnknownClassHead()(alpha))
+    # Large inputs give pixels where u wins (a flat Dirichlet) and where it loses.
+    images = 4 * np.random.default_rng(1).normal(size=(2, 6, 5, 2)).astype("float32")
+    path = ke.export.export_dense_saved_model(model, tmp_path / "medl")
+    served = tf.saved_model.load(path).signatures["serving_default"](
+        image=tf.constant(images)
+    )
+    assert sorted(served) == sorted(ke.export.DENSE_OUTPUT_NAMES + ("unknown_probability",))
+    alpha_plus = keras.ops.convert_to_numpy(model(images)).astype("float64")
+    known = alpha_plus[..., :K]
+    expected = reference_maps(known, 1.0)  # the maps of the K known classes
+    # m-EDL: alpha_u = K + 1, p_hat over K + 1 classes, argmax K = "unknown".
+    np.testing.assert_allclose(alpha_plus[..., K], K + 1)
+    expected["probabilities"] = alpha_plus / alpha_plus.sum(-1, keepdims=True)
+    expected["class_map"] = alpha_plus.argmax(-1)
+    expected["unknown_probability"] = (K + 1) / alpha_plus.sum(-1)
+    assert 0 < np.mean(expected["class_map"] == K) < 1
+    for name, value in expected.items():
+        np.testing.assert_allclose(
+            served[name].numpy(), value, rtol=2e-5, atol=1e-6, err_msg=name
+        )

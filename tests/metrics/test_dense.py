@@ -110,16 +110,36 @@ def test_ood_ranking_exact_and_bucketed_against_scikit_learn(metric_class, refer
     assert abs(bucketed - expected) < 5e-3
 
 
-def test_ood_fpr95_against_scikit_learn():
+@pytest.mark.parametrize("tpr", [0.95, 0.8])
+def test_ood_fpr_against_scikit_learn(tpr):
     from sklearn.metrics import roc_curve
 
     labels, alpha = segmentation_batch()
     ood, vacuity = ood_problem(labels, alpha)
     # Known pixels positive, ranked by confidence; FPR on the OOD pixels.
-    fpr, tpr, _ = roc_curve(~ood, -vacuity)
-    expected = fpr[np.argmax(tpr >= 0.95)]
-    metric = ke.metrics.PixelOODFPR(ignore_class=IGNORE, num_thresholds=None)
+    fpr, rates, _ = roc_curve(~ood, -vacuity)
+    expected = fpr[np.argmax(rates >= tpr)]
+    metric = ke.metrics.PixelOODFPR(tpr=tpr, ignore_class=IGNORE, num_thresholds=None)
     np.testing.assert_allclose(stream(metric, labels, alpha), expected, rtol=1e-6)
+
+
+def test_mean_iou_of_an_m_edl_segmenter_leaves_the_unknown_output_out():
+    # m-EDL's alpha_u = K + 1 appended (UnknownClassHead); the prediction is
+    # the argmax over the K known classes, OOD pixels (label K) left out.
+    labels, alpha = segmentation_batch()
+    alpha_plus = to_numpy(ke.layers.UnknownClassHead()(alpha))
+    assert np.any(alpha_plus.argmax(-1) == K)  # u wins somewhere
+    known = labels < K
+    truth, predicted = labels[known], alpha[known].argmax(-1)
+    matrix = confusion_matrix(truth, predicted, labels=range(K))
+    present = (matrix.sum(0) + matrix.sum(1)) > 0
+    expected = jaccard_score(
+        truth, predicted, labels=np.flatnonzero(present), average="macro"
+    )
+    metric = ke.metrics.PixelMeanIoU(K, ignore_class=IGNORE, unknown_class=True)
+    np.testing.assert_allclose(stream(metric, labels, alpha_plus), expected, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"`num_classes` is 4"):
+        ke.metrics.PixelMeanIoU(K, ignore_class=IGNORE).update_state(labels, alpha_plus)
 
 
 @pytest.mark.parametrize(
@@ -130,7 +150,7 @@ def test_ood_fpr95_against_scikit_learn():
         ke.metrics.PixelExpectedCalibrationError(ignore_class=IGNORE),
         ke.metrics.PixelOODAUPR(score="mutual_information", ignore_class=IGNORE),
         ke.metrics.PixelOODAUROC(ignore_class=IGNORE),
-        ke.metrics.PixelOODFPR(ignore_class=IGNORE),
+        ke.metrics.PixelOODFPR(tpr=0.9, ignore_class=IGNORE, num_thresholds=200),
     ],
 )
 def test_config_round_trip(metric):
