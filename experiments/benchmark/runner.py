@@ -182,7 +182,7 @@ def train(method, seeds, data, args, log=None):
         callbacks.append(
             ke.callbacks.KLAnnealing(increment=1.0 / kl_epochs, start_epoch=warmup_epochs)
         )
-    model.fit(
+    history = model.fit(
         batches, epochs=args.epochs, initial_epoch=warmup_epochs, callbacks=callbacks, shuffle=False, verbose=0,
     )
     best.restore()
@@ -194,7 +194,7 @@ def train(method, seeds, data, args, log=None):
             ke.callbacks.fit_model_density(model, inputs, data["y_train"][seed], layer_name=f"s{seed}_density")
     train_time = time.perf_counter() - started
     epoch_times = warmup_times + best.epoch_times
-    return model, best, train_time, epoch_times
+    return model, best, train_time, epoch_times, history
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -281,7 +281,7 @@ def run(args):
         for start in range(0, len(todo), args.pack):
             seeds = todo[start : start + args.pack]
             log(f"{name}: training seeds {seeds}")
-            model, best, train_time, epoch_times = train(method, seeds, data, args, log)
+            model, best, train_time, epoch_times, _ = train(method, seeds, data, args, log)
             predict = lambda x: (lambda o: o if isinstance(o, list) else [o])(
                 model.predict([x] * len(seeds), batch_size=1024, verbose=0)
             )
