@@ -45,7 +45,7 @@ import numpy as np
 
 from experiments import harness
 
-OUT = harness.RESULTS / "regression"
+OUT = harness.REPO / "results" / "regression"
 CSV = OUT / "uci.csv"
 LOSSES = ("der_amini", "der_meinert", "meinert_alternative", "gaussian")
 # Folder, name in Amini et al.'s code, learning rate, batch size (their `h_params`).
@@ -263,7 +263,7 @@ def make_trainer(n_in, n_hidden, n_splits, lam, lr, batch_size, n_train):
         nll, se, crps, cover = predictive_scores(forward(params, x), y)
         return nll.mean(-1), jnp.sqrt(se.mean(-1)), crps.mean(-1), cover.mean(-1)
 
-    return init, epoch, evaluate, epoch_watching_test
+    return init, epoch, evaluate, epoch_watching_test, batches
 
 
 def epoch_budget(n_train):
@@ -301,7 +301,7 @@ def run_dataset(name, data_dir, lam, log, max_epochs=None, seed=0, split_ids=Non
     patience = max(10, epochs // 5)
     n_hidden = int(meta["n_hidden"])
     n_train = arrays["xtr"].shape[1]
-    init, epoch, evaluate, epoch_watching_test = make_trainer(
+    init, epoch, evaluate, epoch_watching_test, _ = make_trainer(
         x.shape[1], n_hidden, n_splits, lam, lr, batch_size, n_train
     )
     key = jax.random.PRNGKey(seed)

@@ -1,0 +1,80 @@
+"""The UCI experiment's stacked JAX trainer against `keras.Model.fit` with the
+library's layer and Loss class, on one split, from the same initial weights
+over the same batches.
+
+Needs the offline data and the JAX backend, which a process that has
+imported Keras with another backend cannot switch to: the check runs in a
+fresh interpreter.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.large
+
+REPO = Path(__file__).resolve().parents[2]
+
+CHECK = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+
+    import jax
+    import jax.numpy as jnp
+    import keras
+    import numpy as np
+
+    import keras_evidential as ke
+    from experiments.regression import uci
+
+    x, y, splits, meta = uci.load("yacht", Path(sys.argv[1]))
+    arrays = uci.split_arrays(x, y, splits, [0])
+    xtr, ytr = jnp.asarray(arrays["xtr"]), jnp.asarray(arrays["ytr"])
+    n_train, n_in = xtr.shape[1], xtr.shape[2]
+    lr, batch_size, lam = 1e-3, 32, 0.01
+    init, epoch, _, _, batches = uci.make_trainer(n_in, 50, 1, lam, lr, batch_size, n_train)
+    key = jax.random.PRNGKey(0)
+    params = init(key)
+    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+    state = (params, zeros, zeros, jnp.zeros((), "float32"))
+    xs, ys = [], []
+    for e in range(2):
+        epoch_key = jax.random.fold_in(key, e + 1)
+        xb, yb = batches(xtr, ytr, epoch_key)  # (steps, trial, batch, ...)
+        xs.append(np.asarray(xb[:, 0]).reshape(-1, n_in))
+        ys.append(np.asarray(yb[:, 0]).reshape(-1, 1))
+        state = epoch(state, xtr, ytr, epoch_key)
+
+    # Tower (split 0, loss 0) is `der_amini`: EvidentialRegressionLoss(lambda).
+    model = keras.Sequential([
+        keras.Input((n_in,)), keras.layers.Dense(50, activation="relu"),
+        ke.layers.NormalInverseGammaOutput(1),
+    ])
+    model.set_weights([np.asarray(params[k][0, 0]) for k in ("w1", "b1", "w2", "b2")])
+    model.compile(keras.optimizers.Adam(lr, epsilon=1e-7), ke.losses.EvidentialRegressionLoss(lam))
+    model.fit(np.concatenate(xs), np.concatenate(ys), batch_size=batch_size, epochs=1, shuffle=False,
+              verbose=0)
+    worst = 0.0
+    for name, ours in zip(("w1", "b1", "w2", "b2"), model.get_weights()):
+        stacked = np.asarray(state[0][name][0, 0])
+        worst = max(worst, float(np.max(np.abs(ours - stacked))))
+        moved = float(np.max(np.abs(stacked - np.asarray(params[name][0, 0]))))
+        assert moved > 1e-3, (name, moved)  # the weights did train
+    assert worst < 1e-5, worst
+    print("ok", worst)
+    """
+)
+
+
+def test_stacked_trainer_equals_model_fit_with_the_library_loss(shared_data):
+    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(REPO))
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK, str(shared_data)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0 and "ok" in result.stdout, result.stdout[-2000:] + result.stderr[-3000:]
