@@ -137,6 +137,60 @@ class BestTowerWeights(keras.callbacks.Callback):
                 variable.assign(value)
 
 
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Saves, after every epoch, what a rerun needs to continue a row's
+    training at the next epoch: the model's weights, the optimizer's state,
+    and the best-epoch weights, traces and epoch times of `best`.
+
+    One `.npz` (arrays) beside one `.json` (the rest), each written to a
+    temporary file and renamed, so an interrupted write leaves the previous
+    epoch's checkpoint. Only the evidential stage is saved: a CE-first row
+    interrupted in its cross-entropy stage restarts that stage.
+    """
+
+    def __init__(self, path, best):
+        super().__init__()
+        self.path, self.best = str(path), best
+
+    def on_epoch_end(self, epoch, logs=None):
+        arrays = {f"weight_{i}": w for i, w in enumerate(self.model.get_weights())}
+        arrays.update({f"optimizer_{i}": np.asarray(keras.ops.convert_to_numpy(v))
+                       for i, v in enumerate(self.model.optimizer.variables)})
+        best = {}
+        for seed, (accuracy, weights, best_epoch) in self.best.best.items():
+            best[str(seed)] = [accuracy, best_epoch, len(weights)]
+            arrays.update({f"best_{seed}_{i}": w for i, w in enumerate(weights)})
+        meta = {"epochs_done": epoch + 1, "best": best, "traces": {str(k): v for k, v in self.best.traces.items()},
+                "epoch_times": self.best.epoch_times}
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path + ".tmp.npz", "wb") as f:
+            np.savez(f, **arrays)
+        Path(self.path + ".tmp.json").write_text(json.dumps(meta))
+        Path(self.path + ".tmp.npz").replace(self.path + ".npz")
+        Path(self.path + ".tmp.json").replace(self.path + ".json")
+
+
+def resume(path, model, best):
+    """Loads `EpochCheckpoint`'s files into the compiled `model` and `best`;
+    returns the number of epochs done (0 without a checkpoint)."""
+    path = str(path)
+    if not (Path(path + ".json").exists() and Path(path + ".npz").exists()):
+        return 0
+    meta = json.loads(Path(path + ".json").read_text())
+    arrays = np.load(path + ".npz")
+    model.optimizer.build(model.trainable_variables)
+    model.set_weights([arrays[f"weight_{i}"] for i in range(len(model.weights))])
+    for i, variable in enumerate(model.optimizer.variables):
+        variable.assign(arrays[f"optimizer_{i}"])
+    for seed in best.seeds:
+        accuracy, best_epoch, count = meta["best"][str(seed)]
+        best.best[seed] = (accuracy, [arrays[f"best_{seed}_{i}"] for i in range(count)], best_epoch)
+        best.traces[seed] = meta["traces"][str(seed)]
+    best.epoch_times = list(meta["epoch_times"])
+    best.last_epoch = meta["epochs_done"]
+    return meta["epochs_done"]
+
+
 def schedules(epochs, protocol=False):
     """`(lr_step, kl_epochs)`: the protocol's StepLR(15) and KL over 10 epochs at 60
     epochs, or when `protocol` keeps them for a run cut short; otherwise a shorter
@@ -147,7 +201,9 @@ def schedules(epochs, protocol=False):
     return max(1, int(math.ceil(0.8 * epochs))), max(1, int(math.ceil(0.5 * epochs)))
 
 
-def train(method, seeds, data, args, log=None):
+def train(method, seeds, data, args, log=None, checkpoint=None):
+    """Trains the towers of `seeds`; with `checkpoint` (a path without
+    suffix) it saves every epoch there and continues from what it finds."""
     model, warmup = build(method, seeds, args.width, args.exp_clip, args.keras_spectral_normalization,
                           init=args.init, input_per_tower=True)
     lr_step, kl_epochs = schedules(args.epochs, args.protocol_schedule)
@@ -162,7 +218,13 @@ def train(method, seeds, data, args, log=None):
     warmup_epochs = int(round(method.warmup_ce_share * args.epochs)) if warmup is not None else 0
     started = time.perf_counter()
     warmup_times = []
-    if warmup_epochs:
+    losses = [method.make_loss() for _ in seeds]
+    model.compile(keras.optimizers.Adam(1e-3), losses, **compile_args)
+    best = BestTowerWeights(method, seeds, data["x_val"], data["y_val"], log, deadline=args.deadline)
+    epochs_done = resume(checkpoint, model, best) if checkpoint is not None else 0
+    if epochs_done and log is not None:
+        log(f"  {method.name}: continuing seeds {seeds} after epoch {epochs_done} (checkpoint)")
+    if warmup_epochs and not epochs_done:
         warmup.compile(
             keras.optimizers.Adam(1e-3),
             [keras.losses.SparseCategoricalCrossentropy(from_logits=True)] * len(seeds),
@@ -172,10 +234,9 @@ def train(method, seeds, data, args, log=None):
         warmup.fit(batches, epochs=warmup_epochs, callbacks=[batches.epoch_callback(), schedule, timer],
                    shuffle=False, verbose=0)
         warmup_times = timer.times
-    losses = [method.make_loss() for _ in seeds]
-    model.compile(keras.optimizers.Adam(1e-3), losses, **compile_args)
-    best = BestTowerWeights(method, seeds, data["x_val"], data["y_val"], log, deadline=args.deadline)
     callbacks = [batches.epoch_callback(), schedule, best]
+    if checkpoint is not None:
+        callbacks.append(EpochCheckpoint(checkpoint, best))
     if method.anneal_kl:
         # The KL weight is 0 at the first evidential epoch, after the
         # cross-entropy stage of the earlier `fit`.
@@ -183,7 +244,8 @@ def train(method, seeds, data, args, log=None):
             ke.callbacks.KLAnnealing(increment=1.0 / kl_epochs, start_epoch=warmup_epochs)
         )
     history = model.fit(
-        batches, epochs=args.epochs, initial_epoch=warmup_epochs, callbacks=callbacks, shuffle=False, verbose=0,
+        batches, epochs=args.epochs, initial_epoch=max(warmup_epochs, epochs_done), callbacks=callbacks,
+        shuffle=False, verbose=0,
     )
     best.restore()
     if method.head == "density":
@@ -281,7 +343,8 @@ def run(args):
         for start in range(0, len(todo), args.pack):
             seeds = todo[start : start + args.pack]
             log(f"{name}: training seeds {seeds}")
-            model, best, train_time, epoch_times, _ = train(method, seeds, data, args, log)
+            checkpoint = out / "checkpoints" / f"{name}_s{'-'.join(map(str, seeds))}_{config}"
+            model, best, train_time, epoch_times, _ = train(method, seeds, data, args, log, checkpoint)
             predict = lambda x: (lambda o: o if isinstance(o, list) else [o])(
                 model.predict([x] * len(seeds), batch_size=1024, verbose=0)
             )
@@ -312,6 +375,8 @@ def run(args):
                 plot_path.write_text(json.dumps({**plots, "dead_evidence": best.traces[seed]}))
                 log(f"{name} seed {seed}: acc {row['accuracy']:.4f}, FMNIST AUPR (max p) "
                     f"{row['fmnist_max_probability_aupr_in']:.4f}, epoch {row['epoch_time_s']:.1f} s/seed")
+            for suffix in (".npz", ".json"):
+                Path(f"{checkpoint}{suffix}").unlink(missing_ok=True)
             keras.backend.clear_session()
     log("done")
 

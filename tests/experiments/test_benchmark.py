@@ -234,3 +234,33 @@ def test_gpu_protocol_runs_rows_side_by_side_and_reports(shared_data, tmp_path):
         ("torch", "per_seed", "2", "False")}
     assert "TOST" in readme.read_text()
     assert "wall" in (tmp_path / "gpu_protocol.log").read_text()
+
+
+@pytest.mark.large
+def test_a_row_interrupted_after_an_epoch_continues_where_it_stopped(tmp_path):
+    import time
+
+    import numpy as np
+
+    from experiments.benchmark import runner
+    from experiments.benchmark.methods import METHODS
+
+    args = runner.parse(["--epochs", "2", "--width", "4", "--seeds", "0", "--steps-per-execution", "1"])
+    rng = np.random.default_rng(0)
+    data = {
+        "x_train": {0: rng.random((64, 28, 28, 1), dtype="float32")}, "y_train": {0: np.arange(64) % 10},
+        "x_val": {0: rng.random((32, 28, 28, 1), dtype="float32")}, "y_val": {0: np.arange(32) % 10},
+    }
+    method = METHODS["edl_softplus"]
+    args.deadline = None
+    whole, *_ = runner.train(method, [0], data, args)
+    # A deadline already passed stops the run after its first epoch.
+    args.deadline = time.time()
+    _, best, *_ = runner.train(method, [0], data, args, checkpoint=tmp_path / "row")
+    assert best.last_epoch == 1
+    args.deadline = None
+    resumed, best, _, _, history = runner.train(method, [0], data, args, checkpoint=tmp_path / "row")
+    assert history.epoch == [1]  # only the second epoch trained in this call
+    assert best.last_epoch == 2 and [t["epoch"] for t in best.traces[0]] == [1, 2]
+    for a, b in zip(whole.get_weights(), resumed.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
