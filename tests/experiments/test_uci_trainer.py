@@ -78,3 +78,35 @@ def test_stacked_trainer_equals_model_fit_with_the_library_loss(shared_data):
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0 and "ok" in result.stdout, result.stdout[-2000:] + result.stderr[-3000:]
+
+
+LOAD = textwrap.dedent(
+    """
+    import gzip
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    from experiments.regression import uci
+
+    root = Path(sys.argv[1])
+    table = np.loadtxt(gzip.open(root / "uci/naval-propulsion-plant/data.txt.gz", "rt"))
+    x, y, _, meta = uci.load("naval_turbine", root)
+    assert np.array_equal(y, table[:, 17]) and np.array_equal(x, table[:, :16])
+    _, y16, _, _ = uci.load("naval", root)
+    assert np.array_equal(y16, table[:, 16])
+    assert uci.load("protein_h50", root)[3]["n_hidden"] == 50
+    assert uci.load("protein", root)[3]["n_hidden"] == 100
+    print("ok")
+    """
+)
+
+
+def test_extra_rows_load_amini_et_als_target_and_width(shared_data):
+    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(REPO))
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD, str(shared_data)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-3000:]
