@@ -7,17 +7,13 @@ imported Keras with another backend cannot switch to: the check runs in a
 fresh interpreter.
 """
 
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.large
+from tests.experiments.jax_process import run_on_jax
 
-REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.large
 
 CHECK = textwrap.dedent(
     """
@@ -72,12 +68,7 @@ CHECK = textwrap.dedent(
 
 
 def test_stacked_trainer_equals_model_fit_with_the_library_loss(shared_data):
-    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(REPO))
-    result = subprocess.run(
-        [sys.executable, "-c", CHECK, str(shared_data)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0 and "ok" in result.stdout, result.stdout[-2000:] + result.stderr[-3000:]
+    run_on_jax(CHECK, shared_data)
 
 
 LOAD = textwrap.dedent(
@@ -104,9 +95,4 @@ LOAD = textwrap.dedent(
 
 
 def test_extra_rows_load_amini_et_als_target_and_width(shared_data):
-    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(REPO))
-    result = subprocess.run(
-        [sys.executable, "-c", LOAD, str(shared_data)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-3000:]
+    run_on_jax(LOAD, shared_data)
