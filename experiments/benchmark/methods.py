@@ -3,6 +3,8 @@
 The conv net of the I-EDL / R-EDL MNIST configs: 3 x [Conv 5x5 (64 filters,
 "same"), ReLU, MaxPool 2] -> flatten (576) -> Dense 64 -> 64 -> 64 -> 10.
 `width` scales every layer's width (64 -> width) for a narrower net.
+`init="torch"` initialises the tower's layers as PyTorch's defaults do (the
+reference code's), `init="keras"` with Keras's Glorot uniform and zero bias.
 """
 
 import dataclasses
@@ -83,12 +85,31 @@ NO_OOD_ROWS = [name for name, m in METHODS.items() if not m.outlier_exposure]
 OUTLIER_EXPOSURE_ROWS = [name for name, m in METHODS.items() if m.outlier_exposure]
 
 
-def _dense(units, wrapper, name, activation=None):
-    layer = keras.layers.Dense(units, activation=activation, name=name)
+INITIALIZERS = ("keras", "torch")
+
+
+def initializers(init, fan_in):
+    """The kernel and bias initialisers of a layer with `fan_in` inputs per unit.
+
+    PyTorch's `Linear` and `Conv2d` draw kernels from
+    `kaiming_uniform_(a=sqrt(5))`, i.e. U(-b, b) with b = sqrt(6 / ((1 + 5) fan_in))
+    = 1 / sqrt(fan_in), and biases from U(-1 / sqrt(fan_in), 1 / sqrt(fan_in)).
+    """
+    if init == "keras":
+        return {}
+    bound = 1.0 / np.sqrt(fan_in)
+    return {
+        "kernel_initializer": keras.initializers.RandomUniform(-bound, bound),
+        "bias_initializer": keras.initializers.RandomUniform(-bound, bound),
+    }
+
+
+def _dense(units, wrapper, name, activation=None, init="keras", fan_in=None):
+    layer = keras.layers.Dense(units, activation=activation, name=name, **initializers(init, fan_in))
     return layer if wrapper is None else wrapper(layer, name=name + "_sn")
 
 
-def tower(inputs, method, width, prefix, spectral_wrapper=ke.layers.SpectralNormalization):
+def tower(inputs, method, width, prefix, spectral_wrapper=ke.layers.SpectralNormalization, init="keras"):
     """`(features, logits)` of one seed's conv net.
 
     With `method.spectral` every layer, the logits' included, is spectrally
@@ -100,16 +121,18 @@ def tower(inputs, method, width, prefix, spectral_wrapper=ke.layers.SpectralNorm
     wrapper = spectral_wrapper if method.spectral else None
     x = inputs
     for i in range(3):
-        conv = keras.layers.Conv2D(width, 5, padding="same", activation="relu", name=f"{prefix}conv{i}")
+        fan_in = 5 * 5 * (inputs.shape[-1] if i == 0 else width)
+        conv = keras.layers.Conv2D(width, 5, padding="same", activation="relu", name=f"{prefix}conv{i}",
+                                   **initializers(init, fan_in))
         if wrapper is not None:
             conv = wrapper(conv, name=f"{prefix}conv{i}_sn")
         x = keras.layers.MaxPooling2D(2, name=f"{prefix}pool{i}")(conv(x))
     x = conv_features = keras.layers.Flatten(name=f"{prefix}flatten")(x)
     for i in range(3):
-        x = _dense(width, wrapper, f"{prefix}dense{i}", "relu")(x)
+        x = _dense(width, wrapper, f"{prefix}dense{i}", "relu", init, x.shape[-1])(x)
     if method.head == "flexible":
         return x, None
-    logits = _dense(NUM_CLASSES, wrapper, f"{prefix}logits")(x)
+    logits = _dense(NUM_CLASSES, wrapper, f"{prefix}logits", init=init, fan_in=width)(x)
     # DAEDL's official MNIST net fits its density to the flattened conv
     # features (576 at width 64), not to the penultimate layer.
     return (conv_features if method.head == "density" else x), logits
@@ -136,24 +159,33 @@ def head(method, features, logits, prefix, exp_clip=None, class_counts=None):
     return alpha
 
 
-def build(method, seeds, width=64, exp_clip=None, keras_spectral_normalization=False, class_counts=None):
+def build(method, seeds, width=64, exp_clip=None, keras_spectral_normalization=False, init="keras",
+          input_per_tower=False, class_counts=None):
     """`(model, warmup_model or None)`: one tower per seed in one Keras model.
 
-    Towers share nothing but the input batch; each is initialised from its own
-    seed. The warm-up model (softmax CE on the towers' logits) shares their
-    layers, for the rows trained with a cross-entropy stage first.
+    Towers share no weights; each is initialised from its own seed. With
+    `input_per_tower` each tower has its own input (`image_s<seed>`), so
+    that each seed trains on its own split and batch order; otherwise they
+    share one input batch. The warm-up model (softmax CE on the towers'
+    logits) shares their layers, for the rows trained with a cross-entropy
+    stage first.
     `class_counts` (Posterior Network only): the training samples per class,
-    `np.bincount(y_train, minlength=NUM_CLASSES)`.
+    `np.bincount(y_train, minlength=NUM_CLASSES)`, or a dict of them by seed
+    (each seed has its own split).
     """
-    inputs = keras.Input((28, 28, 1), name="image")
-    outputs, logits_outputs = [], []
+    shared = keras.Input((28, 28, 1), name="image")
+    inputs, outputs, logits_outputs = [], [], []
     wrapper = keras.layers.SpectralNormalization if keras_spectral_normalization else ke.layers.SpectralNormalization
     for seed in seeds:
         keras.utils.set_random_seed(seed)
         prefix = f"s{seed}_"
-        features, logits = tower(inputs, method, width, prefix, wrapper)
-        outputs.append(head(method, features, logits, prefix, exp_clip, class_counts))
+        image = keras.Input((28, 28, 1), name=f"image_s{seed}") if input_per_tower else shared
+        inputs.append(image)
+        features, logits = tower(image, method, width, prefix, wrapper, init)
+        outputs.append(head(method, features, logits, prefix, exp_clip,
+                            class_counts[seed] if isinstance(class_counts, dict) else class_counts))
         logits_outputs.append(logits)
+    inputs = inputs if input_per_tower else shared
     model = keras.Model(inputs, outputs, name=method.name)
     warmup = keras.Model(inputs, logits_outputs) if method.warmup_ce_share > 0 else None
     return model, warmup
@@ -202,4 +234,23 @@ def to_probabilities_and_scores(method, output):
         scores["epistemic"] = -np.asarray(ops.convert_to_numpy(ke.dirichlet.flexible_epistemic_uncertainty(alpha, p, tau)))
         return probabilities, scores
     alpha = output[:, :NUM_CLASSES]
-    return alpha / alpha.sum(-1, keepdims=True), ke.evaluation.confidence_scores(alpha)
+    scores = ke.evaluation.confidence_scores(alpha)
+    if method.head == "unknown_class":
+        # m-EDL's own OOD score: the expected probability of its unknown class.
+        scores["unknown_probability"] = -output[:, NUM_CLASSES] / output.sum(-1)
+    return alpha / alpha.sum(-1, keepdims=True), scores
+
+
+def evidence_alpha(method, output):
+    """`(alpha (N, K), evidence offset)` of one tower's output, for the dead-evidence
+    statistics; None for softmax. The offset is the head's `alpha - evidence`:
+    its prior concentration, 0 for the `exp` heads of DAEDL and F-EDL."""
+    output = np.asarray(output, dtype="float32")
+    if method.head == "softmax":
+        return None
+    if method.head == "flexible":
+        alpha, p, tau = ke.dirichlet.split_flexible_parameters(output)
+        return np.asarray(ops.convert_to_numpy(ke.dirichlet.flexible_equivalent_alpha(alpha, p, tau))), 0.0
+    if method.head == "density":
+        return output, 0.0
+    return output[:, :NUM_CLASSES], method.prior_concentration

@@ -3,19 +3,21 @@
 Resumable grid over (method, seed): each finished run appends one row to
 `<out>/runs.csv` (a rerun skips finished rows) and writes its plot data to
 `<out>/runs/<method>_s<seed>.json`. Several seeds of one method train as one
-Keras model (`--pack`, independent towers on the same batches) because on a
-small CPU the per-step overhead, not the arithmetic, decides the time.
+Keras model (`--pack`, independent towers, each on its own split and batch
+order) because on a small CPU the per-step overhead, not the arithmetic,
+decides the time. The pre-registered configuration is `PROTOCOL.md`.
 
 Protocol (I-EDL / R-EDL MNIST configs): the conv net of `methods.py`, Adam
-1e-3, StepLR(15, 0.1), batch 64, 80/20 train/validation split, the epoch of
+1e-3, StepLR(15, 0.1), batch 64, a per-seed 80/20 train/validation split and
+per-seed batch order (`data.seed_split`, `data.epoch_order`), the epoch of
 best validation accuracy tested, KL annealed min(1, epoch / 10). A shorter
 run (`--epochs E < 60`) cannot keep the protocol's step counts, so it keeps
 lr 1e-3 for the first 80 % of its epochs (one step to 1e-4 after that) and
 anneals the KL over the first half; scaling the 60-epoch schedule by E / 60
 instead left EDL 2 epochs at lr 1e-3 and was measured to cost it 10-20
-accuracy points (docs/results/benchmark/README.md).
+accuracy points (results/benchmark/README.md).
 
-    python -m experiments.benchmark.runner --epochs 10 --width 32   # graph mode, spe 16
+    python -m experiments.benchmark.runner --epochs 15 --width 64 --init torch   # PROTOCOL.md
     python -m experiments.benchmark.runner --smoke   # 1 epoch, 3,000 samples
 """
 
@@ -34,17 +36,55 @@ from experiments import harness
 from experiments.benchmark import data as data_lib
 from experiments.benchmark.methods import METHODS
 from experiments.benchmark.methods import NUM_CLASSES
+from experiments.benchmark.methods import INITIALIZERS
 from experiments.benchmark.methods import build
+from experiments.benchmark.methods import evidence_alpha
 from experiments.benchmark.methods import to_probabilities_and_scores
 
-OUT = harness.RESULTS / "benchmark"
+OUT = harness.REPO / "results" / "benchmark"
 FULL_EPOCHS, LR_STEP, KL_EPOCHS = 60, 15, 10
 DEAD_EVIDENCE = 0.01  # evidence at or below this counts as none (softplus never reaches 0)
 EVALUATION_MARGIN_S = 45  # kept free before a time limit for testing and writing a row
 
 
+class SeedBatches(keras.utils.PyDataset):
+    """Each tower's batches from its own training set, in its own order.
+
+    Seed s visits `x[s]` in the order `data.epoch_order(n, s, epoch)`, so its
+    batches do not depend on the seeds packed beside it. Yields
+    `((x_s0, x_s1, ...), (y_s0, y_s1, ...))` for a model with one input per
+    tower (`methods.build(..., input_per_tower=True)`). Fit it with
+    `shuffle=False` (Keras would shuffle the batches) and `epoch_callback()`:
+    Keras also reads batches before the first epoch and calls `on_epoch_end`
+    then, so the epoch is set when Keras begins it, not counted.
+    """
+
+    def __init__(self, x, y, seeds, batch_size):
+        super().__init__()
+        self.x, self.y, self.seeds, self.batch_size = x, y, list(seeds), batch_size
+        self.num_samples = len(x[self.seeds[0]])
+        self.set_epoch(0)
+
+    def set_epoch(self, epoch):
+        self.orders = {s: data_lib.epoch_order(self.num_samples, s, epoch) for s in self.seeds}
+
+    def epoch_callback(self):
+        return keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs=None: self.set_epoch(epoch))
+
+    def __len__(self):
+        return math.ceil(self.num_samples / self.batch_size)
+
+    def __getitem__(self, index):
+        batch = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        picks = {s: self.orders[s][batch] for s in self.seeds}
+        return tuple(self.x[s][picks[s]] for s in self.seeds), tuple(self.y[s][picks[s]] for s in self.seeds)
+
+
 class BestTowerWeights(keras.callbacks.Callback):
-    """Keeps each tower's weights at its best validation accuracy, restores them at the end."""
+    """Keeps each tower's weights at its best validation accuracy (each on its
+    own validation set), restores them at the end, and records each
+    evidential tower's dead-evidence statistics after every epoch (the
+    `DeadEvidenceMonitor`'s `dead_evidence_statistics`)."""
 
     def __init__(self, method, seeds, x_val, y_val, log=None, batch_size=1024, deadline=None):
         super().__init__()
@@ -52,6 +92,7 @@ class BestTowerWeights(keras.callbacks.Callback):
         self.x_val, self.y_val, self.batch_size = x_val, y_val, batch_size
         self.deadline = deadline
         self.best = {seed: (-1.0, None, -1) for seed in seeds}
+        self.traces = {seed: [] for seed in seeds}
         self.epoch_times, self._start = [], None
         self.last_epoch = None
 
@@ -64,11 +105,15 @@ class BestTowerWeights(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch_times.append(time.perf_counter() - self._start)
-        outputs = self.model.predict(self.x_val, batch_size=self.batch_size, verbose=0)
+        outputs = self.model.predict([self.x_val[s] for s in self.seeds], batch_size=self.batch_size, verbose=0)
         outputs = outputs if isinstance(outputs, list) else [outputs]
         for seed, output in zip(self.seeds, outputs):
             probabilities, _ = to_probabilities_and_scores(self.method, output)
-            accuracy = float(np.mean(probabilities.argmax(-1) == self.y_val))
+            accuracy = float(np.mean(probabilities.argmax(-1) == self.y_val[seed]))
+            evidence = evidence_alpha(self.method, output)
+            if evidence is not None:
+                dead = ke.callbacks.dead_evidence_statistics(*evidence, tolerance=DEAD_EVIDENCE)
+                self.traces[seed].append({"epoch": epoch + 1, "val_accuracy": accuracy, **dead})
             if logs is not None:
                 logs[f"val_accuracy_s{seed}"] = accuracy
             if accuracy > self.best[seed][0]:
@@ -92,6 +137,60 @@ class BestTowerWeights(keras.callbacks.Callback):
                 variable.assign(value)
 
 
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Saves, after every epoch, what a rerun needs to continue a row's
+    training at the next epoch: the model's weights, the optimizer's state,
+    and the best-epoch weights, traces and epoch times of `best`.
+
+    One `.npz` (arrays) beside one `.json` (the rest), each written to a
+    temporary file and renamed, so an interrupted write leaves the previous
+    epoch's checkpoint. Only the evidential stage is saved: a CE-first row
+    interrupted in its cross-entropy stage restarts that stage.
+    """
+
+    def __init__(self, path, best):
+        super().__init__()
+        self.path, self.best = str(path), best
+
+    def on_epoch_end(self, epoch, logs=None):
+        arrays = {f"weight_{i}": w for i, w in enumerate(self.model.get_weights())}
+        arrays.update({f"optimizer_{i}": np.asarray(keras.ops.convert_to_numpy(v))
+                       for i, v in enumerate(self.model.optimizer.variables)})
+        best = {}
+        for seed, (accuracy, weights, best_epoch) in self.best.best.items():
+            best[str(seed)] = [accuracy, best_epoch, len(weights)]
+            arrays.update({f"best_{seed}_{i}": w for i, w in enumerate(weights)})
+        meta = {"epochs_done": epoch + 1, "best": best, "traces": {str(k): v for k, v in self.best.traces.items()},
+                "epoch_times": self.best.epoch_times}
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path + ".tmp.npz", "wb") as f:
+            np.savez(f, **arrays)
+        Path(self.path + ".tmp.json").write_text(json.dumps(meta))
+        Path(self.path + ".tmp.npz").replace(self.path + ".npz")
+        Path(self.path + ".tmp.json").replace(self.path + ".json")
+
+
+def resume(path, model, best):
+    """Loads `EpochCheckpoint`'s files into the compiled `model` and `best`;
+    returns the number of epochs done (0 without a checkpoint)."""
+    path = str(path)
+    if not (Path(path + ".json").exists() and Path(path + ".npz").exists()):
+        return 0
+    meta = json.loads(Path(path + ".json").read_text())
+    arrays = np.load(path + ".npz")
+    model.optimizer.build(model.trainable_variables)
+    model.set_weights([arrays[f"weight_{i}"] for i in range(len(model.weights))])
+    for i, variable in enumerate(model.optimizer.variables):
+        variable.assign(arrays[f"optimizer_{i}"])
+    for seed in best.seeds:
+        accuracy, best_epoch, count = meta["best"][str(seed)]
+        best.best[seed] = (accuracy, [arrays[f"best_{seed}_{i}"] for i in range(count)], best_epoch)
+        best.traces[seed] = meta["traces"][str(seed)]
+    best.epoch_times = list(meta["epoch_times"])
+    best.last_epoch = meta["epochs_done"]
+    return meta["epochs_done"]
+
+
 def schedules(epochs, protocol=False):
     """`(lr_step, kl_epochs)`: the protocol's StepLR(15) and KL over 10 epochs at 60
     epochs, or when `protocol` keeps them for a run cut short; otherwise a shorter
@@ -102,49 +201,63 @@ def schedules(epochs, protocol=False):
     return max(1, int(math.ceil(0.8 * epochs))), max(1, int(math.ceil(0.5 * epochs)))
 
 
-def train(method, seeds, data, args, log=None):
-    model, warmup = build(method, seeds, args.width, args.exp_clip, args.keras_spectral_normalization)
+def train(method, seeds, data, args, log=None, checkpoint=None):
+    """Trains the towers of `seeds`; with `checkpoint` (a path without
+    suffix) it saves every epoch there and continues from what it finds."""
+    model, warmup = build(method, seeds, args.width, args.exp_clip, args.keras_spectral_normalization,
+                          init=args.init, input_per_tower=True,
+                          class_counts={s: np.bincount(data["y_train"][s], minlength=NUM_CLASSES) for s in seeds})
     lr_step, kl_epochs = schedules(args.epochs, args.protocol_schedule)
     schedule = keras.callbacks.LearningRateScheduler(lambda epoch: 1e-3 * 0.1 ** (epoch // lr_step))
-    x, y = data["x_train"], data["y_train"]
+    x, y = dict(data["x_train"]), dict(data["y_train"])
     if method.outlier_exposure:
-        x = np.concatenate([x, data["outliers"]])
-        y = np.concatenate([y, np.full(len(data["outliers"]), NUM_CLASSES, "int32")])
+        unknown = np.full(len(data["outliers"]), NUM_CLASSES, "int32")
+        x = {s: np.concatenate([x[s], data["outliers"]]) for s in seeds}
+        y = {s: np.concatenate([y[s], unknown]) for s in seeds}
     compile_args = dict(jit_compile=args.jit, steps_per_execution=args.steps_per_execution)
-    fit_args = dict(batch_size=args.batch_size, verbose=0, shuffle=True)
+    batches = SeedBatches(x, y, seeds, args.batch_size)
     warmup_epochs = int(round(method.warmup_ce_share * args.epochs)) if warmup is not None else 0
     started = time.perf_counter()
     warmup_times = []
-    if warmup_epochs:
+    losses = [method.make_loss() for _ in seeds]
+    model.compile(keras.optimizers.Adam(1e-3), losses, **compile_args)
+    best = BestTowerWeights(method, seeds, data["x_val"], data["y_val"], log, deadline=args.deadline)
+    epochs_done = resume(checkpoint, model, best) if checkpoint is not None else 0
+    if epochs_done and log is not None:
+        log(f"  {method.name}: continuing seeds {seeds} after epoch {epochs_done} (checkpoint)")
+    if warmup_epochs and not epochs_done:
         warmup.compile(
             keras.optimizers.Adam(1e-3),
             [keras.losses.SparseCategoricalCrossentropy(from_logits=True)] * len(seeds),
             **compile_args,
         )
         timer = EpochTimer()
-        warmup.fit(x, [y] * len(seeds), epochs=warmup_epochs, callbacks=[schedule, timer], **fit_args)
+        warmup.fit(batches, epochs=warmup_epochs, callbacks=[batches.epoch_callback(), schedule, timer],
+                   shuffle=False, verbose=0)
         warmup_times = timer.times
-    losses = [method.make_loss() for _ in seeds]
-    model.compile(keras.optimizers.Adam(1e-3), losses, **compile_args)
-    best = BestTowerWeights(method, seeds, data["x_val"], data["y_val"], log, deadline=args.deadline)
-    callbacks = [schedule, best]
+    callbacks = [batches.epoch_callback(), schedule, best]
+    if checkpoint is not None:
+        callbacks.append(EpochCheckpoint(checkpoint, best))
     if method.anneal_kl:
         # The KL weight is 0 at the first evidential epoch, after the
         # cross-entropy stage of the earlier `fit`.
         callbacks.append(
             ke.callbacks.KLAnnealing(increment=1.0 / kl_epochs, start_epoch=warmup_epochs)
         )
-    model.fit(
-        x, [y] * len(seeds), epochs=args.epochs, initial_epoch=warmup_epochs,
-        callbacks=callbacks, **fit_args,
+    history = model.fit(
+        batches, epochs=args.epochs, initial_epoch=max(warmup_epochs, epochs_done), callbacks=callbacks,
+        shuffle=False, verbose=0,
     )
     best.restore()
     if method.head == "density":
         for seed in seeds:
-            ke.callbacks.fit_model_density(model, data["x_train"], data["y_train"], layer_name=f"s{seed}_density")
+            # Every input gets the seed's training set: the density is fitted
+            # to this tower's features of its own split.
+            inputs = [data["x_train"][seed]] * len(seeds)
+            ke.callbacks.fit_model_density(model, inputs, data["y_train"][seed], layer_name=f"s{seed}_density")
     train_time = time.perf_counter() - started
     epoch_times = warmup_times + best.epoch_times
-    return model, best, train_time, epoch_times
+    return model, best, train_time, epoch_times, history
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -174,9 +287,9 @@ def evaluate(method, output_id, y_test, outputs_ood):
     # zero-evidence regions that RED targets.
     recalls = [np.mean(predictions[y_test == k] == k) for k in range(NUM_CLASSES)]
     row["collapsed_classes"] = int(sum(r < 0.5 for r in recalls))
-    if method.head in ("dirichlet", "unknown_class"):
-        alpha = np.asarray(output_id, "float64")[:, :NUM_CLASSES]
-        dead = ke.callbacks.dead_evidence_statistics(alpha, method.prior_concentration, tolerance=DEAD_EVIDENCE)
+    evidence = evidence_alpha(method, output_id)
+    if evidence is not None:
+        dead = ke.callbacks.dead_evidence_statistics(*evidence, tolerance=DEAD_EVIDENCE)
         row["dead_units"] = dead["dead_units"]
         row["zero_evidence_fraction"] = dead["zero_evidence_fraction"]
     miscls = ke.evaluation.misclassification_detection(correct, id_scores["max_probability"])
@@ -209,6 +322,7 @@ def run(args):
     results = harness.ResultsCSV(out / "runs.csv", ["method", "seed", "config"])
     log = harness.RunLog(out / "run.log")
     config = f"e{args.epochs}_w{args.width}_n{args.train_size or 'all'}" + ("_protocol" if args.protocol_schedule else "")
+    config += f"_{args.init}init_seedsplit"
     if args.exp_clip is not None:
         config += f"_clip{args.exp_clip:g}"
     if args.keras_spectral_normalization:
@@ -219,8 +333,9 @@ def run(args):
     lr_step, kl_epochs = schedules(args.epochs, args.protocol_schedule)
     command = "python -m experiments.benchmark.runner " + " ".join(sys.argv[1:])
     log(f"start: {command} config={config} machine={harness.machine_info()}")
-    data = data_lib.load(args.data_dir, args.train_size)
-    log(f"data: train {len(data['x_train'])}, val {len(data['x_val'])}, test {len(data['x_test'])}, "
+    data = data_lib.load(args.data_dir, args.train_size, args.seeds)
+    log(f"data: per seed train {len(data['x_train'][args.seeds[0]])}, val {len(data['x_val'][args.seeds[0]])}, "
+        f"test {len(data['x_test'])}, "
         + ", ".join(f"{k} {len(v)}" for k, v in data["ood"].items()))
     done = results.done()
     for name in args.methods:
@@ -229,9 +344,10 @@ def run(args):
         for start in range(0, len(todo), args.pack):
             seeds = todo[start : start + args.pack]
             log(f"{name}: training seeds {seeds}")
-            model, best, train_time, epoch_times = train(method, seeds, data, args, log)
+            checkpoint = out / "checkpoints" / f"{name}_s{'-'.join(map(str, seeds))}_{config}"
+            model, best, train_time, epoch_times, _ = train(method, seeds, data, args, log, checkpoint)
             predict = lambda x: (lambda o: o if isinstance(o, list) else [o])(
-                model.predict(x, batch_size=1024, verbose=0)
+                model.predict([x] * len(seeds), batch_size=1024, verbose=0)
             )
             id_outputs = predict(data["x_test"])
             ood_outputs = {k: predict(v) for k, v in data["ood"].items()}
@@ -252,13 +368,16 @@ def run(args):
                     "spectral_normalization": "" if not method.spectral else (
                         "keras" if args.keras_spectral_normalization else "keras_evidential"),
                     "jit": args.jit, "steps_per_execution": args.steps_per_execution,
+                    "init": args.init, "split": "per_seed",
                 }
                 results.append(row)
                 plot_path = out / "runs" / f"{name}_s{seed}_{config}.json"
                 plot_path.parent.mkdir(parents=True, exist_ok=True)
-                plot_path.write_text(json.dumps(plots))
+                plot_path.write_text(json.dumps({**plots, "dead_evidence": best.traces[seed]}))
                 log(f"{name} seed {seed}: acc {row['accuracy']:.4f}, FMNIST AUPR (max p) "
                     f"{row['fmnist_max_probability_aupr_in']:.4f}, epoch {row['epoch_time_s']:.1f} s/seed")
+            for suffix in (".npz", ".json"):
+                Path(f"{checkpoint}{suffix}").unlink(missing_ok=True)
             keras.backend.clear_session()
     log("done")
 
@@ -270,6 +389,8 @@ def parse(argv=None):
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--width", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--init", default="keras", choices=INITIALIZERS,
+                        help="the towers' initialiser: Keras's Glorot uniform, or PyTorch's default (PROTOCOL.md)")
     parser.add_argument("--pack", type=int, default=1, help="seeds trained as one model (measured: no gain on 2 CPUs)")
     parser.add_argument("--jit", action="store_true", help="XLA (jit_compile=True)")
     parser.add_argument("--steps-per-execution", type=int, default=16)

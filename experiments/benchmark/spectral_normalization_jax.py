@@ -27,7 +27,7 @@ def measure(data, keras_spectral_normalization):
     method = METHODS["daedl"]
     model, _ = build(method, [0], width=32, keras_spectral_normalization=keras_spectral_normalization)
     model.compile(keras.optimizers.Adam(1e-3), method.make_loss())
-    model.fit(data["x_train"], data["y_train"], epochs=2, batch_size=64, verbose=0)
+    model.fit(data["x_train"][0], data["y_train"][0], epochs=2, batch_size=64, verbose=0)
     x, y = data["x_test"][:1000], data["y_test"][:1000]
     predicted = np.asarray(model.predict(x, verbose=0), "float64")
     trained = np.asarray(keras.ops.convert_to_numpy(model(x, training=True)), "float64")

@@ -45,7 +45,7 @@ import numpy as np
 
 from experiments import harness
 
-OUT = harness.RESULTS / "regression"
+OUT = harness.REPO / "results" / "regression"
 CSV = OUT / "uci.csv"
 LOSSES = ("der_amini", "der_meinert", "meinert_alternative", "gaussian")
 # Folder, name in Amini et al.'s code, learning rate, batch size (their `h_params`).
@@ -86,17 +86,31 @@ PUBLISHED_BASELINES = {
     "wine": ("0.62 ± 0.01", "0.93 ± 0.01", "0.64 ± 0.04", "0.94 ± 0.12"),
     "yacht": ("1.11 ± 0.09", "1.55 ± 0.03", "1.58 ± 0.48", "1.18 ± 0.21"),
 }
+# Extra rows with Amini et al.'s own choices where the standard protocol's
+# differ (their `run_uci_dataset_tests.py` and data loader): protein with 50
+# hidden units (the protocol's 100), and naval's turbine decay (column 17;
+# the standard splits' target is the compressor decay, column 16), whose
+# published DER row this is. Energy's cooling load, Amini et al.'s energy
+# target, is not in the offline copy, so no such row exists for energy.
+VARIANTS = {"protein_h50": ("protein", {"n_hidden": 50}), "naval_turbine": ("naval", {"target": 17})}
+DATASETS.update({name: DATASETS[base] for name, (base, _) in VARIANTS.items()})
+PUBLISHED_DER.update({name: PUBLISHED_DER[base] for name, (base, _) in VARIANTS.items()})
+# The baselines' published rows are the standard protocol's (100 hidden
+# units on protein; naval's compressor decay), so naval_turbine has none.
+PUBLISHED_BASELINES["protein_h50"] = PUBLISHED_BASELINES["protein"]
+PUBLISHED_BASELINES["naval_turbine"] = ("-",) * 4
 VALIDATION_FRACTION = 0.1
 PUBLISHED_EPOCHS = 40  # `--num-epochs` of Amini et al.'s `run_uci_dataset_tests.py`
 
 
 def load(name, data_dir):
-    folder = data_dir / "uci" / DATASETS[name][0]
+    base, overrides = VARIANTS.get(name, (name, {}))
+    folder = data_dir / "uci" / DATASETS[base][0]
     with gzip.open(folder / "data.txt.gz", "rt") as f:
         table = np.loadtxt(f)
     with gzip.open(folder / "splits.json.gz", "rt") as f:
         splits = json.load(f)
-    meta = splits["meta"]
+    meta = {**splits["meta"], **overrides}
     x = table[:, meta["features"]]
     y = table[:, meta["target"]]
     return x, y, splits["splits"], meta
@@ -263,7 +277,7 @@ def make_trainer(n_in, n_hidden, n_splits, lam, lr, batch_size, n_train):
         nll, se, crps, cover = predictive_scores(forward(params, x), y)
         return nll.mean(-1), jnp.sqrt(se.mean(-1)), crps.mean(-1), cover.mean(-1)
 
-    return init, epoch, evaluate, epoch_watching_test
+    return init, epoch, evaluate, epoch_watching_test, batches
 
 
 def epoch_budget(n_train):
@@ -301,7 +315,7 @@ def run_dataset(name, data_dir, lam, log, max_epochs=None, seed=0, split_ids=Non
     patience = max(10, epochs // 5)
     n_hidden = int(meta["n_hidden"])
     n_train = arrays["xtr"].shape[1]
-    init, epoch, evaluate, epoch_watching_test = make_trainer(
+    init, epoch, evaluate, epoch_watching_test, _ = make_trainer(
         x.shape[1], n_hidden, n_splits, lam, lr, batch_size, n_train
     )
     key = jax.random.PRNGKey(seed)
@@ -392,7 +406,7 @@ def report(rows):
             continue
         n = len(by[(name, LOSSES[0])])
         cells = [name, n]
-        digits = 4 if name == "naval" else 3 if name in ("kin8nm", "wine") else 2
+        digits = 4 if name.startswith("naval") else 3 if name in ("kin8nm", "wine") else 2
         for l in LOSSES:
             cells.append(harness.mean_se([float(r["rmse"]) for r in by[(name, l)]], digits=digits))
         p = PUBLISHED_DER[name]
@@ -420,7 +434,7 @@ def report(rows):
         if (name, LOSSES[0]) not in by:
             continue
         cells = [name, len(by[(name, LOSSES[0])])]
-        digits = 4 if name == "naval" else 3
+        digits = 4 if name.startswith("naval") else 3
         cells += [harness.mean_se([float(r["crps"]) for r in by[(name, l)]], digits=digits) for l in LOSSES]
         cells += [harness.mean_se([float(r["coverage_95"]) for r in by[(name, l)]]) for l in LOSSES]
         table.append(cells)
@@ -513,7 +527,7 @@ def report_test_selected(rows, loss="der_amini"):
                 group = by.get((name, protocol))
                 if not group:
                     continue
-                digits = 4 if name == "naval" else 3
+                digits = 4 if name.startswith("naval") else 3
                 cells = [name, protocol, len(group)]
                 for prefix, _ in SELECTIONS:
                     cells.append(harness.mean_se([float(r[prefix + metric]) for r in group],

@@ -5,17 +5,13 @@ process that has imported Keras with another backend cannot switch to, so
 the check runs in a fresh interpreter (that is the point of the subprocess).
 """
 
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.large
+from tests.experiments.jax_process import run_on_jax
 
-REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.large
 
 CHECK = textwrap.dedent(
     """
@@ -45,9 +41,4 @@ CHECK = textwrap.dedent(
 
 
 def test_watching_the_test_split_changes_only_the_selection(shared_data):
-    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(REPO))
-    result = subprocess.run(
-        [sys.executable, "-c", CHECK, str(shared_data)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-3000:]
+    run_on_jax(CHECK, shared_data)
