@@ -14,9 +14,11 @@ import keras_evidential as ke
 
 CORE = Path(__file__).resolve().parents[1] / "docs" / "core.md"
 # Layers that are not heads: evidence functions, a check, a wrapper, and
-# the post-hoc calibrators appended after a head (docs/calibration.md).
+# the post-hoc calibrators appended after a head (docs/calibration.md), and
+# the uncertainty maps computed from a head's alpha (docs/dense.md).
 NOT_HEADS = {
     "AssertFinite",
+    "DirichletUncertaintyMaps",
     "StudentTScaling",
     "TemperatureScaling",
     "VectorScaling",

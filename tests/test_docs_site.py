@@ -26,6 +26,9 @@ API = DOCS / "api"
 PAGES = {
     "keras_evidential": "top_level.md",
     "keras_evidential.beta": "beta.md",
+    "keras_evidential.calibration": "calibration.md",
+    "keras_evidential.conformal": "conformal.md",
+    "keras_evidential.flows": "flows.md",
     "keras_evidential.callbacks": "callbacks.md",
     "keras_evidential.config": "config.md",
     "keras_evidential.data": "data.md",

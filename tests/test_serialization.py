@@ -28,6 +28,8 @@ REQUIRED_ARGUMENTS = {
     ke.layers.PosteriorNetworkOutput: {"class_counts": [3, 4]},
     ke.metrics.PixelAccuracy: {"num_classes": 3},
     ke.metrics.PixelMeanIoU: {"num_classes": 3},
+    ke.metrics.MultilabelCalibrationError: {"num_labels": 2},
+    ke.metrics.MultilabelMeanAveragePrecision: {"num_labels": 2},
 }
 
 

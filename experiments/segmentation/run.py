@@ -2,9 +2,7 @@
 digit canvases; mIoU and OOD-pixel AUPR, 5 seeds (protocol: README.md)."""
 
 import argparse
-import math
 import time
-from pathlib import Path
 
 import keras
 import numpy as np

@@ -36,7 +36,7 @@ class _ScoredAUROC(_ROCMetric):
     """The ROC AUC of an uncertainty score; subclasses set `default_name`."""
 
     default_name: str | None = None
-    config_arguments = ("score",)
+    config_arguments: tuple[str, ...] = ("score",)
 
     @renamed_argument("prior_weight", "prior_concentration")
     def __init__(

@@ -332,6 +332,10 @@ class PixelOODAUPR(_IgnoreClass, UnknownClassAUPR):
       Semantic Segmentation", IJCV 2021 (pixel-level AP)
     """
 
+    # Its own name: the inherited one would make `for_model("unknown_...")`
+    # pick this pixel metric.
+    default_name = "pixel_ood_aupr"
+
     def __init__(
         self,
         score="vacuity",
@@ -379,6 +383,10 @@ class PixelOODAUROC(_IgnoreClass, UnknownClassAUROC):
     - Blum et al., "The Fishyscapes Benchmark", IJCV 2021
     """
 
+    # Its own name: the inherited one would make `for_model("unknown_...")`
+    # pick this pixel metric.
+    default_name = "pixel_ood_auroc"
+
     def __init__(
         self,
         score="vacuity",
@@ -423,6 +431,10 @@ class PixelOODFPR(_IgnoreClass, UnknownClassFPR):
     Reference:
     - Blum et al., "The Fishyscapes Benchmark", IJCV 2021 (FPR95)
     """
+
+    # Its own name: the inherited one would make `for_model("unknown_...")`
+    # pick this pixel metric.
+    default_name = "pixel_ood_fpr"
 
     def __init__(
         self,

@@ -27,7 +27,6 @@ import keras
 from keras import ops
 
 from keras_evidential.deprecation import renamed_argument
-from keras_evidential.metrics import ranking
 from keras_evidential.metrics.predictions import check_output_settings
 from keras_evidential.metrics.predictions import dirichlet_alpha
 from keras_evidential.tensor_types import Tensor

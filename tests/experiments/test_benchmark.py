@@ -167,8 +167,9 @@ def test_each_seed_has_its_own_split_and_batch_order_whatever_the_pack():
         assert sorted(seen) == list(range(300, 310))  # every sample once per epoch
         assert all(np.array_equal(alone[i][0][0], packed[i][0][1]) for i in range(3))
         assert not np.array_equal(packed[0][0][0] - 100, packed[0][0][1] - 300)
-        orders = seen if epoch == 0 else orders
-    assert not np.array_equal(orders, seen)  # a new order each epoch
+        if epoch == 0:
+            first_order = seen
+    assert not np.array_equal(first_order, seen)  # a new order each epoch
 
 
 def test_torch_initialiser_draws_from_pytorchs_default_range():

@@ -9,7 +9,6 @@ valid pixels (Keras's `SparseCategoricalCrossentropy(ignore_class=...)`).
 import keras
 import numpy as np
 import pytest
-from keras import ops
 from scipy.special import digamma
 from scipy.special import gammaln
 
