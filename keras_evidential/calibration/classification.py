@@ -237,7 +237,8 @@ def fit_vector_scaling(
             )
             return value, np.asarray(ops.convert_to_numpy(gradient), "float64")
 
-        theta = minimise(logits_objective, np.r_[np.ones(k), np.zeros(k)], max_iterations)
+        start = np.r_[np.ones(k), np.zeros(k)]
+        theta = minimise(logits_objective, start, max_iterations)
         return [float(w) for w in theta[:k]], [float(b) for b in theta[k:]]
 
     prior = ops.cast(prior_concentration, outputs.dtype)

@@ -221,7 +221,9 @@ def selective_classification(
         predict_labels(ops.convert_to_tensor(np.asarray(alpha, "float32")), False)
     )
     errors = (predictions != labels).astype("float64")
-    figures: dict[str, Any] = {"accuracy": float(1.0 - errors.mean()) if errors.size else float("nan")}
+    figures: dict[str, Any] = {
+        "accuracy": float(1.0 - errors.mean()) if errors.size else float("nan")
+    }
     for name, uncertainty in scores.items():
         row = {
             "aurc": aurc(errors, uncertainty),
