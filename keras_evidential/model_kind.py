@@ -34,6 +34,7 @@ from keras_evidential.losses.iedl_loss import IEDLLoss
 from keras_evidential.losses.posterior_network_loss import PosteriorNetworkLoss
 from keras_evidential.losses.prior_network_loss import PriorNetworkLoss
 from keras_evidential.losses.redl_loss import RelaxedEDLLoss
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import lower_bound
 
 
@@ -83,7 +84,7 @@ class ModelKind:
             outputs = ops.cast(outputs, "float32")
         return outputs
 
-    def to_alpha(self, outputs):
+    def to_alpha(self, outputs: Tensor) -> Tensor:
         """The model's outputs as Dirichlet concentrations (float32 or wider).
 
         For F-EDL's packed `(alpha, p, tau)`, the Dirichlet with the same
@@ -98,7 +99,7 @@ class ModelKind:
             return outputs
         return dirichlet.alpha_from_evidence(self.evidence(outputs), self.prior_concentration)
 
-    def uncertainty(self, outputs):
+    def uncertainty(self, outputs: Tensor) -> Tensor:
         """The model's uncertainty in [0, 1] for EDL-type heads: the vacuity
         `prior_concentration K / S` of the known classes (R-EDL's `lambda K / S`),
         or F-EDL's epistemic uncertainty. DAEDL's `K / S` can exceed 1."""

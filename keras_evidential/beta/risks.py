@@ -16,14 +16,17 @@ KL      = KL(Beta(alpha~, beta~) || Beta(1, 1)),
 ```
 """
 
+from __future__ import annotations
+
 from keras_evidential import dirichlet
 from keras_evidential.beta.parameters import _checked
 from keras_evidential.beta.parameters import bernoulli_targets
+from keras_evidential.tensor_types import Tensor
 
 RISKS = tuple(sorted(dirichlet.RISKS))
 
 
-def beta_risk(y, params, risk="mse"):
+def beta_risk(y: Tensor, params: Tensor, risk: str = "mse") -> Tensor:
     """The Bayes risk of 0/1 labels `y` (shape `(..., L)`) under
     `Beta(alpha, beta)` (`params`, shape `(..., L, 2)`), per label.
 
@@ -40,7 +43,7 @@ def beta_risk(y, params, risk="mse"):
     return dirichlet.RISKS[risk](bernoulli_targets(y), _checked(params))
 
 
-def misleading_evidence_kl(y, params):
+def misleading_evidence_kl(y: Tensor, params: Tensor) -> Tensor:
     """`KL(Beta(alpha~, beta~) || Beta(1, 1))` per label: the evidence for the
     wrong outcome, measured against the uniform Beta.
 

@@ -12,11 +12,14 @@ its maximum ("Score-Max") or its sum ("Score-Sum"), from the positive
 evidence, the negative evidence or both (their `U_p`, `U_n`, `U_{p,n}`).
 """
 
+from __future__ import annotations
+
 from keras import ops
 
 from keras_evidential import dirichlet
 from keras_evidential.beta.parameters import _checked
 from keras_evidential.beta.parameters import split_beta
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_choice
 
 # The evidence a score pools, and the prior count of one label's outcomes
@@ -25,20 +28,20 @@ OOD_EVIDENCE = {"positive": 1.0, "negative": 1.0, "both": 2.0}
 OOD_REDUCTIONS = ("max", "sum")
 
 
-def total_entropy(params):
+def total_entropy(params: Tensor) -> Tensor:
     """Entropy of the expected Bernoulli, `-p log p - (1 - p) log(1 - p)`,
     per label; at most `log 2`."""
     return dirichlet.total_entropy(_checked(params))
 
 
-def expected_entropy(params):
+def expected_entropy(params: Tensor) -> Tensor:
     """Expected entropy of the Bernoulli under `p ~ Beta(alpha, beta)`, per
     label: `-sum_o p_o (psi(a_o + 1) - psi(S + 1))` over the outcomes
     `(a_o) = (alpha, beta)`."""
     return dirichlet.expected_entropy(_checked(params))
 
 
-def mutual_information(params):
+def mutual_information(params: Tensor) -> Tensor:
     """Mutual information between the label and `p`, per label: the
     epistemic part, `total_entropy - expected_entropy` (>= 0)."""
     return dirichlet.mutual_information(_checked(params))
@@ -53,7 +56,7 @@ def _evidence(params, evidence):
     ]
 
 
-def score_max(params, evidence="both"):
+def score_max(params: Tensor, evidence: str = "both") -> Tensor:
     """Score-Max: the uncertainty left by the label with the most evidence.
 
     Formula:
@@ -85,7 +88,7 @@ def score_max(params, evidence="both"):
     return prior / (prior + pooled)
 
 
-def score_sum(params, evidence="both"):
+def score_sum(params: Tensor, evidence: str = "both") -> Tensor:
     """Score-Sum: the uncertainty left by the evidence of all labels.
 
     Formula:
@@ -113,7 +116,7 @@ def score_sum(params, evidence="both"):
     return prior / (prior + ops.sum(values, axis=-1))
 
 
-def ood_score(params, reduction="sum", evidence="both"):
+def ood_score(params: Tensor, reduction: str = "sum", evidence: str = "both") -> Tensor:
     """`score_sum` or `score_max` by name (`reduction` `"sum"` or `"max"`)."""
     check_choice(reduction, "reduction", OOD_REDUCTIONS)
     return (score_sum if reduction == "sum" else score_max)(params, evidence)

@@ -13,6 +13,8 @@ For a Dirichlet this is `dirichlet.log_risk`, EDL's "log" risk (Sensoy et
 al., Eq. 3): the negative log marginal likelihood of the label.
 """
 
+from __future__ import annotations
+
 import numpy as np
 from keras import ops
 
@@ -24,6 +26,7 @@ from keras_evidential.layers.calibration import TARGETS
 from keras_evidential.layers.calibration import scale_evidence
 from keras_evidential.layers.calibration import scale_logits
 from keras_evidential.layers.dirichlet_output import validate_prior_concentration
+from keras_evidential.tensor_types import ArrayLike
 from keras_evidential.validation import check_choice
 from keras_evidential.validation import check_concentrations
 from keras_evidential.validation import check_finite
@@ -61,8 +64,13 @@ def _inputs(outputs, labels, target, prior_concentration):
     return outputs, one_hot, prior_concentration
 
 
-def calibration_nll(outputs, labels, target="evidence", prior_concentration=1.0,
-                    evidence=None):
+def calibration_nll(
+    outputs: ArrayLike,
+    labels: ArrayLike,
+    target: str = "evidence",
+    prior_concentration: float = 1.0,
+    evidence: str | evidence_lib.Evidence | None = None,
+) -> float:
     """Mean NLL of integer (or one-hot) `labels` under the outputs' probabilities.
 
     Args:
@@ -109,8 +117,15 @@ def _scaled(outputs, target, prior_concentration, factor, bias=None):
     return scale_evidence(outputs, factor, prior_concentration)
 
 
-def fit_temperature(outputs, labels, target="evidence", prior_concentration=1.0,
-                    evidence=None, low=1e-3, high=1e3):
+def fit_temperature(
+    outputs: ArrayLike,
+    labels: ArrayLike,
+    target: str = "evidence",
+    prior_concentration: float = 1.0,
+    evidence: str | evidence_lib.Evidence | None = None,
+    low: float = 1e-3,
+    high: float = 1e3,
+) -> float:
     """The temperature `T` minimising the NLL of the labels on a calibration set.
 
     Formula:
@@ -165,8 +180,13 @@ def fit_temperature(outputs, labels, target="evidence", prior_concentration=1.0,
     return minimise_positive(objective, low, high, argument="temperature")
 
 
-def fit_vector_scaling(outputs, labels, target="evidence", prior_concentration=1.0,
-                       max_iterations=500):
+def fit_vector_scaling(
+    outputs: ArrayLike,
+    labels: ArrayLike,
+    target: str = "evidence",
+    prior_concentration: float = 1.0,
+    max_iterations: int = 500,
+) -> tuple[list[float], list[float] | None]:
     """Per-class factors (and, for logits, biases) minimising the NLL.
 
     Formula:
@@ -207,7 +227,7 @@ def fit_vector_scaling(outputs, labels, target="evidence", prior_concentration=1
     k = outputs.shape[-1]
     if target == "logits":
 
-        def objective(theta):
+        def logits_objective(theta):
             scale, bias = theta[:k], theta[k:]
             logits = scale_logits(outputs, scale, bias)
             residual = ops.softmax(logits, axis=-1) - one_hot
@@ -217,12 +237,13 @@ def fit_vector_scaling(outputs, labels, target="evidence", prior_concentration=1
             )
             return value, np.asarray(ops.convert_to_numpy(gradient), "float64")
 
-        theta = minimise(objective, np.r_[np.ones(k), np.zeros(k)], max_iterations)
+        start = np.r_[np.ones(k), np.zeros(k)]
+        theta = minimise(logits_objective, start, max_iterations)
         return [float(w) for w in theta[:k]], [float(b) for b in theta[k:]]
 
     prior = ops.cast(prior_concentration, outputs.dtype)
 
-    def objective(log_scale):
+    def evidence_objective(log_scale):
         alpha = scale_evidence(outputs, np.exp(log_scale), prior_concentration)
         # d/du_k [log S' - log alpha'_y] = e'_k / S' - [k = y] e'_k / alpha'_y
         scaled_evidence = alpha - prior
@@ -234,5 +255,5 @@ def fit_vector_scaling(outputs, labels, target="evidence", prior_concentration=1
         value = float(ops.mean(dirichlet.log_risk(one_hot, alpha)))
         return value, np.asarray(ops.convert_to_numpy(gradient), "float64")
 
-    log_scale = minimise(objective, np.zeros(k), max_iterations)
+    log_scale = minimise(evidence_objective, np.zeros(k), max_iterations)
     return [float(w) for w in np.exp(log_scale)], None

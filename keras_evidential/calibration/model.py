@@ -1,5 +1,7 @@
 """`calibrate`: fit a calibrator on held-out data and append it to a model."""
 
+from __future__ import annotations
+
 import keras
 import numpy as np
 
@@ -11,12 +13,13 @@ from keras_evidential.layers.calibration import StudentTScaling
 from keras_evidential.layers.calibration import TemperatureScaling
 from keras_evidential.layers.calibration import VectorScaling
 from keras_evidential.model_kind import model_kind
+from keras_evidential.tensor_types import ArrayLike
 from keras_evidential.validation import check_choice
 
 METHODS = ("temperature", "vector")
 
 
-def append_calibrator(model, layer):
+def append_calibrator(model: keras.Model, layer: keras.layers.Layer) -> keras.Model:
     """A model computing `layer(model(inputs))`, sharing `model`'s layers.
 
     `keras_evidential.model_kind` looks through the calibration layer, so the
@@ -54,8 +57,15 @@ def _classifier_target(model, output, evidence, method):
     return "evidence", kind.prior_concentration, None
 
 
-def calibrate(model, x, y, method="temperature", output=None, evidence=None,
-              batch_size=None):
+def calibrate(
+    model: keras.Model,
+    x: ArrayLike,
+    y: ArrayLike,
+    method: str = "temperature",
+    output: str | None = None,
+    evidence: str | keras.layers.Layer | None = None,
+    batch_size: int | None = None,
+) -> keras.Model:
     """Fits a calibrator on `(x, y)` and returns the model with it appended.
 
     - A NIG regressor (ending in `NormalInverseGammaOutput` or

@@ -1,16 +1,21 @@
 """Fitting the scale factor of a NIG regressor's Student-t predictive."""
 
+from __future__ import annotations
+
 import numpy as np
 from keras import ops
 
 from keras_evidential import nig
 from keras_evidential.calibration.search import minimise_positive
 from keras_evidential.layers.calibration import scale_student_t
+from keras_evidential.tensor_types import ArrayLike
 from keras_evidential.validation import check_finite
 from keras_evidential.validation import check_nig_parameters
 
 
-def student_t_scale_nll(y_true, y_pred, factor=1.0):
+def student_t_scale_nll(
+    y_true: ArrayLike, y_pred: ArrayLike, factor: float = 1.0
+) -> float:
     """Mean Student-t NLL of the targets with the predictive scale times `factor`.
 
     Example:
@@ -49,7 +54,9 @@ def _nll(y, y_pred, factor):
     return float(ops.mean(nig.student_t_nll(y, loc, scale, df)))
 
 
-def fit_student_t_scale(y_true, y_pred, low=1e-3, high=1e3):
+def fit_student_t_scale(
+    y_true: ArrayLike, y_pred: ArrayLike, low: float = 1e-3, high: float = 1e3
+) -> float:
     """The factor `s` on the Student-t scale minimising the NLL of the targets.
 
     Formula:

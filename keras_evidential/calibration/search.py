@@ -5,10 +5,15 @@ outputs) and keep the parameters in float64 NumPy, so they run the same way
 on every backend, with no gradient tape.
 """
 
+from __future__ import annotations
+
 import math
 import warnings
+from typing import Callable
 
 import numpy as np
+
+from keras_evidential.tensor_types import ArrayLike
 
 # 10 points per decade. The golden section then assumes the objective is
 # unimodal between the best point's neighbours (a narrower claim than
@@ -18,7 +23,13 @@ GRID_POINTS_PER_DECADE = 10
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 
 
-def minimise_positive(objective, low=1e-3, high=1e3, tolerance=1e-6, argument="value"):
+def minimise_positive(
+    objective: Callable[[float], float],
+    low: float = 1e-3,
+    high: float = 1e3,
+    tolerance: float = 1e-6,
+    argument: str = "value",
+) -> float:
     """The `t` in `[low, high]` that minimises `objective(t)`, searched in `log t`.
 
     A log-spaced grid finds the best point; a golden-section search between
@@ -60,7 +71,12 @@ def minimise_positive(objective, low=1e-3, high=1e3, tolerance=1e-6, argument="v
     return float(math.exp((a + b) / 2.0))
 
 
-def minimise(objective_and_gradient, start, max_iterations=500, tolerance=1e-7):
+def minimise(
+    objective_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    start: ArrayLike,
+    max_iterations: int = 500,
+    tolerance: float = 1e-7,
+) -> np.ndarray:
     """Gradient descent with Barzilai-Borwein steps and Armijo backtracking.
 
     Args:

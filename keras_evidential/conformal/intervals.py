@@ -1,5 +1,9 @@
 """ConformalInterval: split-conformal intervals for NIG regressors, as a layer."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
@@ -11,13 +15,17 @@ from keras_evidential.nig.parameters import num_targets
 from keras_evidential.nig.parameters import split_nig
 from keras_evidential.nig.predictive import student_t_predictive
 from keras_evidential.nig.quantile import student_t_quantile
+from keras_evidential.tensor_types import ArrayLike
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_choice
 from keras_evidential.validation import check_number
 
 METHODS = ("standardized", "quantile")
 
 
-def base_interval(y_pred, method="standardized", level=0.9):
+def base_interval(
+    y_pred: Tensor, method: str = "standardized", level: float = 0.9
+) -> tuple[Tensor, Tensor, Tensor]:
     """The interval that calibration widens, with its unit: `(lower, upper, unit)`.
 
     `"standardized"`: the Student-t's `loc` (a point, `lower = upper = loc`)
@@ -33,7 +41,9 @@ def base_interval(y_pred, method="standardized", level=0.9):
     return loc - half_width, loc + half_width, ops.ones_like(scale)
 
 
-def interval_scores(y, y_pred, method="standardized", level=0.9):
+def interval_scores(
+    y: Tensor, y_pred: Tensor, method: str = "standardized", level: float = 0.9
+) -> Tensor:
     """The non-conformity score of targets `y` under NIG predictions, `(n, T)`.
 
     Formula:
@@ -106,7 +116,13 @@ class ConformalInterval(keras.layers.Layer):
       Found. Trends Mach. Learn. 16(4) (2023), Sec. 2.2-2.3
     """
 
-    def __init__(self, thresholds, method="standardized", level=0.9, **kwargs):
+    def __init__(
+        self,
+        thresholds: ArrayLike,
+        method: str = "standardized",
+        level: float = 0.9,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(dtype=kwargs.pop("dtype", "float32"), **kwargs)
         self.method = check_choice(method, "method", METHODS)
         self.level = check_number(level, "level", 0, 1, low_open=True, high_open=True)
@@ -114,7 +130,14 @@ class ConformalInterval(keras.layers.Layer):
         self._build_at_init()
 
     @classmethod
-    def calibrate(cls, y_pred, y, alpha, method="standardized", level=None):
+    def calibrate(
+        cls,
+        y_pred: ArrayLike,
+        y: ArrayLike,
+        alpha: float,
+        method: str = "standardized",
+        level: float | None = None,
+    ) -> ConformalInterval:
         """Fits `q_hat` per target on a held-out calibration set.
 
         Args:
@@ -157,7 +180,7 @@ class ConformalInterval(keras.layers.Layer):
         return (keras.KerasTensor(shape, dtype=self.compute_dtype),
                 keras.KerasTensor(shape, dtype=self.compute_dtype))
 
-    def thresholds_list(self):
+    def thresholds_list(self) -> list[float]:
         """The fitted thresholds as Python floats."""
         return as_floats(self.thresholds)
 

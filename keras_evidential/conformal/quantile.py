@@ -1,14 +1,17 @@
 """The split-conformal quantile of calibration scores, and its coverage band."""
 
+from __future__ import annotations
+
 import fractions
 import math
 
 import numpy as np
 
+from keras_evidential.tensor_types import ArrayLike
 from keras_evidential.validation import check_number
 
 
-def conformal_rank(num_scores, alpha):
+def conformal_rank(num_scores: int, alpha: float) -> int:
     """`k = ceil((n + 1)(1 - alpha))`: which order statistic is the threshold.
 
     Computed in exact rational arithmetic from `alpha`'s shortest decimal
@@ -22,7 +25,7 @@ def conformal_rank(num_scores, alpha):
     return math.ceil(exact)
 
 
-def conformal_quantile(scores, alpha):
+def conformal_quantile(scores: ArrayLike, alpha: float) -> float:
     """The split-conformal threshold: the `ceil((n + 1)(1 - alpha))`-th
     smallest of the `n` calibration scores.
 
@@ -71,7 +74,7 @@ def conformal_quantile(scores, alpha):
     return float(scores[k - 1])  # k >= 1, since alpha < 1
 
 
-def coverage_band(num_scores, alpha):
+def coverage_band(num_scores: int, alpha: float) -> tuple[float, float]:
     """`(1 - alpha, 1 - alpha + 1 / (n + 1))`: where the expected coverage of
     split conformal lies, the upper end for distinct scores.
 

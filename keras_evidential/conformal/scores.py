@@ -7,16 +7,19 @@ conform less. For m-EDL models (`UnknownClassHead`) the K + 1 probabilities
 score the unknown class like any other, so "unknown" can be in a set.
 """
 
+from __future__ import annotations
+
 from keras import ops
 
 from keras_evidential.dirichlet.parameters import belief
 from keras_evidential.dirichlet.parameters import expected_probability
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_choice
 
 INPUTS = ("probabilities", "logits", "alpha")
 
 
-def probabilities_from(outputs, inputs):
+def probabilities_from(outputs: Tensor, inputs: str) -> Tensor:
     """The class probabilities of a head's `outputs`.
 
     `inputs="probabilities"` takes them as they are, `"logits"` applies the
@@ -31,7 +34,7 @@ def probabilities_from(outputs, inputs):
     return outputs
 
 
-def lac_scores(probabilities):
+def lac_scores(probabilities: Tensor) -> Tensor:
     """LAC (least ambiguous set-valued classifier): `s(x, k) = 1 - p_k(x)`.
 
     Example:
@@ -47,7 +50,7 @@ def lac_scores(probabilities):
     return 1.0 - ops.convert_to_tensor(probabilities)
 
 
-def aps_scores(probabilities, randomization=1.0):
+def aps_scores(probabilities: Tensor, randomization: float | Tensor = 1.0) -> Tensor:
     """APS: the probability mass ranked above label k, plus `u p_k`.
 
     Formula:
@@ -82,7 +85,12 @@ def aps_scores(probabilities, randomization=1.0):
     return mass_above + ops.cast(randomization, probabilities.dtype) * probabilities
 
 
-def raps_scores(probabilities, randomization=1.0, penalty=0.0, regularization_rank=0):
+def raps_scores(
+    probabilities: Tensor,
+    randomization: float | Tensor = 1.0,
+    penalty: float = 0.0,
+    regularization_rank: int = 0,
+) -> Tensor:
     """RAPS: APS plus `penalty` per rank beyond `regularization_rank`.
 
     Formula:
@@ -114,7 +122,7 @@ def raps_scores(probabilities, randomization=1.0, penalty=0.0, regularization_ra
     )
 
 
-def belief_scores(alpha, prior_concentration=1.0):
+def belief_scores(alpha: Tensor, prior_concentration: float = 1.0) -> Tensor:
     """Evidential score: `s(x, k) = 1 - b_k(x)`, one minus the belief mass.
 
     Formula:

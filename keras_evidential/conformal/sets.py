@@ -1,5 +1,9 @@
 """ConformalSets: split-conformal prediction sets as a servable Keras layer."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
@@ -13,6 +17,8 @@ from keras_evidential.conformal.scores import belief_scores
 from keras_evidential.conformal.scores import lac_scores
 from keras_evidential.conformal.scores import probabilities_from
 from keras_evidential.conformal.scores import raps_scores
+from keras_evidential.tensor_types import ArrayLike
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_bool
 from keras_evidential.validation import check_choice
 from keras_evidential.validation import check_int
@@ -21,8 +27,15 @@ from keras_evidential.validation import check_number
 SCORES = ("lac", "aps", "raps", "belief")
 
 
-def label_scores(outputs, score="aps", inputs="probabilities", randomization=1.0,
-                 penalty=0.0, regularization_rank=0, prior_concentration=1.0):
+def label_scores(
+    outputs: Tensor,
+    score: str = "aps",
+    inputs: str = "probabilities",
+    randomization: float | Tensor = 1.0,
+    penalty: float = 0.0,
+    regularization_rank: int = 0,
+    prior_concentration: float = 1.0,
+) -> Tensor:
     """The non-conformity score of every label of a head's `outputs`, `(batch, K)`.
 
     `score` picks `lac_scores`, `aps_scores`, `raps_scores` or
@@ -98,9 +111,18 @@ class ConformalSets(keras.layers.Layer):
       (2005), Mondrian conformal prediction
     """
 
-    def __init__(self, thresholds, score="aps", inputs="probabilities",
-                 randomized=False, penalty=0.0, regularization_rank=0,
-                 prior_concentration=1.0, seed=None, **kwargs):
+    def __init__(
+        self,
+        thresholds: ArrayLike,
+        score: str = "aps",
+        inputs: str = "probabilities",
+        randomized: bool = False,
+        penalty: float = 0.0,
+        regularization_rank: int = 0,
+        prior_concentration: float = 1.0,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(dtype=kwargs.pop("dtype", "float32"), **kwargs)
         self.score = check_choice(score, "score", SCORES)
         self.inputs = check_choice(inputs, "inputs", INPUTS)
@@ -123,9 +145,20 @@ class ConformalSets(keras.layers.Layer):
         self._build_at_init()
 
     @classmethod
-    def calibrate(cls, outputs, labels, alpha, score="aps", inputs="probabilities",
-                  class_conditional=False, randomized=False, penalty=0.0,
-                  regularization_rank=0, prior_concentration=1.0, seed=None):
+    def calibrate(
+        cls,
+        outputs: ArrayLike,
+        labels: ArrayLike,
+        alpha: float,
+        score: str = "aps",
+        inputs: str = "probabilities",
+        class_conditional: bool = False,
+        randomized: bool = False,
+        penalty: float = 0.0,
+        regularization_rank: int = 0,
+        prior_concentration: float = 1.0,
+        seed: int | None = None,
+    ) -> ConformalSets:
         """Fits the thresholds on a held-out calibration set.
 
         Args:
@@ -161,6 +194,7 @@ class ConformalSets(keras.layers.Layer):
             )
         check_bool(class_conditional, "class_conditional")
         check_bool(randomized, "randomized")
+        u: float | np.ndarray
         if randomized:
             u = np.random.default_rng(seed).uniform(size=(labels.shape[0], 1))
         else:
@@ -170,6 +204,7 @@ class ConformalSets(keras.layers.Layer):
                          penalty, regularization_rank, prior_concentration)
         )
         true_scores = np.take_along_axis(scores, labels[:, None], axis=1)[:, 0]
+        thresholds: float | list[float]
         if class_conditional:
             thresholds = [
                 conformal_quantile(true_scores[labels == k], alpha)
@@ -198,7 +233,7 @@ class ConformalSets(keras.layers.Layer):
     def compute_output_spec(self, inputs):
         return keras.KerasTensor(inputs.shape, dtype="bool")
 
-    def thresholds_list(self):
+    def thresholds_list(self) -> list[float]:
         """The fitted thresholds as Python floats."""
         return as_floats(self.thresholds)
 

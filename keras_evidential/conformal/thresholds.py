@@ -1,11 +1,19 @@
 """The fitted conformal thresholds, held by a layer as a non-trainable weight."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
 
+from keras_evidential.tensor_types import ArrayLike
 
-def add_thresholds(layer, thresholds, per):
+
+def add_thresholds(
+    layer: keras.layers.Layer, thresholds: ArrayLike, per: str
+) -> keras.Variable:
     """Adds `thresholds` (a number, or one per `per`: "label", "target") to
     `layer` as a non-trainable float32 weight and returns it.
 
@@ -27,6 +35,6 @@ def add_thresholds(layer, thresholds, per):
     )
 
 
-def as_floats(weight):
+def as_floats(weight: Any) -> list[float]:
     """A thresholds weight as a list of Python floats (for configs)."""
     return [float(v) for v in ops.convert_to_numpy(weight)]

@@ -7,6 +7,8 @@ of `keras_evidential.evaluation.detection`'s estimators (the shared ones of
 is their mean over the labels where it is defined.
 """
 
+from __future__ import annotations
+
 import numpy as np
 from keras import ops
 
@@ -14,6 +16,7 @@ from keras_evidential import beta
 from keras_evidential.evaluation.detection import average_precision
 from keras_evidential.evaluation.detection import expected_calibration_error
 from keras_evidential.evaluation.detection import ood_detection
+from keras_evidential.tensor_types import ArrayLike
 from keras_evidential.validation import check_number
 
 DEFAULT_MASK_VALUE = -1
@@ -39,7 +42,11 @@ def _per_label(labels, probabilities, mask_value):
         yield labels[keep, l].astype(bool), probabilities[keep, l]
 
 
-def per_label_average_precision(labels, probabilities, mask_value=DEFAULT_MASK_VALUE):
+def per_label_average_precision(
+    labels: ArrayLike,
+    probabilities: ArrayLike,
+    mask_value: float | None = DEFAULT_MASK_VALUE,
+) -> np.ndarray:
     """Average precision of each label's probability, shape `(L,)`; NaN for a
     label with no positive or no negative sample."""
     return np.array(
@@ -47,12 +54,21 @@ def per_label_average_precision(labels, probabilities, mask_value=DEFAULT_MASK_V
     )
 
 
-def mean_average_precision(labels, probabilities, mask_value=DEFAULT_MASK_VALUE):
+def mean_average_precision(
+    labels: ArrayLike,
+    probabilities: ArrayLike,
+    mask_value: float | None = DEFAULT_MASK_VALUE,
+) -> float:
     """mAP: the mean of `per_label_average_precision` over defined labels."""
     return float(np.nanmean(per_label_average_precision(labels, probabilities, mask_value)))
 
 
-def per_label_accuracy(labels, probabilities, threshold=0.5, mask_value=DEFAULT_MASK_VALUE):
+def per_label_accuracy(
+    labels: ArrayLike,
+    probabilities: ArrayLike,
+    threshold: float = 0.5,
+    mask_value: float | None = DEFAULT_MASK_VALUE,
+) -> np.ndarray:
     """Share of samples whose label is predicted right (`p >= threshold`
     means present), per label, shape `(L,)`."""
     threshold = check_number(threshold, "threshold", 0, 1)
@@ -65,8 +81,11 @@ def per_label_accuracy(labels, probabilities, threshold=0.5, mask_value=DEFAULT_
 
 
 def per_label_calibration_error(
-    labels, probabilities, num_bins=15, mask_value=DEFAULT_MASK_VALUE
-):
+    labels: ArrayLike,
+    probabilities: ArrayLike,
+    num_bins: int = 15,
+    mask_value: float | None = DEFAULT_MASK_VALUE,
+) -> np.ndarray:
     """ECE of each label's Bernoulli `(1 - p, p)`, shape `(L,)`.
 
     The two-outcome case of `expected_calibration_error`: confidence
@@ -81,14 +100,21 @@ def per_label_calibration_error(
     )
 
 
-def macro_calibration_error(labels, probabilities, num_bins=15, mask_value=DEFAULT_MASK_VALUE):
+def macro_calibration_error(
+    labels: ArrayLike,
+    probabilities: ArrayLike,
+    num_bins: int = 15,
+    mask_value: float | None = DEFAULT_MASK_VALUE,
+) -> float:
     """The mean of `per_label_calibration_error` over the labels."""
     return float(
         np.nanmean(per_label_calibration_error(labels, probabilities, num_bins, mask_value))
     )
 
 
-def beta_ood_scores(params, reduction="sum", evidence="both"):
+def beta_ood_scores(
+    params: ArrayLike, reduction: str = "sum", evidence: str = "both"
+) -> np.ndarray:
     """The named OOD score of Beta parameters `(N, L, 2)` as float64 `(N,)`,
     higher = more likely out of distribution (`keras_evidential.beta.ood_score`)."""
     params = ops.convert_to_tensor(np.asarray(params, dtype="float32"))
@@ -97,7 +123,9 @@ def beta_ood_scores(params, reduction="sum", evidence="both"):
     )
 
 
-def multilabel_ood_detection(in_scores, out_scores, tpr=0.95):
+def multilabel_ood_detection(
+    in_scores: ArrayLike, out_scores: ArrayLike, tpr: float = 0.95
+) -> dict[str, float]:
     """OOD figures of an uncertainty score (higher = more likely OOD).
 
     Returns `ood_detection`'s dict for the negated score, so that `aupr_out`

@@ -14,6 +14,12 @@ Reference:
   Neural Classifiers", ICLR 2019
 """
 
+from __future__ import annotations
+
+from typing import Any
+from typing import Mapping
+from typing import Sequence
+
 import numpy as np
 from keras import ops
 
@@ -28,6 +34,8 @@ from keras_evidential.metrics import selective
 from keras_evidential.metrics.predictions import predict_labels
 from keras_evidential.metrics.scores import UNCERTAINTY_SCORES
 from keras_evidential.metrics.scores import uncertainty_score
+from keras_evidential.tensor_types import ArrayLike
+from keras_evidential.tensor_types import PathLike
 from keras_evidential.validation import check_nig_parameters
 
 DEFAULT_COVERAGES = (0.5, 0.8, 0.9, 0.95)
@@ -62,7 +70,9 @@ def _losses_and_scores(losses, uncertainty, sample_weight):
     return losses, uncertainty, weights
 
 
-def risk_coverage_curve(losses, uncertainty, sample_weight=None):
+def risk_coverage_curve(
+    losses: ArrayLike, uncertainty: ArrayLike, sample_weight: ArrayLike = None
+) -> dict[str, Any]:
     """The risk-coverage curve: one point per distinct uncertainty threshold.
 
     Accepting the samples whose uncertainty is at most `t`, the coverage is
@@ -97,7 +107,9 @@ def risk_coverage_curve(losses, uncertainty, sample_weight=None):
     }
 
 
-def aurc(losses, uncertainty, sample_weight=None):
+def aurc(
+    losses: ArrayLike, uncertainty: ArrayLike, sample_weight: ArrayLike = None
+) -> float:
     """Area under the risk-coverage curve (`selective.aurc`); NaN without samples.
 
     Example:
@@ -109,7 +121,9 @@ def aurc(losses, uncertainty, sample_weight=None):
     return float(selective.aurc(uncertainty, losses, weights))
 
 
-def excess_aurc(errors, uncertainty, sample_weight=None):
+def excess_aurc(
+    errors: ArrayLike, uncertainty: ArrayLike, sample_weight: ArrayLike = None
+) -> float:
     """E-AURC of 0/1 `errors` (`selective.excess_aurc`): AURC minus Geifman et
     al.'s optimum `r + (1 - r) log(1 - r)`."""
     errors, uncertainty, weights = _losses_and_scores(errors, uncertainty, sample_weight)
@@ -121,14 +135,23 @@ def excess_aurc(errors, uncertainty, sample_weight=None):
     return float(selective.excess_aurc(uncertainty, errors, weights))
 
 
-def risk_at_coverage(losses, uncertainty, coverage=0.9, sample_weight=None):
+def risk_at_coverage(
+    losses: ArrayLike,
+    uncertainty: ArrayLike,
+    coverage: float = 0.9,
+    sample_weight: ArrayLike = None,
+) -> float:
     """Mean loss of the most certain samples making up `coverage` of the data."""
     coverage = selective.validate_coverage(coverage)
     losses, uncertainty, weights = _losses_and_scores(losses, uncertainty, sample_weight)
     return float(selective.risk_at_coverage(uncertainty, losses, weights, coverage))
 
 
-def dirichlet_uncertainties(alpha, prior_concentration=1.0, minimum_alpha=None):
+def dirichlet_uncertainties(
+    alpha: ArrayLike,
+    prior_concentration: float = 1.0,
+    minimum_alpha: float | None = None,
+) -> dict[str, np.ndarray]:
     """Every uncertainty score of a K-class Dirichlet, higher = less certain.
 
     Returns a dict of `(N,)` float64 arrays: the scores of
@@ -147,7 +170,7 @@ def dirichlet_uncertainties(alpha, prior_concentration=1.0, minimum_alpha=None):
     return scores
 
 
-def nig_uncertainties(y_pred):
+def nig_uncertainties(y_pred: ArrayLike) -> dict[str, np.ndarray]:
     """Every uncertainty of a NIG prediction `(N, 4)` (one target), higher = less
     certain: `nig.UNCERTAINTIES` (Amini's and Meinert's aleatoric and epistemic)
     and the `predictive_variance`."""
@@ -164,8 +187,13 @@ def nig_uncertainties(y_pred):
     return {name: _numpy(value).reshape(-1) for name, value in scores.items()}
 
 
-def selective_classification(alpha, labels, coverages=DEFAULT_COVERAGES,
-                             prior_concentration=1.0, minimum_alpha=None):
+def selective_classification(
+    alpha: ArrayLike,
+    labels: ArrayLike,
+    coverages: Sequence[float] = DEFAULT_COVERAGES,
+    prior_concentration: float = 1.0,
+    minimum_alpha: float | None = None,
+) -> dict[str, Any]:
     """AURC, E-AURC and the accuracy at each coverage, for every Dirichlet score.
 
     Args:
@@ -193,7 +221,9 @@ def selective_classification(alpha, labels, coverages=DEFAULT_COVERAGES,
         predict_labels(ops.convert_to_tensor(np.asarray(alpha, "float32")), False)
     )
     errors = (predictions != labels).astype("float64")
-    figures = {"accuracy": float(1.0 - errors.mean()) if errors.size else float("nan")}
+    figures: dict[str, Any] = {
+        "accuracy": float(1.0 - errors.mean()) if errors.size else float("nan")
+    }
     for name, uncertainty in scores.items():
         row = {
             "aurc": aurc(errors, uncertainty),
@@ -206,7 +236,12 @@ def selective_classification(alpha, labels, coverages=DEFAULT_COVERAGES,
     return figures
 
 
-def plot_risk_coverage(curves, path=None, title=None, ylabel="selective risk"):
+def plot_risk_coverage(
+    curves: Mapping[str, Any],
+    path: PathLike | None = None,
+    title: str | None = None,
+    ylabel: str = "selective risk",
+) -> Any:
     """Selective risk against coverage.
 
     Args:

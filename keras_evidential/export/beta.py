@@ -1,5 +1,11 @@
 """The serving outputs of a binary or multi-label model ending in `BetaOutput`."""
 
+from __future__ import annotations
+
+from typing import Any
+from typing import Callable
+from typing import Sequence
+
 import keras
 from keras import ops
 
@@ -7,6 +13,7 @@ from keras_evidential import beta
 from keras_evidential.export.outputs import selected_outputs
 from keras_evidential.layers.beta_output import BetaOutput
 from keras_evidential.model_kind import output_layer
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_concentrations
 
 BETA_OUTPUT_NAMES = (
@@ -23,12 +30,12 @@ BETA_OUTPUT_NAMES = (
 ONNX_UNSUPPORTED_OUTPUTS = ("mutual_information",)
 
 
-def is_beta_model(model):
+def is_beta_model(model: keras.Model) -> bool:
     """Whether the model's output layer (inside nested models too) is `BetaOutput`."""
     return isinstance(output_layer(model), BetaOutput)
 
 
-def beta_onnx_outputs(outputs):
+def beta_onnx_outputs(outputs: Sequence[str] | None) -> Sequence[str]:
     """The Beta serving outputs to put in an ONNX graph: all but
     `ONNX_UNSUPPORTED_OUTPUTS` where `outputs` is None; a named unsupported
     one is refused."""
@@ -47,7 +54,7 @@ def beta_onnx_outputs(outputs):
     return selected
 
 
-def beta_outputs(params):
+def beta_outputs(params: Tensor) -> dict[str, Tensor]:
     """The numeric serving outputs of a batch of Beta parameters `(batch, L, 2)`.
 
     Formula:
@@ -73,7 +80,9 @@ def beta_outputs(params):
     }
 
 
-def beta_serving_function(model, input_signature, outputs=None):
+def beta_serving_function(
+    model: keras.Model, input_signature: Any, outputs: Sequence[str] | None = None
+) -> tuple[Callable[..., dict[str, Tensor]], Any]:
     """`(serve, input_signature)` for a model ending in `BetaOutput`."""
     selected = selected_outputs(outputs, BETA_OUTPUT_NAMES)
 

@@ -1,26 +1,33 @@
 """Exporting an evidential model to LiteRT (TFLite), for phones and the edge."""
 
+from __future__ import annotations
+
 import os
 import tempfile
+from typing import Any
+from typing import Sequence
+
+import keras
 
 from keras_evidential.export.serving import DEFAULT_UNKNOWN_LABEL
 from keras_evidential.export.serving import SIGNATURE_NAME
 from keras_evidential.export.serving import serving_archive
 from keras_evidential.export.via_tensorflow import export_from_any_backend
+from keras_evidential.tensor_types import PathLike
 
 
 def export_litert(
-    model,
-    filepath,
-    class_names=None,
-    output=None,
-    evidence=None,
-    unknown_class=None,
-    threshold=None,
-    unknown_label=DEFAULT_UNKNOWN_LABEL,
-    outputs=None,
-    input_signature=None,
-):
+    model: keras.Model,
+    filepath: PathLike,
+    class_names: Sequence[str] | None = None,
+    output: str | None = None,
+    evidence: str | keras.layers.Layer | None = None,
+    unknown_class: bool | None = None,
+    threshold: float | None = None,
+    unknown_label: str = DEFAULT_UNKNOWN_LABEL,
+    outputs: Sequence[str] | None = None,
+    input_signature: Any = None,
+) -> PathLike:
     """Exports an evidential model to a LiteRT (`.tflite`) flat buffer.
 
     The file has one signature, `serving_default`, with the model's inputs

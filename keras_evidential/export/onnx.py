@@ -1,28 +1,35 @@
 """Exporting an evidential classifier to ONNX (optional: tf2onnx)."""
 
+from __future__ import annotations
+
 import importlib.util
 import os
+from typing import Any
+from typing import Sequence
+
+import keras
 
 from keras_evidential.export.beta import beta_onnx_outputs
 from keras_evidential.export.beta import is_beta_model
 from keras_evidential.export.serving import DEFAULT_UNKNOWN_LABEL
 from keras_evidential.export.serving import serving_function
 from keras_evidential.export.via_tensorflow import export_from_any_backend
+from keras_evidential.tensor_types import PathLike
 
 
 def export_onnx(
-    model,
-    filepath,
-    class_names=None,
-    output=None,
-    evidence=None,
-    unknown_class=None,
-    threshold=None,
-    unknown_label=DEFAULT_UNKNOWN_LABEL,
-    outputs=None,
-    input_signature=None,
-    opset=None,
-):
+    model: keras.Model,
+    filepath: PathLike,
+    class_names: Sequence[str] | None = None,
+    output: str | None = None,
+    evidence: str | keras.layers.Layer | None = None,
+    unknown_class: bool | None = None,
+    threshold: float | None = None,
+    unknown_label: str = DEFAULT_UNKNOWN_LABEL,
+    outputs: Sequence[str] | None = None,
+    input_signature: Any = None,
+    opset: int | None = None,
+) -> PathLike:
     """Exports an evidential model to ONNX with the serving outputs.
 
     The ONNX graph has the model's inputs (named after them) and the named

@@ -5,6 +5,11 @@ Dirichlet behind the prediction, not only the class: probabilities,
 uncertainty (vacuity), alpha, the class index and the class label.
 """
 
+from __future__ import annotations
+
+from typing import Any
+from typing import Callable
+from typing import Sequence
 
 import keras
 from keras import ops
@@ -18,6 +23,8 @@ from keras_evidential.export.outputs import version_directory
 from keras_evidential.export.via_tensorflow import export_from_any_backend
 from keras_evidential.keras_compat import input_signature as first_call_signature
 from keras_evidential.model_kind import model_kind
+from keras_evidential.tensor_types import PathLike
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_concentrations
 
 SIGNATURE_NAME = "serving_default"
@@ -31,7 +38,12 @@ OUTPUT_NAMES = (
 DEFAULT_UNKNOWN_LABEL = "unknown"
 
 
-def evidential_outputs(alpha, unknown_class=False, threshold=None, uncertainty=None):
+def evidential_outputs(
+    alpha: Tensor,
+    unknown_class: bool = False,
+    threshold: float | None = None,
+    uncertainty: Tensor | None = None,
+) -> dict[str, Tensor]:
     """The numeric serving outputs of a batch of Dirichlets.
 
     Formula:
@@ -177,16 +189,16 @@ def _probe(model, kind, input_signature):
 
 
 def serving_function(
-    model,
-    class_names=None,
-    output=None,
-    evidence=None,
-    unknown_class=None,
-    threshold=None,
-    unknown_label=DEFAULT_UNKNOWN_LABEL,
-    outputs=None,
-    input_signature=None,
-):
+    model: keras.Model,
+    class_names: Sequence[str] | None = None,
+    output: str | None = None,
+    evidence: str | keras.layers.Layer | None = None,
+    unknown_class: bool | None = None,
+    threshold: float | None = None,
+    unknown_label: str = DEFAULT_UNKNOWN_LABEL,
+    outputs: Sequence[str] | None = None,
+    input_signature: Any = None,
+) -> tuple[Callable[..., dict[str, Tensor]], Any]:
     """The serving function of an evidential model and its input signature.
 
     The function takes the model's inputs (one positional argument per
@@ -276,19 +288,19 @@ def serving_function(
 
 
 def export_saved_model(
-    model,
-    base_dir,
-    version=1,
-    class_names=None,
-    output=None,
-    evidence=None,
-    unknown_class=None,
-    threshold=None,
-    unknown_label=DEFAULT_UNKNOWN_LABEL,
-    outputs=None,
-    input_signature=None,
-    verbose=False,
-):
+    model: keras.Model,
+    base_dir: PathLike,
+    version: int = 1,
+    class_names: Sequence[str] | None = None,
+    output: str | None = None,
+    evidence: str | keras.layers.Layer | None = None,
+    unknown_class: bool | None = None,
+    threshold: float | None = None,
+    unknown_label: str = DEFAULT_UNKNOWN_LABEL,
+    outputs: Sequence[str] | None = None,
+    input_signature: Any = None,
+    verbose: bool = False,
+) -> str:
     """Exports an evidential model as a SavedModel for TF Serving.
 
     Writes `<base_dir>/<version>/`, the layout TF Serving watches, with one
@@ -359,7 +371,7 @@ def _write_saved_model(model, base_dir, version, verbose, **options):
     return path
 
 
-def serving_archive(model, **options):
+def serving_archive(model: keras.Model, **options: Any) -> keras.export.ExportArchive:
     """A Keras `ExportArchive` tracking `model` with the `serving_default`
     endpoint of `serving_function(model, **options)`."""
     fn, input_signature = serving_function(model, **options)

@@ -19,9 +19,10 @@ from keras_evidential.export.litert import export_litert
 from keras_evidential.export.onnx import export_onnx
 from keras_evidential.export.serving import export_saved_model
 from keras_evidential.saving import load_model
+from keras_evidential.tensor_types import PathLike
 
 
-EXPORTERS: dict[str, Callable[..., str]] = dict(
+EXPORTERS: dict[str, Callable[..., PathLike]] = dict(
     saved_model=export_saved_model, onnx=export_onnx, litert=export_litert
 )
 

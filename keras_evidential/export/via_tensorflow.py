@@ -11,13 +11,20 @@ The child runs `python -m keras_evidential.export.tensorflow_child
 REQUEST.json`.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import subprocess
 import sys
 import tempfile
+from typing import Any
+from typing import Callable
+from typing import Sequence
 
 import keras
+
+from keras_evidential.tensor_types import PathLike
 
 # The child process's module, and the formats it writes.
 CHILD = "keras_evidential.export.tensorflow_child"
@@ -26,7 +33,13 @@ FORMATS = ("saved_model", "onnx", "litert")
 ERROR_LINES = 20
 
 
-def export_from_any_backend(export_format, write, model, target, options):
+def export_from_any_backend(
+    export_format: str,
+    write: Callable[..., Any],
+    model: keras.Model,
+    target: PathLike,
+    options: dict[str, Any],
+) -> Any:
     """One exporter's dispatch on the backend.
 
     Under TensorFlow, `write(model, target, **options)` exports in this
@@ -48,7 +61,9 @@ def export_from_any_backend(export_format, write, model, target, options):
     return export_through_tensorflow(model, [(export_format, target, options)])[0]
 
 
-def export_through_tensorflow(model, exports):
+def export_through_tensorflow(
+    model: keras.Model, exports: Sequence[tuple[str, PathLike, dict[str, Any]]]
+) -> list[str]:
     """Writes several exports of `model` from one TensorFlow child process.
 
     Args:
@@ -63,7 +78,7 @@ def export_through_tensorflow(model, exports):
     Returns:
         The paths written, one per export.
     """
-    requests = []
+    requests: list[dict[str, Any]] = []
     for export_format, target, options in exports:
         if export_format not in FORMATS:
             raise ValueError(

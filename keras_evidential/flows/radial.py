@@ -15,12 +15,18 @@ variables). Posterior Network's code (Charpentier et al., 2020, with Pyro's
 needs no inverse.
 """
 
+from __future__ import annotations
+
 import math
 
 from keras import ops
 
+from keras_evidential.tensor_types import Tensor
 
-def radial_flow_parameters(alpha_raw, beta_raw):
+
+def radial_flow_parameters(
+    alpha_raw: Tensor, beta_raw: Tensor
+) -> tuple[Tensor, Tensor]:
     """`(alpha, beta)` of a radial map from unconstrained parameters.
 
     Formula:
@@ -56,7 +62,9 @@ def _norm(x):
     return ops.where(positive, ops.sqrt(safe), ops.zeros_like(squared))
 
 
-def radial_flow(z, center, alpha_raw, beta_raw):
+def radial_flow(
+    z: Tensor, center: Tensor, alpha_raw: Tensor, beta_raw: Tensor
+) -> tuple[Tensor, Tensor]:
     """One radial map and the log of its Jacobian determinant.
 
     Formula:
@@ -109,7 +117,7 @@ def radial_flow(z, center, alpha_raw, beta_raw):
     return moved, log_det
 
 
-def standard_normal_log_density(z):
+def standard_normal_log_density(z: Tensor) -> Tensor:
     """`log N(z | 0, I)` over the last axis.
 
     Formula:
@@ -129,7 +137,9 @@ def standard_normal_log_density(z):
     return -0.5 * (dimension * math.log(2.0 * math.pi) + squared_norm)
 
 
-def radial_flow_log_density(z, centers, alpha_raw, beta_raw):
+def radial_flow_log_density(
+    z: Tensor, centers: Tensor, alpha_raw: Tensor, beta_raw: Tensor
+) -> Tensor:
     """Log density of `z` under a stack of radial maps and a N(0, I) base.
 
     Formula:

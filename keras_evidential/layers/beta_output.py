@@ -1,5 +1,9 @@
 """BetaOutput: the last layer of a binary or multi-label evidential model."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 
 from keras_evidential.beta import beta_parameters
@@ -58,7 +62,9 @@ class BetaOutput(keras.layers.Layer):
     - Sensoy, Kaplan, Kandemir, NeurIPS 2018 (evidence and alpha = e + 1)
     """
 
-    def __init__(self, evidence="relu", **kwargs):
+    def __init__(
+        self, evidence: str | evidence_lib.Evidence = "relu", **kwargs: Any
+    ) -> None:
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
         self.evidence = evidence_lib.get(evidence, dtype=self.dtype_policy)

@@ -9,6 +9,11 @@ recognised as one (same prior, same output width).
 The formulas live here, once; the fitting functions call them.
 """
 
+from __future__ import annotations
+
+from typing import Any
+from typing import Sequence
+
 import keras
 from keras import ops
 
@@ -17,13 +22,16 @@ from keras_evidential.layers.dirichlet_output import full_precision_dtype
 from keras_evidential.layers.dirichlet_output import validate_prior_concentration
 from keras_evidential.nig import concat_nig
 from keras_evidential.nig import split_nig
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_choice
 from keras_evidential.validation import check_number
 
 TARGETS = ("evidence", "logits")
 
 
-def scale_evidence(alpha, factor, prior_concentration=1.0):
+def scale_evidence(
+    alpha: Tensor, factor: Tensor, prior_concentration: float = 1.0
+) -> Tensor:
     """Concentrations whose evidence is multiplied by `factor`.
 
     Formula:
@@ -39,14 +47,14 @@ def scale_evidence(alpha, factor, prior_concentration=1.0):
     return alpha_from_evidence(factor * (alpha - prior), prior_concentration)
 
 
-def scale_logits(logits, factor, bias=None):
+def scale_logits(logits: Tensor, factor: Tensor, bias: Tensor | None = None) -> Tensor:
     """`factor * logits + bias`, per class where they are vectors (Guo et al.)."""
     logits = ops.convert_to_tensor(logits)
     scaled = ops.cast(factor, logits.dtype) * logits
     return scaled if bias is None else scaled + ops.cast(bias, logits.dtype)
 
 
-def scale_student_t(y_pred, factor):
+def scale_student_t(y_pred: Tensor, factor: Tensor) -> Tensor:
     """NIG parameters whose Student-t predictive scale is multiplied by `factor`.
 
     Formula:
@@ -64,7 +72,7 @@ def scale_student_t(y_pred, factor):
 class _CalibrationLayer(keras.layers.Layer):
     """A parameter-free-to-train layer whose output has its input's shape."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(trainable=False, **kwargs)
         self._build_at_init()
@@ -124,8 +132,13 @@ class TemperatureScaling(_CalibrationLayer):
     - Sensoy, Kaplan, Kandemir, NeurIPS 2018 (evidence as Dirichlet counts)
     """
 
-    def __init__(self, temperature=1.0, target="evidence", prior_concentration=1.0,
-                 **kwargs):
+    def __init__(
+        self,
+        temperature: float = 1.0,
+        target: str = "evidence",
+        prior_concentration: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.temperature = check_number(temperature, "temperature", low=0, low_open=True)
         self.target = _check_target(target)
@@ -180,8 +193,14 @@ class VectorScaling(_CalibrationLayer):
       Networks", ICML 2017
     """
 
-    def __init__(self, scale, bias=None, target="evidence", prior_concentration=1.0,
-                 **kwargs):
+    def __init__(
+        self,
+        scale: float | Sequence[float],
+        bias: float | Sequence[float] | None = None,
+        target: str = "evidence",
+        prior_concentration: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.target = _check_target(target)
         positive = self.target == "evidence"
@@ -271,7 +290,7 @@ class StudentTScaling(_CalibrationLayer):
       fitted by NLL, "sigma scaling")
     """
 
-    def __init__(self, factor=1.0, **kwargs):
+    def __init__(self, factor: float = 1.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.factor = check_number(factor, "factor", low=0, low_open=True)
 

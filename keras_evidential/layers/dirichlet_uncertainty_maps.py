@@ -1,10 +1,15 @@
 """DirichletUncertaintyMaps: per-pixel uncertainty maps of a dense Dirichlet."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
 
 from keras_evidential import dirichlet
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_bool
 from keras_evidential.validation import check_number
 
@@ -12,7 +17,9 @@ MAP_NAMES = ("vacuity", "entropy", "mutual_information")
 UNKNOWN_MAP_NAME = "unknown_probability"
 
 
-def uncertainty_maps(alpha, prior_concentration=1.0, unknown_class=False):
+def uncertainty_maps(
+    alpha: Tensor, prior_concentration: float = 1.0, unknown_class: bool = False
+) -> dict[str, Tensor]:
     """The uncertainty maps of Dirichlets `alpha` of shape `(batch, ..., K)`.
 
     Formula:
@@ -102,7 +109,12 @@ class DirichletUncertaintyMaps(keras.layers.Layer):
     - Nagahama, m-EDL, Sci. Rep. 13, 14904 (2023) (the unknown class)
     """
 
-    def __init__(self, prior_concentration=1.0, unknown_class=False, **kwargs):
+    def __init__(
+        self,
+        prior_concentration: float = 1.0,
+        unknown_class: bool = False,
+        **kwargs: Any,
+    ) -> None:
         # S = sum(alpha) overflows float16: computed in float32, as the head.
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)

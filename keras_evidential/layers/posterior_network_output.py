@@ -1,6 +1,10 @@
 """PosteriorNetworkOutput: Posterior Network's head (Charpentier et al., 2020)."""
 
+from __future__ import annotations
+
 import math
+from typing import Any
+from typing import Sequence
 
 import keras
 import numpy as np
@@ -11,6 +15,7 @@ from keras_evidential.dirichlet import exp_evidence
 from keras_evidential.flows import radial_flow_log_density
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
 from keras_evidential.layers.evidence import validate_clip_value
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_finite
 from keras_evidential.validation import check_int
 from keras_evidential.validation import check_number
@@ -80,7 +85,13 @@ class PosteriorNetworkOutput(keras.layers.Layer):
       ICML 2015 (radial flows)
     """
 
-    def __init__(self, class_counts, flow_length=6, clip_value=50.0, **kwargs):
+    def __init__(
+        self,
+        class_counts: Sequence[float],
+        flow_length: int = 6,
+        clip_value: float = 50.0,
+        **kwargs: Any,
+    ) -> None:
         kwargs["dtype"] = full_precision_dtype(kwargs.get("dtype"))
         super().__init__(**kwargs)
         self.class_counts = validate_class_counts(class_counts)
@@ -109,7 +120,7 @@ class PosteriorNetworkOutput(keras.layers.Layer):
             shape=stacks, initializer=initializer, name="beta_raw"
         )
 
-    def log_density(self, z):
+    def log_density(self, z: Tensor) -> Tensor:
         """`log q(z | c)` for every class, shape `(batch, C)`."""
         return radial_flow_log_density(
             ops.expand_dims(z, -2), self.centers, self.alpha_raw, self.beta_raw
@@ -140,7 +151,7 @@ class PosteriorNetworkOutput(keras.layers.Layer):
         return config
 
 
-def validate_class_counts(class_counts):
+def validate_class_counts(class_counts: Sequence[float]) -> tuple[float, ...]:
     """Returns `class_counts` as a tuple of floats; raises unless it holds at
     least 2 finite numbers, each > 0."""
     counts = np.asarray(class_counts, dtype=object) if not isinstance(

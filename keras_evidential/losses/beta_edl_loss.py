@@ -1,5 +1,9 @@
 """BetaEDLLoss: the evidential loss of binary and multi-label Beta heads."""
 
+from __future__ import annotations
+
+from typing import Sequence
+
 import keras
 from keras import ops
 
@@ -8,6 +12,7 @@ from keras_evidential.beta import beta_risk
 from keras_evidential.beta import misleading_evidence_kl
 from keras_evidential.keras_compat import in_stateless_scope
 from keras_evidential.losses.coefficients import kl_weight_variable
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import assert_all
 from keras_evidential.validation import binary_label_condition
@@ -20,14 +25,14 @@ DEFAULT_MASK_VALUE = -1.0
 
 
 def beta_edl_loss(
-    y_true,
-    params,
-    risk="mse",
-    kl_weight=0.0,
-    label_weights=None,
-    mask_value=DEFAULT_MASK_VALUE,
-    validate=False,
-):
+    y_true: Tensor,
+    params: Tensor,
+    risk: str = "mse",
+    kl_weight: float | Tensor = 0.0,
+    label_weights: Sequence[float] | None = None,
+    mask_value: float | None = DEFAULT_MASK_VALUE,
+    validate: bool = False,
+) -> Tensor:
     """Per-sample EDL loss of L binary labels under Beta predictions.
 
     Formula:
@@ -182,14 +187,14 @@ class BetaEDLLoss(DeclaredAttributes, keras.losses.Loss):
 
     def __init__(
         self,
-        risk="mse",
-        kl_weight=0.0,
-        label_weights=None,
-        mask_value=DEFAULT_MASK_VALUE,
-        reduction="sum_over_batch_size",
-        name="beta_edl_loss",
-        dtype=None,
-    ):
+        risk: str = "mse",
+        kl_weight: float = 0.0,
+        label_weights: Sequence[float] | None = None,
+        mask_value: float | None = DEFAULT_MASK_VALUE,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "beta_edl_loss",
+        dtype: str | None = None,
+    ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         check_choice(risk, "risk", RISKS)
         kl_weight = check_number(kl_weight, "kl_weight", low=0)

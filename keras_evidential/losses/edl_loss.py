@@ -1,5 +1,7 @@
 """EDLLoss: the evidential loss, with TEDL's cross-entropy stage."""
 
+from __future__ import annotations
+
 import keras
 from keras import ops
 
@@ -13,6 +15,7 @@ from keras_evidential.labels import one_hot_targets
 from keras_evidential.labels import validate_ignore_class
 from keras_evidential.losses.coefficients import kl_weight_variable
 from keras_evidential.layers import evidence as evidence_lib
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import check_bool
 from keras_evidential.validation import check_choice
@@ -20,6 +23,7 @@ from keras_evidential.validation import assert_all
 from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import finite_condition
 from keras_evidential.validation import check_number
+from keras_evidential.validation import Condition
 from keras_evidential.validation import declare_attributes
 
 CROSS_ENTROPY_STAGE = 1
@@ -27,8 +31,13 @@ EDL_STAGE = 2
 
 
 def edl_loss(
-    y_true, alpha, risk="mse", kl_weight=0.0, validate=False, ignore_class=None
-):
+    y_true: Tensor,
+    alpha: Tensor,
+    risk: str = "mse",
+    kl_weight: float | Tensor = 0.0,
+    validate: bool = False,
+    ignore_class: int | None = None,
+) -> Tensor:
     """Per-sample EDL loss: a Bayes risk plus the weighted KL regulariser.
 
     Formula:
@@ -55,15 +64,17 @@ def edl_loss(
     Returns:
         The loss per sample, shape `alpha.shape[:-1]`.
     """
-    conditions = [] if validate else None
+    conditions: list[Condition | None] = []
     y_true, valid = ignored_labels(y_true, alpha, ignore_class)
-    y = one_hot_targets(y_true, alpha, conditions)
+    y = one_hot_targets(y_true, alpha, conditions if validate else None)
     if validate:
         assert_all(*conditions, concentration_condition(alpha))
     return mask_ignored(edl_terms(y, alpha, risk, kl_weight), valid)
 
 
-def edl_terms(y, alpha, risk="mse", kl_weight=0.0):
+def edl_terms(
+    y: Tensor, alpha: Tensor, risk: str = "mse", kl_weight: float | Tensor = 0.0
+) -> Tensor:
     """`edl_loss` on one-hot targets `y` that the caller already made and
     checked: the risk plus the weighted KL, per sample."""
     return RISKS[risk](y, alpha) + kl_weight * misleading_evidence_kl(y, alpha)
@@ -160,16 +171,16 @@ class EDLLoss(DeclaredAttributes, keras.losses.Loss):
 
     def __init__(
         self,
-        risk="mse",
-        kl_weight=0.0,
-        from_logits=False,
-        evidence="relu",
-        stage=EDL_STAGE,
-        reduction="sum_over_batch_size",
-        name="edl_loss",
-        dtype=None,
-        ignore_class=None,
-    ):
+        risk: str = "mse",
+        kl_weight: float = 0.0,
+        from_logits: bool = False,
+        evidence: str | evidence_lib.Evidence = "relu",
+        stage: int = EDL_STAGE,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "edl_loss",
+        dtype: str | None = None,
+        ignore_class: int | None = None,
+    ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         check_choice(risk, "risk", sorted(RISKS))
         kl_weight = check_number(kl_weight, "kl_weight", low=0)

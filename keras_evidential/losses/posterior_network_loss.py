@@ -1,14 +1,18 @@
 """PosteriorNetworkLoss: the Bayesian loss of Posterior Network (Charpentier
 et al., NeurIPS 2020): uncertainty-aware cross-entropy minus an entropy bonus."""
 
+from __future__ import annotations
+
 import keras
 
 from keras_evidential.dirichlet import differential_entropy
 from keras_evidential.dirichlet import digamma_risk
 from keras_evidential.labels import one_hot_targets
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import assert_all
 from keras_evidential.validation import check_number
+from keras_evidential.validation import Condition
 from keras_evidential.validation import concentration_condition
 from keras_evidential.validation import declare_attributes
 
@@ -17,8 +21,11 @@ DEFAULT_ENTROPY_WEIGHT = 1e-5
 
 
 def posterior_network_loss(
-    y_true, alpha, entropy_weight=DEFAULT_ENTROPY_WEIGHT, validate=False
-):
+    y_true: Tensor,
+    alpha: Tensor,
+    entropy_weight: float = DEFAULT_ENTROPY_WEIGHT,
+    validate: bool = False,
+) -> Tensor:
     """Per-sample Posterior Network loss: the expected cross-entropy under
     `Dir(alpha)` minus the weighted entropy of `Dir(alpha)`.
 
@@ -49,8 +56,8 @@ def posterior_network_loss(
     - Biloš, Charpentier & Günnemann, "Uncertainty on Asynchronous Time
       Event Prediction", NeurIPS 2019 (the UCE loss)
     """
-    conditions = [] if validate else None
-    y = one_hot_targets(y_true, alpha, conditions)
+    conditions: list[Condition | None] = []
+    y = one_hot_targets(y_true, alpha, conditions if validate else None)
     if validate:
         assert_all(*conditions, concentration_condition(alpha))
     return digamma_risk(y, alpha) - entropy_weight * differential_entropy(alpha)
@@ -95,11 +102,11 @@ class PosteriorNetworkLoss(DeclaredAttributes, keras.losses.Loss):
 
     def __init__(
         self,
-        entropy_weight=DEFAULT_ENTROPY_WEIGHT,
-        reduction="sum_over_batch_size",
-        name="posterior_network_loss",
-        dtype=None,
-    ):
+        entropy_weight: float = DEFAULT_ENTROPY_WEIGHT,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "posterior_network_loss",
+        dtype: str | None = None,
+    ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.entropy_weight = check_number(entropy_weight, "entropy_weight", low=0)
         declare_attributes(self, PosteriorNetworkLoss)

@@ -1,6 +1,9 @@
 """RelaxedEDLLoss: R-EDL (Chen et al., ICLR 2024) and its Re-EDL preset."""
 
+from __future__ import annotations
+
 import warnings
+from typing import Any
 
 import keras
 from keras import ops
@@ -16,6 +19,8 @@ from keras_evidential.labels import one_hot_targets
 from keras_evidential.labels import validate_ignore_class
 from keras_evidential.layers.dirichlet_output import validate_prior_concentration
 from keras_evidential.losses.coefficients import kl_weight_variable
+from keras_evidential.tensor_types import Tensor
+from keras_evidential.validation import Condition
 from keras_evidential.validation import DeclaredAttributes
 from keras_evidential.validation import assert_all
 from keras_evidential.validation import check_bool
@@ -25,9 +30,13 @@ from keras_evidential.validation import declare_attributes
 
 @renamed_argument("prior_weight", "prior_concentration")
 def relaxed_edl_loss(
-    y_true, alpha, prior_concentration=0.1, kl_weight=None, validate=False,
-    ignore_class=None,
-):
+    y_true: Tensor,
+    alpha: Tensor,
+    prior_concentration: float = 0.1,
+    kl_weight: float | Tensor | None = None,
+    validate: bool = False,
+    ignore_class: int | None = None,
+) -> Tensor:
     """Per-sample R-EDL loss; `kl_weight=None` is Re-EDL (no KL term).
 
     Formula:
@@ -45,9 +54,9 @@ def relaxed_edl_loss(
         ignore_class: Optional integer label of the samples (pixels) to
             leave out (see `edl_loss`).
     """
-    conditions = [] if validate else None
+    conditions: list[Condition | None] = []
     y_true, valid = ignored_labels(y_true, alpha, ignore_class)
-    y = one_hot_targets(y_true, alpha, conditions)
+    y = one_hot_targets(y_true, alpha, conditions if validate else None)
     if validate:
         assert_all(*conditions, concentration_condition(alpha, minimum=prior_concentration))
     risk = projected_squared_error(y, alpha)
@@ -120,14 +129,14 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
     @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
-        prior_concentration=0.1,
-        kl_weight=0.0,
-        reduction="sum_over_batch_size",
-        name="relaxed_edl_loss",
-        dtype=None,
-        kl=None,
-        ignore_class=None,
-    ):
+        prior_concentration: float = 0.1,
+        kl_weight: float | None = 0.0,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "relaxed_edl_loss",
+        dtype: str | None = None,
+        kl: bool | None = None,
+        ignore_class: int | None = None,
+    ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.prior_concentration = validate_prior_concentration(prior_concentration)
         self.ignore_class = validate_ignore_class(ignore_class)
@@ -152,7 +161,7 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
 
     @classmethod
     @renamed_argument("prior_weight", "prior_concentration")
-    def re_edl(cls, prior_concentration=0.1, **kwargs):
+    def re_edl(cls, prior_concentration: float = 0.1, **kwargs: Any) -> RelaxedEDLLoss:
         """Re-EDL: R-EDL's risk and prior weight, without the KL term."""
         for argument in ("kl_weight", "kl"):
             if argument in kwargs:
@@ -164,7 +173,7 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
         return cls(prior_concentration=prior_concentration, kl_weight=None, **kwargs)
 
     @property
-    def kl(self):
+    def kl(self) -> bool:
         """Whether the loss has the KL term (R-EDL) or not (Re-EDL)."""
         return self.kl_weight is not None
 

@@ -18,6 +18,8 @@ pixels seen.
   error is measured in `docs/dense.md` and tested.
 """
 
+from __future__ import annotations
+
 import keras
 from keras import ops
 
@@ -31,13 +33,19 @@ from keras_evidential.metrics.predictions import check_output_settings
 from keras_evidential.metrics.predictions import known_alpha
 from keras_evidential.metrics.predictions import num_known_classes
 from keras_evidential.metrics.ranking_metric import DEFAULT_MAX_SAMPLES
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_concentrations
 from keras_evidential.validation import check_int
 
 DEFAULT_NUM_THRESHOLDS = 1000
 
 
-def without_ignored(y_true, y_pred, sample_weight, ignore_class):
+def without_ignored(
+    y_true: Tensor,
+    y_pred: Tensor,
+    sample_weight: Tensor | None,
+    ignore_class: int | None,
+) -> tuple[Tensor, Tensor | None]:
     """`(labels, weight)`: ignored labels replaced by 0 and weighted 0.
 
     Args:
@@ -66,7 +74,7 @@ def without_ignored(y_true, y_pred, sample_weight, ignore_class):
     return ops.where(valid, y_true, ops.zeros_like(y_true)), weight
 
 
-def intersection_over_union(confusion):
+def intersection_over_union(confusion: Tensor) -> Tensor:
     """Per-class IoU of a confusion matrix (rows: labels, columns: predictions).
 
     Formula:
@@ -83,7 +91,7 @@ def intersection_over_union(confusion):
     )
 
 
-def mean_intersection_over_union(confusion):
+def mean_intersection_over_union(confusion: Tensor) -> Tensor:
     """The mean IoU over the classes that have a union (labelled or
     predicted at least once): `keras.metrics.MeanIoU`'s rule. NaN for an
     empty matrix."""
@@ -94,7 +102,7 @@ def mean_intersection_over_union(confusion):
     return ops.where(count > 0, ops.divide_no_nan(total, count), float("nan"))
 
 
-def pixel_accuracy(confusion):
+def pixel_accuracy(confusion: Tensor) -> Tensor:
     """`trace(C) / sum(C)`: the share of pixels predicted right; NaN for none."""
     total = ops.sum(confusion)
     return ops.where(
@@ -123,9 +131,13 @@ class PixelConfusionMatrix(keras.metrics.Metric):
     """
 
     def __init__(
-        self, num_classes, ignore_class=None, unknown_class=False, name=None,
-        dtype=None,
-    ):
+        self,
+        num_classes: int,
+        ignore_class: int | None = None,
+        unknown_class: bool = False,
+        name: str | None = None,
+        dtype: str | None = None,
+    ) -> None:
         super().__init__(name=name, dtype=dtype)
         self.num_classes = check_int(num_classes, "num_classes", minimum=2)
         self.ignore_class = validate_ignore_class(ignore_class)
@@ -206,8 +218,14 @@ class PixelMeanIoU(PixelConfusionMatrix):
       Challenge", IJCV 2010
     """
 
-    def __init__(self, num_classes, ignore_class=None, unknown_class=False,
-                 name="pixel_mean_iou", dtype=None):
+    def __init__(
+        self,
+        num_classes: int,
+        ignore_class: int | None = None,
+        unknown_class: bool = False,
+        name: str = "pixel_mean_iou",
+        dtype: str | None = None,
+    ) -> None:
         super().__init__(num_classes, ignore_class, unknown_class, name, dtype)
 
     def figure(self, confusion):
@@ -239,8 +257,14 @@ class PixelAccuracy(PixelConfusionMatrix):
       Segmentation", CVPR 2015 (pixel accuracy)
     """
 
-    def __init__(self, num_classes, ignore_class=None, unknown_class=False,
-                 name="pixel_accuracy", dtype=None):
+    def __init__(
+        self,
+        num_classes: int,
+        ignore_class: int | None = None,
+        unknown_class: bool = False,
+        name: str = "pixel_accuracy",
+        dtype: str | None = None,
+    ) -> None:
         super().__init__(num_classes, ignore_class, unknown_class, name, dtype)
 
     def figure(self, confusion):
@@ -291,8 +315,15 @@ class PixelExpectedCalibrationError(_IgnoreClass, ExpectedCalibrationError):
     - [Guo et al., 2017](https://arxiv.org/abs/1706.04599)
     """
 
-    def __init__(self, num_bins=15, ignore_class=None, unknown_class=False,
-                 name="pixel_ece", dtype=None, flexible=False):
+    def __init__(
+        self,
+        num_bins: int = 15,
+        ignore_class: int | None = None,
+        unknown_class: bool = False,
+        name: str = "pixel_ece",
+        dtype: str | None = None,
+        flexible: bool = False,
+    ) -> None:
         super().__init__(num_bins, unknown_class, name, dtype, flexible)
         self.ignore_class = validate_ignore_class(ignore_class)
 
@@ -338,19 +369,19 @@ class PixelOODAUPR(_IgnoreClass, UnknownClassAUPR):
 
     def __init__(
         self,
-        score="vacuity",
-        positive="unknown",
-        ignore_class=None,
-        unknown_class=False,
-        num_thresholds=DEFAULT_NUM_THRESHOLDS,
-        name="pixel_ood_aupr",
-        dtype=None,
-        prior_concentration=1.0,
-        minimum_alpha=None,
-        flexible=False,
-        max_samples=DEFAULT_MAX_SAMPLES,
-        summation_method=None,
-    ):
+        score: str = "vacuity",
+        positive: str = "unknown",
+        ignore_class: int | None = None,
+        unknown_class: bool = False,
+        num_thresholds: int | None = DEFAULT_NUM_THRESHOLDS,
+        name: str = "pixel_ood_aupr",
+        dtype: str | None = None,
+        prior_concentration: float = 1.0,
+        minimum_alpha: float | None = None,
+        flexible: bool = False,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        summation_method: str | None = None,
+    ) -> None:
         super().__init__(
             score=score,
             positive=positive,
@@ -389,18 +420,18 @@ class PixelOODAUROC(_IgnoreClass, UnknownClassAUROC):
 
     def __init__(
         self,
-        score="vacuity",
-        ignore_class=None,
-        unknown_class=False,
-        num_thresholds=DEFAULT_NUM_THRESHOLDS,
-        name="pixel_ood_auroc",
-        dtype=None,
-        prior_concentration=1.0,
-        minimum_alpha=None,
-        flexible=False,
-        max_samples=DEFAULT_MAX_SAMPLES,
-        summation_method=None,
-    ):
+        score: str = "vacuity",
+        ignore_class: int | None = None,
+        unknown_class: bool = False,
+        num_thresholds: int | None = DEFAULT_NUM_THRESHOLDS,
+        name: str = "pixel_ood_auroc",
+        dtype: str | None = None,
+        prior_concentration: float = 1.0,
+        minimum_alpha: float | None = None,
+        flexible: bool = False,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        summation_method: str | None = None,
+    ) -> None:
         super().__init__(
             score=score,
             unknown_class=unknown_class,
@@ -438,19 +469,19 @@ class PixelOODFPR(_IgnoreClass, UnknownClassFPR):
 
     def __init__(
         self,
-        score="vacuity",
-        tpr=0.95,
-        ignore_class=None,
-        unknown_class=False,
-        num_thresholds=DEFAULT_NUM_THRESHOLDS,
-        name="pixel_ood_fpr",
-        dtype=None,
-        prior_concentration=1.0,
-        minimum_alpha=None,
-        flexible=False,
-        max_samples=DEFAULT_MAX_SAMPLES,
-        summation_method=None,
-    ):
+        score: str = "vacuity",
+        tpr: float = 0.95,
+        ignore_class: int | None = None,
+        unknown_class: bool = False,
+        num_thresholds: int | None = DEFAULT_NUM_THRESHOLDS,
+        name: str = "pixel_ood_fpr",
+        dtype: str | None = None,
+        prior_concentration: float = 1.0,
+        minimum_alpha: float | None = None,
+        flexible: bool = False,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        summation_method: str | None = None,
+    ) -> None:
         super().__init__(
             score=score,
             tpr=tpr,

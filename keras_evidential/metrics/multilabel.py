@@ -15,6 +15,8 @@ labels' populations. `BetaEDLLoss` leaves such rows out, so one `evaluate`
 call can hold in- and out-of-distribution data.
 """
 
+from __future__ import annotations
+
 import keras
 from keras import ops
 
@@ -191,8 +193,14 @@ class MultilabelMeanAveragePrecision(_SampleBuffer):
       the Beta-ENN's `p_l`)
     """
 
-    def __init__(self, num_labels, mask_value=DEFAULT_MASK_VALUE,
-                 max_samples=DEFAULT_MAX_SAMPLES, name="map", dtype=None):
+    def __init__(
+        self,
+        num_labels: int,
+        mask_value: float = DEFAULT_MASK_VALUE,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        name: str = "map",
+        dtype: str | None = None,
+    ) -> None:
         self.num_labels = check_int(num_labels, "num_labels", minimum=1)
         self.mask_value = _check_mask_value(mask_value)
         super().__init__(self.num_labels, max_samples, name, dtype)
@@ -262,8 +270,14 @@ class MultilabelCalibrationError(keras.metrics.Metric):
     - [Guo et al., 2017](https://arxiv.org/abs/1706.04599), per label
     """
 
-    def __init__(self, num_labels, num_bins=15, mask_value=DEFAULT_MASK_VALUE,
-                 name="macro_ece", dtype=None):
+    def __init__(
+        self,
+        num_labels: int,
+        num_bins: int = 15,
+        mask_value: float = DEFAULT_MASK_VALUE,
+        name: str = "macro_ece",
+        dtype: str | None = None,
+    ) -> None:
         super().__init__(name=name, dtype=dtype)
         self.num_labels = check_int(num_labels, "num_labels", minimum=1)
         self.num_bins = check_int(num_bins, "num_bins", minimum=1)
@@ -360,8 +374,15 @@ class MultilabelOODAUPR(_SampleBuffer):
       detection via evidential learning", 2025, arXiv:2502.18224
     """
 
-    def __init__(self, reduction="sum", evidence="both", mask_value=DEFAULT_MASK_VALUE,
-                 max_samples=DEFAULT_MAX_SAMPLES, name="ood_aupr", dtype=None):
+    def __init__(
+        self,
+        reduction: str = "sum",
+        evidence: str = "both",
+        mask_value: float = DEFAULT_MASK_VALUE,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        name: str = "ood_aupr",
+        dtype: str | None = None,
+    ) -> None:
         self.reduction = check_choice(reduction, "reduction", beta.OOD_REDUCTIONS)
         self.evidence = check_choice(evidence, "evidence", tuple(beta.OOD_EVIDENCE))
         self.mask_value = _check_mask_value(mask_value)

@@ -21,7 +21,10 @@ Reference:
   Classification", JMLR 2010 (the risk-coverage curve)
 """
 
+from __future__ import annotations
+
 import math
+from typing import Any
 
 import keras
 import numpy as np
@@ -30,13 +33,16 @@ from keras_evidential.metrics import ranking
 from keras_evidential.metrics.auc import MisclassificationAUROC
 from keras_evidential.metrics.auc import _ScoredAUROC
 from keras_evidential.metrics.ranking_metric import DEFAULT_MAX_SAMPLES
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_number
 
 # Coverage is a ratio of float32 sums in a metric: 9 / 10 may round below 0.9.
 _COVERAGE_TOLERANCE = 1e-6
 
 
-def risk_coverage(scores, losses, weights, xp=np):
+def risk_coverage(
+    scores: Tensor, losses: Tensor, weights: Tensor, xp: Any = np
+) -> tuple[Tensor, Tensor, Tensor]:
     """Each item's coverage and selective risk at its own score as threshold.
 
     Formula:
@@ -55,7 +61,9 @@ def risk_coverage(scores, losses, weights, xp=np):
     return weight, coverage, risk
 
 
-def aurc(scores, losses, weights, xp=np):
+def aurc(
+    scores: Tensor, losses: Tensor, weights: Tensor, xp: Any = np
+) -> Tensor:
     """Area under the risk-coverage curve, one step per sample.
 
     Formula:
@@ -73,7 +81,7 @@ def aurc(scores, losses, weights, xp=np):
     return xp.where(total > 0, value, math.nan)
 
 
-def optimal_aurc(losses, weights, xp=np):
+def optimal_aurc(losses: Tensor, weights: Tensor, xp: Any = np) -> Tensor:
     """Geifman et al.'s AURC of the perfect ranking of 0/1 losses.
 
     Formula:
@@ -90,7 +98,9 @@ def optimal_aurc(losses, weights, xp=np):
     return xp.where(total > 0, rate + correct * log_correct, math.nan)
 
 
-def excess_aurc(scores, losses, weights, xp=np):
+def excess_aurc(
+    scores: Tensor, losses: Tensor, weights: Tensor, xp: Any = np
+) -> Tensor:
     """E-AURC = AURC - AURC*, 0 for a score that ranks every error last.
 
     Geifman et al.'s normalisation: AURC depends on the error rate, E-AURC
@@ -99,7 +109,13 @@ def excess_aurc(scores, losses, weights, xp=np):
     return aurc(scores, losses, weights, xp) - optimal_aurc(losses, weights, xp)
 
 
-def risk_at_coverage(scores, losses, weights, coverage=0.9, xp=np):
+def risk_at_coverage(
+    scores: Tensor,
+    losses: Tensor,
+    weights: Tensor,
+    coverage: float = 0.9,
+    xp: Any = np,
+) -> Tensor:
     """The selective risk at the lowest threshold whose coverage reaches `coverage`.
 
     Formula:
@@ -118,7 +134,7 @@ def risk_at_coverage(scores, losses, weights, coverage=0.9, xp=np):
     return xp.where(xp.sum(weight) > 0, value, math.nan)
 
 
-def validate_coverage(coverage):
+def validate_coverage(coverage: float) -> float:
     """Returns `coverage` as a float; raises unless it lies in (0, 1]."""
     return check_number(coverage, "coverage", 0, 1, low_open=True)
 
@@ -268,17 +284,17 @@ class AccuracyAtCoverage(_SelectiveMetric):
     # to the arguments it finds in the signature.
     def __init__(
         self,
-        coverage=0.9,
-        score="vacuity",
-        unknown_class=False,
-        num_thresholds=None,
-        name=None,
-        dtype=None,
-        prior_concentration=1.0,
-        minimum_alpha=None,
-        flexible=False,
-        max_samples=DEFAULT_MAX_SAMPLES,
-    ):
+        coverage: float = 0.9,
+        score: str = "vacuity",
+        unknown_class: bool = False,
+        num_thresholds: int | None = None,
+        name: str | None = None,
+        dtype: str | None = None,
+        prior_concentration: float = 1.0,
+        minimum_alpha: float | None = None,
+        flexible: bool = False,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+    ) -> None:
         super().__init__(
             score=score,
             unknown_class=unknown_class,

@@ -1,5 +1,7 @@
 """The quantile function of the Student-t, in `keras.ops` (any backend)."""
 
+from __future__ import annotations
+
 import numbers
 
 import keras
@@ -7,13 +9,16 @@ from keras import ops
 
 from keras_evidential.nig.parameters import as_tensors
 from keras_evidential.nig.predictive import student_t_two_sided_tail
+from keras_evidential.tensor_types import Tensor
 
 # Bisection halves the bracket once per step: 30 steps leave 1e-9 of the
 # bracket, below float32's resolution of w; 60 steps, below float64's.
 _BISECTION_STEPS = {"float32": 30, "float64": 60}
 
 
-def student_t_quantile(probability, loc, scale, df):
+def student_t_quantile(
+    probability: Tensor, loc: Tensor, scale: Tensor, df: Tensor
+) -> Tensor:
     """`F^-1(probability)` of `St(loc, scale, df)`, elementwise.
 
     Formula: with `tau = 2 min(p, 1 - p)`, the standardised quantile
