@@ -5,8 +5,8 @@ loss and its gradient with respect to the last layer's output (the part of a
 train step that differs between EDL and CE), and reports
 
 - the number of ops in the traced graph, by type (graph mode runs every op
-  through TensorFlow's executor, which costs a few microseconds each, so on a
-  small network the op count, not the arithmetic, decides the step time);
+  through TensorFlow's executor; whether their number or their kind decides
+  the step time on a small network is what the `chain_<n>` rows test);
 - the time of that function alone, in graph mode and with XLA, interleaved
   with the CE version, per batch size;
 - the same for `chain_<n>`: n trivial elementwise ops (multiply and add by
