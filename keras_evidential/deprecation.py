@@ -23,10 +23,10 @@ REMOVED_IN = "2.0"
 FunctionT = TypeVar("FunctionT", bound=Callable[..., Any])
 
 
-def deprecated_class(new_class: type, old_name: str, module: str | None) -> type:
+def deprecated_class(new_class: type[Any], old_name: str, module: str | None) -> type:
     """A subclass of `new_class` named `old_name` that warns when built."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         warnings.warn(
             f"`{old_name}` is deprecated and will be removed in {REMOVED_IN}: "
             f"use `{new_class.__name__}` (same arguments).",
@@ -50,7 +50,7 @@ def deprecated_function(
     """`new_function` under `old_name`, warning at each call."""
 
     @functools.wraps(new_function)
-    def alias(*args, **kwargs):
+    def alias(*args: Any, **kwargs: Any) -> Any:
         warnings.warn(
             f"`{old_name}` is deprecated and will be removed in {REMOVED_IN}: "
             f"use `{new_function.__name__}` (same arguments).",
@@ -110,7 +110,7 @@ def renamed_argument(old: str, new: str) -> Callable[[FunctionT], FunctionT]:
 def renamed_attribute(old: str, new: str) -> property:
     """A read-only property `old` that returns `new`, with a warning."""
 
-    def getter(self):
+    def getter(self: Any) -> Any:
         warnings.warn(
             f"`{old}` is deprecated and will be removed in {REMOVED_IN}: use `{new}`.",
             DeprecationWarning,

@@ -26,17 +26,19 @@ def namespace_functions(
     by_name = {cls.__name__: cls for cls in objects}
     by_name.update({_snake_case(cls.__name__): cls for cls in objects})
 
-    def serialize(obj):
+    def serialize(obj: Any) -> dict[str, Any]:
         """The Keras config of an instance, as `keras.saving.serialize_keras_object`."""
         return keras.saving.serialize_keras_object(obj)
 
-    def deserialize(config, custom_objects=None):
+    def deserialize(
+        config: dict[str, Any] | str, custom_objects: dict[str, Any] | None = None
+    ) -> Any:
         """Rebuilds an instance from `serialize`'s config (or a class name)."""
         return keras.saving.deserialize_keras_object(
             config, module_objects=by_name, custom_objects=custom_objects
         )
 
-    def get(identifier):
+    def get(identifier: Any) -> Any:
         """An instance from an instance, a class name or a config dict.
 
         Returns `identifier` itself if it is already an instance, and None
@@ -59,7 +61,7 @@ def namespace_functions(
     return serialize, deserialize, get
 
 
-def _snake_case(name):
+def _snake_case(name: str) -> str:
     out = []
     for i, char in enumerate(name):
         if char.isupper() and i and (not name[i - 1].isupper() or (

@@ -34,3 +34,7 @@ ArrayLike: TypeAlias = Any
 
 PathLike: TypeAlias = Union[str, "os.PathLike[str]"]
 """A file or directory path: a string or a `pathlib.Path`."""
+
+Shape: TypeAlias = tuple[Union[int, None], ...]
+"""A tensor shape as Keras passes it to `build` and `compute_output_shape`:
+one entry per axis, `None` where the size is unknown (the batch)."""

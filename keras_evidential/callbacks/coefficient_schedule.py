@@ -90,20 +90,20 @@ class CoefficientSchedule(DeclaredAttributes, keras.callbacks.Callback):
         self.verbose = check_int(verbose, "verbose", minimum=0)
         declare_attributes(self, CoefficientSchedule)
 
-    def value(self, epoch):
+    def value(self, epoch: int) -> float:
         """The coefficient for zero-based `epoch`, checked."""
         return validate_coefficient(self.schedule(epoch), "schedule(epoch)")
 
-    def _losses(self, allow_pending=True):
+    def _losses(self, allow_pending: bool = True) -> list[keras.losses.Loss]:
         return find_coefficient_losses(
             self.model, self.coefficient, type(self).__name__, allow_pending
         )
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._losses()
         check_losses_match_model(self.model)
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         value = self.value(epoch)
         losses = self._losses()
         if not losses and value != 0.0:
@@ -128,12 +128,12 @@ class CoefficientSchedule(DeclaredAttributes, keras.callbacks.Callback):
                 f"{self.coefficient} to {value}."
             )
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if logs is not None:
             variable = getattr(self._losses(allow_pending=False)[0], self.coefficient)
             logs[self.coefficient] = float(ops.convert_to_numpy(variable))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "schedule": keras.saving.serialize_keras_object(self.schedule),
             "coefficient": self.coefficient,

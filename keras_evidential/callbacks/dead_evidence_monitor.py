@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import keras
 import numpy as np
@@ -160,7 +161,7 @@ class DeadEvidenceMonitor(keras.callbacks.Callback):
             )
         return self.prior_concentration
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         kind = model_kind(
             self.model,
             output="logits" if self.evidence is not None else None,

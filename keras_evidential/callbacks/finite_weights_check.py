@@ -62,14 +62,16 @@ class FiniteWeightsCheck(DeclaredAttributes, keras.callbacks.Callback):
         )
         declare_attributes(self, FiniteWeightsCheck)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         check_losses_match_model(self.model)
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(
+        self, batch: int, logs: dict[str, Any] | None = None
+    ) -> None:
         if self.every_n_batches and (batch + 1) % self.every_n_batches == 0:
             self._check(f"after batch {batch}")
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._check(f"after epoch {epoch}")
 
     def _check(self, when):
@@ -90,7 +92,7 @@ class FiniteWeightsCheck(DeclaredAttributes, keras.callbacks.Callback):
                     f"{int(np.sum(np.isnan(value)))} NaN entries"
                 )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"every_n_batches": self.every_n_batches}
 
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc
+from typing import Any
 
 import keras
 import numpy as np
@@ -162,11 +163,11 @@ class FitDensity(keras.callbacks.Callback):
         self.layer_name = layer_name
         self.batch_size = check_int(batch_size, "batch_size", minimum=1)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         layer = density_layer(self.model, self.layer_name)
         layer.reset_density(fit_pending=True)
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         try:
             fit_model_density(
                 self.model, self.x, self.y, self.layer_name, self.batch_size

@@ -107,7 +107,7 @@ class KLAnnealing(CoefficientSchedule):
     def from_config(cls, config: dict[str, Any]) -> KLAnnealing:
         return cls(**config)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "increment": self.increment,
             "max_weight": self.max_weight,

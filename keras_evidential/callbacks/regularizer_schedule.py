@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from typing import Callable
 
 import keras
@@ -57,7 +58,7 @@ class RegularizerSchedule(CoefficientSchedule):
         super().__init__(schedule, coefficient="regularizer_weight", verbose=verbose)
         declare_attributes(self, RegularizerSchedule)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "schedule": keras.saving.serialize_keras_object(self.schedule),
             "verbose": self.verbose,

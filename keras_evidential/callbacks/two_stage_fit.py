@@ -88,7 +88,7 @@ class TwoStageFit(DeclaredAttributes, keras.callbacks.Callback):
                 )
         return losses
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._losses()
         check_losses_match_model(self.model)
         # Read by `KLAnnealing` of the same `fit` call only: Keras makes a new
@@ -96,7 +96,7 @@ class TwoStageFit(DeclaredAttributes, keras.callbacks.Callback):
         if self.params is not None:
             self.params[FIRST_EDL_EPOCH] = self.switch_epoch
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         stage = CROSS_ENTROPY_STAGE if epoch < self.switch_epoch else EDL_STAGE
         losses = self._losses()
         if int(ops.convert_to_numpy(losses[0].stage)) == stage:
@@ -107,7 +107,7 @@ class TwoStageFit(DeclaredAttributes, keras.callbacks.Callback):
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: TwoStageFit entering stage {stage}.")
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if logs is not None:
             logs["stage"] = int(ops.convert_to_numpy(self._losses()[0].stage))
 
@@ -115,5 +115,5 @@ class TwoStageFit(DeclaredAttributes, keras.callbacks.Callback):
     def from_config(cls, config: dict[str, Any]) -> TwoStageFit:
         return cls(**config)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"switch_epoch": self.switch_epoch, "verbose": self.verbose}

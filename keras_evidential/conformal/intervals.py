@@ -168,14 +168,16 @@ class ConformalInterval(keras.layers.Layer):
         ]
         return cls(thresholds, method=method, level=level)
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         lower, upper, unit = base_interval(
             ops.cast(inputs, self.compute_dtype), self.method, self.level
         )
         widening = ops.cast(self.thresholds, unit.dtype) * unit
         return lower - widening, upper + widening
 
-    def compute_output_spec(self, inputs):
+    def compute_output_spec(
+        self, inputs: keras.KerasTensor
+    ) -> tuple[keras.KerasTensor, keras.KerasTensor]:
         shape = tuple(inputs.shape[:-1]) + (num_targets(inputs),)
         return (keras.KerasTensor(shape, dtype=self.compute_dtype),
                 keras.KerasTensor(shape, dtype=self.compute_dtype))
@@ -184,7 +186,7 @@ class ConformalInterval(keras.layers.Layer):
         """The fitted thresholds as Python floats."""
         return as_floats(self.thresholds)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(thresholds=self.thresholds_list(), method=self.method,
                       level=self.level)

@@ -216,7 +216,7 @@ class ConformalSets(keras.layers.Layer):
                    penalty=penalty, regularization_rank=regularization_rank,
                    prior_concentration=prior_concentration, seed=seed)
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         if self.randomized:
             u = keras.random.uniform(
                 (ops.shape(inputs)[0], 1), dtype=self.compute_dtype,
@@ -230,14 +230,14 @@ class ConformalSets(keras.layers.Layer):
         )
         return scores <= ops.cast(self.thresholds, scores.dtype)
 
-    def compute_output_spec(self, inputs):
+    def compute_output_spec(self, inputs: keras.KerasTensor) -> keras.KerasTensor:
         return keras.KerasTensor(inputs.shape, dtype="bool")
 
     def thresholds_list(self) -> list[float]:
         """The fitted thresholds as Python floats."""
         return as_floats(self.thresholds)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             thresholds=self.thresholds_list(),

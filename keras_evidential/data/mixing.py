@@ -39,21 +39,21 @@ class Mixture:
     resampled: bool
 
     @property
-    def is_unknown(self):
+    def is_unknown(self) -> np.ndarray:
         return self.index >= self.n_known
 
     @property
-    def n_unknown(self):
+    def n_unknown(self) -> int:
         """Unknown samples in the mixed set."""
         return int(np.count_nonzero(self.is_unknown))
 
     @property
-    def n_unique_unknown(self):
+    def n_unique_unknown(self) -> int:
         """Distinct unknown images in the mixed set."""
         return int(np.unique(self.index[self.is_unknown]).size)
 
     @property
-    def unique_unknown_share(self):
+    def unique_unknown_share(self) -> float:
         """Distinct unknown images / unknown samples (1.0 without reuse)."""
         n = self.n_unknown
         return self.n_unique_unknown / n if n else 1.0

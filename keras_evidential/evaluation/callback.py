@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from typing import Any
 
 import keras
 import numpy as np
@@ -110,7 +111,7 @@ class UncertaintyMonitor(keras.callbacks.Callback):
         self.evidence = evidence
         self._writer = None
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if (epoch + 1) % self.freq:
             return
         kind = model_kind(
@@ -129,7 +130,10 @@ class UncertaintyMonitor(keras.callbacks.Callback):
             "float32",
         )
         # The head's prior: R-EDL's vacuity lambda K / S, DAEDL's alpha > 0.
-        prior = {"prior_concentration": kind.prior_concentration, "minimum_alpha": kind.minimum_alpha}
+        prior: dict[str, Any] = {
+            "prior_concentration": kind.prior_concentration,
+            "minimum_alpha": kind.minimum_alpha,
+        }
         figures = {
             self.prefix + name: value
             for name, value in curves.uncertainty_metrics(
@@ -169,7 +173,7 @@ class UncertaintyMonitor(keras.callbacks.Callback):
                 tf.summary.scalar(name, value)
         self._writer.flush()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None

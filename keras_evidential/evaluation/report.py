@@ -47,7 +47,9 @@ class UncertaintyReport:
     measures: dict
     unknown_class: bool
 
-    def save(self, directory, plot=True, prefix=""):
+    def save(
+        self, directory: PathLike, plot: bool = True, prefix: str = ""
+    ) -> list[str]:
         """Writes the report as CSV files and, with `plot=True`, PNG plots.
 
         Files (each name preceded by `prefix`): `metrics.csv` (columns
@@ -67,7 +69,7 @@ class UncertaintyReport:
         """
         os.makedirs(directory, exist_ok=True)
 
-        def path(name):
+        def path(name: str) -> str:
             return os.path.join(directory, prefix + name)
 
         written = [path("metrics.csv")]
@@ -84,7 +86,8 @@ class UncertaintyReport:
         }
         for name, table in tables.items():
             if table is not None:
-                written.append(write_csv(path(name), table))
+                written.append(path(name))
+                write_csv(written[-1], table)
         if plot:
             known_lines = {
                 "threshold-free accuracy for k": self.threshold_free["known_accuracy"]

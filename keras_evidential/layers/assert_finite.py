@@ -6,6 +6,8 @@ from typing import Any
 
 import keras
 
+from keras_evidential.tensor_types import Shape
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_finite
 
 
@@ -49,11 +51,11 @@ class AssertFinite(keras.layers.Layer):
         super().__init__(**kwargs)
         self.supports_masking = True
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         for tensor in keras.tree.flatten(inputs):
             if "float" in keras.backend.standardize_dtype(tensor.dtype):
                 check_finite(tensor, f"The input of AssertFinite {self.name!r}")
         return inputs
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return input_shape

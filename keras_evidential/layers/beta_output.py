@@ -10,6 +10,8 @@ from keras_evidential.beta import beta_parameters
 from keras_evidential.dirichlet import alpha_from_evidence
 from keras_evidential.layers import evidence as evidence_lib
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
+from keras_evidential.tensor_types import Shape
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_finite
 
 
@@ -70,7 +72,7 @@ class BetaOutput(keras.layers.Layer):
         self.evidence = evidence_lib.get(evidence, dtype=self.dtype_policy)
         self._build_at_init()
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         num_labels = _num_labels(inputs.shape)
         check_finite(inputs, "The logits that BetaOutput receives")
         evidence = self.evidence(inputs)
@@ -79,10 +81,10 @@ class BetaOutput(keras.layers.Layer):
             alpha_from_evidence(evidence[..., num_labels:]),
         )
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return tuple(input_shape[:-1]) + (_num_labels(input_shape), 2)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["evidence"] = evidence_lib.serialize(self.evidence)
         return config

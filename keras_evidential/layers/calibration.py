@@ -22,6 +22,7 @@ from keras_evidential.layers.dirichlet_output import full_precision_dtype
 from keras_evidential.layers.dirichlet_output import validate_prior_concentration
 from keras_evidential.nig import concat_nig
 from keras_evidential.nig import split_nig
+from keras_evidential.tensor_types import Shape
 from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_choice
 from keras_evidential.validation import check_number
@@ -77,10 +78,10 @@ class _CalibrationLayer(keras.layers.Layer):
         super().__init__(trainable=False, **kwargs)
         self._build_at_init()
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.pop("trainable", None)
         return config
@@ -144,12 +145,12 @@ class TemperatureScaling(_CalibrationLayer):
         self.target = _check_target(target)
         self.prior_concentration = validate_prior_concentration(prior_concentration)
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         if self.target == "logits":
             return scale_logits(inputs, 1.0 / self.temperature)
         return scale_evidence(inputs, 1.0 / self.temperature, self.prior_concentration)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             temperature=self.temperature,
@@ -223,7 +224,7 @@ class VectorScaling(_CalibrationLayer):
         self.bias = bias
         self.prior_concentration = validate_prior_concentration(prior_concentration)
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         if inputs.shape[-1] is not None and inputs.shape[-1] != len(self.scale):
             raise ValueError(
                 "`scale` must hold one number per class of the input. Received: "
@@ -233,7 +234,7 @@ class VectorScaling(_CalibrationLayer):
             return scale_logits(inputs, self.scale, self.bias)
         return scale_evidence(inputs, self.scale, self.prior_concentration)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             scale=list(self.scale),
@@ -294,10 +295,10 @@ class StudentTScaling(_CalibrationLayer):
         super().__init__(**kwargs)
         self.factor = check_number(factor, "factor", low=0, low_open=True)
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         return scale_student_t(inputs, self.factor)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(factor=self.factor)
         return config

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from typing import Sequence
 
 import keras
 import numpy as np
@@ -15,6 +16,9 @@ from keras_evidential.dirichlet import normalized_density
 from keras_evidential.dirichlet.evidence import LOWEST_LOGIT
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
 from keras_evidential.layers.evidence import validate_clip_value
+from keras_evidential.tensor_types import ArrayLike
+from keras_evidential.tensor_types import Shape
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_finite_number
 
 
@@ -92,7 +96,7 @@ class DensityAwareDirichlet(keras.layers.Layer):
         # it ends, so the model may be read before (a monitor's epoch end).
         self._density_fit_pending = False
 
-    def build(self, input_shape):
+    def build(self, input_shape: Sequence[Shape]) -> None:
         if not (
             isinstance(input_shape, (list, tuple))
             and len(input_shape) == 2
@@ -132,7 +136,7 @@ class DensityAwareDirichlet(keras.layers.Layer):
             shape=(), initializer="zeros", name="fitted", **fixed
         )
 
-    def density_scale(self, features):
+    def density_scale(self, features: Tensor) -> Tensor:
         """`s(f)` in [0, 1], or 1 before `fit_density`."""
         log_density = gaussian_mixture_log_density(
             features, self.log_weights, self.means, self.precision_cholesky
@@ -144,18 +148,18 @@ class DensityAwareDirichlet(keras.layers.Layer):
             ops.where(self.fitted > 0.5, scale, ops.ones_like(scale))
         )
 
-    def call(self, inputs, training=None):
+    def call(self, inputs: Sequence[Tensor], training: bool | None = None) -> Tensor:
         features, logits = inputs
         if not training:
             logits = logits * self.density_scale(features)[..., None]
         return exp_evidence(logits, self.clip_value, min_value=LOWEST_LOGIT)
 
     @property
-    def density_fitted(self):
+    def density_fitted(self) -> bool:
         """Whether `fit_density` has fitted the density (a Python bool)."""
         return bool(ops.convert_to_numpy(self.fitted) > 0.5)
 
-    def reset_density(self, fit_pending=False):
+    def reset_density(self, fit_pending: bool = False) -> None:
         """Marks the density as not fitted: `alpha = exp(z)` until the next
         `fit_density`. `FitDensity` calls it when `fit` begins, so that the
         weights saved or restored during training (checkpoints,
@@ -170,7 +174,7 @@ class DensityAwareDirichlet(keras.layers.Layer):
         self.fitted.assign(0.0)
         self._density_fit_pending = bool(fit_pending)
 
-    def check_density_fitted(self):
+    def check_density_fitted(self) -> None:
         """Raises unless the density is fitted (or `FitDensity` will fit it
         when the running `fit` ends): before, `alpha = exp(z)` is DAEDL's
         training-stage output, not its prediction."""
@@ -189,7 +193,7 @@ class DensityAwareDirichlet(keras.layers.Layer):
             f"{self.name!r} with density_fitted=False"
         )
 
-    def fit_density(self, features, labels):
+    def fit_density(self, features: ArrayLike, labels: ArrayLike) -> None:
         """Fits the class Gaussians and `[d_min, d_max]` to training features.
 
         Samples labelled C (unknown, out of distribution; an all-zero
@@ -232,10 +236,10 @@ class DensityAwareDirichlet(keras.layers.Layer):
         self.fitted.assign(1.0)
         self._density_fit_pending = False
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Sequence[Shape]) -> Shape:
         return tuple(input_shape[1])
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({"clip_value": self.clip_value, "jitter": self.jitter})
         return config

@@ -10,6 +10,8 @@ from keras_evidential.deprecation import renamed_argument
 from keras_evidential.deprecation import renamed_attribute
 from keras_evidential.dirichlet import alpha_from_evidence
 from keras_evidential.layers import evidence as evidence_lib
+from keras_evidential.tensor_types import Shape
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_finite
 from keras_evidential.validation import check_number
 
@@ -91,14 +93,14 @@ class DirichletOutput(keras.layers.Layer):
         self.supports_masking = True
         self._build_at_init()
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         check_finite(inputs, "The logits that DirichletOutput receives")
         return alpha_from_evidence(self.evidence(inputs), self.prior_concentration)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {

@@ -9,6 +9,7 @@ from keras import ops
 
 from keras_evidential import dirichlet
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
+from keras_evidential.tensor_types import Shape
 from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_bool
 from keras_evidential.validation import check_number
@@ -125,11 +126,11 @@ class DirichletUncertaintyMaps(keras.layers.Layer):
         # No weights: built when made.
         self._build_at_init()
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         self._check_shape(inputs.shape)
         return uncertainty_maps(inputs, self.prior_concentration, self.unknown_class)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> dict[str, Shape]:
         self._check_shape(input_shape)
         names = MAP_NAMES + ((UNKNOWN_MAP_NAME,) if self.unknown_class else ())
         return {name: tuple(input_shape[:-1]) for name in names}
@@ -145,7 +146,7 @@ class DirichletUncertaintyMaps(keras.layers.Layer):
                 f"unknown_class={self.unknown_class}"
             )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {

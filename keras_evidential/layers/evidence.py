@@ -7,6 +7,8 @@ from typing import Any
 import keras
 
 from keras_evidential.dirichlet import evidence as evidence_fns
+from keras_evidential.tensor_types import Shape
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_finite_number
 from keras_evidential.validation import check_number
 
@@ -31,10 +33,10 @@ class Evidence(keras.layers.Layer):
         self.supports_masking = True
         self._build_at_init()
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         # Explicit, so that a layer built with a DTypePolicy object (as
         # `DirichletOutput` and `EDLLoss` do) still serializes.
         return super().get_config()
@@ -62,7 +64,7 @@ class EvidenceReLU(Evidence):
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
     """
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         return evidence_fns.relu_evidence(inputs)
 
 
@@ -85,7 +87,7 @@ class EvidenceSoftplus(Evidence):
     - [Sensoy et al., 2018](https://arxiv.org/abs/1806.01768)
     """
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         return evidence_fns.softplus_evidence(inputs)
 
 
@@ -118,10 +120,10 @@ class EvidenceExp(Evidence):
         super().__init__(**kwargs)
         self.clip_value = validate_clip_value(clip_value)
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         return evidence_fns.exp_evidence(inputs, self.clip_value)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({"clip_value": self.clip_value})
         return config
@@ -162,10 +164,10 @@ class EvidenceELU(Evidence):
         # offset >= 1 keeps the evidence elu(z) + offset non-negative.
         self.offset = check_number(offset, "offset", low=1)
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         return evidence_fns.elu_evidence(inputs, self.offset)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({"offset": self.offset})
         return config

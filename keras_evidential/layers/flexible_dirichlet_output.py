@@ -12,6 +12,8 @@ from keras_evidential.dirichlet.evidence import LOWEST_LOGIT
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
 from keras_evidential.layers.evidence import validate_clip_value
 from keras_evidential.layers.spectral_normalization import SpectralNormalization
+from keras_evidential.tensor_types import Shape
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_bool
 from keras_evidential.validation import check_finite
 from keras_evidential.validation import check_int
@@ -85,7 +87,7 @@ class FlexibleDirichletOutput(keras.layers.Layer):
         self.allocation_head = keras.layers.Dense(num_classes, dtype=self.dtype_policy)
         self.dispersion_head = keras.layers.Dense(1, dtype=self.dtype_policy)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         if input_shape[-1] is None:
             raise ValueError(
                 "FlexibleDirichletOutput needs a known feature dimension. "
@@ -94,7 +96,7 @@ class FlexibleDirichletOutput(keras.layers.Layer):
         for head in (self.alpha_head, self.allocation_head, self.dispersion_head):
             head.build(input_shape)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs: Tensor, training: bool | None = None) -> Tensor:
         check_finite(inputs, "The features that FlexibleDirichletOutput receives")
         alpha = exp_evidence(
             self.alpha_head(inputs, training=training),
@@ -105,10 +107,10 @@ class FlexibleDirichletOutput(keras.layers.Layer):
         tau = ops.softplus(self.dispersion_head(inputs))
         return ops.concatenate([alpha, p, tau], axis=-1)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return tuple(input_shape[:-1]) + (2 * self.num_classes + 1,)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from typing import Sequence
 
 import keras
 from keras import ops
@@ -10,6 +11,8 @@ from keras import ops
 from keras_evidential.dirichlet import add_unknown_class
 from keras_evidential.layers import evidence as evidence_lib
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
+from keras_evidential.tensor_types import Shape
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_finite
 
 
@@ -64,7 +67,7 @@ class LearnedUnknownClassHead(keras.layers.Layer):
         # `compute_output_shape`.
         self._build_at_init()
 
-    def call(self, inputs):
+    def call(self, inputs: Sequence[Tensor]) -> Tensor:
         _check_input_shapes([tuple(t.shape) for t in inputs])
         alpha, logit = inputs
         check_finite(logit, "The unknown-class logit that LearnedUnknownClassHead receives")
@@ -74,15 +77,16 @@ class LearnedUnknownClassHead(keras.layers.Layer):
             axis=-1,
         )
 
-    def compute_output_shape(self, input_shape):
-        _check_input_shapes(input_shape)
-        alpha_shape = input_shape[0]
-        return tuple(alpha_shape[:-1]) + (alpha_shape[-1] + 1,)
+    def compute_output_shape(self, input_shape: Sequence[Shape]) -> Shape:
+        num_classes = _check_input_shapes(input_shape)
+        return tuple(input_shape[0][:-1]) + (num_classes + 1,)
 
-    def compute_mask(self, inputs, mask=None):
+    def compute_mask(
+        self, inputs: Sequence[Tensor], mask: Sequence[Tensor | None] | None = None
+    ) -> Tensor | None:
         return None if mask is None else mask[0]
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {"evidence": evidence_lib.serialize(self.evidence)}
@@ -90,7 +94,8 @@ class LearnedUnknownClassHead(keras.layers.Layer):
         return config
 
 
-def _check_input_shapes(input_shape):
+def _check_input_shapes(input_shape: Sequence[Shape]) -> int:
+    """K, the size of alpha's last axis; raises unless the shapes fit."""
     if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2:
         raise ValueError(
             "LearnedUnknownClassHead takes a list [alpha, z_u]. "
@@ -102,3 +107,4 @@ def _check_input_shapes(input_shape):
             "Expected alpha of shape (..., K) with a known K and z_u of "
             f"shape (..., 1). Received: input_shape={input_shape}"
         )
+    return alpha_shape[-1]

@@ -13,6 +13,8 @@ from keras_evidential.nig import concat_nig
 from keras_evidential.nig import nig_from_outputs
 from keras_evidential.nig import split_nig
 from keras_evidential.tensor_types import ArrayLike
+from keras_evidential.tensor_types import Shape
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_finite
 from keras_evidential.validation import check_int
 from keras_evidential.validation import check_number
@@ -94,18 +96,18 @@ class NormalInverseGammaOutput(keras.layers.Layer):
         )
         self.supports_masking = True
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         self.projection.build(input_shape)
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         check_finite(inputs, "The features that NormalInverseGammaOutput receives")
         z = ops.cast(self.projection(inputs), self.compute_dtype)
         return nig_from_outputs(z, self.epsilon)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return tuple(input_shape[:-1]) + (4 * self.units,)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {
@@ -186,7 +188,7 @@ class NormalInverseGammaRescaling(keras.layers.Layer):
         # No weights: built at once, as Keras's own stateless layers are.
         self._build_at_init()
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         inputs = ops.cast(inputs, self.compute_dtype)
         gamma, nu, alpha, beta = split_nig(inputs)
         if gamma.shape[-1] is not None and len(self.mean) not in (1, gamma.shape[-1]):
@@ -199,10 +201,10 @@ class NormalInverseGammaRescaling(keras.layers.Layer):
         std = ops.convert_to_tensor(self.std, self.compute_dtype)
         return concat_nig(mean + std * gamma, nu, alpha, ops.square(std) * beta)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({"mean": self.mean, "std": self.std})
         return config

@@ -15,6 +15,7 @@ from keras_evidential.dirichlet import exp_evidence
 from keras_evidential.flows import radial_flow_log_density
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
 from keras_evidential.layers.evidence import validate_clip_value
+from keras_evidential.tensor_types import Shape
 from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_finite
 from keras_evidential.validation import check_int
@@ -99,7 +100,7 @@ class PosteriorNetworkOutput(keras.layers.Layer):
         self.clip_value = validate_clip_value(clip_value)
         self.num_classes = len(self.class_counts)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         dimension = input_shape[-1]
         if dimension is None:
             raise ValueError(
@@ -126,7 +127,7 @@ class PosteriorNetworkOutput(keras.layers.Layer):
             ops.expand_dims(z, -2), self.centers, self.alpha_raw, self.beta_raw
         )
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         check_finite(inputs, "The latent that PosteriorNetworkOutput receives")
         log_counts = ops.log(ops.convert_to_tensor(self.class_counts, inputs.dtype))
         log_evidence = log_counts + self.log_density(inputs)
@@ -136,10 +137,10 @@ class PosteriorNetworkOutput(keras.layers.Layer):
             exp_evidence(log_evidence, self.clip_value, min_value=-math.inf)
         )
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return tuple(input_shape[:-1]) + (self.num_classes,)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {

@@ -7,6 +7,7 @@ from typing import Any
 import keras
 from keras import ops
 
+from keras_evidential.tensor_types import Shape
 from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_int
 
@@ -103,7 +104,7 @@ class SpectralNormalization(keras.layers.Wrapper):
         super().__init__(layer, **kwargs)
         self.power_iterations = check_int(power_iterations, "power_iterations", minimum=1)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         super().build(input_shape)
         for name in ("kernel", "embeddings"):
             kernel = getattr(self.layer, name, None)
@@ -124,7 +125,7 @@ class SpectralNormalization(keras.layers.Wrapper):
             dtype=kernel.dtype,
         )
 
-    def normalized_kernel(self):
+    def normalized_kernel(self) -> tuple[Tensor, Tensor]:
         """`(W / sigma(W), new u)` from the current weights."""
         kernel = ops.convert_to_tensor(self.kernel)
         # float32 even under mixed precision: EPSILON and the sums of squares
@@ -137,7 +138,7 @@ class SpectralNormalization(keras.layers.Wrapper):
         )
         return ops.cast(full / sigma, kernel.dtype), vector_u
 
-    def call(self, inputs, training=False):
+    def call(self, inputs: Tensor, training: bool = False) -> Tensor:
         kernel, vector_u = self.normalized_kernel()
         if training:
             self.vector_u.assign(ops.cast(vector_u, self.vector_u.dtype))
@@ -161,10 +162,10 @@ class SpectralNormalization(keras.layers.Wrapper):
         # The wrapped layer keeps its own dtype policy; the wrapper's decides.
         return ops.cast(outputs, self.compute_dtype)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return self.layer.compute_output_shape(input_shape)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["power_iterations"] = self.power_iterations
         return config

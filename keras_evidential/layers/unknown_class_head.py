@@ -8,6 +8,8 @@ import keras
 
 from keras_evidential.dirichlet import add_unknown_class
 from keras_evidential.layers.dirichlet_output import full_precision_dtype
+from keras_evidential.tensor_types import Shape
+from keras_evidential.tensor_types import Tensor
 
 
 @keras.saving.register_keras_serializable(package="keras_evidential")
@@ -48,16 +50,17 @@ class UnknownClassHead(keras.layers.Layer):
         # known, in `compute_output_shape` and `call`).
         self._build_at_init()
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         _check_alpha_shape(inputs.shape)
         return add_unknown_class(inputs)
 
-    def compute_output_shape(self, input_shape):
-        _check_alpha_shape(input_shape)
-        return tuple(input_shape[:-1]) + (input_shape[-1] + 1,)
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        num_classes = _check_alpha_shape(input_shape)
+        return tuple(input_shape[:-1]) + (num_classes + 1,)
 
 
-def _check_alpha_shape(input_shape):
+def _check_alpha_shape(input_shape: Shape) -> int:
+    """K, the size of the last axis; raises unless it is known."""
     if len(input_shape) < 2:
         raise ValueError(
             "UnknownClassHead needs inputs of shape (batch, ..., K). "
@@ -68,3 +71,4 @@ def _check_alpha_shape(input_shape):
             "UnknownClassHead needs a known number of classes in the last "
             f"axis of its input. Received: input_shape={tuple(input_shape)}"
         )
+    return input_shape[-1]

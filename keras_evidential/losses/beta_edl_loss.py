@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from typing import Sequence
 
 import keras
@@ -217,7 +218,7 @@ class BetaEDLLoss(DeclaredAttributes, keras.losses.Loss):
         self.kl_weight = kl_weight_variable(kl_weight, self.dtype)
         declare_attributes(self, BetaEDLLoss)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         if self.label_weights is not None and len(self.label_weights) != y_pred.shape[-2]:
             raise ValueError(
                 f"`label_weights` must hold one weight per label ({y_pred.shape[-2]}). "
@@ -228,7 +229,7 @@ class BetaEDLLoss(DeclaredAttributes, keras.losses.Loss):
             self.mask_value, validate=True,
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {

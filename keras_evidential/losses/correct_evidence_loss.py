@@ -125,13 +125,13 @@ class CorrectEvidenceLoss(EDLLoss):
         )
         declare_attributes(self, CorrectEvidenceLoss)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         return correct_evidence_loss(
             y_true, y_pred, self.risk, self.kl_weight, self.correct_evidence_weight,
             validate=True, ignore_class=self.ignore_class,
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         for fixed in ("from_logits", "evidence", "stage"):
             config.pop(fixed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -110,13 +112,13 @@ class DAEDLLoss(DeclaredAttributes, keras.losses.Loss):
         self.ignore_class = validate_ignore_class(ignore_class)
         declare_attributes(self, DAEDLLoss)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         return daedl_loss(
             y_true, y_pred, self.kl_weight, validate=True,
             ignore_class=self.ignore_class,
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["kl_weight"] = float(ops.convert_to_numpy(self.kl_weight))
         config["ignore_class"] = self.ignore_class

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -210,7 +212,7 @@ class EDLLoss(DeclaredAttributes, keras.losses.Loss):
         )
         declare_attributes(self, EDLLoss)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         if not self.from_logits:
             return edl_loss(
                 y_true, y_pred, self.risk, self.kl_weight, validate=True,
@@ -223,7 +225,7 @@ class EDLLoss(DeclaredAttributes, keras.losses.Loss):
         # `cond` where a risk has no custom gradient (the log risk): "You
         # must feed a value for placeholder tensor ...one_hot".
         y_true, valid = ignored_labels(y_true, y_pred, self.ignore_class)
-        conditions = []
+        conditions: list[Condition | None] = []
         one_hot_targets(y_true, y_pred, conditions)
         assert_all(*conditions, finite_condition(y_pred, "y_pred (the logits)"))
 
@@ -244,7 +246,7 @@ class EDLLoss(DeclaredAttributes, keras.losses.Loss):
         )
         return mask_ignored(losses, valid)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {

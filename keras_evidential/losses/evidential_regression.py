@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -92,7 +94,13 @@ def _targets_like(y_true, gamma):
 class _NIGLoss(DeclaredAttributes, keras.losses.Loss):
     """What the NIG losses share: the weight variable, the float32 cast and the config."""
 
-    def __init__(self, regularizer_weight, reduction, name, dtype):
+    def __init__(
+        self,
+        regularizer_weight: float,
+        reduction: str | None,
+        name: str,
+        dtype: str | None,
+    ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         # A variable, so that a callback can schedule it inside the compiled
         # step (like `EDLLoss.kl_weight`).
@@ -100,13 +108,13 @@ class _NIGLoss(DeclaredAttributes, keras.losses.Loss):
             regularizer_weight, "regularizer_weight", self.dtype
         )
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         # The four parameters must agree in dtype; under mixed precision a
         # float16 output is scored in float32.
         y_pred = ops.cast(y_pred, self.dtype)
         return ops.mean(self.elementwise(y_true, y_pred), axis=-1)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["regularizer_weight"] = float(
             ops.convert_to_numpy(self.regularizer_weight)
@@ -187,13 +195,13 @@ class EvidentialRegressionLoss(_NIGLoss):
         self.p = float(p)
         declare_attributes(self, EvidentialRegressionLoss)
 
-    def elementwise(self, y_true, y_pred):
+    def elementwise(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         return evidential_regression_loss(
             y_true, y_pred, self.regularizer_weight, self.regularizer, self.p,
             validate=True,
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({"regularizer": self.regularizer, "p": self.p})
         return config
@@ -284,7 +292,7 @@ class MeinertRegressionLoss(_NIGLoss):
         super().__init__(regularizer_weight, reduction, name, dtype)
         declare_attributes(self, MeinertRegressionLoss)
 
-    def elementwise(self, y_true, y_pred):
+    def elementwise(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         return meinert_regression_loss(
             y_true, y_pred, self.regularizer_weight, validate=True
         )

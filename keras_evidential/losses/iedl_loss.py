@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -126,13 +128,13 @@ class IEDLLoss(DeclaredAttributes, keras.losses.Loss):
         self.ignore_class = validate_ignore_class(ignore_class)
         declare_attributes(self, IEDLLoss)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         return iedl_loss(
             y_true, y_pred, self.fisher_weight, self.kl_weight, validate=True,
             ignore_class=self.ignore_class,
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {

@@ -3,6 +3,8 @@ et al., NeurIPS 2020): uncertainty-aware cross-entropy minus an entropy bonus.""
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 
 from keras_evidential.dirichlet import differential_entropy
@@ -111,12 +113,12 @@ class PosteriorNetworkLoss(DeclaredAttributes, keras.losses.Loss):
         self.entropy_weight = check_number(entropy_weight, "entropy_weight", low=0)
         declare_attributes(self, PosteriorNetworkLoss)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         return posterior_network_loss(
             y_true, y_pred, self.entropy_weight, validate=True
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["entropy_weight"] = self.entropy_weight
         return config

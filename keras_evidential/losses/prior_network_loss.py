@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -154,13 +156,13 @@ class PriorNetworkLoss(DeclaredAttributes, keras.losses.Loss):
         self.ignore_class = validate_ignore_class(ignore_class)
         declare_attributes(self, PriorNetworkLoss)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         return prior_network_loss(
             y_true, y_pred, self.target_concentration, validate=True,
             ignore_class=self.ignore_class,
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["target_concentration"] = self.target_concentration
         config["ignore_class"] = self.ignore_class

@@ -177,13 +177,13 @@ class RelaxedEDLLoss(DeclaredAttributes, keras.losses.Loss):
         """Whether the loss has the KL term (R-EDL) or not (Re-EDL)."""
         return self.kl_weight is not None
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         return relaxed_edl_loss(
             y_true, y_pred, self.prior_concentration, self.kl_weight, validate=True,
             ignore_class=self.ignore_class,
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {

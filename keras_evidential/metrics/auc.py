@@ -8,6 +8,8 @@ selecting the samples it covers, and computes the exact ROC AUC of
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -23,12 +25,15 @@ from keras_evidential.metrics.ranking_metric import DEFAULT_MAX_SAMPLES
 from keras_evidential.metrics.ranking_metric import RankingMetric
 from keras_evidential.metrics.scores import metric_uncertainty
 from keras_evidential.metrics.scores import validate_score
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_choice
 from keras_evidential.validation import check_concentrations
 
 
 class _ROCMetric(RankingMetric):
-    def figure(self, scores, positive, negative, xp):
+    def figure(
+        self, scores: Tensor, positive: Tensor, negative: Tensor, xp: Any
+    ) -> Tensor:
         return ranking.roc_auc(scores, positive, negative, xp=xp)
 
 
@@ -41,17 +46,17 @@ class _ScoredAUROC(_ROCMetric):
     @renamed_argument("prior_weight", "prior_concentration")
     def __init__(
         self,
-        score="vacuity",
-        unknown_class=False,
-        num_thresholds=None,
-        name=None,
-        dtype=None,
-        prior_concentration=1.0,
-        minimum_alpha=None,
-        flexible=False,
-        max_samples=DEFAULT_MAX_SAMPLES,
-        summation_method=None,
-    ):
+        score: str = "vacuity",
+        unknown_class: bool = False,
+        num_thresholds: int | None = None,
+        name: str | None = None,
+        dtype: str | None = None,
+        prior_concentration: float = 1.0,
+        minimum_alpha: float | None = None,
+        flexible: bool = False,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        summation_method: str | None = None,
+    ) -> None:
         super().__init__(
             unknown_class=unknown_class,
             max_samples=max_samples,
@@ -148,7 +153,9 @@ class ThresholdedAUC(_ROCMetric):
         self.threshold = validate_threshold(threshold)
         self.positive_class = check_choice(positive_class, "positive_class", (0, 1))
 
-    def binary_problem(self, y_true, y_pred):
+    def binary_problem(
+        self, y_true: Tensor, y_pred: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
         if num_known_classes(y_pred, self.unknown_class) != 2:
             raise ValueError(
                 "ThresholdedAUC needs a binary task (2 known classes). "
@@ -227,7 +234,9 @@ class MisclassificationAUROC(_ScoredAUROC):
 
     default_name = "misclassification_auroc"
 
-    def binary_problem(self, y_true, y_pred):
+    def binary_problem(
+        self, y_true: Tensor, y_pred: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
         k = num_known_classes(y_pred, self.unknown_class)
         labels = open_set_labels(y_true, y_pred, self.unknown_class)
         alpha = known_alpha(y_pred, self.unknown_class)
@@ -289,7 +298,9 @@ class UnknownClassAUROC(_ScoredAUROC):
 
     default_name = "unknown_auroc"
 
-    def binary_problem(self, y_true, y_pred):
+    def binary_problem(
+        self, y_true: Tensor, y_pred: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
         k = num_known_classes(y_pred, self.unknown_class)
         labels = open_set_labels(y_true, y_pred, self.unknown_class)
         alpha = known_alpha(y_pred, self.unknown_class)

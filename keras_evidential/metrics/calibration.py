@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -139,7 +141,9 @@ class ExpectedCalibrationError(keras.metrics.Metric):
             shape=(num_bins,), initializer="zeros", dtype=self.dtype, name="bin_correct"
         )
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(
+        self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None
+    ) -> None:
         y_pred = dirichlet_alpha(y_pred, self.flexible)
         k = num_known_classes(y_pred, self.unknown_class)
         labels = open_set_labels(y_true, y_pred, self.unknown_class)
@@ -160,12 +164,12 @@ class ExpectedCalibrationError(keras.metrics.Metric):
         self.bin_confidence.assign_add(ops.cast(confidence, self.dtype))
         self.bin_correct.assign_add(ops.cast(hits, self.dtype))
 
-    def result(self):
+    def result(self) -> Tensor:
         return expected_calibration_error_from_bins(
             self.bin_counts, self.bin_confidence, self.bin_correct
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {

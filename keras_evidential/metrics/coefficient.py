@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 from keras import ops
 
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import check_choice
 
 
@@ -83,17 +86,22 @@ class LossCoefficient(keras.metrics.Metric):
         if loss is None:
             self.value.assign(float("nan"))
 
-    def update_state(self, y_true=None, y_pred=None, sample_weight=None):
+    def update_state(
+        self,
+        y_true: Tensor | None = None,
+        y_pred: Tensor | None = None,
+        sample_weight: Tensor | None = None,
+    ) -> None:
         if self.loss is not None:
             current = getattr(self.loss, self.coefficient)
             self.value.assign(ops.cast(ops.convert_to_tensor(current), self.dtype))
 
-    def reset_state(self):
+    def reset_state(self) -> None:
         # The coefficient is not an average over batches: keep the value.
         pass
 
-    def result(self):
+    def result(self) -> Tensor:
         return ops.convert_to_tensor(self.value)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"coefficient": self.coefficient, "name": self.name, "dtype": self.dtype}

@@ -20,6 +20,8 @@ pixels seen.
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -147,7 +149,9 @@ class PixelConfusionMatrix(keras.metrics.Metric):
             dtype=self.dtype, name="confusion",
         )
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(
+        self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None
+    ) -> None:
         y_pred = ops.convert_to_tensor(y_pred)
         k = num_known_classes(y_pred, self.unknown_class)
         if k != self.num_classes:
@@ -172,13 +176,13 @@ class PixelConfusionMatrix(keras.metrics.Metric):
         )
         self.confusion.assign_add(ops.cast(ops.reshape(counts, (k, k)), self.dtype))
 
-    def figure(self, confusion):
+    def figure(self, confusion: Tensor) -> Tensor:
         raise NotImplementedError
 
-    def result(self):
+    def result(self) -> Tensor:
         return self.figure(ops.convert_to_tensor(self.confusion))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {
@@ -228,7 +232,7 @@ class PixelMeanIoU(PixelConfusionMatrix):
     ) -> None:
         super().__init__(num_classes, ignore_class, unknown_class, name, dtype)
 
-    def figure(self, confusion):
+    def figure(self, confusion: Tensor) -> Tensor:
         return mean_intersection_over_union(confusion)
 
 
@@ -267,7 +271,7 @@ class PixelAccuracy(PixelConfusionMatrix):
     ) -> None:
         super().__init__(num_classes, ignore_class, unknown_class, name, dtype)
 
-    def figure(self, confusion):
+    def figure(self, confusion: Tensor) -> Tensor:
         return pixel_accuracy(confusion)
 
 
@@ -275,14 +279,19 @@ class _IgnoreClass:
     """`ignore_class` for a metric of this package that takes
     `sample_weight`: ignored pixels get weight 0 (and a valid label)."""
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    ignore_class: int | None
+
+    def update_state(
+        self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None
+    ) -> None:
         y_true, weight = without_ignored(
             y_true, ops.convert_to_tensor(y_pred), sample_weight, self.ignore_class
         )
-        super().update_state(y_true, y_pred, weight)
+        # A mixin: the metric class after it in the MRO has the method.
+        super().update_state(y_true, y_pred, weight)  # type: ignore[misc]
 
-    def get_config(self):
-        config = super().get_config()
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()  # type: ignore[misc]
         config["ignore_class"] = self.ignore_class
         return config
 

@@ -20,6 +20,8 @@ sample of one of the two classes).
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -142,10 +144,14 @@ class UnknownClassAUPR(RankingMetric):
         self.score = validate_score(score)
         self.positive = check_choice(positive, "positive", _POSITIVES)
 
-    def figure(self, scores, positive, negative, xp):
+    def figure(
+        self, scores: Tensor, positive: Tensor, negative: Tensor, xp: Any
+    ) -> Tensor:
         return ranking.average_precision(scores, positive, negative, xp=xp)
 
-    def binary_problem(self, y_true, y_pred):
+    def binary_problem(
+        self, y_true: Tensor, y_pred: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
         k = num_known_classes(y_pred, self.unknown_class)
         labels = class_labels(y_true, y_pred, self.unknown_class)
         uncertainty = _uncertainty(self, y_pred)
@@ -232,10 +238,14 @@ class MisclassificationAUPR(RankingMetric):
         )
         self.score = validate_score(score)
 
-    def figure(self, scores, positive, negative, xp):
+    def figure(
+        self, scores: Tensor, positive: Tensor, negative: Tensor, xp: Any
+    ) -> Tensor:
         return ranking.average_precision(scores, positive, negative, xp=xp)
 
-    def binary_problem(self, y_true, y_pred):
+    def binary_problem(
+        self, y_true: Tensor, y_pred: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
         k = num_known_classes(y_pred, self.unknown_class)
         labels = class_labels(y_true, y_pred, self.unknown_class)
         alpha = known_alpha(y_pred, self.unknown_class)
@@ -324,14 +334,18 @@ class UnknownClassFPR(RankingMetric):
         self.score = validate_score(score)
         self.tpr = check_number(tpr, "tpr", 0, 1, low_open=True)
 
-    def binary_problem(self, y_true, y_pred):
+    def binary_problem(
+        self, y_true: Tensor, y_pred: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
         k = num_known_classes(y_pred, self.unknown_class)
         labels = class_labels(y_true, y_pred, self.unknown_class)
         confidence = 1.0 - _uncertainty(self, y_pred)
         known = labels < k
         return known, confidence, ops.ones_like(known)
 
-    def figure(self, scores, positive, negative, xp):
+    def figure(
+        self, scores: Tensor, positive: Tensor, negative: Tensor, xp: Any
+    ) -> Tensor:
         return ranking.fpr_at_tpr(scores, positive, negative, self.tpr, xp=xp)
 
 
@@ -376,7 +390,9 @@ class BrierScore(keras.metrics.Mean):
         check_output_settings(self, unknown_class, 1.0, 0.0, flexible)
         self._direction = "down"
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(
+        self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None
+    ) -> None:
         y_pred = dirichlet_alpha(y_pred, self.flexible)
         k = num_known_classes(y_pred, self.unknown_class)
         labels = class_labels(y_true, y_pred, self.unknown_class)
@@ -386,11 +402,11 @@ class BrierScore(keras.metrics.Mean):
         weight = combined_weight(labels < k, sample_weight)
         super().update_state(brier, sample_weight=weight)
 
-    def result(self):
+    def result(self) -> Tensor:
         # Undefined (NaN) without known samples, as in the evaluation.
         return ops.where(self.count > 0, super().result(), float("nan"))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "unknown_class": self.unknown_class,
             "name": self.name,

@@ -17,6 +17,8 @@ call can hold in- and out-of-distribution data.
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -28,6 +30,7 @@ from keras_evidential.metrics.calibration import expected_calibration_error_from
 from keras_evidential.metrics.ranking_metric import DEFAULT_MAX_SAMPLES
 from keras_evidential.metrics.ranking_metric import _refuse_replicated_buffers
 from keras_evidential.metrics.ranking_metric import combined_weight
+from keras_evidential.tensor_types import Tensor
 from keras_evidential.validation import Condition
 from keras_evidential.validation import assert_all
 from keras_evidential.validation import binary_label_condition
@@ -96,7 +99,9 @@ class _SampleBuffer(keras.metrics.Metric):
     in fixed-size buffers (as `RankingMetric` does for one column): the state
     is the same on every backend and inside every compiled step."""
 
-    def __init__(self, width, max_samples, name, dtype):
+    def __init__(
+        self, width: int, max_samples: int, name: str, dtype: str | None
+    ) -> None:
         super().__init__(name=name, dtype=dtype)
         self.max_samples = check_int(max_samples, "max_samples", minimum=1)
 
@@ -205,7 +210,9 @@ class MultilabelMeanAveragePrecision(_SampleBuffer):
         self.mask_value = _check_mask_value(mask_value)
         super().__init__(self.num_labels, max_samples, name, dtype)
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(
+        self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None
+    ) -> None:
         labels, params = _checked_batch(y_true, y_pred, self.num_labels, self.mask_value)
         weight = combined_weight(
             _observed(labels, self.mask_value),
@@ -217,7 +224,7 @@ class MultilabelMeanAveragePrecision(_SampleBuffer):
             weight * (1.0 - labels),
         )
 
-    def result(self):
+    def result(self) -> Tensor:
         scores, positive, negative = self._columns()
         per_label = ops.stack([
             ranking.average_precision(
@@ -227,7 +234,7 @@ class MultilabelMeanAveragePrecision(_SampleBuffer):
         ])
         return self._unless_overflowed(_nanmean(per_label))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "name": self.name, "dtype": self.dtype, "num_labels": self.num_labels,
             "mask_value": self.mask_value, "max_samples": self.max_samples,
@@ -294,7 +301,9 @@ class MultilabelCalibrationError(keras.metrics.Metric):
         self.bin_confidence = state("bin_confidence")
         self.bin_correct = state("bin_correct")
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(
+        self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None
+    ) -> None:
         labels, params = _checked_batch(y_true, y_pred, self.num_labels, self.mask_value)
         weight = combined_weight(
             _observed(labels, self.mask_value),
@@ -305,7 +314,7 @@ class MultilabelCalibrationError(keras.metrics.Metric):
         # class 1 where the label is present: the NumPy evaluation's reading.
         outcomes = ops.stack([1.0 - p, p], axis=-1)
         present = ops.cast(ops.equal(labels, 1.0), "int32")
-        sums = [[], [], []]
+        sums: list[list[Tensor]] = [[], [], []]
         for l in range(self.num_labels):
             confidence, correct = confidence_and_correct(outcomes[:, l], present[:, l])
             for total, value in zip(
@@ -317,7 +326,7 @@ class MultilabelCalibrationError(keras.metrics.Metric):
         ):
             variable.assign_add(ops.cast(ops.stack(values), self.dtype))
 
-    def result(self):
+    def result(self) -> Tensor:
         counts, confidence, correct = (
             ops.convert_to_tensor(v)
             for v in (self.bin_counts, self.bin_confidence, self.bin_correct)
@@ -328,7 +337,7 @@ class MultilabelCalibrationError(keras.metrics.Metric):
         ])
         return _nanmean(per_label)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "name": self.name, "dtype": self.dtype, "num_labels": self.num_labels,
             "num_bins": self.num_bins, "mask_value": self.mask_value,
@@ -388,7 +397,9 @@ class MultilabelOODAUPR(_SampleBuffer):
         self.mask_value = _check_mask_value(mask_value)
         super().__init__(1, max_samples, name, dtype)
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(
+        self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None
+    ) -> None:
         labels, params = _checked_batch(y_true, y_pred, None, self.mask_value)
         unlabelled = ops.all(ops.logical_not(_observed(labels, self.mask_value)), axis=-1)
         weight = combined_weight(ops.ones_like(unlabelled), sample_weight)
@@ -398,13 +409,13 @@ class MultilabelOODAUPR(_SampleBuffer):
             score[:, None], (weight * ood)[:, None], (weight * (1.0 - ood))[:, None]
         )
 
-    def result(self):
+    def result(self) -> Tensor:
         scores, positive, negative = self._columns()
         return self._unless_overflowed(
             ranking.average_precision(scores[:, 0], positive[:, 0], negative[:, 0], xp=ops)
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "name": self.name, "dtype": self.dtype, "reduction": self.reduction,
             "evidence": self.evidence, "mask_value": self.mask_value,

@@ -8,6 +8,8 @@ label and prediction convention (label K = unknown).
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -105,7 +107,9 @@ class OpenSetRate(keras.metrics.Metric):
             shape=(), initializer="zeros", dtype=self.dtype, name="count"
         )
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(
+        self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None
+    ) -> None:
         y_pred = dirichlet_alpha(y_pred, self.flexible)
         labels = open_set_labels(y_true, y_pred, self.unknown_class)
         if self.threshold is not None:
@@ -139,14 +143,17 @@ class OpenSetRate(keras.metrics.Metric):
             num_known_classes(y_pred, self.unknown_class),
             sample_weight,
         )
-        self.hits.assign_add(ops.cast(counts[self.numerator], self.dtype))
-        self.count.assign_add(ops.cast(counts[self.denominator], self.dtype))
+        # The subclasses name the counts; the base class's None fails here.
+        hits = counts[self.numerator]  # type: ignore[index]
+        total = counts[self.denominator]  # type: ignore[index]
+        self.hits.assign_add(ops.cast(hits, self.dtype))
+        self.count.assign_add(ops.cast(total, self.dtype))
 
-    def result(self):
+    def result(self) -> Tensor:
         rate = ops.divide_no_nan(self.hits, self.count)
         return ops.where(self.count > 0, rate, float("nan"))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {

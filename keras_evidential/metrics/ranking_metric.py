@@ -112,14 +112,20 @@ class RankingMetric(keras.metrics.Metric):
             self.scores = state("scores")
             self.num_samples = state("num_samples", "int32", ())
 
-    def binary_problem(self, y_true, alpha):
+    def binary_problem(
+        self, y_true: Tensor, alpha: Tensor, /
+    ) -> tuple[Tensor, Tensor, Tensor]:
         """Returns `(binary labels, scores, 0/1 mask)` of a batch."""
         raise NotImplementedError
 
-    def figure(self, scores, positive, negative, xp):
+    def figure(
+        self, scores: Tensor, positive: Tensor, negative: Tensor, xp: Any
+    ) -> Tensor:
         raise NotImplementedError
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(
+        self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None
+    ) -> None:
         if self.num_thresholds is None:
             _refuse_replicated_buffers(self)
         alpha = dirichlet_alpha(y_pred, self.flexible)
@@ -165,7 +171,7 @@ class RankingMetric(keras.metrics.Metric):
             )
         self.num_samples.assign(end)
 
-    def result(self):
+    def result(self) -> Tensor:
         positive = ops.convert_to_tensor(self.positive_weights)
         negative = ops.convert_to_tensor(self.negative_weights)
         if self.num_thresholds is not None:
@@ -177,7 +183,7 @@ class RankingMetric(keras.metrics.Metric):
         overflow = ops.convert_to_tensor(self.num_samples) > self.max_samples
         return ops.where(overflow, float("nan"), value)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = {
             "name": self.name,
             "dtype": self.dtype,

@@ -9,6 +9,8 @@ evaluate on the raw target.
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -87,7 +89,9 @@ class NIGRootMeanSquaredError(keras.metrics.RootMeanSquaredError):
     def __init__(self, name: str = "rmse", dtype: str | None = None) -> None:
         super().__init__(name=name, dtype=dtype)
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(
+        self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None
+    ) -> None:
         y_pred = ops.convert_to_tensor(y_pred)
         gamma = nig.split_nig(y_pred).gamma
         return super().update_state(_targets_like(y_true, gamma), gamma, sample_weight)
@@ -126,7 +130,7 @@ class NIGNegativeLogLikelihood(keras.metrics.MeanMetricWrapper):
         # mode="min" (Keras reads `_direction`).
         self._direction = "down"
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "dtype": self.dtype}
 
 
@@ -167,7 +171,7 @@ class NIGContinuousRankedProbabilityScore(keras.metrics.MeanMetricWrapper):
         # mode="min" (Keras reads `_direction`).
         self._direction = "down"
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "dtype": self.dtype}
 
 
@@ -216,5 +220,5 @@ class NIGIntervalCoverage(keras.metrics.MeanMetricWrapper):
             level=self.level,
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"level": self.level, "name": self.name, "dtype": self.dtype}

@@ -57,7 +57,7 @@ class BayesRisk(keras.metrics.MeanMetricWrapper):
         # Lower is better, for callbacks that infer the direction.
         self._direction = "down"
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"risk": self.risk, "name": self.name, "dtype": self.dtype}
 
     @classmethod

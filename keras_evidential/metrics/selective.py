@@ -149,7 +149,9 @@ class _SelectiveMetric(_ScoredAUROC):
 
     binary_problem = MisclassificationAUROC.binary_problem
 
-    def figure(self, scores, positive, negative, xp):
+    def figure(
+        self, scores: Tensor, positive: Tensor, negative: Tensor, xp: Any
+    ) -> Tensor:
         # A bucket's positive weight is the weight of its errors: its loss is
         # their share.
         weights = positive + negative
@@ -194,7 +196,9 @@ class AURC(_SelectiveMetric):
     default_name = "aurc"
     direction = "down"
 
-    def estimate(self, scores, losses, weights, xp):
+    def estimate(
+        self, scores: Tensor, losses: Tensor, weights: Tensor, xp: Any
+    ) -> Tensor:
         return aurc(scores, losses, weights, xp)
 
 
@@ -235,7 +239,9 @@ class ExcessAURC(_SelectiveMetric):
     default_name = "e_aurc"
     direction = "down"
 
-    def estimate(self, scores, losses, weights, xp):
+    def estimate(
+        self, scores: Tensor, losses: Tensor, weights: Tensor, xp: Any
+    ) -> Tensor:
         return excess_aurc(scores, losses, weights, xp)
 
 
@@ -308,5 +314,7 @@ class AccuracyAtCoverage(_SelectiveMetric):
         )
         self.coverage = validate_coverage(coverage)
 
-    def estimate(self, scores, losses, weights, xp):
+    def estimate(
+        self, scores: Tensor, losses: Tensor, weights: Tensor, xp: Any
+    ) -> Tensor:
         return 1.0 - risk_at_coverage(scores, losses, weights, self.coverage, xp)
