@@ -95,7 +95,9 @@ def renamed_argument(old: str, new: str) -> Callable[[FunctionT], FunctionT]:
             def method(self, *args, **kwargs):
                 return function(self, *args, **rename(kwargs))
 
-            method.__signature__ = inspect.signature(function)
+            # typeshed's `functools.wraps` result declares no `__signature__`.
+            signature = inspect.signature(function)
+            method.__signature__ = signature  # type: ignore[attr-defined]
             return method
 
         @functools.wraps(function)

@@ -109,7 +109,7 @@ class UncertaintyMonitor(keras.callbacks.Callback):
         self.batch_size = batch_size
         self.freq = freq
         self.evidence = evidence
-        self._writer = None
+        self._writer: Any = None  # a tf.summary writer, made on first use
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if (epoch + 1) % self.freq:
