@@ -4,12 +4,11 @@
 # .ci/run test the newest Keras; this one tests the other end of the range.
 #
 # Run from CI's environment (.venv-ci active, set up by .ci/run). A second
-# virtual environment, .venv-ci-low, gets the same versions of everything
-# (TensorFlow, NumPy, the test tools: pip reuses the wheels it has cached),
-# then the lowest Keras over them with --no-deps: tensorflow-cpu 2.21 declares
-# keras>=3.12, so pip would otherwise refuse or upgrade it. Keras's own
-# dependencies (numpy, h5py, optree, ml-dtypes, rich, namex, absl-py,
-# packaging) are already there from the newest Keras.
+# virtual environment, .venv-ci-low, holds the lowest Keras alone (with
+# --no-deps: tensorflow-cpu 2.21 declares keras>=3.12, so pip would otherwise
+# refuse or upgrade it) and reads the same versions of everything else from
+# CI's environment. Keras's own dependencies (numpy, h5py, optree, ml-dtypes,
+# rich, namex, absl-py, packaging) are there from the newest Keras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,20 +22,28 @@ case "$lowest" in
     *) lowest="$lowest.0" ;;
 esac
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-# The versions CI's environment resolved, less Keras (replaced below) and
-# this checkout (installed from source).
-python -m pip freeze --exclude-editable | grep -v -i '^keras==' > "$work/constraints.txt"
-
+# A virtual environment that holds only the lowest Keras, and sees everything
+# else (TensorFlow, NumPy, the test tools) in CI's environment through a .pth
+# file: its own site-packages come first on sys.path, so `import keras` is
+# the lowest Keras. (Installing TensorFlow a second time took ~50 s of the
+# lane's time.) The tests import this checkout: `python -m pytest` puts the
+# working directory first on sys.path.
 rm -rf .venv-ci-low
-python -m venv .venv-ci-low
+python -m venv --without-pip .venv-ci-low
 low=.venv-ci-low/bin/python
-# --no-compile: byte-compiling every module of TensorFlow would be most of
-# the install's time; Python compiles those the tests import as they load.
-"$low" -m pip install --quiet --no-compile -c "$work/constraints.txt" -e ".[test]"
-"$low" -m pip install --quiet --no-compile --no-deps "keras==$lowest"
-"$low" -m pip list 2>/dev/null | grep -i -E "^(keras|tensorflow[-_]cpu|numpy) "
+ci_site=$(python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+low_site=$("$low" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+echo "$ci_site" > "$low_site/ci-environment.pth"
+python -m pip --python "$low" install --quiet --no-compile --no-deps "keras==$lowest"
+"$low" - "$lowest" <<'PY'
+import sys
+
+import keras
+import tensorflow as tf
+
+assert keras.__version__ == sys.argv[1], (keras.__version__, keras.__file__)
+print(f"Keras {keras.__version__} ({keras.__file__}), TensorFlow {tf.__version__}")
+PY
 echo "environment ready in ${SECONDS} s"
 
 # What depends on Keras's own classes: the losses, layers, the schedule

@@ -14,13 +14,20 @@ train step that differs between EDL and CE), and reports
   with n the op counts of the CE and of the EDL rows. If
   `chain_<EDL ops> - chain_<CE ops>` is about `edl - ce`, the gap is the
   executor's cost per op, not the arithmetic: fewer ops, not cheaper maths,
-  is what graph mode needs (see docs/performance.md).
+  is what graph mode needs (see docs/performance.md);
+- the kernels that TensorFlow's executor runs per call after Grappler,
+  read from TensorFlow's profiler (`tf.profiler.experimental`): their
+  number and their summed time, by op type, for the CE, the EDL rows, the KL
+  alone and the op chains, including `chain_broadcast_<n>`, whose ops
+  broadcast a `(batch, 1)` column and a scalar as the loss's ops do. This
+  tells whether a kernel's cost depends on its kind (broadcasting or not).
 
 Run: `python benchmarks/profile_loss.py` (about a minute), `--smoke`.
 """
 
 import collections
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -70,20 +77,26 @@ PART_LOSSES = {
 }
 
 
-def op_chain(num_ops, jit_compile):
+def op_chain(num_ops, jit_compile, broadcast=False):
     """A tf.function of the loss's signature running `num_ops` trivial ops.
 
     Multiply and add by the function's own inputs (not constants, which
     Grappler's arithmetic optimiser would fold), so the traced graph keeps
     every op; returns `(value, gradient)`-shaped outputs like the losses.
+    With `broadcast`, the factors are a `(batch, 1)` column and a scalar
+    taken from `y` (as the loss multiplies by `S` and by its weights).
     """
     import tensorflow as tf
 
     @tf.function(jit_compile=jit_compile)
     def fn(y, z):
+        if broadcast:
+            factor, term = y[:, :1], y[0, 0]
+        else:
+            factor, term = y, z
         x = z
         for i in range(num_ops - 1):
-            x = x * y if i % 2 == 0 else x + z
+            x = x * factor if i % 2 == 0 else x + term
         return tf.reduce_sum(x), x
 
     return fn
@@ -121,6 +134,58 @@ def loss_and_gradient(head, loss_spec, jit_compile):
     return fn
 
 
+# Profiler events that are the executor's bookkeeping, not kernels.
+EXECUTOR_EVENTS = {"Process", "StartRegion", "Record", "ExecutorDoneCallback"}
+
+
+def kernel_profile(fn, y, z, calls):
+    """Kernels run per call of `fn(y, z)`, from TensorFlow's profiler.
+
+    Returns the number of kernels per call, their summed time per call in
+    microseconds, the time of the whole function run (`FunctionRun`) and the
+    same per op type. Kernel times are measured with the profiler on, which
+    adds a little to each; they are compared between rows of one run.
+    """
+    import tempfile
+
+    import tensorflow as tf
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    for _ in range(10):
+        fn(y, z)
+    with tempfile.TemporaryDirectory() as logdir:
+        tf.profiler.experimental.start(logdir)
+        for _ in range(calls):
+            _, grad = fn(y, z)
+        grad.numpy()
+        tf.profiler.experimental.stop()
+        (path,) = Path(logdir).rglob("*.xplane.pb")
+        space = xplane_pb2.XSpace()
+        space.ParseFromString(path.read_bytes())
+    kernel_ps = collections.Counter()
+    kernel_count = collections.Counter()
+    function_run_ps = 0
+    for plane in space.planes:
+        for line in plane.lines:
+            for event in line.events:
+                name = plane.event_metadata[event.metadata_id].name.split(":")[-1]
+                if line.name == "python" and name == "FunctionRun":
+                    function_run_ps += event.duration_ps
+                elif line.name.startswith("tf_Compute") and name not in EXECUTOR_EVENTS:
+                    kernel_ps[name] += event.duration_ps
+                    kernel_count[name] += 1
+    us = 1e-6 / calls
+    return {
+        "kernels_per_call": sum(kernel_count.values()) / calls,
+        "kernel_us_per_call": sum(kernel_ps.values()) * us,
+        "function_run_us_per_call": function_run_ps * us,
+        "by_type": {
+            name: {"count": kernel_count[name] / calls, "us": ps * us}
+            for name, ps in kernel_ps.most_common()
+        },
+    }
+
+
 def op_counts(fn, y, z):
     graph = fn.get_concrete_function(y, z).graph
     counts = collections.Counter(op.type for op in graph.get_operations())
@@ -152,6 +217,29 @@ def main(argv=None):
         y = tf.constant(np.eye(11 if head == "medl" else 10, dtype="float32")[labels])
         total, by_type = op_counts(loss_and_gradient(head, spec, False), y, z)
         results["op_counts"][name] = {"total": total, "by_type": by_type}
+    # The kernels behind those ops (batch 64, graph mode).
+    edl_ops = results["op_counts"]["edl_mse_kl"]["total"]
+    ce_ops = results["op_counts"]["ce"]["total"]
+    profiled = {
+        name: loss_and_gradient(*({**VARIANTS, **PART_VARIANTS}[name]), False)
+        for name in ("ce", "edl_mse_kl", "medl_mse_kl", "kl_only")
+    }
+    profiled[f"chain_{ce_ops}"] = op_chain(ce_ops, False)
+    profiled[f"chain_{edl_ops}"] = op_chain(edl_ops, False)
+    profiled[f"chain_broadcast_{edl_ops}"] = op_chain(edl_ops, False, broadcast=True)
+    results["kernels"] = {}
+    for name, fn in profiled.items():
+        head = VARIANTS.get(name, PART_VARIANTS.get(name, ("chain",)))[0]
+        y = tf.constant(np.eye(11 if head == "medl" else 10, dtype="float32")[labels])
+        if head == "chain":
+            y = tf.ones_like(z)
+        results["kernels"][name] = kernel_profile(fn, y, z, 5 if args.smoke else 400)
+        entry = results["kernels"][name]
+        print(
+            f"kernels {name}: {entry['kernels_per_call']:.0f} per call, "
+            f"{entry['kernel_us_per_call']:.0f} us",
+            flush=True,
+        )
     for batch_size in batch_sizes:
         labels = rng.integers(0, 10, batch_size)
         z = tf.constant(rng.normal(0, 3, (batch_size, 10)).astype("float32"))
@@ -165,15 +253,20 @@ def main(argv=None):
                     f"chain_{results['op_counts'][name]['total']}": ("chain", name)
                     for name in ("ce", "edl_mse_kl")
                 }
+                chains[f"chain_broadcast_{edl_ops}"] = ("chain_broadcast", "edl_mse_kl")
             for name, (head, spec) in {**VARIANTS, **PART_VARIANTS, **chains}.items():
                 width = 11 if head == "medl" else 10
                 y = tf.constant(np.eye(width, dtype="float32")[labels])
-                if head == "chain":
-                    fn = op_chain(results["op_counts"][spec]["total"], jit)
+                if head.startswith("chain"):
+                    fn = op_chain(
+                        results["op_counts"][spec]["total"],
+                        jit,
+                        broadcast=head == "chain_broadcast",
+                    )
                     y = tf.ones_like(z)
                 else:
                     fn = loss_and_gradient(head, spec, jit)
-                if head == "chain":
+                if head.startswith("chain"):
                     total, by_type = op_counts(fn, y, z)
                     results["op_counts"][name] = {"total": total, "by_type": by_type}
                 fn(y, z)
@@ -226,6 +319,20 @@ def main(argv=None):
         ]
         for name, entry in results["op_counts"].items()
     ]
+    kernel_rows = [
+        [
+            name,
+            f"{entry['kernels_per_call']:.0f}",
+            f"{entry['kernel_us_per_call']:.0f}",
+            f"{entry['kernel_us_per_call'] / max(entry['kernels_per_call'], 1):.2f}",
+            f"{entry['function_run_us_per_call']:.0f}",
+            ", ".join(
+                f"{t} {v['count']:.0f}x {v['us']:.0f} us"
+                for t, v in list(entry["by_type"].items())[:5]
+            ),
+        ]
+        for name, entry in results["kernels"].items()
+    ]
     time_rows = []
     for key, group in results["timing"].items():
         for name, entry in group.items():
@@ -257,6 +364,23 @@ def main(argv=None):
             "`mse_risk_checked`: the same after the value check on alpha "
             "(`check_concentrations`), as `EDLLoss` runs it.",
             common.markdown_table(["loss", "ops", "most frequent op types"], op_rows),
+            "Kernels per call after Grappler, batch 64, graph mode, read from "
+            "TensorFlow's profiler (the profiler on adds to each kernel's "
+            "time: compare rows, not absolute figures). `FunctionRun`: the "
+            "executor's run of the whole function. `chain_broadcast_<n>`: the "
+            "`chain_<n>` ops with a `(batch, 1)` column and a scalar as "
+            "factors, as the loss's ops have.",
+            common.markdown_table(
+                [
+                    "row",
+                    "kernels per call",
+                    "kernel us per call",
+                    "us per kernel",
+                    "FunctionRun us",
+                    "op types with the most time",
+                ],
+                kernel_rows,
+            ),
             common.markdown_table(
                 [
                     "batch/mode",

@@ -15,6 +15,7 @@ on the same float32-rounded inputs, so the tolerance measures the float32
 computation, not the rounding of its inputs. Backend-neutral.
 """
 
+import keras
 import numpy as np
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -27,7 +28,14 @@ RTOL = 1e-5
 ATOL = 1e-5
 # A fixed batch size keeps the shapes few: JAX compiles every op per shape.
 ROWS = 3
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)
+# Fewer examples under JAX, which compiles every op for every new shape
+# (CI's time budget): a fixed (derandomized) set of 10 there, 25 on
+# TensorFlow and PyTorch.
+SETTINGS = settings(
+    max_examples=10 if keras.backend.backend() == "jax" else 25,
+    deadline=None,
+    derandomize=True,
+)
 
 num_classes = st.sampled_from([2, 3, 10, 100])
 evidences = st.sampled_from(sorted(reference.EVIDENCE))

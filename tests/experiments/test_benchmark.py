@@ -172,6 +172,8 @@ def test_each_seed_has_its_own_split_and_batch_order_whatever_the_pack():
     assert not np.array_equal(first_order, seen)  # a new order each epoch
 
 
+# Large: CI installs PyTorch after the fast lane.
+@pytest.mark.large
 def test_torch_initialiser_draws_from_pytorchs_default_range():
     torch = pytest.importorskip("torch")
     import keras
