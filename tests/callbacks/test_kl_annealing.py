@@ -12,7 +12,21 @@ from tests.callbacks.fitting import data
 from tests.callbacks.fitting import full_batch_fit
 
 
-@pytest.mark.parametrize("jit_compile", [False, True])
+@pytest.mark.parametrize(
+    "jit_compile",
+    [
+        False,
+        pytest.param(
+            True,
+            marks=pytest.mark.skipif(
+                keras.backend.backend() == "torch",
+                reason="under torch.compile the annealed KL weight is checked by "
+                "test_two_stage_fit's compiled case (0, 0.5, 1 after the switch); "
+                "this model's torch.compile took 30-140 s of CI's 2 cores",
+            ),
+        ),
+    ],
+)
 def test_kl_annealing_changes_the_compiled_loss_exactly(jit_compile):
     x, labels = data()
     model = alpha_model()
