@@ -41,4 +41,8 @@ CHECK = textwrap.dedent(
 
 
 def test_watching_the_test_split_changes_only_the_selection(shared_data):
-    run_on_jax(CHECK, shared_data)
+    # Bitwise identity of the plain and the watched training holds with XLA's
+    # default CPU compiler (what `uci.py` runs with); with CI's lowered
+    # settings (level 0 and the elemental emitters together) the watched
+    # program's extra outputs change the training's float rounding.
+    run_on_jax(CHECK, shared_data, default_xla=True)
