@@ -40,8 +40,9 @@ def test_paired_tests_pair_by_split_and_correct_for_every_comparison(summary):
     rows = []
     for loss in summary.LOSSES:
         values = base if loss == "der_amini" else other
-        # Rows in reverse split order: the test must pair by split, not by position.
-        for split in reversed(range(4)):
+        # The other losses' rows in reverse split order: pairs are by split, not by position.
+        order = range(4) if loss == "der_amini" else reversed(range(4))
+        for split in order:
             rows.append({"dataset": "yacht", "loss": loss, "split": str(split),
                          "rmse": values[split], "nll": values[split]})
     text = summary.paired_tests(summary.group(rows, "dataset", "loss"))
