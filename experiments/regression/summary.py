@@ -151,7 +151,7 @@ def test_selected_tables(rows, loss="der_amini"):
             cells.append(f"{PUBLISHED_DER[name][2 * k]:.2f} ± {PUBLISHED_DER[name][2 * k + 1]:.2f}")
             table.append(cells)
         out += [f"\n{metric.upper()}:\n", harness.markdown_table(header, table)]
-        header = ["dataset", "protocol", "honest s.e.", "full-test min - honest",
+        header = ["dataset", "protocol", "honest", "full-test min - honest",
                   f"published-style {PUBLISHED_EPOCHS} epochs - honest",
                   "published-style whole run - honest",
                   f"{PUBLISHED_EPOCHS} epochs vs published (combined s.e.)", "same, s.e. floored"]
@@ -162,7 +162,7 @@ def test_selected_tables(rows, loss="der_amini"):
                 if not group_rows:
                     continue
                 honest = [float(r[metric]) for r in group_rows]
-                cells = [name, protocol, f"{mean_and_se(honest)[1]:.4f}"]
+                cells = [name, protocol, harness.mean_se(honest, digits=4)]
                 for prefix in (FULL_TEST_MIN, PUBLISHED_STYLE_40, PUBLISHED_STYLE):
                     shifted = np.mean([float(r[prefix + metric]) for r in group_rows])
                     cells.append(f"{shifted - np.mean(honest):+.4f}")
