@@ -186,6 +186,16 @@ def kernel_profile(fn, y, z, calls):
     }
 
 
+def targets(head, labels, z):
+    """The `y` a row's function takes: one-hot labels (m-EDL: K + 1 columns),
+    or ones like `z` for the op chains."""
+    import tensorflow as tf
+
+    if head.startswith("chain"):
+        return tf.ones_like(z)
+    return tf.constant(np.eye(11 if head == "medl" else 10, dtype="float32")[labels])
+
+
 def op_counts(fn, y, z):
     graph = fn.get_concrete_function(y, z).graph
     counts = collections.Counter(op.type for op in graph.get_operations())
@@ -214,7 +224,7 @@ def main(argv=None):
     labels = rng.integers(0, 10, 64)
     z = tf.constant(rng.normal(0, 3, (64, 10)).astype("float32"))
     for name, (head, spec) in {**VARIANTS, **PART_VARIANTS}.items():
-        y = tf.constant(np.eye(11 if head == "medl" else 10, dtype="float32")[labels])
+        y = targets(head, labels, z)
         total, by_type = op_counts(loss_and_gradient(head, spec, False), y, z)
         results["op_counts"][name] = {"total": total, "by_type": by_type}
     # The kernels behind those ops (batch 64, graph mode).
@@ -230,9 +240,7 @@ def main(argv=None):
     results["kernels"] = {}
     for name, fn in profiled.items():
         head = VARIANTS.get(name, PART_VARIANTS.get(name, ("chain",)))[0]
-        y = tf.constant(np.eye(11 if head == "medl" else 10, dtype="float32")[labels])
-        if head == "chain":
-            y = tf.ones_like(z)
+        y = targets(head, labels, z)
         results["kernels"][name] = kernel_profile(fn, y, z, 5 if args.smoke else 400)
         entry = results["kernels"][name]
         print(
@@ -255,20 +263,17 @@ def main(argv=None):
                 }
                 chains[f"chain_broadcast_{edl_ops}"] = ("chain_broadcast", "edl_mse_kl")
             for name, (head, spec) in {**VARIANTS, **PART_VARIANTS, **chains}.items():
-                width = 11 if head == "medl" else 10
-                y = tf.constant(np.eye(width, dtype="float32")[labels])
+                y = targets(head, labels, z)
                 if head.startswith("chain"):
                     fn = op_chain(
                         results["op_counts"][spec]["total"],
                         jit,
                         broadcast=head == "chain_broadcast",
                     )
-                    y = tf.ones_like(z)
-                else:
-                    fn = loss_and_gradient(head, spec, jit)
-                if head.startswith("chain"):
                     total, by_type = op_counts(fn, y, z)
                     results["op_counts"][name] = {"total": total, "by_type": by_type}
+                else:
+                    fn = loss_and_gradient(head, spec, jit)
                 fn(y, z)
 
                 def call(n=0, fn=fn, y=y):
